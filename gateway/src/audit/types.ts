@@ -1,0 +1,75 @@
+import type { Tx } from '../store/db.js';
+import type { Principal } from '../identity/principal.js';
+
+/** Every action the audit log records. Stable strings: they are part of the export format. */
+export type AuditAction =
+  | 'CASE_CREATED'
+  | 'REQUEST_CREATED'
+  | 'REQUEST_REFUSED'
+  | 'DELIVERED'
+  | 'DELIVERY_FAILED'
+  | 'ACKNOWLEDGED'
+  | 'RESPONSE_RECEIVED'
+  | 'VIEW_READ'
+  | 'PACK_EXPORTED'
+  | 'DECLINED'
+  | 'OVERDUE'
+  | 'REMINDER_SENT'
+  | 'RESEARCH_PURGED'
+  | 'AGREEMENT_CREATED'
+  | 'AGREEMENT_CHANGED'
+  | 'AGREEMENT_VALIDATED'
+  | 'AGREEMENT_APPROVED'
+  | 'AGREEMENT_ACTIVATED'
+  | 'AGREEMENT_SUSPENDED'
+  | 'AGREEMENT_EXPIRED'
+  | 'CERTIFICATE_ISSUED'
+  | 'CERTIFICATE_REVOKED'
+  | 'AGENCY_REGISTERED'
+  | 'LOGIN'
+  | 'LOGIN_FAILED'
+  | 'LOGOUT'
+  | 'ACCESS_DENIED'
+  | 'AUDIT_QUERIED'
+  | 'AUDIT_EXPORTED';
+
+export type AuditDecision = 'PERMIT' | 'PERMIT_WITH_TRANSFORMS' | 'DENY' | 'NONE';
+
+/**
+ * What a caller hands to `AuditLog.append`. Paths and decisions only: never a released value,
+ * an identifier, a name, a date of birth or a location (DESIGN invariant 4).
+ */
+export interface AuditEventInput {
+  action: AuditAction;
+  actor: Principal;
+  caseId?: string;
+  requestId?: string;
+  messageId?: string;
+  agreementId?: string;
+  agreementVersion?: number;
+  purpose?: string;
+  decision?: AuditDecision;
+  reasonCode?: string;
+  ruleIds?: string[];
+  fieldsReleased?: string[];
+  fieldsTransformed?: { path: string; op: string }[];
+  fieldsWithheld?: { path: string; reason: string }[];
+  /** SHA-256 hex of the canonical released view, when a view was released. */
+  viewDigest?: string;
+  /** Keyed HMAC tokens of normalised subject identifiers (see audit/subject-tokens). */
+  subjectTokens?: string[];
+  /** Agency ids concerned (sender/recipient), for the auditor's agency filter. */
+  agencyIds?: string[];
+  /** Small, non-personal extra facts (e.g. { late: true }, { attempt: 3 }). */
+  detail?: Record<string, string | number | boolean | null>;
+}
+
+export interface AppendedEvent {
+  seq: number;
+  hash: string;
+}
+
+/** The one way anything writes to the audit log: inside the caller's transaction. */
+export interface AuditLog {
+  append(tx: Tx, event: AuditEventInput): Promise<AppendedEvent>;
+}

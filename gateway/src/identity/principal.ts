@@ -1,0 +1,50 @@
+/**
+ * Who is acting. Identity only ever comes from cryptography: an agency from its client
+ * certificate (mTLS), a person from the OIDC provider. Never from a request body.
+ */
+export type AgencyType =
+  | 'MARAC_COORDINATOR'
+  | 'POLICE'
+  | 'HEALTH_ACUTE'
+  | 'HEALTH_PRIMARY'
+  | 'HEALTH_MENTAL'
+  | 'HOUSING'
+  | 'CHILDRENS_SOCIAL_CARE'
+  | 'ADULT_SOCIAL_CARE'
+  | 'PROBATION'
+  | 'IDVA'
+  | 'SUBSTANCE_MISUSE';
+
+export const AGENCY_TYPES: readonly AgencyType[] = [
+  'MARAC_COORDINATOR', 'POLICE', 'HEALTH_ACUTE', 'HEALTH_PRIMARY', 'HEALTH_MENTAL', 'HOUSING',
+  'CHILDRENS_SOCIAL_CARE', 'ADULT_SOCIAL_CARE', 'PROBATION', 'IDVA', 'SUBSTANCE_MISUSE',
+];
+
+export type PersonRole = 'coordinator' | 'ig_officer' | 'auditor' | 'admin';
+export const PERSON_ROLES: readonly PersonRole[] = ['coordinator', 'ig_officer', 'auditor', 'admin'];
+
+export interface AgencyPrincipal {
+  kind: 'agency';
+  agencyId: string;
+  agencyType: AgencyType;
+  /** SHA-256 fingerprint (hex, lower case) of the client certificate presented. */
+  certFingerprint: string;
+}
+
+export interface PersonPrincipal {
+  kind: 'person';
+  /** The OIDC `sub`. */
+  userId: string;
+  displayName: string;
+  roles: PersonRole[];
+  /** The agency the person works for, when the identity provider says so (coordinators). */
+  agencyId?: string;
+}
+
+/** The gateway itself, for work done by workers and timers (delivery, overdue marking, purge). */
+export interface SystemPrincipal {
+  kind: 'system';
+  component: string;
+}
+
+export type Principal = AgencyPrincipal | PersonPrincipal | SystemPrincipal;

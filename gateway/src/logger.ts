@@ -1,0 +1,43 @@
+import winston from 'winston';
+
+/**
+ * Keys whose values never reach a log line: personal data and secrets. Log lines carry ids,
+ * codes and counts; anything under one of these keys is replaced, however deep it sits.
+ */
+const REDACT_KEY = /(name|dob|birth|address|postcode|uprn|nhs|pnc|phone|email|e-mail|contact|identifier|payload|body|summary|narrative|views|token|secret|password|passphrase|authorization|cookie|privatekey|private_key|key$)/i;
+
+export function redactValue(value: unknown, depth = 0): unknown {
+  if (depth > 6) return '[depth]';
+  if (Array.isArray(value)) return value.map((v) => redactValue(v, depth + 1));
+  if (value && typeof value === 'object' && !(value instanceof Error)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      out[k] = REDACT_KEY.test(k) ? '[redacted]' : redactValue(v, depth + 1);
+    }
+    return out;
+  }
+  return value;
+}
+
+const redact = winston.format((info) => {
+  for (const key of Object.keys(info)) {
+    if (key === 'level' || key === 'message' || key === 'timestamp') continue;
+    info[key] = REDACT_KEY.test(key) ? '[redacted]' : redactValue(info[key]);
+  }
+  if (info.err instanceof Error) info.err = { name: info.err.name, message: info.err.message };
+  return info;
+});
+
+export type Logger = winston.Logger;
+
+export function createLogger(level = 'info', opts: { silent?: boolean } = {}): Logger {
+  return winston.createLogger({
+    level,
+    silent: opts.silent ?? false,
+    format: winston.format.combine(winston.format.timestamp(), redact(), winston.format.json()),
+    transports: [new winston.transports.Console({ stderrLevels: ['error', 'warn'] })],
+  });
+}
+
+/** For unit tests and tools that must say nothing. */
+export const silentLogger: Logger = createLogger('error', { silent: true });

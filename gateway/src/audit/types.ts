@@ -26,6 +26,7 @@ export type AuditAction =
   | 'CERTIFICATE_ISSUED'
   | 'CERTIFICATE_REVOKED'
   | 'AGENCY_REGISTERED'
+  | 'AGENCY_DISABLED'
   | 'LOGIN'
   | 'LOGIN_FAILED'
   | 'LOGOUT'

@@ -1,0 +1,28 @@
+import type { PersonRole } from '../principal.js';
+
+/** A person the development identity provider knows. Never used outside dev and tests. */
+export interface DemoUser {
+  /** Also the OIDC `sub`. */
+  username: string;
+  password: string;
+  /** Goes out as the `name` claim; the gateway shows it as the display name. */
+  name: string;
+  roles: PersonRole[];
+  /** Goes out as the agency claim (coordinators work for a MARAC coordinating agency). */
+  agency?: string;
+}
+
+/** The one password every demo person has. Printed by `npm start` and shown on the dev log-in page. */
+export const DEMO_PASSWORD = 'demo';
+
+/**
+ * One person per role, and two IG officers so maker-checker (one drafts, another approves) can be
+ * shown and tested.
+ */
+export const DEMO_USERS: readonly DemoUser[] = [
+  { username: 'coordinator@essex-marat', password: DEMO_PASSWORD, name: 'Casey Coordinator', roles: ['coordinator'], agency: 'essex-marat' },
+  { username: 'ig.officer1', password: DEMO_PASSWORD, name: 'Indra Governance', roles: ['ig_officer'] },
+  { username: 'ig.officer2', password: DEMO_PASSWORD, name: 'Glen Checker', roles: ['ig_officer'] },
+  { username: 'auditor', password: DEMO_PASSWORD, name: 'Ada Auditor', roles: ['auditor'] },
+  { username: 'admin', password: DEMO_PASSWORD, name: 'Sam Admin', roles: ['admin'] },
+];

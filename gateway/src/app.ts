@@ -1,0 +1,274 @@
+import https from 'node:https';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express, { type Express, type RequestHandler } from 'express';
+import helmet from 'helmet';
+import type pg from 'pg';
+import type { Worker } from 'bullmq';
+import type { GatewayConfig } from './config.js';
+import type { Logger } from './logger.js';
+import { createPool } from './store/db.js';
+import { migrate } from './store/migrate.js';
+import { createSchemaRegistry } from './schema/registry.js';
+import { createSealer } from './store/sealed-box.js';
+import { defaultDeadline, addWorkingDays } from './exchange/working-days.js';
+import { createAgencyRegistry, type AgencyRegistry } from './identity/agency-registry.js';
+import { createAgencyAuthenticator, httpsServerOptions } from './identity/mtls.js';
+import type { GatewayTls } from './dev/dev-pki.js';
+import { createInboxSignal } from './exchange/inbox-signal.js';
+import { createCaseService } from './exchange/case-service.js';
+import { createRequestService } from './exchange/request-service.js';
+import { createInboxService } from './exchange/inbox-service.js';
+import { createResponseService } from './exchange/response-service.js';
+import { createPackService } from './exchange/pack-service.js';
+import { createDeadlineService } from './exchange/deadline-service.js';
+import { createPushClient, createPushDelivery } from './exchange/push-delivery.js';
+import type { ExchangeDeps } from './exchange/deps.js';
+import type { AgencyDirectory } from './exchange/ports.js';
+import { createQueueBackend } from './queue/backend.js';
+import { createDeliveryQueue, startDeliveryWorker } from './queue/delivery-queue.js';
+import { createDeadlineQueue, startDeadlineWorker } from './queue/deadline-queue.js';
+import { createMaintenanceQueue, startMaintenanceWorker, sweep } from './queue/maintenance-queue.js';
+import { createAgencyRouter } from './http/agency-routes.js';
+import { createMetrics, createOpsRouter } from './http/ops-routes.js';
+import { errorHandler, notFoundHandler, rejectDangerousKeys, requireJson } from './http/problem.js';
+import { createAuditLog, createCheckpointer, tokensForSubject } from './audit/index.js';
+import { createPolicyPort } from './wiring/policy-port.js';
+import { createAgreementService } from './policy/lifecycle/index.js';
+import { loadGuardrails } from './policy/index.js';
+import { fieldCatalog } from './schema/catalog.js';
+import { readFileSync } from 'node:fs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export interface GatewayOptions {
+  config: GatewayConfig;
+  logger: Logger;
+  databaseUrl: string;
+  tls: GatewayTls;
+  now?: () => Date;
+  /** Run BullMQ workers in this process (default true). */
+  workers?: boolean;
+  /** Extra routers for the people-facing listener (UI, OIDC), mounted by main.ts or tests. */
+  web?: (app: Express, g: Gateway) => void | Promise<void>;
+}
+
+export interface Gateway {
+  pool: pg.Pool;
+  registry: AgencyRegistry;
+  agreements: ReturnType<typeof createAgreementService>;
+  audit: ReturnType<typeof createAuditLog>;
+  checkpointer: ReturnType<typeof createCheckpointer>;
+  exchange: {
+    cases: ReturnType<typeof createCaseService>;
+    requests: ReturnType<typeof createRequestService>;
+    inbox: ReturnType<typeof createInboxService>;
+    responses: ReturnType<typeof createResponseService>;
+    packs: ReturnType<typeof createPackService>;
+    deadlines: ReturnType<typeof createDeadlineService>;
+  };
+  sweepNow(): Promise<unknown>;
+  agencyApp: Express;
+  webApp: Express;
+  agencyUrl: string;
+  webUrl: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The composition root: every service built by hand, in one place (Unleash style). Nothing here
+ * decides anything; it only connects the parts.
+ */
+export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
+  const { config: cfg, logger } = opts;
+  const now = opts.now ?? (() => new Date());
+  const pool = createPool(opts.databaseUrl, 20);
+  await migrate(pool);
+
+  const schemas = createSchemaRegistry();
+  const catalog = fieldCatalog();
+  const guardrails = loadGuardrails(readFileSync(path.join(cfg.policiesDir, 'guardrails.yaml'), 'utf8'));
+  const sealer = createSealer({ keys: cfg.keys.sealing, currentKeyId: cfg.keys.currentSealingKeyId });
+  const audit = createAuditLog({ hmacKey: cfg.keys.hmac, now });
+  const checkpointer = createCheckpointer({
+    pool,
+    signingKeyPem: cfg.keys.auditSigningKeyPem!,
+    keyId: cfg.keys.auditKeyId,
+    origin: 'marac-gateway',
+  });
+  const registry = createAgencyRegistry({ pool, audit, ca: opts.tls.ca });
+  const agreements = createAgreementService({ pool, audit, catalog, guardrails, now });
+  const policy = createPolicyPort({ agreements, hmacKey: cfg.keys.hmac });
+
+  const agencies: AgencyDirectory = {
+    async getAgency(id) {
+      const a = await registry.getAgency(id);
+      if (!a) return undefined;
+      return { id: a.id, type: a.type, deliveryMode: a.deliveryMode, ...(a.pushUrl ? { pushUrl: a.pushUrl } : {}), disabled: a.disabledAt !== null };
+    },
+  };
+
+  const backend = createQueueBackend({
+    ...(cfg.redisUrl ? { redisUrl: cfg.redisUrl } : {}),
+    postgresUrl: opts.databaseUrl,
+    prefix: cfg.queuePrefix,
+  });
+  const deliveryQueue = createDeliveryQueue(backend, cfg.delivery);
+  const deadlineQueue = createDeadlineQueue(backend);
+  const maintenanceQueue = createMaintenanceQueue(backend);
+  const inboxSignal = createInboxSignal(pool);
+
+  const deps: ExchangeDeps = {
+    pool,
+    audit,
+    policy,
+    agencies,
+    jobs: {
+      enqueueDelivery: (id) => deliveryQueue.add(id),
+      scheduleDeadline: (id, reminderAt, deadline) => deadlineQueue.schedule(id, reminderAt, deadline),
+    },
+    sealer,
+    validate: (name, data) => schemas.assertValid(name, data),
+    subjectTokens: (s) => tokensForSubject(cfg.keys.hmac, s as Parameters<typeof tokensForSubject>[1]),
+    now,
+    deadlines: {
+      defaultDeadline: (meetingDate) =>
+        defaultDeadline(meetingDate, { workingDaysBefore: cfg.deadlines.workingDaysBefore, cutoffHour: cfg.deadlines.cutoffHour, timeZone: 'Europe/London' }),
+      reminderAt: (deadline) => addWorkingDays(deadline, -cfg.deadlines.reminderWorkingDaysBefore),
+    },
+    inboxSignal,
+  };
+  const cases = createCaseService(deps);
+  const requests = createRequestService(deps);
+  const inbox = createInboxService({ ...deps, inboxWait: inboxSignal.wait });
+  const responses = createResponseService(deps);
+  const packs = createPackService(deps);
+  const deadlines = createDeadlineService(deps);
+  const push = createPushClient(
+    { certPem: opts.tls.clientCertPem, keyPem: opts.tls.clientKeyPem, caPem: opts.tls.ca.certPem },
+    cfg.delivery.timeoutMs,
+  );
+  const pushDelivery = createPushDelivery({ ...deps, inbox, push });
+  const maintenanceDeps = {
+    pool,
+    deadlines,
+    delivery: pushDelivery,
+    deliveryQueue,
+    checkpoint: () => checkpointer.tick(),
+    maxAttempts: cfg.delivery.maxAttempts,
+    logger,
+  };
+
+  const metrics = createMetrics(pool);
+  const ops = createOpsRouter({
+    pool,
+    metrics,
+    queuePing: async () => {
+      await deliveryQueue.queue.getJobCounts('waiting');
+    },
+    openapiPath: path.join(ROOT, 'schemas', 'openapi.yaml'),
+  });
+
+  const jsonBody: RequestHandler = express.json({ limit: '512kb', strict: true, reviver: rejectDangerousKeys, type: 'application/json' });
+
+  // Agency API: HTTPS with client certificates. Identity is the certificate, nothing else.
+  const agencyApp = express();
+  agencyApp.disable('x-powered-by');
+  agencyApp.set('trust proxy', false);
+  agencyApp.use(helmet());
+  agencyApp.use(metrics.middleware);
+  agencyApp.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
+  agencyApp.use(
+    createAgencyAuthenticator({
+      registry,
+      logger,
+      ...(cfg.trustedProxy ? { trustedProxy: cfg.trustedProxy } : {}),
+    }),
+  );
+  agencyApp.use(requireJson, jsonBody);
+  agencyApp.use(createAgencyRouter({ cases, requests, inbox, responses, packs }));
+  agencyApp.use(notFoundHandler);
+  agencyApp.use(errorHandler(logger));
+
+  // People: browser UI and people APIs (agreements, audit), OIDC sessions. Mounted by opts.web.
+  const webApp = express();
+  webApp.disable('x-powered-by');
+  webApp.use(metrics.middleware);
+  webApp.use(ops);
+
+  const agencyServer = https.createServer(
+    httpsServerOptions({ caPem: opts.tls.ca.certPem, serverCertPem: opts.tls.serverCertPem, serverKeyPem: opts.tls.serverKeyPem }),
+    agencyApp,
+  );
+  // Long-polls last up to 30 s; keep idle sockets a little longer than that.
+  agencyServer.keepAliveTimeout = 35_000;
+  agencyServer.headersTimeout = 40_000;
+  agencyServer.requestTimeout = 60_000;
+  const webServer = http.createServer(webApp);
+
+  const workers: Worker[] = [];
+  const gateway: Gateway = {
+    pool,
+    registry,
+    agreements,
+    audit,
+    checkpointer,
+    exchange: { cases, requests, inbox, responses, packs, deadlines },
+    sweepNow: () => sweep(maintenanceDeps, 0),
+    agencyApp,
+    webApp,
+    agencyUrl: '',
+    webUrl: '',
+    async start() {
+      await inboxSignal.start();
+      await registry.listenForChanges(opts.databaseUrl).catch((err) => logger.warn('identity LISTEN failed', { err }));
+      if (opts.web) await opts.web(webApp, gateway);
+      webApp.use(notFoundHandler);
+      webApp.use(errorHandler(logger));
+      if (opts.workers !== false) {
+        workers.push(startDeliveryWorker(backend, pushDelivery, logger, { maxAttempts: cfg.delivery.maxAttempts }));
+        workers.push(startDeadlineWorker(backend, deadlines, logger));
+        workers.push(startMaintenanceWorker(backend, maintenanceDeps));
+        await maintenanceQueue.schedule({ sweepMs: cfg.delivery.sweepIntervalMs, purgeMs: 3_600_000, checkpointMs: cfg.checkpoint.intervalMs });
+      }
+      await listen(agencyServer, cfg.agencyApi.port, cfg.agencyApi.host);
+      await listen(webServer, cfg.web.port, cfg.web.host);
+      gateway.agencyUrl = `https://localhost:${(agencyServer.address() as { port: number }).port}`;
+      gateway.webUrl = `http://${cfg.web.host === '0.0.0.0' ? '127.0.0.1' : cfg.web.host}:${(webServer.address() as { port: number }).port}`;
+    },
+    async stop() {
+      // Stop taking work, let in-flight requests and jobs finish, then close connections.
+      const closing = [close(agencyServer), close(webServer)];
+      agencyServer.closeIdleConnections();
+      webServer.closeIdleConnections();
+      setTimeout(() => {
+        agencyServer.closeAllConnections();
+        webServer.closeAllConnections();
+      }, 5000).unref();
+      await Promise.allSettled(workers.map((w) => w.close()));
+      await Promise.allSettled(closing);
+      await Promise.allSettled([deliveryQueue.queue.close(), deadlineQueue.queue.close(), maintenanceQueue.queue.close()]);
+      await inboxSignal.close();
+      await registry.close().catch(() => {});
+      push.close();
+      await pool.end();
+    },
+  };
+  return gateway;
+}
+
+function listen(server: http.Server | https.Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function close(server: http.Server | https.Server): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}

@@ -1,0 +1,50 @@
+import { GatewayError } from '../errors.js';
+
+export class NotACoordinator extends GatewayError {
+  readonly code = 'NOT_A_COORDINATOR';
+  readonly status = 403;
+}
+export class CaseNotFound extends GatewayError {
+  readonly code = 'CASE_NOT_FOUND';
+  readonly status = 404;
+}
+export class RequestNotFound extends GatewayError {
+  readonly code = 'REQUEST_NOT_FOUND';
+  readonly status = 404;
+}
+export class MessageNotFound extends GatewayError {
+  readonly code = 'MESSAGE_NOT_FOUND';
+  readonly status = 404;
+}
+export class UnknownRecipient extends GatewayError {
+  readonly code = 'UNKNOWN_RECIPIENT';
+  readonly status = 400;
+}
+export class UnknownSubject extends GatewayError {
+  readonly code = 'UNKNOWN_SUBJECT';
+  readonly status = 400;
+}
+export class PayloadNotForAgencyType extends GatewayError {
+  readonly code = 'PAYLOAD_NOT_FOR_AGENCY_TYPE';
+  readonly status = 400;
+}
+export class AlreadyAnswered extends GatewayError {
+  readonly code = 'ALREADY_ANSWERED';
+  readonly status = 409;
+}
+export class MessageNotAnswerable extends GatewayError {
+  readonly code = 'MESSAGE_NOT_ANSWERABLE';
+  readonly status = 409;
+}
+export class LegalConditionRejected extends GatewayError {
+  readonly code = 'LEGAL_CONDITION_REJECTED';
+  readonly status = 400;
+}
+export class InvalidQuery extends GatewayError {
+  readonly code = 'INVALID_QUERY';
+  readonly status = 400;
+}
+export class AllRecipientsRefused extends GatewayError {
+  readonly code = 'ALL_RECIPIENTS_REFUSED';
+  readonly status = 403;
+}

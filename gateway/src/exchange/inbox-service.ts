@@ -1,0 +1,124 @@
+import { withTx, type Tx } from '../store/db.js';
+import type { AgencyPrincipal, Principal } from '../identity/principal.js';
+import type { ExchangeDeps } from './deps.js';
+import { InvalidQuery, MessageNotFound } from './errors.js';
+import { InvalidState } from '../errors.js';
+import { createRequestViewBuilder, type MessageRow, type RequestView } from './request-view.js';
+
+/** A delivered message not acknowledged within this time is offered again (adapter crashed). */
+const REDELIVER_AFTER_SECONDS = 60;
+const MAX_BATCH = 20;
+
+export function createInboxService(deps: ExchangeDeps & { inboxWait: (agencyId: string, ms: number, signal?: AbortSignal) => Promise<boolean> }) {
+  const { pool, audit } = deps;
+  const views = createRequestViewBuilder(deps);
+
+  /**
+   * Marks one message delivered and audits what the recipient was shown, in one transaction.
+   * Returns the view, or null when the policy now refuses (then the message fails, audited).
+   */
+  async function deliverOne(tx: Tx, m: MessageRow, actor: Principal): Promise<RequestView | null> {
+    const built = await views.build(tx, m);
+    const now = deps.now();
+    if (!built.ok) {
+      await tx.query(`UPDATE messages SET state = 'failed', last_error_code = $2, updated_at = $3 WHERE id = $1`, [m.id, built.decision.reason, now]);
+      await audit.append(tx, {
+        action: 'DELIVERY_FAILED',
+        actor,
+        caseId: m.case_id,
+        requestId: m.request_id,
+        messageId: m.id,
+        agreementId: m.agreement_id,
+        agreementVersion: m.agreement_version,
+        decision: 'DENY',
+        reasonCode: built.decision.reason,
+        subjectTokens: built.subjectTokens,
+        agencyIds: [m.sender_agency_id, m.recipient_agency_id],
+      });
+      return null;
+    }
+    await tx.query(
+      `UPDATE messages SET state = 'delivered', delivered_at = $2, attempts = attempts + 1, updated_at = $2 WHERE id = $1`,
+      [m.id, now],
+    );
+    await audit.append(tx, {
+      action: 'DELIVERED',
+      actor,
+      caseId: m.case_id,
+      requestId: m.request_id,
+      messageId: m.id,
+      agreementId: built.decision.agreementId,
+      agreementVersion: built.decision.version,
+      purpose: built.view.purpose,
+      decision: built.audit.fieldsTransformed.length || built.audit.fieldsWithheld.length ? 'PERMIT_WITH_TRANSFORMS' : 'PERMIT',
+      ruleIds: built.audit.ruleIds,
+      fieldsReleased: built.audit.fieldsReleased,
+      fieldsTransformed: built.audit.fieldsTransformed,
+      fieldsWithheld: built.audit.fieldsWithheld,
+      viewDigest: built.audit.viewDigest,
+      subjectTokens: built.audit.subjectTokens,
+      agencyIds: [m.sender_agency_id, m.recipient_agency_id],
+      detail: { mode: m.delivery_mode },
+    });
+    return built.view;
+  }
+
+  async function takeBatch(actor: AgencyPrincipal): Promise<RequestView[]> {
+    return withTx(pool, async (tx) => {
+      const r = await tx.query<MessageRow>(
+        `SELECT * FROM messages
+          WHERE recipient_agency_id = $1 AND delivery_mode = 'pull'
+            AND (state = 'queued' OR (state = 'delivered' AND delivered_at < $2::timestamptz - make_interval(secs => $3)))
+          ORDER BY created_at LIMIT $4 FOR UPDATE SKIP LOCKED`,
+        [actor.agencyId, deps.now(), REDELIVER_AFTER_SECONDS, MAX_BATCH],
+      );
+      const out: RequestView[] = [];
+      for (const m of r.rows) {
+        const v = await deliverOne(tx, m, actor);
+        if (v) out.push(v);
+      }
+      return out;
+    });
+  }
+
+  async function poll(actor: AgencyPrincipal, waitRaw: unknown, signal?: AbortSignal): Promise<{ messages: RequestView[] }> {
+    const wait = waitRaw === undefined ? 0 : Number(waitRaw);
+    if (!Number.isInteger(wait) || wait < 0 || wait > 30) throw new InvalidQuery('wait must be a whole number of seconds from 0 to 30');
+    const until = Date.now() + wait * 1000;
+    for (;;) {
+      const messages = await takeBatch(actor);
+      const left = until - Date.now();
+      if (messages.length > 0 || left <= 0 || signal?.aborted) return { messages };
+      // Woken by NOTIFY on commit; the 2 s cap covers a missed notification.
+      await deps.inboxWait(actor.agencyId, Math.min(left, 2000), signal);
+    }
+  }
+
+  async function ack(actor: AgencyPrincipal, messageId: string): Promise<{ messageId: string; state: string }> {
+    return withTx(pool, async (tx) => {
+      const r = await tx.query<MessageRow>('SELECT * FROM messages WHERE id = $1 AND recipient_agency_id = $2 FOR UPDATE', [messageId, actor.agencyId]);
+      const m = r.rows[0];
+      if (!m) throw new MessageNotFound('No such message');
+      if (m.state === 'queued') throw new InvalidState('The message has not been delivered yet');
+      if (m.state !== 'delivered') return { messageId, state: m.state }; // acks are idempotent
+      const now = deps.now();
+      await tx.query(`UPDATE messages SET state = 'acknowledged', acknowledged_at = $2, updated_at = $2 WHERE id = $1`, [messageId, now]);
+      await audit.append(tx, {
+        action: 'ACKNOWLEDGED',
+        actor,
+        caseId: m.case_id,
+        requestId: m.request_id,
+        messageId,
+        agreementId: m.agreement_id,
+        agreementVersion: m.agreement_version,
+        decision: 'NONE',
+        agencyIds: [m.sender_agency_id, m.recipient_agency_id],
+      });
+      return { messageId, state: 'acknowledged' };
+    });
+  }
+
+  return { poll, ack, deliverOne };
+}
+
+export type InboxService = ReturnType<typeof createInboxService>;

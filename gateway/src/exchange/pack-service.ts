@@ -1,0 +1,191 @@
+import { withTx } from '../store/db.js';
+import type { AgencyPrincipal, PersonPrincipal } from '../identity/principal.js';
+import type { ExchangeDeps } from './deps.js';
+import { createCaseReader } from './case-service.js';
+import { policyCaseFacts } from './case-facts.js';
+import { CaseNotFound } from './errors.js';
+import type { Explanation, SubjectFacts } from './ports.js';
+import { digest, mergeExplanations } from './request-view.js';
+
+export interface PackSection {
+  messageId: string;
+  requestId: string;
+  agencyId: string;
+  agencyType?: string;
+  purpose: string;
+  state: string;
+  late: boolean;
+  deadline: string;
+  answeredAt: string | null;
+  declineReason?: string;
+  lastError?: string;
+  /** Whether research content was released to this viewer, and if not, why. */
+  release: { released: true; agreementId: string; version: number; warnings?: string[] } | { released: false; reason: string };
+  subjects: { subjectId: string; role: string; view: Record<string, unknown>; withheld: { path: string; reason: string; by: 'policy' | 'agency' }[]; transformed: { path: string; op: string }[] }[];
+  envelope?: Record<string, unknown>;
+}
+
+export interface ResearchPack {
+  caseId: string;
+  maracArea: string;
+  meetingDate: string;
+  riskCriteria: string[];
+  viewer: string;
+  sections: PackSection[];
+  refused: { requestId: string; agencyId: string; reason: string }[];
+  generatedAt: string;
+}
+
+/**
+ * The research pack: per agency, status and what the agreement lets THIS viewer see, decided and
+ * redacted at read time (so a suspension reaches stored research), and audited as one event.
+ */
+export function createPackService(deps: ExchangeDeps) {
+  const { pool, audit, policy } = deps;
+  const cases = createCaseReader(deps);
+
+  async function viewerAgency(actor: AgencyPrincipal | PersonPrincipal): Promise<{ agencyId: string; agencyType: AgencyPrincipal['agencyType'] } | undefined> {
+    if (actor.kind === 'agency') return { agencyId: actor.agencyId, agencyType: actor.agencyType };
+    if (!actor.agencyId) return undefined;
+    const a = await deps.agencies.getAgency(actor.agencyId);
+    return a ? { agencyId: a.id, agencyType: a.type } : undefined;
+  }
+
+  async function getPack(actor: AgencyPrincipal | PersonPrincipal, caseId: string, mode: 'read' | 'export' = 'read'): Promise<ResearchPack> {
+    const viewer = await viewerAgency(actor);
+    if (!viewer) throw new CaseNotFound('No such case');
+    const theCase = await cases.getCase(pool, caseId);
+    const msgs = (await pool.query(
+      `SELECT m.*, r.purpose, x.kind AS answer_kind, x.decline_reason, x.key_id, x.iv, x.tag, x.ciphertext, x.purged_at
+         FROM messages m JOIN research_requests r ON r.id = m.request_id
+         LEFT JOIN responses x ON x.message_id = m.id
+        WHERE m.case_id = $1 ORDER BY m.created_at, m.recipient_agency_id`,
+      [caseId],
+    )).rows;
+    const isParty = theCase.coordinatorAgencyId === viewer.agencyId || msgs.some((m) => m.recipient_agency_id === viewer.agencyId);
+    if (!isParty) throw new CaseNotFound('No such case');
+
+    const now = deps.now();
+    const caseFacts = policyCaseFacts(theCase);
+    const factsById = new Map<string, SubjectFacts>(theCase.subjectFacts.map((f) => [f.subjectId, f]));
+    const explanations: { subjectId: string; explanation: Explanation }[] = [];
+    const sections: PackSection[] = [];
+    const ruleAgreements = new Set<string>();
+
+    for (const m of msgs) {
+      const responder = await deps.agencies.getAgency(m.recipient_agency_id);
+      const base = {
+        messageId: m.id,
+        requestId: m.request_id,
+        agencyId: m.recipient_agency_id,
+        ...(responder ? { agencyType: responder.type } : {}),
+        purpose: m.purpose,
+        state: m.state,
+        late: m.late,
+        deadline: m.deadline.toISOString(),
+        answeredAt: m.answered_at?.toISOString() ?? null,
+        ...(m.decline_reason ? { declineReason: m.decline_reason } : {}),
+        ...(m.last_error_code ? { lastError: m.last_error_code } : {}),
+        subjects: [] as PackSection['subjects'],
+      };
+      if (m.answer_kind !== 'response' || !m.ciphertext) {
+        sections.push({ ...base, release: { released: false, reason: m.purged_at ? 'PURGED' : 'NO_RESPONSE' } });
+        continue;
+      }
+      if (m.recipient_agency_id === viewer.agencyId || !responder) {
+        sections.push({ ...base, release: { released: false, reason: responder ? 'OWN_RESPONSE' : 'UNKNOWN_AGENCY' } });
+        continue;
+      }
+      const decision = await policy.decide({
+        now,
+        purpose: m.purpose,
+        direction: 'response',
+        from: { agencyId: responder.id, agencyType: responder.type },
+        to: viewer,
+        caseFacts,
+        pinned: { agreementId: m.agreement_id, version: m.agreement_version },
+      });
+      if (decision.effect === 'DENY') {
+        sections.push({ ...base, release: { released: false, reason: decision.reason } });
+        continue;
+      }
+      ruleAgreements.add(`${decision.agreementId}@${decision.version}`);
+      const body = deps.sealer.open({ keyId: m.key_id, iv: m.iv, tag: m.tag, ciphertext: m.ciphertext }, m.id) as {
+        subjectResults: ({ subjectId: string; withheld?: { fieldPath: string; reason: string }[] } & Record<string, unknown>)[];
+        agencyRiskSummary?: unknown;
+        proposedActions?: unknown;
+      };
+      const subjects: PackSection['subjects'] = [];
+      for (const sr of body.subjectResults) {
+        const facts = factsById.get(sr.subjectId);
+        if (!facts) continue;
+        const { withheld: agencyWithheld = [], ...doc } = sr;
+        const { view, explanation } = policy.redact(decision, doc, facts, now);
+        explanations.push({ subjectId: `${m.recipient_agency_id}/${sr.subjectId}`, explanation });
+        subjects.push({
+          subjectId: sr.subjectId,
+          role: facts.role,
+          view,
+          transformed: explanation.transformed.map((t) => ({ path: t.path, op: t.op })),
+          withheld: [
+            ...explanation.withheld.map((w) => ({ path: w.path, reason: w.reason, by: 'policy' as const })),
+            ...agencyWithheld.map((w) => ({ path: w.fieldPath, reason: w.reason, by: 'agency' as const })),
+          ],
+        });
+      }
+      let envelope: Record<string, unknown> | undefined;
+      const envDoc: Record<string, unknown> = {};
+      if (body.agencyRiskSummary !== undefined) envDoc.agencyRiskSummary = body.agencyRiskSummary;
+      if (body.proposedActions !== undefined) envDoc.proposedActions = body.proposedActions;
+      const victim = theCase.subjectFacts.find((f) => f.role === 'VICTIM') ?? theCase.subjectFacts[0];
+      if (Object.keys(envDoc).length && victim) {
+        const r = policy.redact(decision, envDoc, victim, now);
+        explanations.push({ subjectId: `${m.recipient_agency_id}/envelope`, explanation: r.explanation });
+        envelope = r.view;
+      }
+      sections.push({
+        ...base,
+        release: { released: true, agreementId: decision.agreementId, version: decision.version, ...(decision.warnings?.length ? { warnings: decision.warnings } : {}) },
+        subjects,
+        ...(envelope ? { envelope } : {}),
+      });
+    }
+
+    const refused = (await pool.query(
+      `SELECT f.request_id, f.recipient_agency_id, f.reason_code FROM request_refusals f
+         JOIN research_requests r ON r.id = f.request_id WHERE r.case_id = $1 ORDER BY f.recipient_agency_id`,
+      [caseId],
+    )).rows.map((x) => ({ requestId: x.request_id, agencyId: x.recipient_agency_id, reason: x.reason_code }));
+
+    const pack: ResearchPack = {
+      caseId,
+      maracArea: theCase.maracArea,
+      meetingDate: theCase.meetingDate,
+      riskCriteria: theCase.riskBasis.criteria,
+      viewer: viewer.agencyId,
+      sections,
+      refused,
+      generatedAt: now.toISOString(),
+    };
+    const merged = mergeExplanations(explanations);
+    await withTx(pool, (tx) =>
+      audit.append(tx, {
+        action: mode === 'export' ? 'PACK_EXPORTED' : 'VIEW_READ',
+        actor,
+        caseId,
+        decision: merged.fieldsTransformed.length || merged.fieldsWithheld.length ? 'PERMIT_WITH_TRANSFORMS' : 'PERMIT',
+        ruleIds: merged.ruleIds,
+        fieldsReleased: merged.fieldsReleased,
+        fieldsTransformed: merged.fieldsTransformed,
+        fieldsWithheld: merged.fieldsWithheld,
+        viewDigest: digest(pack.sections),
+        subjectTokens: theCase.tokens,
+        agencyIds: [viewer.agencyId],
+        detail: { sections: sections.length, agreements: [...ruleAgreements].join(',') },
+      }),
+    );
+    return pack;
+  }
+
+  return { getPack };
+}

@@ -1,0 +1,104 @@
+import type { AgencyType } from '../identity/principal.js';
+
+/**
+ * What the exchange needs from its neighbours, as narrow interfaces. The composition root
+ * (app.ts) adapts the policy engine, the agreement store and the agency registry to these.
+ */
+export interface SubjectFacts {
+  subjectId: string;
+  role: 'VICTIM' | 'PERPETRATOR' | 'CHILD' | 'OTHER_ADULT_AT_RISK';
+  art9Conditions: string[];
+  art10Conditions: string[];
+  part3Sch8: string[];
+  careAndSupportNeeds: boolean;
+  consentStatus: string;
+  isAdult: boolean;
+  explicitConsentForSpecialCategory?: boolean;
+  /** The subject's address is confidential (refuge, temporary accommodation). */
+  addressConfidential?: boolean;
+}
+
+export interface RiskBasis {
+  criteria: string[];
+  dashScore?: number;
+  dashVersion?: string;
+  policeCallouts12m?: number;
+  lastMaracReferralDate?: string;
+  professionalJudgementRationale?: string;
+}
+
+export interface CaseFacts {
+  maracArea: string;
+  riskBasis: RiskBasis;
+}
+
+export interface PartyRef {
+  agencyId: string;
+  agencyType: AgencyType;
+}
+
+export interface DecideInput {
+  now: Date;
+  purpose: string;
+  direction: 'request' | 'response';
+  from: PartyRef;
+  to: PartyRef;
+  caseFacts: CaseFacts;
+  pinned?: { agreementId: string; version: number };
+}
+
+export type PolicyDecision =
+  | { effect: 'PERMIT'; agreementId: string; version: number; flowIds: string[]; warnings?: string[]; plan: unknown }
+  | { effect: 'DENY'; reason: string; agreementId?: string; version?: number; detail?: string };
+
+export type PermitDecision = Extract<PolicyDecision, { effect: 'PERMIT' }>;
+
+export interface Explanation {
+  released: { path: string; ruleId?: string }[];
+  transformed: { path: string; op: string; ruleId?: string }[];
+  withheld: { path: string; reason: string; ruleId?: string }[];
+}
+
+export interface PolicyPort {
+  decide(input: DecideInput): Promise<PolicyDecision>;
+  redact(decision: PermitDecision, doc: Record<string, unknown>, facts: SubjectFacts, now: Date): {
+    view: Record<string, unknown>;
+    explanation: Explanation;
+  };
+  /** Retention period of an agreement version, in days. */
+  retentionDays(agreementId: string, version: number): Promise<number>;
+}
+
+export interface AgencyInfo {
+  id: string;
+  type: AgencyType;
+  deliveryMode: 'pull' | 'push';
+  pushUrl?: string;
+  disabled: boolean;
+}
+
+export interface AgencyDirectory {
+  getAgency(id: string): Promise<AgencyInfo | undefined>;
+}
+
+/** Enqueue work after commit (transactional outbox: the row is the truth, the job a nudge). */
+export interface ExchangeJobs {
+  enqueueDelivery(messageId: string): Promise<void>;
+  scheduleDeadline(requestId: string, reminderAt: Date, deadline: Date): Promise<void>;
+}
+
+/** Payload key each agency type may send in a response. */
+export function payloadKeyFor(type: AgencyType): string | undefined {
+  switch (type) {
+    case 'POLICE': return 'police';
+    case 'HEALTH_ACUTE': case 'HEALTH_PRIMARY': case 'HEALTH_MENTAL': return 'health';
+    case 'HOUSING': return 'housing';
+    case 'CHILDRENS_SOCIAL_CARE': return 'childrensSocialCare';
+    case 'ADULT_SOCIAL_CARE': return 'adultSocialCare';
+    case 'PROBATION': return 'probation';
+    case 'IDVA': return 'idva';
+    default: return undefined;
+  }
+}
+
+export const PAYLOAD_KEYS = ['police', 'health', 'housing', 'childrensSocialCare', 'adultSocialCare', 'probation', 'idva'] as const;

@@ -1,0 +1,104 @@
+import https from 'node:https';
+import { withTx } from '../store/db.js';
+import { GatewayError } from '../errors.js';
+import type { SystemPrincipal } from '../identity/principal.js';
+import type { ExchangeDeps } from './deps.js';
+import type { InboxService } from './inbox-service.js';
+import type { MessageRow } from './request-view.js';
+
+const WORKER: SystemPrincipal = { kind: 'system', component: 'push-delivery' };
+
+export class PushDeliveryFailed extends GatewayError {
+  readonly code = 'PUSH_DELIVERY_FAILED';
+  readonly status = 502;
+}
+
+export interface PushTls {
+  certPem: string;
+  keyPem: string;
+  caPem: string;
+}
+
+/** POSTs JSON over mutual TLS: the gateway proves itself with its own client certificate. */
+export function createPushClient(tls: PushTls, timeoutMs: number) {
+  const agent = new https.Agent({ cert: tls.certPem, key: tls.keyPem, ca: tls.caPem, keepAlive: true, maxSockets: 16 });
+  return {
+    post(url: string, body: unknown): Promise<void> {
+      return new Promise((resolve, reject) => {
+        const data = Buffer.from(JSON.stringify(body));
+        const req = https.request(url, {
+          method: 'POST',
+          agent,
+          timeout: timeoutMs,
+          headers: { 'content-type': 'application/json', 'content-length': data.length },
+        }, (res) => {
+          res.resume();
+          res.on('end', () => {
+            const s = res.statusCode ?? 0;
+            if (s >= 200 && s < 300) resolve();
+            else reject(new PushDeliveryFailed(`adapter answered ${s}`, { reason: `HTTP_${s}` }));
+          });
+        });
+        req.on('timeout', () => req.destroy(new PushDeliveryFailed('adapter timed out', { reason: 'TIMEOUT' })));
+        req.on('error', (e) => reject(e instanceof PushDeliveryFailed ? e : new PushDeliveryFailed('adapter unreachable', { reason: 'UNREACHABLE', cause: e })));
+        req.end(data);
+      });
+    },
+    close: () => agent.destroy(),
+  };
+}
+
+export type PushClient = ReturnType<typeof createPushClient>;
+
+export function createPushDelivery(deps: ExchangeDeps & { inbox: InboxService; push: PushClient }) {
+  const { pool, audit } = deps;
+
+  /**
+   * Delivers one queued push message. Stale jobs (message no longer queued) exit quietly. The row
+   * lock is held across the POST so the DELIVERED event commits only if the adapter took it.
+   */
+  async function deliver(messageId: string): Promise<'delivered' | 'stale' | 'denied'> {
+    return withTx(pool, async (tx) => {
+      const r = await tx.query<MessageRow>(`SELECT * FROM messages WHERE id = $1 FOR UPDATE`, [messageId]);
+      const m = r.rows[0];
+      if (!m || m.state !== 'queued' || m.delivery_mode !== 'push') return 'stale';
+      const agency = await deps.agencies.getAgency(m.recipient_agency_id);
+      if (!agency?.pushUrl) throw new PushDeliveryFailed('agency has no push endpoint', { reason: 'NO_PUSH_URL' });
+      const view = await deps.inbox.deliverOne(tx, m, WORKER);
+      if (!view) return 'denied';
+      await deps.push.post(agency.pushUrl, view);
+      return 'delivered';
+    });
+  }
+
+  async function recordAttemptError(messageId: string, code: string): Promise<void> {
+    await pool.query(`UPDATE messages SET attempts = attempts + 1, last_error_code = $2, updated_at = now() WHERE id = $1 AND state = 'queued'`, [messageId, code]);
+  }
+
+  /** Dead letter: the message is failed, visibly, on the case. */
+  async function markFailed(messageId: string, code: string): Promise<void> {
+    await withTx(pool, async (tx) => {
+      const r = await tx.query<MessageRow>(`SELECT * FROM messages WHERE id = $1 FOR UPDATE`, [messageId]);
+      const m = r.rows[0];
+      if (!m || m.state !== 'queued') return;
+      await tx.query(`UPDATE messages SET state = 'failed', last_error_code = $2, updated_at = $3 WHERE id = $1`, [messageId, code, deps.now()]);
+      await audit.append(tx, {
+        action: 'DELIVERY_FAILED',
+        actor: WORKER,
+        caseId: m.case_id,
+        requestId: m.request_id,
+        messageId,
+        agreementId: m.agreement_id,
+        agreementVersion: m.agreement_version,
+        decision: 'NONE',
+        reasonCode: code,
+        agencyIds: [m.sender_agency_id, m.recipient_agency_id],
+        detail: { attempts: m.attempts },
+      });
+    });
+  }
+
+  return { deliver, recordAttemptError, markFailed };
+}
+
+export type PushDelivery = ReturnType<typeof createPushDelivery>;

@@ -1,0 +1,200 @@
+import { withTx } from '../store/db.js';
+import type { AgencyPrincipal } from '../identity/principal.js';
+import type { ExchangeDeps } from './deps.js';
+import { createCaseReader } from './case-service.js';
+import { AllRecipientsRefused, CaseNotFound, NotACoordinator, RequestNotFound } from './errors.js';
+import { newId } from './ids.js';
+import { policyCaseFacts } from './case-facts.js';
+
+export interface ResearchRequestInput {
+  purpose: string;
+  recipients: string[];
+  requestedDomains?: string[];
+  lookbackMonths?: number;
+  deadline?: string;
+  transferFromMaracArea?: string;
+}
+
+export interface FanOutResult {
+  requestId: string;
+  caseId: string;
+  deadline: string;
+  messages: { messageId: string; recipient: string; state: string; agreementId: string; agreementVersion: number }[];
+  refused: { recipient: string; reason: string }[];
+}
+
+export function createRequestService(deps: ExchangeDeps) {
+  const { pool, audit, policy, agencies } = deps;
+  const cases = createCaseReader(deps);
+
+  /**
+   * Fan-out: one message per recipient. Each recipient is decided on its own; a refused one is
+   * recorded with its reason code while the others proceed.
+   */
+  async function createResearchRequest(actor: AgencyPrincipal, caseId: string, body: unknown): Promise<FanOutResult> {
+    deps.validate('research-request', body);
+    const input = body as ResearchRequestInput;
+    const now = deps.now();
+    const theCase = await cases.getCase(pool, caseId);
+    // Only the case's own coordinator may ask; anyone else learns nothing about the case.
+    if (theCase.coordinatorAgencyId !== actor.agencyId) throw new CaseNotFound('No such case');
+    if (actor.agencyType !== 'MARAC_COORDINATOR') throw new NotACoordinator('Only a MARAC coordinator agency can request research');
+
+    const deadline = input.deadline ? new Date(input.deadline) : deps.deadlines.defaultDeadline(theCase.meetingDate);
+    const requestId = newId('req');
+    const planned: { messageId: string; recipient: string; mode: 'pull' | 'push'; agreementId: string; version: number; ruleIds: string[]; warnings: string[] }[] = [];
+    const refused: { recipient: string; reason: string; agreementId?: string; version?: number }[] = [];
+    const caseFacts = policyCaseFacts(theCase);
+
+    for (const recipient of input.recipients) {
+      const agency = await agencies.getAgency(recipient);
+      if (!agency || agency.disabled) {
+        refused.push({ recipient, reason: 'UNKNOWN_RECIPIENT' });
+        continue;
+      }
+      const decision = await policy.decide({
+        now,
+        purpose: input.purpose,
+        direction: 'request',
+        from: { agencyId: actor.agencyId, agencyType: actor.agencyType },
+        to: { agencyId: agency.id, agencyType: agency.type },
+        caseFacts,
+      });
+      if (decision.effect === 'DENY') {
+        refused.push({
+          recipient,
+          reason: decision.reason,
+          ...(decision.agreementId ? { agreementId: decision.agreementId } : {}),
+          ...(decision.version !== undefined ? { version: decision.version } : {}),
+        });
+        continue;
+      }
+      planned.push({
+        messageId: newId('msg'),
+        recipient: agency.id,
+        mode: agency.deliveryMode,
+        agreementId: decision.agreementId,
+        version: decision.version,
+        ruleIds: decision.flowIds,
+        warnings: decision.warnings ?? [],
+      });
+    }
+
+    if (planned.length === 0) {
+      // Nothing may move: no request row, but every refusal is still audited.
+      await withTx(pool, async (tx) => {
+        for (const r of refused) await auditRefusal(tx, r);
+      });
+      throw new AllRecipientsRefused('No recipient is allowed by the agreements', {
+        reason: refused[0]?.reason ?? 'NO_AGREEMENT',
+        problems: refused.map((r) => ({ path: `/recipients/${input.recipients.indexOf(r.recipient)}`, code: r.reason, message: `${r.recipient} refused` })),
+      });
+    }
+
+    async function auditRefusal(tx: import('../store/db.js').Tx, r: (typeof refused)[number], withRequest = false) {
+      await audit.append(tx, {
+        action: 'REQUEST_REFUSED',
+        actor,
+        caseId,
+        ...(withRequest ? { requestId } : {}),
+        purpose: input.purpose,
+        decision: 'DENY',
+        reasonCode: r.reason,
+        ...(r.agreementId ? { agreementId: r.agreementId } : {}),
+        ...(r.version !== undefined ? { agreementVersion: r.version } : {}),
+        subjectTokens: theCase.tokens,
+        agencyIds: [actor.agencyId, r.recipient],
+      });
+    }
+
+    await withTx(pool, async (tx) => {
+      await tx.query(
+        `INSERT INTO research_requests (id, case_id, sender_agency_id, purpose, requested_domains, lookback_months, deadline, created_at)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`,
+        [requestId, caseId, actor.agencyId, input.purpose, input.requestedDomains ?? [], input.lookbackMonths ?? 12, deadline, now],
+      );
+      for (const m of planned) {
+        await tx.query(
+          `INSERT INTO messages (id, request_id, case_id, sender_agency_id, recipient_agency_id, delivery_mode,
+             agreement_id, agreement_version, state, deadline, created_at, updated_at)
+           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,'queued',$9,$10,$10)`,
+          [m.messageId, requestId, caseId, actor.agencyId, m.recipient, m.mode, m.agreementId, m.version, deadline, now],
+        );
+        await audit.append(tx, {
+          action: 'REQUEST_CREATED',
+          actor,
+          caseId,
+          requestId,
+          messageId: m.messageId,
+          agreementId: m.agreementId,
+          agreementVersion: m.version,
+          purpose: input.purpose,
+          decision: 'PERMIT',
+          ruleIds: m.ruleIds,
+          subjectTokens: theCase.tokens,
+          agencyIds: [actor.agencyId, m.recipient],
+          ...(m.warnings.length ? { detail: { warnings: m.warnings.join(',') } } : {}),
+        });
+        if (m.mode === 'pull') await deps.inboxSignal.notify(tx, m.recipient);
+      }
+      for (const r of refused) {
+        await tx.query(
+          `INSERT INTO request_refusals (request_id, recipient_agency_id, reason_code, agreement_id, agreement_version)
+           VALUES ($1,$2,$3,$4,$5)`,
+          [requestId, r.recipient, r.reason, r.agreementId ?? null, r.version ?? null],
+        );
+        await auditRefusal(tx, r, true);
+      }
+    });
+
+    // After commit: nudge the queue. If this process dies here, the sweeper re-adds the jobs.
+    for (const m of planned) if (m.mode === 'push') await deps.jobs.enqueueDelivery(m.messageId).catch(() => {});
+    if (planned.length > 0) await deps.jobs.scheduleDeadline(requestId, deps.deadlines.reminderAt(deadline), deadline).catch(() => {});
+
+    const result: FanOutResult = {
+      requestId,
+      caseId,
+      deadline: deadline.toISOString(),
+      messages: planned.map((m) => ({ messageId: m.messageId, recipient: m.recipient, state: 'queued', agreementId: m.agreementId, agreementVersion: m.version })),
+      refused: refused.map((r) => ({ recipient: r.recipient, reason: r.reason })),
+    };
+    return result;
+  }
+
+  /** Status of a request: the sender sees every recipient; a recipient sees only its own message. */
+  async function getRequestStatus(actor: AgencyPrincipal, requestId: string) {
+    const r = await pool.query('SELECT id, case_id, sender_agency_id, purpose, deadline, created_at FROM research_requests WHERE id = $1', [requestId]);
+    const req = r.rows[0];
+    if (!req) throw new RequestNotFound('No such request');
+    const isSender = req.sender_agency_id === actor.agencyId;
+    const msgs = await pool.query(
+      `SELECT id, recipient_agency_id, state, late, deadline, delivered_at, acknowledged_at, answered_at, last_error_code, attempts
+         FROM messages WHERE request_id = $1 ${isSender ? '' : 'AND recipient_agency_id = $2'} ORDER BY recipient_agency_id`,
+      isSender ? [requestId] : [requestId, actor.agencyId],
+    );
+    if (!isSender && msgs.rowCount === 0) throw new RequestNotFound('No such request');
+    const refusals = isSender
+      ? (await pool.query('SELECT recipient_agency_id, reason_code FROM request_refusals WHERE request_id = $1 ORDER BY recipient_agency_id', [requestId])).rows
+      : [];
+    return {
+      requestId,
+      caseId: req.case_id,
+      purpose: req.purpose,
+      deadline: req.deadline.toISOString(),
+      messages: msgs.rows.map((m) => ({
+        messageId: m.id,
+        recipient: m.recipient_agency_id,
+        state: m.state,
+        late: m.late,
+        attempts: m.attempts,
+        ...(m.last_error_code ? { lastError: m.last_error_code } : {}),
+        deliveredAt: m.delivered_at?.toISOString() ?? null,
+        acknowledgedAt: m.acknowledged_at?.toISOString() ?? null,
+        answeredAt: m.answered_at?.toISOString() ?? null,
+      })),
+      refused: refusals.map((x) => ({ recipient: x.recipient_agency_id, reason: x.reason_code })),
+    };
+  }
+
+  return { createResearchRequest, getRequestStatus };
+}

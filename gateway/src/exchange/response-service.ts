@@ -1,0 +1,161 @@
+import { withTx, type Tx } from '../store/db.js';
+import type { AgencyPrincipal } from '../identity/principal.js';
+import { PolicyDenied } from '../errors.js';
+import type { ExchangeDeps } from './deps.js';
+import { createCaseReader } from './case-service.js';
+import { policyCaseFacts } from './case-facts.js';
+import { AlreadyAnswered, MessageNotAnswerable, PayloadNotForAgencyType, RequestNotFound, UnknownSubject } from './errors.js';
+import { bodyHash, findAnswer, requireIdempotencyKey, storeAnswer, type StoredAnswer } from './idempotency.js';
+import { PAYLOAD_KEYS, payloadKeyFor } from './ports.js';
+import type { MessageRow } from './request-view.js';
+
+interface SubjectResultIn {
+  subjectId: string;
+  withheld?: { fieldPath: string; reason: string }[];
+  [k: string]: unknown;
+}
+
+/** Field paths present in a document, with `[]` for array items: what arrived, never its values. */
+export function presentPaths(doc: unknown, prefix = ''): string[] {
+  if (Array.isArray(doc)) return doc.length ? [...new Set(doc.flatMap((x) => presentPaths(x, `${prefix}[]`)))] : [prefix];
+  if (doc && typeof doc === 'object') {
+    return Object.entries(doc).flatMap(([k, v]) => presentPaths(v, prefix ? `${prefix}.${k}` : k));
+  }
+  return prefix ? [prefix] : [];
+}
+
+export function createResponseService(deps: ExchangeDeps) {
+  const { pool, audit, policy } = deps;
+  const cases = createCaseReader(deps);
+
+  async function lockMessage(tx: Tx, actor: AgencyPrincipal, requestId: string): Promise<MessageRow> {
+    const r = await tx.query<MessageRow>('SELECT * FROM messages WHERE request_id = $1 AND recipient_agency_id = $2 FOR UPDATE', [requestId, actor.agencyId]);
+    const m = r.rows[0];
+    // Another agency's request looks exactly like a missing one.
+    if (!m) throw new RequestNotFound('No such request');
+    return m;
+  }
+
+  function checkAnswerable(m: MessageRow): void {
+    if (m.state === 'responded' || m.state === 'declined') throw new AlreadyAnswered('This request has already been answered');
+    if (m.state === 'queued' || m.state === 'failed') throw new MessageNotAnswerable(`A ${m.state} message cannot be answered`);
+  }
+
+  async function answer(
+    actor: AgencyPrincipal,
+    requestId: string,
+    rawKey: unknown,
+    body: unknown,
+    kind: 'response' | 'decline',
+  ): Promise<StoredAnswer> {
+    const key = requireIdempotencyKey(rawKey);
+    deps.validate(kind === 'response' ? 'research-response' : 'decline', body);
+    const hash = bodyHash({ kind, requestId, body });
+
+    const denied = await withTx(pool, async (tx): Promise<StoredAnswer | { deny: string; m: MessageRow; tokens: string[] }> => {
+      const m = await lockMessage(tx, actor, requestId);
+      const replay = await findAnswer(tx, actor.agencyId, key, hash);
+      if (replay) return replay;
+      checkAnswerable(m);
+      const theCase = await cases.getCase(tx, m.case_id);
+      const now = deps.now();
+      const late = now.getTime() > new Date(m.deadline).getTime();
+
+      let fields: string[] = [];
+      let withheld: { path: string; reason: string }[] = [];
+      let sealedCols: unknown[] = [null, null, null, null];
+      if (kind === 'response') {
+        const resp = body as { subjectResults: SubjectResultIn[] };
+        const allowedKey = payloadKeyFor(actor.agencyType);
+        const known = new Set(theCase.subjectFacts.map((f) => f.subjectId));
+        const problems = [];
+        for (const [i, sr] of resp.subjectResults.entries()) {
+          if (!known.has(sr.subjectId)) problems.push({ path: `/subjectResults/${i}/subjectId`, code: 'UNKNOWN_SUBJECT', message: 'not a subject of this case' });
+          for (const k of PAYLOAD_KEYS) {
+            if (sr[k] !== undefined && k !== allowedKey) {
+              throw new PayloadNotForAgencyType(`A ${actor.agencyType} agency cannot send a ${k} payload`, {
+                problems: [{ path: `/subjectResults/${i}/${k}`, code: 'PAYLOAD_NOT_FOR_AGENCY_TYPE', message: `expected ${allowedKey ?? 'no payload'}` }],
+              });
+            }
+          }
+        }
+        if (problems.length) throw new UnknownSubject('A subject result names a subject not in this case', { problems });
+
+        // The research may only be stored if it could lawfully reach the requester at all.
+        const sender = await deps.agencies.getAgency(m.sender_agency_id);
+        const decision = sender
+          ? await policy.decide({
+            now,
+            purpose: (await tx.query('SELECT purpose FROM research_requests WHERE id = $1', [requestId])).rows[0].purpose,
+            direction: 'response',
+            from: { agencyId: actor.agencyId, agencyType: actor.agencyType },
+            to: { agencyId: sender.id, agencyType: sender.type },
+            caseFacts: policyCaseFacts(theCase),
+            pinned: { agreementId: m.agreement_id, version: m.agreement_version },
+          })
+          : ({ effect: 'DENY', reason: 'UNKNOWN_AGENCY' } as const);
+        if (decision.effect === 'DENY') return { deny: decision.reason, m, tokens: theCase.tokens };
+
+        fields = resp.subjectResults.flatMap((sr) => {
+          const { withheld: _w, subjectId, ...rest } = sr;
+          return presentPaths(rest).map((p) => `${subjectId}/${p}`);
+        });
+        withheld = resp.subjectResults.flatMap((sr) => (sr.withheld ?? []).map((w) => ({ path: `${sr.subjectId}/${w.fieldPath}`, reason: w.reason })));
+        const box = deps.sealer.seal(body, m.id);
+        sealedCols = [box.keyId, box.iv, box.tag, box.ciphertext];
+      }
+      const retention = await policy.retentionDays(m.agreement_id, m.agreement_version);
+      const purgeAfter = new Date(now.getTime() + retention * 86_400_000);
+      const declineReason = kind === 'decline' ? (body as { reason: string }).reason : null;
+      await tx.query(
+        `INSERT INTO responses (message_id, request_id, responder_agency_id, kind, decline_reason, key_id, iv, tag, ciphertext, late, received_at, purge_after)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)`,
+        [m.id, requestId, actor.agencyId, kind, declineReason, ...sealedCols, late, now, purgeAfter],
+      );
+      const state = kind === 'response' ? 'responded' : 'declined';
+      await tx.query(`UPDATE messages SET state = $2, answered_at = $3, late = $4, updated_at = $3 WHERE id = $1`, [m.id, state, now, late]);
+      await audit.append(tx, {
+        action: kind === 'response' ? 'RESPONSE_RECEIVED' : 'DECLINED',
+        actor,
+        caseId: m.case_id,
+        requestId,
+        messageId: m.id,
+        agreementId: m.agreement_id,
+        agreementVersion: m.agreement_version,
+        decision: 'NONE',
+        ...(kind === 'response' ? { fieldsReleased: fields, fieldsWithheld: withheld } : { reasonCode: declineReason! }),
+        subjectTokens: theCase.tokens,
+        agencyIds: [m.sender_agency_id, m.recipient_agency_id],
+        detail: { late },
+      });
+      const answer: StoredAnswer = { status: 201, body: { requestId, messageId: m.id, state, late } };
+      await storeAnswer(tx, actor.agencyId, key, hash, answer);
+      return answer;
+    });
+
+    if ('deny' in denied) {
+      await withTx(pool, (tx) =>
+        audit.append(tx, {
+          action: 'ACCESS_DENIED',
+          actor,
+          caseId: denied.m.case_id,
+          requestId,
+          messageId: denied.m.id,
+          agreementId: denied.m.agreement_id,
+          agreementVersion: denied.m.agreement_version,
+          decision: 'DENY',
+          reasonCode: denied.deny,
+          subjectTokens: denied.tokens,
+          agencyIds: [denied.m.sender_agency_id, denied.m.recipient_agency_id],
+        }),
+      );
+      throw new PolicyDenied('The agreement does not allow this research to be shared', { reason: denied.deny });
+    }
+    return denied;
+  }
+
+  return {
+    respond: (actor: AgencyPrincipal, requestId: string, key: unknown, body: unknown) => answer(actor, requestId, key, body, 'response'),
+    decline: (actor: AgencyPrincipal, requestId: string, key: unknown, body: unknown) => answer(actor, requestId, key, body, 'decline'),
+  };
+}

@@ -1,0 +1,73 @@
+import { Router, type Request, type Response } from 'express';
+import type { AgencyPrincipal } from '../identity/principal.js';
+import type { createCaseService } from '../exchange/case-service.js';
+import type { createRequestService } from '../exchange/request-service.js';
+import type { InboxService } from '../exchange/inbox-service.js';
+import type { createResponseService } from '../exchange/response-service.js';
+import type { createPackService } from '../exchange/pack-service.js';
+import { ValidationFailed } from '../errors.js';
+
+export interface AgencyRouteDeps {
+  cases: ReturnType<typeof createCaseService>;
+  requests: ReturnType<typeof createRequestService>;
+  inbox: InboxService;
+  responses: ReturnType<typeof createResponseService>;
+  packs: ReturnType<typeof createPackService>;
+}
+
+const ID = /^[a-z]{3,4}_[0-9a-f]{32}$/;
+
+function agency(res: Response): AgencyPrincipal {
+  return res.locals.principal as AgencyPrincipal;
+}
+
+function id(req: Request, name: string): string {
+  const v = req.params[name];
+  if (typeof v !== 'string' || !ID.test(v)) {
+    throw new ValidationFailed(`Invalid ${name}`, { problems: [{ path: `path:${name}`, code: 'pattern', message: 'malformed id' }] });
+  }
+  return v;
+}
+
+/** The agency API: thin handlers. Identity is res.locals.principal, set by the mTLS authenticator. */
+export function createAgencyRouter(d: AgencyRouteDeps): Router {
+  const r = Router();
+
+  r.post('/v1/cases', async (req, res) => {
+    res.status(201).json(await d.cases.createCase(agency(res), req.body));
+  });
+
+  r.post('/v1/cases/:caseId/research-requests', async (req, res) => {
+    res.status(201).json(await d.requests.createResearchRequest(agency(res), id(req, 'caseId'), req.body));
+  });
+
+  r.get('/v1/cases/:caseId/research', async (req, res) => {
+    res.set('cache-control', 'no-store').json(await d.packs.getPack(agency(res), id(req, 'caseId')));
+  });
+
+  r.get('/v1/inbox', async (req, res) => {
+    const ac = new AbortController();
+    res.on('close', () => ac.abort());
+    res.set('cache-control', 'no-store').json(await d.inbox.poll(agency(res), req.query.wait, ac.signal));
+  });
+
+  r.post('/v1/inbox/:messageId/ack', async (req, res) => {
+    res.json(await d.inbox.ack(agency(res), id(req, 'messageId')));
+  });
+
+  r.get('/v1/research-requests/:requestId', async (req, res) => {
+    res.set('cache-control', 'no-store').json(await d.requests.getRequestStatus(agency(res), id(req, 'requestId')));
+  });
+
+  r.post('/v1/research-requests/:requestId/response', async (req, res) => {
+    const a = await d.responses.respond(agency(res), id(req, 'requestId'), req.get('idempotency-key'), req.body);
+    res.status(a.status).json(a.body);
+  });
+
+  r.post('/v1/research-requests/:requestId/decline', async (req, res) => {
+    const a = await d.responses.decline(agency(res), id(req, 'requestId'), req.get('idempotency-key'), req.body);
+    res.status(a.status).json(a.body);
+  });
+
+  return r;
+}

@@ -1,0 +1,78 @@
+import { readFileSync } from 'node:fs';
+import { Router, type RequestHandler } from 'express';
+import client from 'prom-client';
+import type pg from 'pg';
+import YAML from 'yaml';
+
+export interface Metrics {
+  registry: client.Registry;
+  middleware: RequestHandler;
+}
+
+/** Prometheus metrics: process defaults, HTTP by route and status, messages by state (read on scrape). */
+export function createMetrics(pool: pg.Pool): Metrics {
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry });
+  const http = new client.Histogram({
+    name: 'marac_http_request_duration_seconds',
+    help: 'HTTP request duration by route and status',
+    labelNames: ['listener', 'method', 'route', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 30],
+    registers: [registry],
+  });
+  new client.Gauge({
+    name: 'marac_messages',
+    help: 'Messages by state',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    async collect() {
+      const r = await pool.query('SELECT state, count(*)::int AS n FROM messages GROUP BY state').catch(() => ({ rows: [] as { state: string; n: number }[] }));
+      this.reset();
+      for (const row of r.rows) this.set({ state: row.state }, row.n);
+    },
+  });
+  const middleware: RequestHandler = (req, res, next) => {
+    const end = http.startTimer();
+    res.on('finish', () => {
+      // The route pattern, never the concrete path: ids must not become label values.
+      const route = (req.route?.path as string | undefined) ?? 'unmatched';
+      end({ listener: String(req.socket.localPort ?? ''), method: req.method, route: `${req.baseUrl}${route}`, status: String(res.statusCode) });
+    });
+    next();
+  };
+  return { registry, middleware };
+}
+
+export interface OpsDeps {
+  pool: pg.Pool;
+  metrics: Metrics;
+  queuePing: () => Promise<void>;
+  openapiPath: string;
+}
+
+export function createOpsRouter(d: OpsDeps): Router {
+  const r = Router();
+  let openapi: unknown;
+  r.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  r.get('/readyz', async (_req, res) => {
+    const checks: Record<string, 'ok' | 'fail'> = {};
+    await d.pool.query('SELECT 1').then(() => (checks.postgres = 'ok'), () => (checks.postgres = 'fail'));
+    await withTimeout(d.queuePing(), 2000).then(() => (checks.queue = 'ok'), () => (checks.queue = 'fail'));
+    const ok = Object.values(checks).every((v) => v === 'ok');
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not-ready', checks });
+  });
+  r.get('/metrics', async (_req, res) => {
+    res.type(d.metrics.registry.contentType).send(await d.metrics.registry.metrics());
+  });
+  r.get('/openapi.json', (_req, res) => {
+    openapi ??= YAML.parse(readFileSync(d.openapiPath, 'utf8'));
+    res.json(openapi);
+  });
+  return r;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return Promise.race([p, new Promise<T>((_, rej) => setTimeout(() => rej(new Error('timeout')), ms).unref())]);
+}

@@ -1,0 +1,58 @@
+import { randomUUID } from 'node:crypto';
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import { GatewayError, MalformedJson, NotFound, PayloadTooLarge, UnsupportedMediaType, ValidationFailed } from '../errors.js';
+import type { Logger } from '../logger.js';
+
+/** RFC 9457 problem+json with our stable code. No stack, no SQL, no input echoed back. */
+export function sendProblem(res: Response, err: GatewayError, instance?: string): void {
+  res.status(err.status).type('application/problem+json').json({
+    type: `https://marac-gateway.example/problems/${err.code.toLowerCase().replaceAll('_', '-')}`,
+    title: err.message,
+    status: err.status,
+    code: err.code,
+    ...(err.reason ? { reason: err.reason } : {}),
+    ...(err.problems ? { problems: err.problems } : {}),
+    ...(instance ? { instance } : {}),
+  });
+}
+
+/** Maps body-parser and our own errors; anything unknown becomes a bare 500 with an id for the logs. */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err, _req, res, _next) => {
+    if (res.headersSent) return;
+    if (err instanceof GatewayError) return sendProblem(res, err);
+    const type = (err as { type?: string }).type;
+    if (type === 'entity.too.large') return sendProblem(res, new PayloadTooLarge('The request body is too large'));
+    if (type === 'entity.parse.failed') return sendProblem(res, new MalformedJson('The request body is not valid JSON'));
+    if (type === 'encoding.unsupported' || type === 'charset.unsupported') return sendProblem(res, new UnsupportedMediaType('Unsupported body encoding'));
+    if (type === 'request.aborted') return;
+    if ((err as { status?: number }).status === 400) return sendProblem(res, new MalformedJson('The request body could not be read'));
+    const id = randomUUID();
+    logger.error('unhandled error', { errorId: id, err });
+    res.status(500).type('application/problem+json').json({ type: 'about:blank', title: 'Internal error', status: 500, code: 'INTERNAL', instance: id });
+  };
+}
+
+/** Unsafe methods must send JSON (or nothing); anything else is 415 before the body is read. */
+export const requireJson: RequestHandler = (req, _res, next) => {
+  if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS' || req.method === 'DELETE') return next();
+  const len = Number(req.headers['content-length'] ?? 0);
+  const chunked = req.headers['transfer-encoding'] !== undefined;
+  if (!len && !chunked) return next();
+  if (!req.is('application/json')) return next(new UnsupportedMediaType('Send the body as application/json'));
+  next();
+};
+
+/** JSON.parse reviver used by the body parser: prototype-polluting keys are refused outright. */
+export function rejectDangerousKeys(_key: string, value: unknown): unknown {
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    for (const k of ['__proto__', 'constructor', 'prototype']) {
+      if (Object.prototype.hasOwnProperty.call(value, k)) {
+        throw new ValidationFailed('Forbidden key in body', { problems: [{ path: '', code: 'FORBIDDEN_KEY', message: `key "${k}" is not allowed` }] });
+      }
+    }
+  }
+  return value;
+}
+
+export const notFoundHandler: RequestHandler = (_req, res) => sendProblem(res, new NotFound('No such route'));

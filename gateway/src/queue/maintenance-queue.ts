@@ -1,0 +1,83 @@
+import type { Job, Queue, Worker } from 'bullmq';
+import type pg from 'pg';
+import type { Logger } from '../logger.js';
+import type { DeadlineService } from '../exchange/deadline-service.js';
+import type { PushDelivery } from '../exchange/push-delivery.js';
+import type { QueueBackend } from './backend.js';
+import type { createDeliveryQueue } from './delivery-queue.js';
+
+export const MAINTENANCE_QUEUE = 'maintenance';
+
+export interface MaintenanceJob {
+  readonly task: 'sweep' | 'purge' | 'checkpoint';
+}
+
+export interface MaintenanceDeps {
+  pool: pg.Pool;
+  deadlines: DeadlineService;
+  delivery: PushDelivery;
+  deliveryQueue: ReturnType<typeof createDeliveryQueue>;
+  checkpoint?: () => Promise<unknown>;
+  maxAttempts: number;
+  logger: Logger;
+}
+
+/**
+ * The outbox sweeper: a push message still `queued` with no live job (the process died between
+ * commit and enqueue, or Redis lost it) gets its job back; one whose job gave up is dead-lettered.
+ * Also marks overdue anything a missed timer left open (e.g. after a clock jump).
+ */
+export async function sweep(d: MaintenanceDeps, olderThanMs = 2000): Promise<{ requeued: number; failed: number; overdue: number }> {
+  const r = await d.pool.query(
+    `SELECT id, attempts FROM messages WHERE state = 'queued' AND delivery_mode = 'push'
+        AND updated_at < now() - make_interval(secs => $1) ORDER BY created_at LIMIT 500`,
+    [olderThanMs / 1000],
+  );
+  let requeued = 0;
+  let failed = 0;
+  for (const m of r.rows) {
+    const state = await d.deliveryQueue.state(m.id);
+    if (state === undefined || state === 'completed' || state === 'unknown') {
+      await d.deliveryQueue.add(m.id);
+      requeued++;
+    } else if (state === 'failed') {
+      if (m.attempts >= d.maxAttempts) {
+        await d.delivery.markFailed(m.id, 'MAX_ATTEMPTS');
+        failed++;
+      } else {
+        await d.deliveryQueue.retry(m.id);
+        requeued++;
+      }
+    }
+  }
+  const overdue = await d.deadlines.markOverdue();
+  return { requeued, failed, overdue };
+}
+
+export function createMaintenanceQueue(backend: QueueBackend) {
+  const queue: Queue<MaintenanceJob> = backend.queue<MaintenanceJob>(MAINTENANCE_QUEUE);
+  queue.on('error', () => {});
+  return {
+    queue,
+    async schedule(opts: { sweepMs: number; purgeMs: number; checkpointMs?: number }): Promise<void> {
+      const keep = { removeOnComplete: true, removeOnFail: { count: 100 } };
+      await queue.upsertJobScheduler('sweep', { every: opts.sweepMs }, { name: 'sweep', data: { task: 'sweep' }, opts: keep });
+      await queue.upsertJobScheduler('purge', { every: opts.purgeMs }, { name: 'purge', data: { task: 'purge' }, opts: keep });
+      if (opts.checkpointMs) {
+        await queue.upsertJobScheduler('checkpoint', { every: opts.checkpointMs }, { name: 'checkpoint', data: { task: 'checkpoint' }, opts: keep });
+      }
+    },
+  };
+}
+
+export function startMaintenanceWorker(backend: QueueBackend, d: MaintenanceDeps): Worker<MaintenanceJob> {
+  const worker = backend.worker<MaintenanceJob>(MAINTENANCE_QUEUE, async (job: Job<MaintenanceJob>) => {
+    switch (job.data.task) {
+      case 'sweep': return sweep(d);
+      case 'purge': return d.deadlines.purgeExpired();
+      case 'checkpoint': return d.checkpoint ? d.checkpoint() : null;
+    }
+  }, { concurrency: 1 });
+  worker.on('error', (err) => d.logger.warn('maintenance worker error', { err }));
+  return worker;
+}

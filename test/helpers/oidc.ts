@@ -132,7 +132,8 @@ export async function jarFetch(jar: CookieJar, url: string, init: RequestInit = 
 export interface LoginTrace {
   /** Every URL visited, in order (for debugging a failing flow). */
   visited: string[];
-  /** The final response (the app's answer after /auth/callback, or wherever the flow stopped). */
+  /** The final response (the app's answer after /auth/callback, or wherever the flow stopped;
+   * an empty 204 with `stopBeforeCallback`, when the last visited URL is the unfetched callback). */
   final: Response;
   jar: CookieJar;
 }
@@ -144,7 +145,7 @@ export interface LoginTrace {
 export async function runLoginFlow(
   appBase: string,
   username: string,
-  opts: { password?: string; returnTo?: string; jar?: CookieJar; maxHops?: number } = {},
+  opts: { password?: string; returnTo?: string; jar?: CookieJar; maxHops?: number; stopBeforeCallback?: boolean } = {},
 ): Promise<LoginTrace> {
   const jar = opts.jar ?? new CookieJar();
   const visited: string[] = [];
@@ -152,10 +153,11 @@ export async function runLoginFlow(
   let url = `${appBase}/login${opts.returnTo ? `?returnTo=${encodeURIComponent(opts.returnTo)}` : ''}`;
   let init: RequestInit = {};
   for (let hop = 0; hop < (opts.maxHops ?? 12); hop++) {
+    const isCallback = new URL(url).origin === appOrigin && new URL(url).pathname === '/auth/callback';
     visited.push(url);
+    if (isCallback && opts.stopBeforeCallback) return { visited, final: new Response(null, { status: 204 }), jar };
     const res = await jarFetch(jar, url, init);
     init = {};
-    const isCallback = new URL(url).origin === appOrigin && new URL(url).pathname === '/auth/callback';
     if (isCallback) return { visited, final: res, jar };
     const location = res.headers.get('location');
     if (res.status >= 300 && res.status < 400 && location) {
@@ -164,13 +166,20 @@ export async function runLoginFlow(
     }
     if (res.status === 200 && (res.headers.get('content-type') ?? '').includes('text/html')) {
       const html = await res.text();
-      const action = /<form method="post" action="([^"]+\/login)"/.exec(html)?.[1];
-      if (!action) return { visited, final: new Response(html, { status: res.status, headers: res.headers }), jar };
-      url = new URL(action.replace(/&amp;/g, '&'), url).href;
+      const form = /<form method="post" action="([^"]+)"/.exec(html);
+      if (!form) return { visited, final: new Response(html, { status: res.status, headers: res.headers }), jar };
+      url = new URL(form[1]!.replace(/&amp;/g, '&'), url).href;
+      // Our sign-in form gets the credentials; any other provider form (the auto-submitting one it
+      // shows when a different person signs in over an existing provider session) gets its hidden fields.
+      const fields = /name="username"/.test(html)
+        ? { username, password: opts.password ?? DEMO_PASSWORD }
+        : Object.fromEntries(
+            [...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"\/?>/g)].map((m) => [m[1]!, m[2]!]),
+          );
       init = {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(url).origin },
-        body: new URLSearchParams({ username, password: opts.password ?? DEMO_PASSWORD }).toString(),
+        body: new URLSearchParams(fields).toString(),
       };
       continue;
     }

@@ -2,6 +2,7 @@ import http from 'node:http';
 import express from 'express';
 import type { AuditEventInput, AuditLog } from '../../../gateway/src/audit/types.js';
 import { errorHandler, notFoundHandler } from '../../../gateway/src/http/problem.js';
+import type { DemoUser } from '../../../gateway/src/identity/oidc/demo-users.js';
 import { createOidcClient } from '../../../gateway/src/identity/oidc/client.js';
 import { createPeopleAuth, personOf, type PeopleAuth, type PeopleAuthOptions } from '../../../gateway/src/identity/people-auth.js';
 import { silentLogger } from '../../../gateway/src/logger.js';
@@ -49,12 +50,15 @@ export interface PeopleWorld {
  * The gateway side of a test: real Postgres, the real dev provider, people auth mounted on a tiny
  * Express app with one protected page per role, a form post and a JSON API route.
  */
-export async function buildPeopleWorld(overrides: Partial<PeopleAuthOptions> = {}): Promise<PeopleWorld> {
+export async function buildPeopleWorld(
+  overrides: Partial<PeopleAuthOptions> = {},
+  idpOpts: { users?: readonly DemoUser[] } = {},
+): Promise<PeopleWorld> {
   const db = await createTestDatabase();
   const audit = await createTableAudit(db.pool);
   const server = http.createServer();
   const appBase = await listenOn(server);
-  const idp = await startTestOidc({ redirectUris: [`${appBase}/auth/callback`] });
+  const idp = await startTestOidc({ redirectUris: [`${appBase}/auth/callback`], ...idpOpts });
   const clock = {
     now: new Date(),
     advanceMinutes(m: number) {

@@ -77,6 +77,13 @@ export async function startTestOidc(opts: {
   };
 }
 
+/** A response body as a loose record, for assertions on problem+json and small JSON answers. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function json(res: Response): Promise<Record<string, any>> {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  return res.json() as Promise<Record<string, any>>;
+}
+
 /** Binds a server on 127.0.0.1 at a free port and returns its base URL. */
 export function listenOn(server: http.Server): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loginAs, type LoggedIn } from '../../helpers/oidc.js';
-import { buildPeopleWorld, type PeopleWorld } from './world.js';
+import { buildPeopleWorld, json, type PeopleWorld } from './world.js';
 
 let w: PeopleWorld;
 let coordinator: LoggedIn;
@@ -18,7 +18,7 @@ describe('requireRole', () => {
   it('401 UNAUTHENTICATED for an API call without a session', async () => {
     const res = await fetch(`${w.appBase}/audit`, { headers: { accept: 'application/json' } });
     expect(res.status).toBe(401);
-    expect((await res.json()).code).toBe('UNAUTHENTICATED');
+    expect((await json(res)).code).toBe('UNAUTHENTICATED');
   });
 
   it('sends a browser asking for a page to /login with returnTo', async () => {
@@ -30,7 +30,7 @@ describe('requireRole', () => {
   it('403 FORBIDDEN_ROLE for the wrong role, audited as ACCESS_DENIED', async () => {
     const res = await fetch(`${w.appBase}/audit`, { headers: { cookie: coordinator.cookie } });
     expect(res.status).toBe(403);
-    expect((await res.json()).code).toBe('FORBIDDEN_ROLE');
+    expect((await json(res)).code).toBe('FORBIDDEN_ROLE');
     const rows = await w.auditRows();
     expect(rows[rows.length - 1]).toMatchObject({
       action: 'ACCESS_DENIED',
@@ -48,7 +48,7 @@ describe('requireRole', () => {
   it('an unsafe request from the wrong role is 403 FORBIDDEN_ROLE before any CSRF check', async () => {
     const res = await fetch(`${w.appBase}/cases`, { method: 'POST', headers: { cookie: auditor.cookie } });
     expect(res.status).toBe(403);
-    expect((await res.json()).code).toBe('FORBIDDEN_ROLE');
+    expect((await json(res)).code).toBe('FORBIDDEN_ROLE');
   });
 });
 
@@ -59,7 +59,7 @@ describe('csrfProtect', () => {
   it('accepts the token in the x-csrf-token header', async () => {
     const res = await post({ 'x-csrf-token': coordinator.csrfToken, 'content-type': 'application/json' });
     expect(res.status).toBe(201);
-    expect((await res.json()).by).toBe('coordinator@essex-marat');
+    expect((await json(res)).by).toBe('coordinator@essex-marat');
   });
 
   it('accepts the token in the _csrf form field from a same-origin form', async () => {
@@ -73,7 +73,7 @@ describe('csrfProtect', () => {
   it('refuses a missing token', async () => {
     const res = await post({ 'content-type': 'application/x-www-form-urlencoded' }, 'title=x');
     expect(res.status).toBe(403);
-    const body = await res.json();
+    const body = await json(res);
     expect(body.code).toBe('CSRF_FAILED');
     expect(body.reason).toBe('TOKEN_MISSING');
   });
@@ -81,13 +81,13 @@ describe('csrfProtect', () => {
   it('refuses a wrong token', async () => {
     const res = await post({ 'x-csrf-token': `${coordinator.csrfToken}x` });
     expect(res.status).toBe(403);
-    expect((await res.json()).reason).toBe('TOKEN_MISMATCH');
+    expect((await json(res)).reason).toBe('TOKEN_MISMATCH');
   });
 
   it('refuses a cross-site Origin even with the right token', async () => {
     const res = await post({ 'x-csrf-token': coordinator.csrfToken, origin: 'https://evil.example' });
     expect(res.status).toBe(403);
-    expect((await res.json()).reason).toBe('ORIGIN_MISMATCH');
+    expect((await json(res)).reason).toBe('ORIGIN_MISMATCH');
   });
 
   it('refuses Origin: null (sandboxed frames, some redirects)', async () => {
@@ -99,7 +99,7 @@ describe('csrfProtect', () => {
     for (const site of ['cross-site', 'same-site']) {
       const res = await post({ 'x-csrf-token': coordinator.csrfToken, 'sec-fetch-site': site });
       expect(res.status, site).toBe(403);
-      expect((await res.json()).reason).toBe('CROSS_SITE');
+      expect((await json(res)).reason).toBe('CROSS_SITE');
     }
   });
 });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOidcClient } from '../../../gateway/src/identity/oidc/client.js';
 import { DEMO_USERS } from '../../../gateway/src/identity/oidc/demo-users.js';
 import { CookieJar, jarFetch, runLoginFlow } from '../../helpers/oidc.js';
-import { buildPeopleWorld, type PeopleWorld } from './world.js';
+import { buildPeopleWorld, json, type PeopleWorld } from './world.js';
 
 let w: PeopleWorld;
 beforeAll(async () => {
@@ -29,7 +29,7 @@ describe('failed log-ins', () => {
     const before = await sessionCount();
     const trace = await runLoginFlow(w.appBase, 'auditor', { password: 'not-the-password' });
     expect(trace.final.status).toBe(401);
-    const body = await trace.final.json();
+    const body = await json(trace.final);
     expect(body.code).toBe('LOGIN_FAILED');
     expect(body.reason).toBe('PROVIDER_DENIED');
     expect(trace.final.headers.getSetCookie().some((c) => /^marac_session=[^;]/.test(c))).toBe(false);
@@ -51,7 +51,7 @@ describe('failed log-ins', () => {
     const before = await sessionCount();
     const trace = await runLoginFlow(w.appBase, 'no.role');
     expect(trace.final.status).toBe(401);
-    expect((await trace.final.json()).reason).toBe('NO_ROLE');
+    expect((await json(trace.final)).reason).toBe('NO_ROLE');
     expect(await sessionCount()).toBe(before);
     const ev = await lastAudit();
     expect(ev).toMatchObject({ action: 'LOGIN_FAILED', reason_code: 'NO_ROLE', actor: { kind: 'person', userId: 'no.role', roles: [] } });
@@ -64,7 +64,7 @@ describe('failed log-ins', () => {
     expect(new URL(callbackUrl).pathname).toBe('/auth/callback');
     const replay = await fetch(callbackUrl, { redirect: 'manual' });
     expect(replay.status).toBe(401);
-    expect((await replay.json()).reason).toBe('LOGIN_STATE_UNKNOWN');
+    expect((await json(replay)).reason).toBe('LOGIN_STATE_UNKNOWN');
     expect((await lastAudit()).reason_code).toBe('LOGIN_STATE_UNKNOWN');
     // The attempt did not use up the real browser's log-in.
     const genuine = await jarFetch(jar, callbackUrl);
@@ -79,7 +79,7 @@ describe('failed log-ins', () => {
     // Put the (now cleared) log-in cookie back, as an attacker replaying the whole request would.
     const again = await jarFetch(jar, callbackUrl);
     expect(again.status).toBe(401);
-    expect((await again.json()).reason).toBe('LOGIN_STATE_UNKNOWN');
+    expect((await json(again)).reason).toBe('LOGIN_STATE_UNKNOWN');
   });
 
   it('a callback with a tampered state is refused', async () => {
@@ -88,7 +88,7 @@ describe('failed log-ins', () => {
     const authUrl = new URL(start.headers.get('location')!);
     const res = await jarFetch(jar, `${w.appBase}/auth/callback?code=abc&state=${authUrl.searchParams.get('state')}x`);
     expect(res.status).toBe(401);
-    expect((await res.json()).code).toBe('LOGIN_FAILED');
+    expect((await json(res)).code).toBe('LOGIN_FAILED');
   });
 
   it('a forged code with the right state fails the token exchange and opens no session', async () => {
@@ -101,7 +101,7 @@ describe('failed log-ins', () => {
       `${w.appBase}/auth/callback?code=forged&state=${encodeURIComponent(state)}&iss=${encodeURIComponent(w.idp.issuer)}`,
     );
     expect(res.status).toBe(401);
-    expect((await res.json()).reason).toBe('TOKEN_EXCHANGE_FAILED');
+    expect((await json(res)).reason).toBe('TOKEN_EXCHANGE_FAILED');
     expect(await sessionCount()).toBe(before);
     expect((await lastAudit()).reason_code).toBe('TOKEN_EXCHANGE_FAILED');
   });
@@ -122,7 +122,7 @@ describe('log-in rate limit', () => {
     expect(codes).toEqual([303, 303, 303, 429]);
     const res = await fetch(`${limited.appBase}/auth/callback?state=x&code=y`, { redirect: 'manual' });
     expect(res.status).toBe(429);
-    expect((await res.json()).code).toBe('RATE_LIMITED');
+    expect((await json(res)).code).toBe('RATE_LIMITED');
   });
 });
 
@@ -143,7 +143,7 @@ describe('provider unreachable', () => {
   it('answers /login with 503 OIDC_PROVIDER_UNAVAILABLE and stores nothing', async () => {
     const res = await fetch(`${down.appBase}/login`, { redirect: 'manual' });
     expect(res.status).toBe(503);
-    expect((await res.json()).code).toBe('OIDC_PROVIDER_UNAVAILABLE');
+    expect((await json(res)).code).toBe('OIDC_PROVIDER_UNAVAILABLE');
     const pending = await down.db.pool.query('SELECT 1 FROM people_login_pending');
     expect(pending.rowCount).toBe(0);
   });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CookieJar, jarFetch, loginAs, runLoginFlow } from '../../helpers/oidc.js';
-import { buildPeopleWorld, type PeopleWorld } from './world.js';
+import { buildPeopleWorld, json, type PeopleWorld } from './world.js';
 
 let w: PeopleWorld;
 beforeAll(async () => {
@@ -25,7 +25,7 @@ describe('log-in through the real OIDC flow', () => {
       expect(s.session.roles).toEqual([...roles]);
       const res = await fetch(`${w.appBase}/whoami`, { headers: { cookie: s.cookie } });
       expect(res.status).toBe(200);
-      const p = await res.json();
+      const p = await json(res);
       expect(p).toMatchObject({ kind: 'person', userId: username, roles: [...roles] });
       expect(p.agencyId).toBe(agency);
       expect(p.displayName).toMatch(/\S/);
@@ -72,7 +72,7 @@ describe('log-in through the real OIDC flow', () => {
     for (const bad of ['https://evil.example/', '//evil.example/x', '/\\evil.example', 'javascript:alert(1)', 'cases', '/a\nb']) {
       const res = await fetch(`${w.appBase}/login?returnTo=${encodeURIComponent(bad)}`, { redirect: 'manual' });
       expect(res.status, bad).toBe(400);
-      expect((await res.json()).code).toBe('INVALID_RETURN_TO');
+      expect((await json(res)).code).toBe('INVALID_RETURN_TO');
       expect(res.headers.getSetCookie().some((c) => c.startsWith('marac_session-login='))).toBe(false);
     }
   });
@@ -82,7 +82,7 @@ describe('log-in through the real OIDC flow', () => {
     const second = await loginAs(w.appBase, 'ig.officer2', { jar: first.jar });
     expect(second.cookie).not.toBe(first.cookie);
     expect((await fetch(`${w.appBase}/whoami`, { headers: { cookie: first.cookie } })).status).toBe(401);
-    const who = await (await fetch(`${w.appBase}/whoami`, { headers: { cookie: second.cookie } })).json();
+    const who = await json(await fetch(`${w.appBase}/whoami`, { headers: { cookie: second.cookie } }));
     expect(who.userId).toBe('ig.officer2');
     const rotated = await w.db.pool.query("SELECT count(*)::int AS n FROM people_sessions WHERE revoked_reason = 'ROTATED'");
     expect(rotated.rows[0].n).toBeGreaterThanOrEqual(1);
@@ -91,7 +91,7 @@ describe('log-in through the real OIDC flow', () => {
   it('answers GET /auth/session with 401 UNAUTHENTICATED when signed out', async () => {
     const res = await fetch(`${w.appBase}/auth/session`);
     expect(res.status).toBe(401);
-    expect((await res.json()).code).toBe('UNAUTHENTICATED');
+    expect((await json(res)).code).toBe('UNAUTHENTICATED');
   });
 });
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loginAs } from '../../helpers/oidc.js';
-import { buildPeopleWorld, type PeopleWorld } from './world.js';
+import { buildPeopleWorld, json, type PeopleWorld } from './world.js';
 
 let w: PeopleWorld;
 beforeAll(async () => {
@@ -34,7 +34,7 @@ describe('log-out', () => {
     expect(res.headers.getSetCookie().some((c) => c.startsWith('marac_session=;') && c.includes('Max-Age=0'))).toBe(true);
     const after = await whoami(s.cookie);
     expect(after.status).toBe(401);
-    expect((await after.json()).code).toBe('UNAUTHENTICATED');
+    expect((await json(after)).code).toBe('UNAUTHENTICATED');
     const rows = await w.auditRows();
     expect(rows[rows.length - 1]).toMatchObject({ action: 'LOGOUT', actor: { userId: 'coordinator@essex-marat' } });
   });
@@ -43,7 +43,7 @@ describe('log-out', () => {
     const s = await loginAs(w.appBase, 'auditor');
     const res = await logout(s.cookie);
     expect(res.status).toBe(403);
-    expect((await res.json()).code).toBe('CSRF_FAILED');
+    expect((await json(res)).code).toBe('CSRF_FAILED');
     expect((await whoami(s.cookie)).status).toBe(200);
   });
 
@@ -90,10 +90,10 @@ describe('a session cookie is only ever its own person', () => {
     for (const cookie of [`${name}=${flipped}`, `${name}=${value}x`, `${name}=`, `${name}=${value}; ${b.cookie}`]) {
       const res = await whoami(cookie);
       expect(res.status, cookie).toBe(401);
-      expect((await res.json()).code).toBe('UNAUTHENTICATED');
+      expect((await json(res)).code).toBe('UNAUTHENTICATED');
     }
-    expect((await (await whoami(a.cookie)).json()).userId).toBe('ig.officer1');
-    expect((await (await whoami(b.cookie)).json()).userId).toBe('ig.officer2');
+    expect((await json(await whoami(a.cookie))).userId).toBe('ig.officer1');
+    expect((await json(await whoami(b.cookie))).userId).toBe('ig.officer2');
   });
 
   it('one person\'s CSRF token does not work with another person\'s session', async () => {
@@ -105,6 +105,6 @@ describe('a session cookie is only ever its own person', () => {
       body: '{}',
     });
     expect(res.status).toBe(403);
-    expect((await res.json()).code).toBe('CSRF_FAILED');
+    expect((await json(res)).code).toBe('CSRF_FAILED');
   });
 });

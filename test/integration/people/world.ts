@@ -10,6 +10,8 @@ import type { Queryable } from '../../../gateway/src/store/db.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
 import { listenOn, startTestOidc, type TestOidc } from '../../helpers/oidc.js';
 
+export { json } from '../../helpers/oidc.js';
+
 /**
  * A stand-in AuditLog until audit/index.ts lands: it writes to a plain table through the caller's
  * transaction, so a rolled-back log-in leaves no event, exactly like the real one.

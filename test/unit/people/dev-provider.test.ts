@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { json } from '../../helpers/oidc.js';
 import { startDevOidcProvider } from '../../../gateway/src/identity/oidc/dev-provider.js';
 
 const clients = [{ client_id: 'c', client_secret: 's', redirect_uris: ['http://127.0.0.1:9/auth/callback'] }];
@@ -14,7 +15,7 @@ describe('development OIDC provider', () => {
     const idp = await startDevOidcProvider({ port: 0, clients, production: true, allowInProduction: true });
     try {
       expect(idp.issuer).toBe(`http://127.0.0.1:${idp.port}`);
-      const meta = await (await fetch(`${idp.issuer}/.well-known/openid-configuration`)).json();
+      const meta = await json(await fetch(`${idp.issuer}/.well-known/openid-configuration`));
       expect(meta.issuer).toBe(idp.issuer);
       expect(meta.code_challenge_methods_supported).toEqual(['S256']);
       expect(meta.scopes_supported).toEqual(expect.arrayContaining(['openid', 'profile', 'marac']));

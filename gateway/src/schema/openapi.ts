@@ -1,0 +1,64 @@
+/**
+ * `schemas/openapi.yaml` refers to the JSON Schema files by relative path (`./case.schema.json`),
+ * which is right on disk but not for a client fetching `/openapi.json`. This bundles it: every
+ * schema file is embedded under `components.schemas` (keeping its `$id`, so the files' own
+ * relative `$ref`s still resolve in any 2020-12 tool) and the file references are rewritten to
+ * point at the embedded copies.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import YAML from 'yaml';
+import { DEFAULT_SCHEMAS_DIR, SCHEMA_BASE, schemaRegistry, type SchemaRegistry } from './registry.js';
+
+export const OPENAPI_PATH = join(DEFAULT_SCHEMAS_DIR, 'openapi.yaml');
+
+/** `payloads/police.schema.json` → `PolicePayload`; `research-request.schema.json` → `ResearchRequest`. */
+export function componentName(file: string): string {
+  const payload = file.startsWith('payloads/');
+  const base = file.replace(/^payloads\//, '').replace(/\.schema\.json$/, '');
+  const pascal = base.split('-').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('');
+  return payload ? `${pascal}Payload` : pascal;
+}
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+function rewriteRefs(node: Json, map: (ref: string) => string): Json {
+  if (Array.isArray(node)) return node.map((n) => rewriteRefs(n, map));
+  if (node === null || typeof node !== 'object') return node;
+  const out: { [k: string]: Json } = {};
+  for (const [k, v] of Object.entries(node)) {
+    out[k] = k === '$ref' && typeof v === 'string' ? map(v) : rewriteRefs(v, map);
+  }
+  return out;
+}
+
+export function loadOpenApiDocument(
+  opts: { path?: string; registry?: SchemaRegistry } = {},
+): Record<string, unknown> {
+  const registry = opts.registry ?? schemaRegistry();
+  const doc = YAML.parse(readFileSync(opts.path ?? OPENAPI_PATH, 'utf8')) as { [k: string]: Json };
+
+  const embedded: Record<string, Json> = {};
+  for (const [id, schema] of registry.documents()) {
+    if (!id.startsWith(SCHEMA_BASE)) continue;
+    embedded[componentName(id.slice(SCHEMA_BASE.length))] = schema as Json;
+  }
+
+  const bundled = rewriteRefs(doc, (ref) => {
+    if (ref.startsWith('#')) return ref;
+    const [file = '', fragment = ''] = ref.replace(/^\.\//, '').split('#');
+    const name = componentName(file);
+    if (!(name in embedded)) throw new Error(`openapi.yaml refers to a schema that is not loaded: ${ref}`);
+    return `#/components/schemas/${name}${fragment.replace(/^\/?/, fragment ? '/' : '')}`;
+  }) as { [k: string]: Json };
+
+  const components = (bundled.components ?? {}) as { [k: string]: Json };
+  const schemas = (components.schemas ?? {}) as { [k: string]: Json };
+  for (const [name, schema] of Object.entries(embedded)) {
+    if (name in schemas) throw new Error(`component name clash: ${name}`);
+    schemas[name] = schema;
+  }
+  components.schemas = schemas;
+  bundled.components = components;
+  return bundled;
+}

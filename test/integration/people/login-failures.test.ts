@@ -148,3 +148,28 @@ describe('provider unreachable', () => {
     expect(pending.rowCount).toBe(0);
   });
 });
+
+describe('LOGIN is written in the same transaction as the session', () => {
+  let broken: PeopleWorld;
+  beforeAll(async () => {
+    broken = await buildPeopleWorld({
+      audit: {
+        async append(_tx, e) {
+          if (e.action === 'LOGIN') throw new Error('audit unavailable');
+          return { seq: 0, hash: 'x' };
+        },
+      },
+    });
+  });
+  afterAll(async () => {
+    await broken?.close();
+  });
+
+  it('when the audit write fails, no session exists and no cookie is set', async () => {
+    const trace = await runLoginFlow(broken.appBase, 'auditor');
+    expect(trace.final.status).toBe(500);
+    expect(trace.final.headers.getSetCookie().some((c) => /^marac_session=[^;]/.test(c))).toBe(false);
+    const n = await broken.db.pool.query('SELECT 1 FROM people_sessions');
+    expect(n.rowCount).toBe(0);
+  });
+});

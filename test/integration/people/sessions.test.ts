@@ -108,3 +108,19 @@ describe('a session cookie is only ever its own person', () => {
     expect((await json(res)).code).toBe('CSRF_FAILED');
   });
 });
+
+describe('purgeEnded', () => {
+  it('deletes sessions that ended long enough ago and keeps live ones', async () => {
+    const live = await loginAs(w.appBase, 'admin');
+    const ended = await loginAs(w.appBase, 'auditor');
+    expect((await logout(ended.cookie, ended.csrfToken)).status).toBe(303);
+    w.clock.advanceMinutes(25 * 60);
+    const live2 = await loginAs(w.appBase, 'admin');
+    const purged = await w.people.sessions.purgeEnded(24);
+    expect(purged).toBeGreaterThanOrEqual(2);
+    const left = await w.db.pool.query<{ user_id: string }>('SELECT user_id FROM people_sessions');
+    expect(left.rows.map((r) => r.user_id)).toEqual(['admin']);
+    expect((await whoami(live2.cookie)).status).toBe(200);
+    expect((await whoami(live.cookie)).status).toBe(401);
+  });
+});

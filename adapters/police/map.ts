@@ -10,6 +10,7 @@
  */
 import { compact, inForce, withinMonths, wants, type AgencyMapping, type MapContext, type MappedSubject } from '../sdk/mapping.js';
 import type { CandidatePerson } from '../sdk/matching/types.js';
+import { AgencyDataInvalid } from '../sdk/errors.js';
 import type { HeldSubject, IncidentCategory, PolicePayload, Withheld } from '../sdk/types.js';
 import type { PoleEvent, PolePerson, PoliceExport } from './native.js';
 
@@ -29,7 +30,7 @@ const MARKERS = { WE: 'WEAPONS', FI: 'FIREARMS', VI: 'VIOLENCE', DA: 'DA', ST: '
 
 export function loadPoliceDb(files: Record<string, unknown>): PoliceDb {
   const exp = files['police-export.json'] as PoliceExport | undefined;
-  if (!exp || exp.format !== 'POLE-EXPORT') throw new Error('police-export.json missing or not a POLE export');
+  if (!exp || exp.format !== 'POLE-EXPORT') throw new AgencyDataInvalid('police-export.json missing or not a POLE export');
   const eventsByPerson = new Map<string, { ev: PoleEvent; role: PoleEvent['involved'][number]['role'] }[]>();
   for (const ev of exp.events) {
     for (const inv of ev.involved) {

@@ -17,6 +17,8 @@ export interface MapContext {
   role: SubjectRole;
   /** The request's subject id for another agency record that was MATCHED in this same request. */
   subjectIdOf(recordId: string): string | undefined;
+  /** The other subjects of this request the agency MATCHED (for cross-references such as children). */
+  others: readonly { subjectId: string; role: SubjectRole; recordId: string }[];
 }
 
 export interface MappedSubject {

@@ -50,10 +50,14 @@ export function buildResponse<Db>(agency: LoadedAgency<Db>, msg: InboxMessage, o
 
   const matches = req.subjects.map((s) => ({ subject: s, result: matcher.match(s) }));
   const subjectIdByRecord = new Map<string, string>();
+  const matchedSubjects: MapContext['others'][number][] = [];
   for (const { subject, result } of matches) {
     // Cross-references (an order protecting the child, a child known to health visiting) only to
     // subjects the agency is sure about.
-    if (result.status === 'MATCHED' && result.recordId && !subjectIdByRecord.has(result.recordId)) subjectIdByRecord.set(result.recordId, subject.subjectId);
+    if (result.status === 'MATCHED' && result.recordId && !subjectIdByRecord.has(result.recordId)) {
+      subjectIdByRecord.set(result.recordId, subject.subjectId);
+      matchedSubjects.push({ subjectId: subject.subjectId, role: subject.role, recordId: result.recordId });
+    }
   }
 
   const report: ResponseReport = { matched: 0, possible: 0, notFound: 0, withheld: 0, caveats: [] };
@@ -81,6 +85,7 @@ export function buildResponse<Db>(agency: LoadedAgency<Db>, msg: InboxMessage, o
       subjectId: subject.subjectId,
       role: subject.role,
       subjectIdOf: (recordId) => subjectIdByRecord.get(recordId),
+      others: matchedSubjects.filter((o) => o.subjectId !== subject.subjectId),
     };
     const mapped = mapping.map(db, result.recordId, ctx);
     for (const key of mapping.payloadKeys) {

@@ -32,6 +32,7 @@ export function mapEveryRecord<Db>(agency: LoadedAgency<Db>, opts: { asOf: strin
       subjectId,
       role: 'VICTIM',
       subjectIdOf: (other) => `s_${other.replace(/[^A-Za-z0-9_-]/g, '_')}`.slice(0, 64),
+      others: [],
     };
     const mapped = mapping.map(db, recordId, ctx);
     const held = mapping.held(db, recordId);

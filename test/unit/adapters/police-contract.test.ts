@@ -56,6 +56,7 @@ describe('police mapping facts', () => {
   const ctx = (subjectId: string, lookbackMonths = 12) => ({
     asOf: ASOF, lookbackMonths, domains: all, subjectId, role: 'VICTIM' as const,
     subjectIdOf: (r: string) => (r === 'V' ? 'subj_v' : r === 'P' ? 'subj_p' : undefined),
+    others: [],
   });
 
   it('counts DA incidents in the window and keeps a live investigation to its bare facts', () => {

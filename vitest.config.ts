@@ -8,6 +8,6 @@ export default defineConfig({
     // Integration files each build their own database; two cores, so keep the pool small.
     pool: 'forks',
     maxWorkers: 2,
-    reporters: ['default'],
+    reporters: ['default', ['json', { outputFile: 'test-results/vitest.json' }]],
   },
 });

@@ -136,7 +136,8 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     deadlines: {
       defaultDeadline: (meetingDate) =>
         defaultDeadline(meetingDate, { workingDaysBefore: cfg.deadlines.workingDaysBefore, cutoffHour: cfg.deadlines.cutoffHour, timeZone: 'Europe/London' }),
-      reminderAt: (deadline) => addWorkingDays(deadline, -cfg.deadlines.reminderWorkingDaysBefore),
+      // The same time of day, n working days earlier.
+      reminderAt: (deadline) => new Date(`${addWorkingDays(deadline, -cfg.deadlines.reminderWorkingDaysBefore)}T${deadline.toISOString().slice(11)}`),
     },
     inboxSignal,
   };
@@ -168,7 +169,6 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     queuePing: async () => {
       await deliveryQueue.queue.getJobCounts('waiting');
     },
-    openapiPath: path.join(ROOT, 'schemas', 'openapi.yaml'),
   });
 
   const jsonBody: RequestHandler = express.json({ limit: '512kb', strict: true, reviver: rejectDangerousKeys, type: 'application/json' });

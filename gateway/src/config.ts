@@ -44,7 +44,10 @@ export interface GatewayConfig {
     /** Run the in-process dev OIDC provider (development default; refused in production unless forced). */
     devProvider: boolean;
     devProviderPort: number;
+    scopes: string[];
   };
+  /** People's browser sessions. */
+  sessions: { cookieName: string; secureCookies: boolean; idleMinutes: number; absoluteHours: number };
   policiesDir: string;
   demo: { adapters: boolean };
 }
@@ -191,6 +194,13 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Gateway
       agencyClaim: str('OIDC_AGENCY_CLAIM', 'agency')!,
       devProvider,
       devProviderPort: int('DEV_OIDC_PORT', 3001, 0, 65535),
+      scopes: (str('OIDC_SCOPES', 'openid profile marac')!).split(/\s+/).filter(Boolean),
+    },
+    sessions: {
+      cookieName: str('SESSION_COOKIE_NAME', prod ? '__Host-marac' : 'marac_session')!,
+      secureCookies: bool('SESSION_SECURE_COOKIES', prod),
+      idleMinutes: int('SESSION_IDLE_MINUTES', 30, 1, 24 * 60),
+      absoluteHours: int('SESSION_ABSOLUTE_HOURS', 10, 1, 24 * 7),
     },
     policiesDir: path.resolve(cwd, str('POLICIES_DIR', 'policies')!),
     demo: { adapters: bool('DEMO_ADAPTERS', !prod) },

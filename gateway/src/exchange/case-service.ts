@@ -1,5 +1,5 @@
 import { withTx } from '../store/db.js';
-import type { AgencyPrincipal } from '../identity/principal.js';
+import { actingAgency, type ExchangeActor } from './acting-agency.js';
 import type { ExchangeDeps } from './deps.js';
 import { LegalConditionRejected, NotACoordinator, CaseNotFound } from './errors.js';
 import { newId } from './ids.js';
@@ -60,8 +60,9 @@ function monthsBetween(from: string, to: Date): number {
 export function createCaseService(deps: ExchangeDeps) {
   const { pool, audit, sealer } = deps;
 
-  async function createCase(actor: AgencyPrincipal, body: unknown): Promise<{ caseId: string; subjects: { key: string; subjectId: string; role: string }[]; riskBasis: RiskBasis }> {
-    if (actor.agencyType !== 'MARAC_COORDINATOR') throw new NotACoordinator('Only a MARAC coordinator agency can open a case');
+  async function createCase(actor: ExchangeActor, body: unknown): Promise<{ caseId: string; subjects: { key: string; subjectId: string; role: string }[]; riskBasis: RiskBasis }> {
+    const acting = await actingAgency(actor, deps.agencies);
+    if (acting.agencyType !== 'MARAC_COORDINATOR') throw new NotACoordinator('Only a MARAC coordinator agency can open a case');
     deps.validate('case', body);
     const input = body as CaseInput;
     const now = deps.now();
@@ -120,7 +121,7 @@ export function createCaseService(deps: ExchangeDeps) {
         `INSERT INTO cases (id, coordinator_agency_id, marac_area, meeting_date, is_emergency, risk_basis, subject_facts,
            subjects_key_id, subjects_iv, subjects_tag, subjects_ciphertext, subject_tokens, created_at)
          VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)`,
-        [caseId, actor.agencyId, input.maracArea, input.meetingDate, input.isEmergency ?? false, riskBasis, JSON.stringify(facts),
+        [caseId, acting.agencyId, input.maracArea, input.meetingDate, input.isEmergency ?? false, riskBasis, JSON.stringify(facts),
           box.keyId, box.iv, box.tag, box.ciphertext, tokens, now],
       );
       await audit.append(tx, {
@@ -129,7 +130,7 @@ export function createCaseService(deps: ExchangeDeps) {
         caseId,
         decision: 'NONE',
         subjectTokens: tokens,
-        agencyIds: [actor.agencyId],
+        agencyIds: [acting.agencyId],
         detail: { subjects: facts.length, criteria: riskBasis.criteria.join(',') },
       });
     });
@@ -140,7 +141,36 @@ export function createCaseService(deps: ExchangeDeps) {
     };
   }
 
-  return { createCase };
+  /** The acting coordinator's cases, newest first: statuses and deadlines only, nothing personal. */
+  async function listCases(actor: ExchangeActor, opts: { limit?: number } = {}) {
+    const acting = await actingAgency(actor, deps.agencies);
+    const r = await pool.query(
+      `SELECT c.id, c.marac_area, to_char(c.meeting_date, 'YYYY-MM-DD') AS meeting_date, c.risk_basis->'criteria' AS criteria, c.created_at,
+              min(m.deadline) FILTER (WHERE m.state IN ('queued','delivered','acknowledged')) AS next_deadline,
+              count(m.id)::int AS messages,
+              count(m.id) FILTER (WHERE m.state IN ('responded','declined'))::int AS answered,
+              count(m.id) FILTER (WHERE m.state = 'overdue')::int AS overdue,
+              count(m.id) FILTER (WHERE m.state = 'failed')::int AS failed
+         FROM cases c LEFT JOIN messages m ON m.case_id = c.id
+        WHERE c.coordinator_agency_id = $1
+        GROUP BY c.id ORDER BY c.meeting_date, c.created_at DESC LIMIT $2`,
+      [acting.agencyId, Math.min(opts.limit ?? 100, 500)],
+    );
+    return r.rows.map((x) => ({
+      caseId: x.id as string,
+      maracArea: x.marac_area as string,
+      meetingDate: x.meeting_date as string,
+      criteria: x.criteria as string[],
+      createdAt: (x.created_at as Date).toISOString(),
+      nextDeadline: x.next_deadline ? (x.next_deadline as Date).toISOString() : null,
+      messages: x.messages as number,
+      answered: x.answered as number,
+      overdue: x.overdue as number,
+      failed: x.failed as number,
+    }));
+  }
+
+  return { createCase, listCases };
 }
 
 /** Reads and unseals cases. Used by the other exchange services. */

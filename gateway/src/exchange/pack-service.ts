@@ -5,6 +5,7 @@ import { createCaseReader } from './case-service.js';
 import { policyCaseFacts } from './case-facts.js';
 import { CaseNotFound } from './errors.js';
 import type { Explanation, SubjectFacts } from './ports.js';
+import { actingAgency } from './acting-agency.js';
 import { digest, mergeExplanations } from './request-view.js';
 
 export interface PackSection {
@@ -44,11 +45,8 @@ export function createPackService(deps: ExchangeDeps) {
   const { pool, audit, policy } = deps;
   const cases = createCaseReader(deps);
 
-  async function viewerAgency(actor: AgencyPrincipal | PersonPrincipal): Promise<{ agencyId: string; agencyType: AgencyPrincipal['agencyType'] } | undefined> {
-    if (actor.kind === 'agency') return { agencyId: actor.agencyId, agencyType: actor.agencyType };
-    if (!actor.agencyId) return undefined;
-    const a = await deps.agencies.getAgency(actor.agencyId);
-    return a ? { agencyId: a.id, agencyType: a.type } : undefined;
+  async function viewerAgency(actor: AgencyPrincipal | PersonPrincipal) {
+    return actingAgency(actor, deps.agencies).catch(() => undefined);
   }
 
   async function getPack(actor: AgencyPrincipal | PersonPrincipal, caseId: string, mode: 'read' | 'export' = 'read'): Promise<ResearchPack> {

@@ -1,5 +1,5 @@
 import { withTx } from '../store/db.js';
-import type { AgencyPrincipal } from '../identity/principal.js';
+import { actingAgency, type ExchangeActor } from './acting-agency.js';
 import type { ExchangeDeps } from './deps.js';
 import { createCaseReader } from './case-service.js';
 import { AllRecipientsRefused, CaseNotFound, NotACoordinator, RequestNotFound } from './errors.js';
@@ -31,14 +31,15 @@ export function createRequestService(deps: ExchangeDeps) {
    * Fan-out: one message per recipient. Each recipient is decided on its own; a refused one is
    * recorded with its reason code while the others proceed.
    */
-  async function createResearchRequest(actor: AgencyPrincipal, caseId: string, body: unknown): Promise<FanOutResult> {
+  async function createResearchRequest(actor: ExchangeActor, caseId: string, body: unknown): Promise<FanOutResult> {
+    const acting = await actingAgency(actor, agencies);
     deps.validate('research-request', body);
     const input = body as ResearchRequestInput;
     const now = deps.now();
     const theCase = await cases.getCase(pool, caseId);
     // Only the case's own coordinator may ask; anyone else learns nothing about the case.
-    if (theCase.coordinatorAgencyId !== actor.agencyId) throw new CaseNotFound('No such case');
-    if (actor.agencyType !== 'MARAC_COORDINATOR') throw new NotACoordinator('Only a MARAC coordinator agency can request research');
+    if (theCase.coordinatorAgencyId !== acting.agencyId) throw new CaseNotFound('No such case');
+    if (acting.agencyType !== 'MARAC_COORDINATOR') throw new NotACoordinator('Only a MARAC coordinator agency can request research');
 
     const deadline = input.deadline ? new Date(input.deadline) : deps.deadlines.defaultDeadline(theCase.meetingDate);
     const requestId = newId('req');
@@ -56,7 +57,7 @@ export function createRequestService(deps: ExchangeDeps) {
         now,
         purpose: input.purpose,
         direction: 'request',
-        from: { agencyId: actor.agencyId, agencyType: actor.agencyType },
+        from: acting,
         to: { agencyId: agency.id, agencyType: agency.type },
         caseFacts,
       });
@@ -103,7 +104,7 @@ export function createRequestService(deps: ExchangeDeps) {
         ...(r.agreementId ? { agreementId: r.agreementId } : {}),
         ...(r.version !== undefined ? { agreementVersion: r.version } : {}),
         subjectTokens: theCase.tokens,
-        agencyIds: [actor.agencyId, r.recipient],
+        agencyIds: [acting.agencyId, r.recipient],
       });
     }
 
@@ -111,14 +112,14 @@ export function createRequestService(deps: ExchangeDeps) {
       await tx.query(
         `INSERT INTO research_requests (id, case_id, sender_agency_id, purpose, requested_domains, lookback_months, deadline, created_at)
          VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`,
-        [requestId, caseId, actor.agencyId, input.purpose, input.requestedDomains ?? [], input.lookbackMonths ?? 12, deadline, now],
+        [requestId, caseId, acting.agencyId, input.purpose, input.requestedDomains ?? [], input.lookbackMonths ?? 12, deadline, now],
       );
       for (const m of planned) {
         await tx.query(
           `INSERT INTO messages (id, request_id, case_id, sender_agency_id, recipient_agency_id, delivery_mode,
              agreement_id, agreement_version, state, deadline, created_at, updated_at)
            VALUES ($1,$2,$3,$4,$5,$6,$7,$8,'queued',$9,$10,$10)`,
-          [m.messageId, requestId, caseId, actor.agencyId, m.recipient, m.mode, m.agreementId, m.version, deadline, now],
+          [m.messageId, requestId, caseId, acting.agencyId, m.recipient, m.mode, m.agreementId, m.version, deadline, now],
         );
         await audit.append(tx, {
           action: 'REQUEST_CREATED',
@@ -132,7 +133,7 @@ export function createRequestService(deps: ExchangeDeps) {
           decision: 'PERMIT',
           ruleIds: m.ruleIds,
           subjectTokens: theCase.tokens,
-          agencyIds: [actor.agencyId, m.recipient],
+          agencyIds: [acting.agencyId, m.recipient],
           ...(m.warnings.length ? { detail: { warnings: m.warnings.join(',') } } : {}),
         });
         if (m.mode === 'pull') await deps.inboxSignal.notify(tx, m.recipient);
@@ -162,15 +163,16 @@ export function createRequestService(deps: ExchangeDeps) {
   }
 
   /** Status of a request: the sender sees every recipient; a recipient sees only its own message. */
-  async function getRequestStatus(actor: AgencyPrincipal, requestId: string) {
+  async function getRequestStatus(actor: ExchangeActor, requestId: string) {
+    const acting = await actingAgency(actor, agencies);
     const r = await pool.query('SELECT id, case_id, sender_agency_id, purpose, deadline, created_at FROM research_requests WHERE id = $1', [requestId]);
     const req = r.rows[0];
     if (!req) throw new RequestNotFound('No such request');
-    const isSender = req.sender_agency_id === actor.agencyId;
+    const isSender = req.sender_agency_id === acting.agencyId;
     const msgs = await pool.query(
       `SELECT id, recipient_agency_id, state, late, deadline, delivered_at, acknowledged_at, answered_at, last_error_code, attempts
          FROM messages WHERE request_id = $1 ${isSender ? '' : 'AND recipient_agency_id = $2'} ORDER BY recipient_agency_id`,
-      isSender ? [requestId] : [requestId, actor.agencyId],
+      isSender ? [requestId] : [requestId, acting.agencyId],
     );
     if (!isSender && msgs.rowCount === 0) throw new RequestNotFound('No such request');
     const refusals = isSender

@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { Router, type RequestHandler } from 'express';
 import client from 'prom-client';
 import type pg from 'pg';
-import YAML from 'yaml';
+import { loadOpenApiDocument } from '../schema/openapi.js';
 
 export interface Metrics {
   registry: client.Registry;
@@ -47,7 +46,6 @@ export interface OpsDeps {
   pool: pg.Pool;
   metrics: Metrics;
   queuePing: () => Promise<void>;
-  openapiPath: string;
 }
 
 export function createOpsRouter(d: OpsDeps): Router {
@@ -67,7 +65,7 @@ export function createOpsRouter(d: OpsDeps): Router {
     res.type(d.metrics.registry.contentType).send(await d.metrics.registry.metrics());
   });
   r.get('/openapi.json', (_req, res) => {
-    openapi ??= YAML.parse(readFileSync(d.openapiPath, 'utf8'));
+    openapi ??= loadOpenApiDocument();
     res.json(openapi);
   });
   return r;

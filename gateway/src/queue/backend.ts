@@ -11,10 +11,14 @@ export interface QueueBackendOptions {
   prefix: string;
 }
 
+/** Data type only: BullMQ's backend generics differ per backend and do not matter above here. */
+export type AnyQueue<T> = Queue<T>;
+export type AnyWorker<T> = Worker<T>;
+
 export interface QueueBackend {
   kind: 'redis' | 'postgres';
-  queue<T>(name: string, opts?: Omit<QueueOptions, 'connection'>): Queue<T>;
-  worker<T>(name: string, processor: Processor<T>, opts?: Omit<WorkerOptions, 'connection'>): Worker<T>;
+  queue<T>(name: string, opts?: Omit<QueueOptions, 'connection'>): AnyQueue<T>;
+  worker<T>(name: string, processor: Processor<T>, opts?: Omit<WorkerOptions, 'connection'>): AnyWorker<T>;
 }
 
 function redisConnection(url: string) {
@@ -37,9 +41,10 @@ export function createQueueBackend(opts: QueueBackendOptions): QueueBackend {
     const connection = redisConnection(opts.redisUrl);
     return {
       kind: 'redis',
-      queue: <T>(name: string, o: Omit<QueueOptions, 'connection'> = {}) => new Queue<T>(name, { ...o, connection, prefix: opts.prefix }),
+      queue: <T>(name: string, o: Omit<QueueOptions, 'connection'> = {}) =>
+        new Queue(name, { ...o, connection, prefix: opts.prefix } as QueueOptions) as unknown as AnyQueue<T>,
       worker: <T>(name: string, p: Processor<T>, o: Omit<WorkerOptions, 'connection'> = {}) =>
-        new Worker<T>(name, p, { ...o, connection, prefix: opts.prefix }),
+        new Worker(name, p as Processor, { ...o, connection, prefix: opts.prefix } as WorkerOptions) as unknown as AnyWorker<T>,
     };
   }
   if (!opts.postgresUrl) throw new Error('queue backend needs a Redis URL or a PostgreSQL URL');
@@ -48,8 +53,8 @@ export function createQueueBackend(opts: QueueBackendOptions): QueueBackend {
   return {
     kind: 'postgres',
     queue: <T>(name: string, o: Omit<QueueOptions, 'connection'> = {}) =>
-      new Queue<T>(name, { ...o, connection } as QueueOptions, createPostgresBackend),
+      new Queue(name, { ...o, connection } as never, createPostgresBackend) as unknown as AnyQueue<T>,
     worker: <T>(name: string, p: Processor<T>, o: Omit<WorkerOptions, 'connection'> = {}) =>
-      new Worker<T>(name, p, { ...o, connection } as WorkerOptions, createPostgresBackend),
+      new Worker(name, p as Processor, { ...o, connection } as never, createPostgresBackend) as unknown as AnyWorker<T>,
   };
 }

@@ -1,0 +1,49 @@
+import { decide, redact, type CompiledAgreement, type Decision } from '../policy/index.js';
+import type { PolicyDecision, PolicyPort } from '../exchange/ports.js';
+
+/** The slice of the agreement store the exchange's policy port needs. */
+export interface CompiledAgreementSource {
+  activeCompiled(): Promise<CompiledAgreement[]>;
+  /** That version with its CURRENT status (suspension must reach pinned decisions). */
+  compiledVersion(agreementId: string, version: number): Promise<CompiledAgreement | undefined | null>;
+}
+
+/**
+ * Adapts the pure policy engine to the exchange: loads the candidate agreements (the pinned
+ * version, or every active one), decides, and keeps the engine's plan opaque to the exchange.
+ */
+export function createPolicyPort(opts: { agreements: CompiledAgreementSource; hmacKey: Buffer }): PolicyPort {
+  return {
+    async decide(input) {
+      const candidates = input.pinned
+        ? [await opts.agreements.compiledVersion(input.pinned.agreementId, input.pinned.version)].filter((a): a is CompiledAgreement => !!a)
+        : await opts.agreements.activeCompiled();
+      const d: Decision = decide({ ...input, agreements: candidates });
+      if (d.effect === 'DENY') {
+        return {
+          effect: 'DENY',
+          reason: d.reason,
+          ...(d.agreementId ? { agreementId: d.agreementId } : {}),
+          ...(d.version !== undefined ? { version: d.version } : {}),
+          ...(d.detail ? { detail: d.detail } : {}),
+        } satisfies PolicyDecision;
+      }
+      return {
+        effect: 'PERMIT',
+        agreementId: d.agreementId,
+        version: d.version,
+        flowIds: d.flowIds,
+        ...(d.warnings?.length ? { warnings: [...d.warnings] } : {}),
+        plan: d.plan,
+      };
+    },
+    redact(decision, doc, facts, now) {
+      return redact(decision.plan as Parameters<typeof redact>[0], doc, facts, { now, hmacKey: opts.hmacKey });
+    },
+    async retentionDays(agreementId, version) {
+      const a = await opts.agreements.compiledVersion(agreementId, version);
+      // Unknown version: keep the shortest sensible period rather than forever.
+      return a?.retentionDays ?? 28;
+    },
+  };
+}

@@ -135,10 +135,11 @@ const DATE_ERRORS = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
 
 function peerFromSocket(req: IncomingMessage): Peer | null {
   const socket = req.socket as Partial<TLSSocket>;
-  if (typeof socket.getPeerCertificate !== 'function') return null;
+  if (typeof socket.getPeerX509Certificate !== 'function') return null;
   // Read per request (not cached per socket): a TLS 1.2 renegotiation can change the certificate.
-  const cert = socket.getPeerCertificate(false);
-  if (!cert || !cert.raw) return null;
+  // getPeerX509Certificate is several times cheaper than getPeerCertificate (no object tree).
+  const cert = socket.getPeerX509Certificate();
+  if (!cert) return null;
   const authorized = socket.authorized === true;
   const error = authorizationCode(socket.authorizationError);
   return {

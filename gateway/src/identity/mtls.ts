@@ -4,7 +4,7 @@ import type { ServerOptions } from 'node:https';
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { RequestHandler } from 'express';
-import type { GatewayError } from '../errors.js';
+import { ServiceUnavailable, type GatewayError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { certificateStatus } from './agency-types.js';
 import type { AgencyRegistry } from './agency-registry.js';
@@ -80,12 +80,21 @@ export function createAgencyAuthentication(
   const now = opts.now ?? (() => new Date());
   const proxy = opts.trustedProxy ? compileTrustedProxy(opts.trustedProxy, opts.registry.caCertPem) : null;
 
+  // The registry unreachable: refuse (fail closed) with a retryable 503, not an opaque 500.
+  async function lookup(fingerprint: string) {
+    try {
+      return await opts.registry.lookupForAuth(fingerprint);
+    } catch (err) {
+      throw new ServiceUnavailable('authentication is temporarily unavailable', { cause: err });
+    }
+  }
+
   async function check(req: IncomingMessage): Promise<AgencyPrincipal> {
     const peer = proxy?.peerFrom(req, now()) ?? peerFromSocket(req);
     if (!peer) throw new ClientCertRequired();
     // Other CA, self-signed, bad signature: refused before touching the database.
     if (!peer.chainOk && !peer.dateProblem) throw new ClientCertUntrusted();
-    const found = await opts.registry.lookupForAuth(peer.fingerprint);
+    const found = await lookup(peer.fingerprint);
     if (!peer.chainOk) {
       // One of our certificates refused by TLS only for its dates: say so, it is what the
       // operator must fix. A revoked one is reported as revoked whatever its dates.

@@ -12,7 +12,7 @@ import {
 } from '../../helpers/pki.js';
 
 /** A trivial agency API behind the authenticator, with the problem+json mapping the app uses. */
-function appFor(registry: AgencyRegistry, trustedProxy?: TrustedProxyOptions): express.Express {
+function appFor(registry: Pick<AgencyRegistry, 'lookupForAuth' | 'caCertPem'>, trustedProxy?: TrustedProxyOptions): express.Express {
   const app = express();
   app.use(createAgencyAuthenticator({ registry, ...(trustedProxy ? { trustedProxy } : {}) }));
   app.get('/whoami', (req, res) => {
@@ -166,6 +166,19 @@ describe('agency mTLS authentication over real TLS', () => {
     const self = await agencyFetch(server.baseUrl, { ...police, ...selfSigned('x') }, '/whoami');
     expect(none.body.detail).toBe(self.body.detail);
     expect(none.body.detail).not.toMatch(/police|revok|expir|\bCA\b/i);
+  });
+
+  it('fails closed with a retryable 503 when the registry cannot be read', async () => {
+    const broken = { caCertPem: pki.caPem, lookupForAuth: async () => { throw new Error('connection refused'); } };
+    const s = await listenHttps(appFor(broken), pki);
+    try {
+      const res = await agencyFetch(s.baseUrl, police, '/whoami');
+      expect(res.status).toBe(503);
+      expect(res.body.code).toBe('SERVICE_UNAVAILABLE');
+      expect(res.text).not.toContain('connection refused');
+    } finally {
+      await s.close();
+    }
   });
 
   describe('trusted-proxy header', () => {

@@ -27,6 +27,7 @@ export type AuditAction =
   | 'CERTIFICATE_REVOKED'
   | 'AGENCY_REGISTERED'
   | 'AGENCY_DISABLED'
+  | 'AGENCY_DISABLED'
   | 'LOGIN'
   | 'LOGIN_FAILED'
   | 'LOGOUT'
@@ -65,12 +66,45 @@ export interface AuditEventInput {
   detail?: Record<string, string | number | boolean | null>;
 }
 
+/**
+ * What `append` hands back. The real log queues the event in the caller's transaction and the
+ * sequencer gives it `seq` and `hash` moments after commit (see docs/decisions/0003), so only
+ * `pendingId` and `ts` are known at append time; fakes may fill `seq`/`hash` directly.
+ */
 export interface AppendedEvent {
-  seq: number;
-  hash: string;
+  pendingId?: string;
+  ts?: string;
+  seq?: number;
+  hash?: string;
 }
 
 /** The one way anything writes to the audit log: inside the caller's transaction. */
 export interface AuditLog {
   append(tx: Tx, event: AuditEventInput): Promise<AppendedEvent>;
+}
+
+export type AuditActor =
+  | { kind: 'agency'; agencyId: string; certFingerprint: string }
+  | { kind: 'person'; userId: string; roles: string[]; agencyId?: string }
+  | { kind: 'system'; component: string };
+
+/** An event as stored, hashed and exported (schemas/audit-event.schema.json). */
+export interface AuditEvent extends Omit<AuditEventInput, 'actor'> {
+  v: 1;
+  seq: number;
+  ts: string;
+  actor: AuditActor;
+  prevHash: string;
+  hash: string;
+}
+
+/** A signed tree head as stored and exported. */
+export interface Checkpoint {
+  treeSize: number;
+  /** Base64 (standard) of the 32-byte RFC 6962 root. */
+  rootHash: string;
+  ts: string;
+  keyId: string;
+  /** The complete C2SP signed note (body, blank line, signature lines). */
+  note: string;
 }

@@ -1,0 +1,174 @@
+import type pg from 'pg';
+import type { Logger } from '../logger.js';
+import type { Tx } from '../store/db.js';
+import { prepareEvent } from './event.js';
+import { integrateBatch, type BatchResult } from './sequencer.js';
+import { createSubjectTokens, type HmacKey, type SubjectTokens } from './subject-tokens.js';
+import type { AppendedEvent, AuditEventInput, AuditLog } from './types.js';
+
+export interface AuditLogOptions {
+  /** Key for subject tokens (exposed as `tokens` for the query side). */
+  hmacKey?: HmacKey;
+  now?: () => Date;
+  /** Pool the sequencer uses. Without it, call `integrate(pool)` / `flush(pool)` yourself. */
+  pool?: pg.Pool;
+  /** Events per sequencer transaction (default 1000). */
+  batchSize?: number;
+  /** Idle polling interval of the background sequencer (default 200 ms). */
+  pollMs?: number;
+  /** Signs a checkpoint as soon as this many events are unsigned (with `checkpointer`). */
+  checkpointEvery?: number;
+  checkpointer?: { tick(): Promise<unknown> };
+  logger?: Logger;
+}
+
+export interface AuditLogHandle extends AuditLog {
+  /** Integrates everything pending now; skips if another process is integrating. Returns events integrated. */
+  integrate(pool?: pg.Pool): Promise<number>;
+  /** Waits until every event committed before the call is in the log (takes the head lock). */
+  flush(pool?: pg.Pool): Promise<void>;
+  /** Starts the background sequencer on `pool` (and keeps monthly partitions ahead). */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  tokens?: SubjectTokens;
+}
+
+const PARTITION_MONTHS_AHEAD = 3;
+const PARTITION_REFRESH_MS = 6 * 3600_000;
+
+/**
+ * The audit log. `append` writes the event in the caller's transaction (DESIGN invariant 4): a
+ * rolled-back state change leaves no event and takes no sequence number. Sequencing (seq, hash
+ * chain, Merkle tree) happens moments after commit in `integrate`, under one lock for every
+ * gateway process: see docs/decisions/0003-audit-partitioning.md for why it is not done inside
+ * the caller's transaction (it would serialise every commit of the gateway behind one lock).
+ */
+export function createAuditLog(opts: AuditLogOptions = {}): AuditLogHandle {
+  const now = opts.now ?? (() => new Date());
+  const batchSize = opts.batchSize ?? 1000;
+  const pollMs = opts.pollMs ?? 200;
+  const logger = opts.logger;
+  const tokens = opts.hmacKey && opts.hmacKey.length > 0 ? createSubjectTokens(opts.hmacKey) : undefined;
+
+  let stopped = true;
+  let timer: NodeJS.Timeout | null = null;
+  let timerDue = 0;
+  let running: Promise<number> | null = null;
+  let lastNudge = 0;
+  let failures = 0;
+  let unsigned = 0;
+  let partitionsCheckedAt = 0;
+
+  function poolOf(pool?: pg.Pool): pg.Pool {
+    const p = pool ?? opts.pool;
+    if (!p) throw new Error('audit log: no pool given for sequencing');
+    return p;
+  }
+
+  async function ensurePartitions(pool: pg.Pool): Promise<void> {
+    await pool.query('SELECT audit_ensure_partitions($1, $2)', [now(), PARTITION_MONTHS_AHEAD]);
+    partitionsCheckedAt = Date.now();
+  }
+
+  async function runBatches(pool: pg.Pool, wait: boolean): Promise<number> {
+    const client = await pool.connect();
+    let total = 0;
+    try {
+      for (;;) {
+        const r: BatchResult = await integrateBatch(client, batchSize, wait);
+        total += r.integrated;
+        if (r.busy || r.integrated < batchSize) break;
+      }
+    } finally {
+      client.release();
+    }
+    if (total > 0 && opts.checkpointer && opts.checkpointEvery) {
+      unsigned += total;
+      if (unsigned >= opts.checkpointEvery) {
+        unsigned = 0;
+        await opts.checkpointer.tick().catch((err) => logger?.error('audit checkpoint failed', { err }));
+      }
+    }
+    return total;
+  }
+
+  function schedule(delayMs: number): void {
+    if (stopped) return;
+    const due = Date.now() + delayMs;
+    if (timer && timerDue <= due) return;
+    if (timer) clearTimeout(timer);
+    timerDue = due;
+    timer = setTimeout(tick, delayMs);
+    timer.unref();
+  }
+
+  function tick(): void {
+    timer = null;
+    if (stopped || running) return;
+    const pool = poolOf();
+    running = (async () => {
+      if (Date.now() - partitionsCheckedAt > PARTITION_REFRESH_MS) await ensurePartitions(pool);
+      return runBatches(pool, false);
+    })();
+    running
+      .then((n) => {
+        failures = 0;
+        // Keep draining while there is work; poll fast for a while after appends, then idle.
+        schedule(n > 0 ? 0 : Date.now() - lastNudge < 1000 ? 20 : pollMs);
+      })
+      .catch((err) => {
+        failures++;
+        logger?.error('audit sequencer failed', { err, failures });
+        schedule(Math.min(30_000, pollMs * 2 ** Math.min(failures, 8)));
+      })
+      .finally(() => {
+        running = null;
+      });
+  }
+
+  return {
+    tokens,
+
+    async append(tx: Tx, input: AuditEventInput): Promise<AppendedEvent> {
+      const event = prepareEvent(input, now());
+      const r = await tx.query<{ id: string }>('INSERT INTO audit_pending (ts, body) VALUES ($1, $2) RETURNING id', [
+        event.ts,
+        JSON.stringify(event),
+      ]);
+      lastNudge = Date.now();
+      // The caller has not committed yet; look again shortly after it probably has.
+      schedule(5);
+      return { pendingId: r.rows[0]!.id, ts: event.ts };
+    },
+
+    async integrate(pool?: pg.Pool): Promise<number> {
+      return runBatches(poolOf(pool), false);
+    },
+
+    async flush(pool?: pg.Pool): Promise<void> {
+      const p = poolOf(pool);
+      const r = await p.query<{ max: string | null }>('SELECT max(id) AS max FROM audit_pending');
+      const upTo = r.rows[0]?.max;
+      if (upTo === null || upTo === undefined) return;
+      for (;;) {
+        await runBatches(p, true);
+        const left = await p.query('SELECT 1 FROM audit_pending WHERE id <= $1 LIMIT 1', [upTo]);
+        if (left.rowCount === 0) return;
+      }
+    },
+
+    async start(): Promise<void> {
+      const pool = poolOf();
+      await ensurePartitions(pool);
+      stopped = false;
+      schedule(0);
+    },
+
+    async stop(): Promise<void> {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      timer = null;
+      if (running) await running.catch(() => 0);
+    },
+  };
+}

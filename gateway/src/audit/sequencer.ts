@@ -1,0 +1,179 @@
+import type pg from 'pg';
+import { AuditStateCorrupt } from './errors.js';
+import { GENESIS_HASH, sequenceEvent, type UnsequencedEvent } from './event.js';
+import { CompactRange, hashLeaf } from './merkle.js';
+
+/**
+ * Moves committed pending events into the tamper-evident log, one batch per transaction:
+ *
+ *   lock audit_head (FOR UPDATE) → read pending rows in id order → seq = head + 1..., chain
+ *   prevHash → hash, leaf into the compact range (storing every completed tree node) → insert
+ *   events and nodes → delete the pending rows → move the head → commit.
+ *
+ * The head row lock is the single total order across every gateway process and pool; whoever
+ * holds it integrates, the others skip (SKIP LOCKED) or wait (flush). A crash anywhere rolls the
+ * whole batch back, so seq stays gapless and the chain, the tree and the head always agree.
+ */
+export interface HeadState {
+  treeSize: number;
+  headHash: string;
+  border: Buffer[];
+}
+
+export interface BatchResult {
+  /** Events integrated in this batch (0 when nothing was pending). */
+  integrated: number;
+  /** Another process held the head lock (only with wait = false). */
+  busy: boolean;
+  treeSize: number;
+}
+
+type HeadRow = { tree_size: string; head_hash: string; border: Buffer[] | null };
+
+interface PendingRow {
+  id: string;
+  body: string;
+}
+
+function parseHead(row: HeadRow): HeadState {
+  const treeSize = Number(row.tree_size);
+  if (!Number.isSafeInteger(treeSize) || !/^[0-9a-f]{64}$/.test(row.head_hash)) throw new AuditStateCorrupt('audit head row is malformed');
+  if (treeSize === 0 && row.head_hash !== GENESIS_HASH) throw new AuditStateCorrupt('empty log with a non-genesis head');
+  return { treeSize, headHash: row.head_hash, border: row.border ?? [] };
+}
+
+const HEAD_SELECT = 'SELECT tree_size, head_hash, border FROM audit_head WHERE id = 1';
+
+/** The head, optionally locked FOR UPDATE (waiting for whoever holds it). */
+export async function readHead(q: pg.ClientBase | pg.Pool, lock: 'none' | 'wait' = 'none'): Promise<HeadState> {
+  const r = await q.query<HeadRow>(lock === 'wait' ? `${HEAD_SELECT} FOR UPDATE` : HEAD_SELECT);
+  if (r.rowCount === 0) throw new AuditStateCorrupt('audit head row is missing');
+  return parseHead(r.rows[0]!);
+}
+
+/** The head locked FOR UPDATE, or null when another sequencer holds it. */
+export async function tryLockHead(q: pg.ClientBase): Promise<HeadState | null> {
+  const r = await q.query<HeadRow>(`${HEAD_SELECT} FOR UPDATE SKIP LOCKED`);
+  return r.rowCount === 0 ? null : parseHead(r.rows[0]!);
+}
+
+const INSERT_EVENTS = `
+  INSERT INTO audit_events (seq, ts, action, decision, reason_code, case_id, request_id, message_id, agreement_id,
+    agreement_version, actor_kind, actor_id, agency_ids, subject_tokens, hash, prev_hash, canonical)
+  SELECT e.seq, e.ts, e.action, e.decision, e.reason_code, e.case_id, e.request_id, e.message_id, e.agreement_id,
+    e.agreement_version, e.actor_kind, e.actor_id,
+    -- unnest flattens text[][]; each row's lists travel as one JSON array text instead.
+    ARRAY(SELECT jsonb_array_elements_text(e.agency_ids::jsonb)),
+    ARRAY(SELECT jsonb_array_elements_text(e.subject_tokens::jsonb)),
+    e.hash, e.prev_hash, e.canonical
+  FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+    $9::text[], $10::int[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[])
+    AS e(seq, ts, action, decision, reason_code, case_id, request_id, message_id, agreement_id, agreement_version,
+      actor_kind, actor_id, agency_ids, subject_tokens, hash, prev_hash, canonical)`;
+
+const INSERT_NODES = `
+  INSERT INTO audit_tree_nodes (level, idx, hash)
+  SELECT n.level, n.idx, decode(n.hash, 'hex') FROM unnest($1::smallint[], $2::bigint[], $3::text[]) AS n(level, idx, hash)`;
+
+function actorId(actor: UnsequencedEvent['actor']): string {
+  switch (actor.kind) {
+    case 'agency':
+      return actor.agencyId;
+    case 'person':
+      return actor.userId;
+    case 'system':
+      return actor.component;
+  }
+}
+
+/**
+ * Integrates up to `batchSize` pending events in one transaction on `client`.
+ * With `wait`, blocks for the head lock; otherwise returns busy when someone else holds it.
+ */
+export async function integrateBatch(client: pg.PoolClient, batchSize: number, wait: boolean): Promise<BatchResult> {
+  await client.query('BEGIN');
+  try {
+    const head = wait ? await readHead(client, 'wait') : await tryLockHead(client);
+    if (!head) {
+      await client.query('ROLLBACK');
+      return { integrated: 0, busy: true, treeSize: -1 };
+    }
+    const pending = await client.query<PendingRow>('SELECT id, body FROM audit_pending ORDER BY id LIMIT $1', [batchSize]);
+    if (pending.rowCount === 0) {
+      await client.query('ROLLBACK');
+      return { integrated: 0, busy: false, treeSize: head.treeSize };
+    }
+
+    let range: CompactRange;
+    try {
+      range = CompactRange.fromState(head.treeSize, head.border);
+    } catch (err) {
+      throw new AuditStateCorrupt('audit tree border does not match the tree size', { cause: err });
+    }
+    const cols = {
+      seq: [] as number[], ts: [] as string[], action: [] as string[], decision: [] as (string | null)[],
+      reason: [] as (string | null)[], caseId: [] as (string | null)[], requestId: [] as (string | null)[],
+      messageId: [] as (string | null)[], agreementId: [] as (string | null)[], agreementVersion: [] as (number | null)[],
+      actorKind: [] as string[], actorId: [] as string[], agencyIds: [] as string[], subjectTokens: [] as string[],
+      hash: [] as string[], prevHash: [] as string[], canonical: [] as string[],
+    };
+    const nodeLevel: number[] = [];
+    const nodeIdx: number[] = [];
+    const nodeHash: string[] = [];
+    const onNode = (level: number, index: number, hash: Buffer) => {
+      nodeLevel.push(level);
+      nodeIdx.push(index);
+      nodeHash.push(hash.toString('hex'));
+    };
+
+    let prevHash = head.headHash;
+    let seq = head.treeSize;
+    for (const row of pending.rows) {
+      let prepared: UnsequencedEvent;
+      try {
+        prepared = JSON.parse(row.body) as UnsequencedEvent;
+      } catch (err) {
+        throw new AuditStateCorrupt(`pending audit event ${row.id} is not JSON`, { cause: err });
+      }
+      seq += 1;
+      const { event, canonical } = sequenceEvent(prepared, seq, prevHash);
+      range.append(hashLeaf(Buffer.from(canonical, 'utf8')), onNode);
+      cols.seq.push(seq);
+      cols.ts.push(event.ts);
+      cols.action.push(event.action);
+      cols.decision.push(event.decision ?? null);
+      cols.reason.push(event.reasonCode ?? null);
+      cols.caseId.push(event.caseId ?? null);
+      cols.requestId.push(event.requestId ?? null);
+      cols.messageId.push(event.messageId ?? null);
+      cols.agreementId.push(event.agreementId ?? null);
+      cols.agreementVersion.push(event.agreementVersion ?? null);
+      cols.actorKind.push(event.actor.kind);
+      cols.actorId.push(actorId(event.actor));
+      cols.agencyIds.push(JSON.stringify(event.agencyIds ?? []));
+      cols.subjectTokens.push(JSON.stringify(event.subjectTokens ?? []));
+      cols.hash.push(event.hash);
+      cols.prevHash.push(prevHash);
+      cols.canonical.push(canonical);
+      prevHash = event.hash;
+    }
+
+    await client.query(INSERT_EVENTS, [
+      cols.seq, cols.ts, cols.action, cols.decision, cols.reason, cols.caseId, cols.requestId, cols.messageId,
+      cols.agreementId, cols.agreementVersion, cols.actorKind, cols.actorId, cols.agencyIds, cols.subjectTokens,
+      cols.hash, cols.prevHash, cols.canonical,
+    ]);
+    await client.query(INSERT_NODES, [nodeLevel, nodeIdx, nodeHash]);
+    await client.query('DELETE FROM audit_pending WHERE id = ANY($1::bigint[])', [pending.rows.map((r) => r.id)]);
+    await client.query('UPDATE audit_head SET tree_size = $1, head_hash = $2, border = $3::bytea[], updated_at = now() WHERE id = 1', [
+      seq,
+      prevHash,
+      range.state(),
+    ]);
+    await client.query('COMMIT');
+    return { integrated: pending.rows.length, busy: false, treeSize: seq };
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  }
+}

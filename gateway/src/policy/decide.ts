@@ -1,0 +1,175 @@
+/**
+ * The decision for one message (one provider → recipient pair, one purpose, one direction).
+ * Checks run in a fixed order and the first failure denies with a stable reason:
+ *
+ *   status → in date → provider signatory → recipient signatory → purpose → inter-area scope
+ *   → case threshold → a flow for the pair → subject roles
+ *
+ * "Provider" is the agency whose research is at stake: the addressee of a request, the sender of
+ * a response. With several candidate agreements, a permit from any wins (the latest in force);
+ * otherwise the denial from the candidate that got furthest explains best why nothing applies.
+ */
+import type { AgencyType } from '../identity/principal.js';
+import { CORE, type CompiledAgreement, type CompiledFlow } from './compile.js';
+import { makePlan, type RedactionPlan } from './plan.js';
+import type { DecisionWarning, DenyReason } from './reasons.js';
+import { criteriaMet } from './threshold.js';
+import type { CaseFacts, DenyDecision, Direction, PartyRef, PartySelector, Purpose, RiskCriterion, SubjectRole } from './types.js';
+
+export interface DecideInput {
+  /** Candidate agreement versions, each with its current status. */
+  agreements: readonly CompiledAgreement[];
+  now: Date;
+  purpose: string;
+  direction: Direction;
+  from: PartyRef;
+  to: PartyRef;
+  caseFacts: CaseFacts;
+  /** The version in force when the request was made: responses are judged under it. */
+  pinned?: { agreementId: string; version: number };
+  /** Roles of the subjects the message is about; each must be covered by a flow (P5). */
+  subjectRoles?: readonly SubjectRole[];
+}
+
+export interface PermitDecision {
+  effect: 'PERMIT';
+  agreementId: string;
+  version: number;
+  flowIds: string[];
+  plan: RedactionPlan;
+  /** The referral criteria the case met under this agreement. */
+  criteriaMet: RiskCriterion[];
+  warnings?: DecisionWarning[];
+}
+
+export type Decision = PermitDecision | DenyDecision;
+
+const STAGES: DenyReason[] = [
+  'AGREEMENT_NOT_ACTIVE', 'AGREEMENT_SUSPENDED', 'ISA_EXPIRED', 'ISA_NOT_YET_EFFECTIVE',
+  'PROVIDER_NOT_SIGNATORY', 'RECIPIENT_NOT_SIGNATORY', 'PURPOSE_NOT_IN_ISA', 'NO_INTER_AREA_AGREEMENT',
+  'MARAC_THRESHOLD_NOT_MET', 'NO_FLOW_FOR_PAIR', 'SUBJECT_ROLE_NOT_ALLOWED',
+];
+const stageOf = (r: DenyReason) => STAGES.indexOf(r);
+
+export function decide(input: DecideInput): Decision {
+  const now = input.now.getTime();
+  if (Number.isNaN(now)) return deny('NO_AGREEMENT', 'no valid clock reading');
+  const transfer = input.purpose === 'MARAC_TRANSFER';
+  let candidates: readonly CompiledAgreement[];
+  if (input.pinned) {
+    const { agreementId, version } = input.pinned;
+    const pinned = input.agreements.find((a) => a.id === agreementId && a.version === version);
+    if (!pinned) return deny('NO_AGREEMENT', `pinned agreement ${agreementId} v${version} is not available`);
+    candidates = [pinned];
+  } else {
+    candidates = input.agreements.filter((a) => {
+      const parties = a[CORE].parties;
+      return parties.has(input.from.agencyId) || parties.has(input.to.agencyId);
+    });
+    if (transfer) {
+      const inter = candidates.filter((a) => a[CORE].interAreas && a[CORE].parties.has(input.from.agencyId) && a[CORE].parties.has(input.to.agencyId));
+      if (inter.length === 0) return deny('NO_INTER_AREA_AGREEMENT', 'no inter-area agreement covers both MARACs');
+      candidates = inter;
+    }
+    if (candidates.length === 0) return deny('NO_AGREEMENT', 'no agreement names either agency');
+  }
+
+  let best: PermitDecision | undefined;
+  let bestAgreement: CompiledAgreement | undefined;
+  let worst: DenyDecision | undefined;
+  for (const a of candidates) {
+    const d = evaluate(a, input, now);
+    if (d.effect === 'PERMIT') {
+      if (!best || bestAgreement === undefined || prefer(a, bestAgreement)) {
+        best = d;
+        bestAgreement = a;
+      }
+    } else if (!worst || stageOf(d.reason) > stageOf(worst.reason)) {
+      worst = d;
+    }
+  }
+  return best ?? worst!;
+}
+
+/** Later effective date first, then higher version, then id: deterministic. */
+function prefer(a: CompiledAgreement, b: CompiledAgreement): boolean {
+  if (a.effectiveFromMs !== b.effectiveFromMs) return a.effectiveFromMs > b.effectiveFromMs;
+  if (a.id === b.id) return a.version > b.version;
+  return a.id < b.id;
+}
+
+interface PairEntry {
+  flows: CompiledFlow[];
+  plan: RedactionPlan | undefined;
+}
+
+function evaluate(a: CompiledAgreement, input: DecideInput, now: number): Decision {
+  const ref = { agreementId: a.id, version: a.version };
+  if (a.status === 'suspended') return deny('AGREEMENT_SUSPENDED', 'the agreement is suspended', ref);
+  if (a.status === 'expired') return deny('ISA_EXPIRED', 'the agreement has been expired', ref);
+  if (a.status !== 'active') return deny('AGREEMENT_NOT_ACTIVE', `the agreement is ${String(a.status)}, not active`, ref);
+  if (now < a.effectiveFromMs) return deny('ISA_NOT_YET_EFFECTIVE', `in force from ${a.doc.effectiveFrom}`, ref);
+  if (now >= a.expiresAtMs) return deny('ISA_EXPIRED', `expired at ${a.doc.expiresAt}`, ref);
+
+  const core = a[CORE];
+  const provider = input.direction === 'request' ? input.to : input.from;
+  const recipient = input.direction === 'request' ? input.from : input.to;
+  if (!isParty(core.parties.get(provider.agencyId)?.type, provider.agencyType)) {
+    return deny('PROVIDER_NOT_SIGNATORY', `${provider.agencyId} is not a party to ${a.id}`, ref);
+  }
+  if (!isParty(core.parties.get(recipient.agencyId)?.type, recipient.agencyType)) {
+    return deny('RECIPIENT_NOT_SIGNATORY', `${recipient.agencyId} is not a party to ${a.id}`, ref);
+  }
+  if (!core.purposes.has(input.purpose as Purpose)) {
+    return deny('PURPOSE_NOT_IN_ISA', `${input.purpose} is not a purpose of ${a.id}`, ref);
+  }
+  if (input.purpose === 'MARAC_TRANSFER' && !(core.interAreas?.has(input.caseFacts?.maracArea))) {
+    return deny('NO_INTER_AREA_AGREEMENT', `${a.id} does not cover MARAC area ${String(input.caseFacts?.maracArea)}`, ref);
+  }
+  const met = criteriaMet(core.threshold, input.caseFacts?.riskBasis, input.now);
+  if (met.length === 0) return deny('MARAC_THRESHOLD_NOT_MET', 'no referral criterion accepted by the agreement is met', ref);
+
+  const key = `${input.direction}|${input.purpose}|${input.from.agencyId}|${input.from.agencyType}|${input.to.agencyId}|${input.to.agencyType}`;
+  let entry = core.pairs.get(key) as PairEntry | undefined;
+  if (!entry) {
+    const flows = core.flows.filter((f) => f.direction === input.direction && f.purposes.has(input.purpose as Purpose)
+      && selects(f.from, input.from, core.parties) && selects(f.to, input.to, core.parties));
+    entry = { flows, plan: undefined };
+    core.pairs.set(key, entry);
+  }
+  if (entry.flows.length === 0) {
+    return deny('NO_FLOW_FOR_PAIR', `no ${input.direction} flow from ${input.from.agencyId} to ${input.to.agencyId} for ${input.purpose}`, ref);
+  }
+  if (input.subjectRoles) {
+    const missing = input.subjectRoles.filter((r) => !entry!.flows.some((f) => !f.roles || f.roles.has(r)));
+    if (missing.length > 0) return deny('SUBJECT_ROLE_NOT_ALLOWED', `no flow covers subject role ${missing.join(', ')}`, ref);
+  }
+  // The plan depends only on the pair, never on the status: safe to share between status copies.
+  entry.plan ??= makePlan(a, entry.flows, input.purpose as Purpose, input.direction, input.from, input.to);
+  const decision: PermitDecision = {
+    effect: 'PERMIT',
+    agreementId: a.id,
+    version: a.version,
+    flowIds: [...entry.plan.flowIds],
+    plan: entry.plan,
+    criteriaMet: met,
+  };
+  if (now >= a.reviewByMs) decision.warnings = ['REVIEW_OVERDUE'];
+  return decision;
+}
+
+function isParty(partyType: AgencyType | undefined, actual: AgencyType): boolean {
+  // A party listed under another type is not this agency: fail closed.
+  return partyType !== undefined && partyType === actual;
+}
+
+function selects(sel: PartySelector, who: PartyRef, parties: ReadonlyMap<string, { type: AgencyType; role?: string }>): boolean {
+  if (sel.agency !== undefined) return sel.agency === who.agencyId;
+  if (sel.type !== undefined) return sel.type === who.agencyType;
+  if (sel.role !== undefined) return parties.get(who.agencyId)?.role === sel.role;
+  return false;
+}
+
+function deny(reason: DenyReason, detail: string, ref?: { agreementId: string; version: number }): DenyDecision {
+  return { effect: 'DENY', reason, detail, ...(ref ?? {}) };
+}

@@ -1,0 +1,314 @@
+/**
+ * Applies a redaction plan to one document (a subject result, a request's subject details, an
+ * envelope or a transfer bundle) for one subject. Builds a NEW view containing only what the
+ * plan releases; the input is never mutated. Default deny throughout:
+ *
+ * - a key the catalog does not know, or no applicable rule releases → NOT_IN_AGREEMENT;
+ * - a value of the wrong type or outside its enum → TYPE_MISMATCH (nothing smuggled in a flag);
+ * - an operator that cannot apply → dropped with the operator's reason;
+ * - every guardrail is checked again on every released node, whatever validation said.
+ *
+ * Explanation paths are concrete, with indexes as in the source document.
+ */
+import type { OperatorContext } from './operators/index.js';
+import { isPrimitiveType, type CatalogNode } from './catalog-tree.js';
+import { ExplanationBuilder } from './explain.js';
+import { guardModes, verdictOf, type GuardMode, type GuardVerdict } from './guardrails.js';
+import { applyPipeline, type Pipeline } from './pipeline.js';
+import { PLAN, programFor, selectFlows, type NodeRule, type Program, type RedactionPlan } from './plan.js';
+import { DEFAULT_DENY_RULE } from './reasons.js';
+import type { Explanation, SubjectFacts } from './types.js';
+
+export type SubjectResultLike = Record<string, unknown>;
+export type RequestSubjectLike = Record<string, unknown>;
+
+export interface RedactContext {
+  now: Date;
+  hmacKey: Buffer;
+}
+
+export class NotARedactionPlan extends Error {}
+
+const NOTHING = Symbol('nothing');
+type Out = unknown;
+
+interface Run {
+  readonly program: Program;
+  readonly modes: readonly GuardMode[];
+  readonly guardIdx: readonly (readonly number[])[];
+  readonly op: OperatorContext;
+  readonly exp: ExplanationBuilder;
+}
+
+/** Keys the explanation may repeat verbatim; anything else is a value in disguise (e.g. an address used as a key). */
+const SAFE_KEY = /^[A-Za-z][A-Za-z0-9]{0,63}$/;
+
+export function redact(
+  plan: RedactionPlan,
+  doc: SubjectResultLike | RequestSubjectLike,
+  subject: SubjectFacts,
+  ctx: RedactContext,
+): { view: Record<string, unknown>; explanation: Explanation } {
+  const pc = plan?.[PLAN];
+  if (!pc) throw new NotARedactionPlan('redact() needs the plan of a PERMIT decision');
+  const exp = new ExplanationBuilder(plan.agreementId, plan.version);
+  const view: Record<string, unknown> = {};
+  if (!isPlainObject(doc)) {
+    exp.withhold('', 'TYPE_MISMATCH', DEFAULT_DENY_RULE);
+    return { view, explanation: exp.build() };
+  }
+  const keys = Object.keys(doc);
+  const matchStatus = plan.direction === 'response' ? readMatchStatus(doc) : undefined;
+  const sel = selectFlows(pc.flows, subject, matchStatus);
+  if (!sel.ok) {
+    for (const k of keys) exp.withhold(safeKey('', k), sel.reason, DEFAULT_DENY_RULE);
+    return { view, explanation: exp.build() };
+  }
+  const core = pc.core;
+  const modes = guardModes(core.guardrails, {
+    recipientType: pc.recipientType,
+    purpose: plan.purpose,
+    subject,
+    basis: core.basis,
+    addressConfidential: subject.addressConfidential === true || docAddressConfidential(doc),
+    flagValue: (path) => readPath(doc, path),
+  });
+  const run: Run = {
+    program: programFor(pc, sel),
+    modes,
+    guardIdx: core.guardIdx,
+    op: { now: ctx.now, hmacKey: ctx.hmacKey },
+    exp,
+  };
+  // Nothing but the match result about a subject the agency has not positively matched.
+  const mc = core.guardrails.matchConfirmed;
+  const gateMatch = plan.direction === 'response' && matchStatus !== 'MATCHED';
+  const root = core.tree.root;
+  for (const key of keys) {
+    const path = safeKey('', key);
+    if (gateMatch && !mc.allowedPaths.has(key)) {
+      exp.withhold(path, 'MATCH_NOT_CONFIRMED', mc.id);
+      continue;
+    }
+    const child = root.children.get(key);
+    if (!child) {
+      exp.withhold(path, 'NOT_IN_AGREEMENT', DEFAULT_DENY_RULE);
+      continue;
+    }
+    const r = visit(child, doc[key], path, undefined, run);
+    if (r !== NOTHING) view[key] = r;
+  }
+  return { view, explanation: exp.build() };
+}
+
+function visit(node: CatalogNode, value: unknown, path: string, inherited: NodeRule | undefined, run: Run): Out {
+  const own = run.program.rules[node.id];
+  if (own !== undefined && 'conflict' in own) {
+    run.exp.withhold(path, 'FLOW_CONFLICT', run.program.conflictIds.get(node.id));
+    return NOTHING;
+  }
+  const rule = own ?? inherited;
+  if (rule === undefined) {
+    if (!run.program.below[node.id]) {
+      run.exp.withhold(path, 'NOT_IN_AGREEMENT', DEFAULT_DENY_RULE);
+      return NOTHING;
+    }
+    return descend(node, value, path, undefined, false, run);
+  }
+  const p = rule.pipeline;
+  if (p.isDrop) {
+    run.exp.withhold(path, 'DROPPED_BY_RULE', rule.ruleId);
+    return NOTHING;
+  }
+  if (!fitsShape(node, value)) {
+    run.exp.withhold(path, 'TYPE_MISMATCH', rule.ruleId);
+    return NOTHING;
+  }
+  const g = guard(node, p, run);
+  if (g) {
+    if (g.kind === 'block') {
+      run.exp.withhold(path, g.reason, g.ruleId);
+      return NOTHING;
+    }
+    run.exp.transform(path, 'replace', g.ruleId);
+    return g.value;
+  }
+  if (!p.passThrough) {
+    const r = applyPipeline(p, value, run.op);
+    if (r.kind === 'drop') {
+      run.exp.withhold(path, r.reason, rule.ruleId);
+      return NOTHING;
+    }
+    run.exp.transform(path, p.name, rule.ruleId);
+    return r.value;
+  }
+  const t = node.info.type;
+  if (t !== 'object' && t !== 'array') return releaseLeaf(node, value, path, rule, run);
+  if (t === 'array' && isPrimitiveType(node.info.itemType) && !run.program.below[node.id] && p.isKeep) {
+    // A list of primitives kept whole: one entry for the list.
+    return releaseLeaf(node, value, path, rule, run);
+  }
+  if (t === 'array' && !p.isKeep) return releaseList(node, value as unknown[], path, rule, run);
+  return descend(node, value, path, rule.inheritable, true, run);
+}
+
+function releaseLeaf(node: CatalogNode, value: unknown, path: string, rule: NodeRule, run: Run): Out {
+  if (!fitsLeaf(node, value)) {
+    run.exp.withhold(path, 'TYPE_MISMATCH', rule.ruleId);
+    return NOTHING;
+  }
+  run.exp.release(path, rule.ruleId);
+  return Array.isArray(value) ? value.slice() : value;
+}
+
+/** window / limit: filter the list, say which items went and why, then release the rest item by item. */
+function releaseList(node: CatalogNode, list: unknown[], path: string, rule: NodeRule, run: Run): Out {
+  let cur = list.map((item, index) => ({ item, index }));
+  for (const op of rule.pipeline.ops) {
+    if (op.name === 'keep') continue;
+    const r = op.apply(cur.map((x) => x.item), run.op);
+    if (r.kind === 'drop') {
+      run.exp.withhold(path, r.reason, rule.ruleId);
+      return NOTHING;
+    }
+    if (!Array.isArray(r.value)) {
+      run.exp.withhold(path, 'OPERATOR_RESULT_UNTRACEABLE', rule.ruleId);
+      return NOTHING;
+    }
+    const used = new Uint8Array(cur.length);
+    const next: typeof cur = [];
+    for (const out of r.value) {
+      let k = -1;
+      for (let j = 0; j < cur.length; j++) {
+        if (!used[j] && cur[j]!.item === out) { k = j; break; }
+      }
+      if (k < 0) {
+        run.exp.withhold(path, 'OPERATOR_RESULT_UNTRACEABLE', rule.ruleId);
+        return NOTHING;
+      }
+      used[k] = 1;
+      next.push(cur[k]!);
+    }
+    const reason = op.name === 'window' ? 'OUTSIDE_WINDOW' : op.name === 'limit' ? 'OUTSIDE_LIMIT' : 'DROPPED_BY_RULE';
+    for (let j = 0; j < cur.length; j++) if (!used[j]) run.exp.withhold(`${path}[${cur[j]!.index}]`, reason, rule.ruleId);
+    cur = next;
+  }
+  run.exp.transform(path, rule.pipeline.name, rule.ruleId);
+  const item = node.item!;
+  const out: unknown[] = [];
+  for (const { item: v, index } of cur) {
+    const r = visit(item, v, `${path}[${index}]`, rule.inheritable, run);
+    if (r !== NOTHING) out.push(r);
+  }
+  return out;
+}
+
+function descend(node: CatalogNode, value: unknown, path: string, inherited: NodeRule | undefined, released: boolean, run: Run): Out {
+  if (node.info.type === 'object') {
+    if (!isPlainObject(value)) {
+      run.exp.withhold(path, 'TYPE_MISMATCH', inherited?.ruleId ?? DEFAULT_DENY_RULE);
+      return NOTHING;
+    }
+    const out: Record<string, unknown> = {};
+    let any = false;
+    for (const key of Object.keys(value)) {
+      const child = node.children.get(key);
+      const cp = safeKey(path, key);
+      if (!child) {
+        run.exp.withhold(cp, 'NOT_IN_AGREEMENT', DEFAULT_DENY_RULE);
+        continue;
+      }
+      const r = visit(child, value[key], cp, inherited, run);
+      if (r !== NOTHING) {
+        out[key] = r;
+        any = true;
+      }
+    }
+    return any ? out : NOTHING;
+  }
+  if (node.info.type === 'array') {
+    if (!Array.isArray(value)) {
+      run.exp.withhold(path, 'TYPE_MISMATCH', inherited?.ruleId ?? DEFAULT_DENY_RULE);
+      return NOTHING;
+    }
+    const item = node.item!;
+    const out: unknown[] = [];
+    for (let i = 0; i < value.length; i++) {
+      const r = visit(item, value[i], `${path}[${i}]`, inherited, run);
+      if (r !== NOTHING) out.push(r);
+    }
+    return out.length > 0 || released ? out : NOTHING;
+  }
+  run.exp.withhold(path, 'NOT_IN_AGREEMENT', DEFAULT_DENY_RULE);
+  return NOTHING;
+}
+
+/** Blocks win over replacements; the first guardrail (in guardrails.yaml order) names the reason. */
+function guard(node: CatalogNode, p: Pipeline, run: Run): GuardVerdict | undefined {
+  const idx = run.guardIdx[node.id]!;
+  let replace: GuardVerdict | undefined;
+  for (let i = 0; i < idx.length; i++) {
+    const v = verdictOf(run.modes[idx[i]!]!, p);
+    if (!v) continue;
+    if (v.kind === 'block') return v;
+    replace ??= v;
+  }
+  return replace;
+}
+
+function fitsShape(node: CatalogNode, v: unknown): boolean {
+  switch (node.info.type) {
+    case 'object': return isPlainObject(v);
+    case 'array': return Array.isArray(v);
+    default: return v !== null && v !== undefined && typeof v !== 'object';
+  }
+}
+
+function fitsLeaf(node: CatalogNode, v: unknown): boolean {
+  if (node.info.type === 'array') {
+    if (!Array.isArray(v)) return false;
+    const t = node.info.itemType;
+    return v.every((x) => fitsPrimitive(t, x) && (!node.enumSet || node.enumSet.has(x as string)));
+  }
+  return fitsPrimitive(node.info.type, v) && (!node.enumSet || node.enumSet.has(v as string));
+}
+
+function fitsPrimitive(t: string | undefined, v: unknown): boolean {
+  switch (t) {
+    case 'string': case 'date': case 'date-time': return typeof v === 'string';
+    case 'number': return typeof v === 'number' && Number.isFinite(v);
+    case 'integer': return typeof v === 'number' && Number.isInteger(v);
+    case 'boolean': return typeof v === 'boolean';
+    default: return false;
+  }
+}
+
+function safeKey(parent: string, key: string): string {
+  const k = SAFE_KEY.test(key) ? key : '<invalid-key>';
+  return parent ? `${parent}.${k}` : k;
+}
+
+function readMatchStatus(doc: Record<string, unknown>): string | undefined {
+  const m = doc.match;
+  return isPlainObject(m) && typeof m.status === 'string' ? m.status : undefined;
+}
+
+function docAddressConfidential(doc: Record<string, unknown>): boolean {
+  const s = doc.subject;
+  if (!isPlainObject(s)) return false;
+  const a = s.address;
+  return isPlainObject(a) && a.confidential === true;
+}
+
+function readPath(doc: unknown, path: string): unknown {
+  let cur = doc;
+  for (const k of path.split('.')) {
+    if (!isPlainObject(cur) || !Object.hasOwn(cur, k)) return undefined;
+    cur = cur[k];
+  }
+  return cur;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

@@ -1,7 +1,6 @@
 import https from 'node:https';
 import http from 'node:http';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type pg from 'pg';
@@ -32,7 +31,7 @@ import { createDeadlineQueue, startDeadlineWorker } from './queue/deadline-queue
 import { createMaintenanceQueue, startMaintenanceWorker, sweep } from './queue/maintenance-queue.js';
 import { createAgencyRouter } from './http/agency-routes.js';
 import { createMetrics, createOpsRouter } from './http/ops-routes.js';
-import { errorHandler, notFoundHandler, rejectDangerousKeys, requireJson } from './http/problem.js';
+import { errorHandler, notFoundHandler, requireJson } from './http/problem.js';
 import { createAuditLog, createCheckpointer, tokensForSubject } from './audit/index.js';
 import { createPolicyPort } from './wiring/policy-port.js';
 import { createAgreementService } from './policy/lifecycle/index.js';
@@ -40,7 +39,6 @@ import { loadGuardrails } from './policy/index.js';
 import { fieldCatalog } from './schema/catalog.js';
 import { readFileSync } from 'node:fs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -91,13 +89,18 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const catalog = fieldCatalog();
   const guardrails = loadGuardrails(readFileSync(path.join(cfg.policiesDir, 'guardrails.yaml'), 'utf8'));
   const sealer = createSealer({ keys: cfg.keys.sealing, currentKeyId: cfg.keys.currentSealingKeyId });
-  const audit = createAuditLog({ hmacKey: cfg.keys.hmac, now });
+  // The checkpointer integrates pending events before signing; the log nudges it every N events.
+  let auditRef: ReturnType<typeof createAuditLog> | undefined;
   const checkpointer = createCheckpointer({
     pool,
     signingKeyPem: cfg.keys.auditSigningKeyPem!,
     keyId: cfg.keys.auditKeyId,
     origin: 'marac-gateway',
+    now,
+    integrate: () => auditRef!.integrate(pool),
   });
+  const audit = createAuditLog({ hmacKey: cfg.keys.hmac, now, pool, checkpointer, checkpointEvery: cfg.checkpoint.everyEvents, logger });
+  auditRef = audit;
   const registry = createAgencyRegistry({ pool, audit, ca: opts.tls.ca });
   const agreements = createAgreementService({ pool, audit, catalog, guardrails, now });
   const policy = createPolicyPort({ agreements, hmacKey: cfg.keys.hmac });
@@ -171,7 +174,8 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     },
   });
 
-  const jsonBody: RequestHandler = express.json({ limit: '512kb', strict: true, reviver: rejectDangerousKeys, type: 'application/json' });
+  // Prototype-polluting keys are refused by the schema registry before validation (FORBIDDEN_KEY).
+  const jsonBody: RequestHandler = express.json({ limit: '512kb', strict: true, type: 'application/json' });
 
   // Agency API: HTTPS with client certificates. Identity is the certificate, nothing else.
   const agencyApp = express();
@@ -222,6 +226,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     agencyUrl: '',
     webUrl: '',
     async start() {
+      await audit.start();
       await inboxSignal.start();
       await registry.listenForChanges(opts.databaseUrl).catch((err) => logger.warn('identity LISTEN failed', { err }));
       if (opts.web) await opts.web(webApp, gateway);
@@ -251,6 +256,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       await Promise.allSettled(closing);
       await Promise.allSettled([deliveryQueue.queue.close(), deadlineQueue.queue.close(), maintenanceQueue.queue.close()]);
       await inboxSignal.close();
+      await audit.stop().catch(() => {});
       await registry.close().catch(() => {});
       push.close();
       await pool.end();

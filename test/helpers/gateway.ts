@@ -67,11 +67,18 @@ export interface TestGatewayOptions {
   env?: Record<string, string>;
   workers?: boolean;
   web?: Parameters<typeof createGateway>[0]['web'];
+  /** Reuse a PKI made by the test (e.g. for push receivers that must share the CA). */
+  pki?: TestPki;
+  /** Reuse an existing database (a second gateway instance on the same data). */
+  db?: TestDatabase;
+  queuePrefix?: string;
+  /** Skip registering agencies and seeding agreements (a second instance of an existing world). */
+  seed?: boolean;
 }
 
 export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<TestGateway> {
-  const db = await createTestDatabase();
-  const pki = makeTestPki();
+  const db = opts.db ?? (await createTestDatabase());
+  const pki = opts.pki ?? makeTestPki();
   const clock = createTestClock();
   const gwCsr = createCsr({ agencyId: 'marac-gateway' });
   const gwClient = issueFromCsr(pki.ca, gwCsr.csrPem, { agencyId: 'marac-gateway', agencyType: 'MARAC_COORDINATOR', validDays: 30 });
@@ -82,7 +89,7 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
     LOG_LEVEL: 'error',
     AGENCY_API_PORT: '0',
     WEB_PORT: '0',
-    QUEUE_PREFIX: `t${randomBytes(5).toString('hex')}`,
+    QUEUE_PREFIX: opts.queuePrefix ?? `t${randomBytes(5).toString('hex')}`,
     ...(queue === 'redis' ? { REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' } : {}),
     SEALING_KEYS: `k1:${randomBytes(32).toString('base64')}`,
     SEALING_KEY_ID: 'k1',

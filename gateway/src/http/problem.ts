@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
-import { GatewayError, MalformedJson, NotFound, PayloadTooLarge, UnsupportedMediaType, ValidationFailed } from '../errors.js';
+import { GatewayError, MalformedJson, NotFound, PayloadTooLarge, UnsupportedMediaType } from '../errors.js';
 import type { Logger } from '../logger.js';
 
 /** RFC 9457 problem+json with our stable code. No stack, no SQL, no input echoed back. */
@@ -42,17 +42,5 @@ export const requireJson: RequestHandler = (req, _res, next) => {
   if (!req.is('application/json')) return next(new UnsupportedMediaType('Send the body as application/json'));
   next();
 };
-
-/** JSON.parse reviver used by the body parser: prototype-polluting keys are refused outright. */
-export function rejectDangerousKeys(_key: string, value: unknown): unknown {
-  if (value && typeof value === 'object' && !Array.isArray(value)) {
-    for (const k of ['__proto__', 'constructor', 'prototype']) {
-      if (Object.prototype.hasOwnProperty.call(value, k)) {
-        throw new ValidationFailed('Forbidden key in body', { problems: [{ path: '', code: 'FORBIDDEN_KEY', message: `key "${k}" is not allowed` }] });
-      }
-    }
-  }
-  return value;
-}
 
 export const notFoundHandler: RequestHandler = (_req, res) => sendProblem(res, new NotFound('No such route'));

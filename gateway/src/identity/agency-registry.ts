@@ -162,7 +162,8 @@ export function createAgencyRegistry(opts: AgencyRegistryOptions): AgencyRegistr
           action: 'CERTIFICATE_REVOKED',
           actor,
           agencyIds: [row.agency_id],
-          reasonCode: reason,
+          // RFC 5280 names are camelCase; audit reason codes are UPPER_SNAKE.
+          reasonCode: reason.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase(),
           detail: { serial: row.serial, fingerprint256: row.fingerprint256 },
         });
         return toCertificate(updated.rows[0]!);

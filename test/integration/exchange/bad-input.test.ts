@@ -30,7 +30,7 @@ describe('bad input is refused with a stable code and nothing is written', () =>
 
   async function counts(): Promise<string> {
     const r = await t.db.pool.query(`SELECT (SELECT count(*) FROM cases) c, (SELECT count(*) FROM research_requests) r,
-      (SELECT count(*) FROM messages) m, (SELECT count(*) FROM responses) x, (SELECT count(*) FROM audit_events) a,
+      (SELECT count(*) FROM messages) m, (SELECT count(*) FROM responses) x, (SELECT count(*) FROM audit_events) + (SELECT count(*) FROM audit_pending) a,
       (SELECT count(*) FROM idempotency_keys) k`);
     return JSON.stringify(r.rows[0]);
   }
@@ -75,7 +75,7 @@ describe('bad input is refused with a stable code and nothing is written', () =>
   it.each(cases)('$name → $status $code', async ({ run, status, code }) => {
     const before = await counts();
     const res = await run();
-    expect(res.status).toBe(status);
+    expect(res.status, JSON.stringify(res.body)).toBe(status);
     expect(res.body?.code).toBe(code);
     expect(await counts()).toBe(before);
   });

@@ -12,6 +12,7 @@ const RESPONSE_FILE: Record<string, string> = {
 };
 
 async function auditActions(t: TestGateway, where: string, params: unknown[]): Promise<string[]> {
+  await t.gateway.audit.flush();
   const r = await t.db.pool.query(`SELECT action FROM audit_events WHERE ${where} ORDER BY seq`, params);
   return r.rows.map((x) => x.action);
 }

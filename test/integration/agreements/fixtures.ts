@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
-import type { AuditEventInput, AuditLog } from '../../../gateway/src/audit/types.js';
+import { createAuditLog, type AuditLog } from '../../../gateway/src/audit/index.js';
 import type { PersonPrincipal } from '../../../gateway/src/identity/principal.js';
 import { loadGuardrails } from '../../../gateway/src/policy/index.js';
 import { createAgreementService } from '../../../gateway/src/policy/lifecycle/index.js';
@@ -76,23 +76,31 @@ export interface RecordedEvent {
   detail: Record<string, unknown> | null;
 }
 
-/** Stand-in for the audit engineer's log: one row per event, written through the caller's tx. */
-export async function createFakeAudit(pool: pg.Pool): Promise<AuditLog & { events(): Promise<RecordedEvent[]> }> {
-  await pool.query(`CREATE TABLE IF NOT EXISTS test_audit_events (
-    seq bigserial PRIMARY KEY, action text NOT NULL, actor text NOT NULL,
-    agreement_id text, agreement_version int, detail jsonb)`);
+/**
+ * The real audit log (append in the caller's transaction), read back from `audit_pending`: no
+ * sequencer runs in these tests, so every committed event stays there, in commit order.
+ */
+export function createAuditRecorder(pool: pg.Pool, now: () => Date): AuditLog & { events(): Promise<RecordedEvent[]> } {
+  const log = createAuditLog({ now });
   return {
-    async append(tx, e: AuditEventInput) {
-      const actor = e.actor.kind === 'person' ? `user:${e.actor.userId}` : e.actor.kind === 'system' ? `system:${e.actor.component}` : `agency:${e.actor.agencyId}`;
-      const { rows } = await tx.query<{ seq: string }>(
-        'INSERT INTO test_audit_events (action, actor, agreement_id, agreement_version, detail) VALUES ($1, $2, $3, $4, $5) RETURNING seq',
-        [e.action, actor, e.agreementId ?? null, e.agreementVersion ?? null, e.detail ? JSON.stringify(e.detail) : null],
-      );
-      return { seq: Number(rows[0]!.seq), hash: '' };
-    },
+    append: (tx, e) => log.append(tx, e),
     async events() {
-      const { rows } = await pool.query<RecordedEvent>('SELECT seq::int, action, actor, agreement_id, agreement_version, detail FROM test_audit_events ORDER BY seq');
-      return rows;
+      const { rows } = await pool.query<{ id: string; body: string }>('SELECT id, body FROM audit_pending ORDER BY id');
+      return rows.map((r) => {
+        const b = JSON.parse(r.body) as {
+          action: string; agreementId?: string; agreementVersion?: number; detail?: Record<string, unknown>;
+          actor: { kind: string; userId?: string; component?: string; agencyId?: string };
+        };
+        const actor = b.actor.kind === 'person' ? `user:${b.actor.userId}` : b.actor.kind === 'system' ? `system:${b.actor.component}` : `agency:${b.actor.agencyId}`;
+        return {
+          seq: Number(r.id),
+          action: b.action,
+          actor,
+          agreement_id: b.agreementId ?? null,
+          agreement_version: b.agreementVersion ?? null,
+          detail: b.detail ?? null,
+        };
+      });
     },
   };
 }

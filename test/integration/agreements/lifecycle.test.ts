@@ -2,16 +2,16 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditLog } from '../../../gateway/src/audit/types.js';
 import { decide } from '../../../gateway/src/policy/index.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
-import { alice, auditorDan, bob, buildService, carol, createFakeAudit, sampleAgreement } from './fixtures.js';
+import { alice, auditorDan, bob, buildService, carol, createAuditRecorder, sampleAgreement } from './fixtures.js';
 
 let db: TestDatabase;
-let audit: Awaited<ReturnType<typeof createFakeAudit>>;
+let audit: ReturnType<typeof createAuditRecorder>;
 const clock = { now: new Date('2025-06-05T09:00:00Z') };
 let svc: ReturnType<typeof buildService>;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  audit = await createFakeAudit(db.pool);
+  audit = createAuditRecorder(db.pool, () => clock.now);
   svc = buildService(db.pool, audit, clock);
 });
 afterAll(async () => {
@@ -19,7 +19,7 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   clock.now = new Date('2025-06-05T09:00:00Z');
-  await db.pool.query('TRUNCATE agreement_versions, agreements, test_audit_events');
+  await db.pool.query('TRUNCATE agreement_versions, agreements, audit_pending');
 });
 
 const codeOf = async (p: Promise<unknown>): Promise<string> => {

@@ -17,6 +17,8 @@ export interface PreviewInput {
   sampleResponse: unknown;
   /** Facts per subjectId, or one set of facts for every subject. */
   subjectFacts: unknown;
+  /** The responding party's agency id; default: the sample's respondingOrg (orgId, else agencyType). */
+  provider?: string;
   /** Default: the agreement's first purpose (MARAC_RESEARCH when it has it). */
   purpose?: string;
   /** Default: a case meeting every referral criterion, so the preview shows the field rules. */
@@ -103,11 +105,17 @@ export function previewAgreement(compiled: CompiledAgreement, input: PreviewInpu
   const a = withStatus(compiled, 'active');
   const parties = a.doc.parties;
   const org = isObj(sample.respondingOrg) ? sample.respondingOrg : {};
-  const provider = parties.find((p) => p.agency === org.orgId)
-    ?? (typeof org.agencyType === 'string' ? parties.find((p) => p.type === org.agencyType) : undefined);
+  const provider = input.provider !== undefined
+    ? parties.find((p) => p.agency === input.provider)
+    : parties.find((p) => p.agency === org.orgId)
+      ?? (typeof org.agencyType === 'string' ? parties.find((p) => p.type === org.agencyType) : undefined);
   if (!provider) {
     throw new PreviewInputInvalid('the sample response comes from no party of this agreement', {
-      problems: [{ path: '/sampleResponse/respondingOrg', code: 'PROVIDER_NOT_A_PARTY', message: 'respondingOrg.orgId (or agencyType) must match a party' }],
+      problems: [{
+        path: input.provider !== undefined ? '/provider' : '/sampleResponse/respondingOrg',
+        code: 'PROVIDER_NOT_A_PARTY',
+        message: 'provider (or respondingOrg.orgId / agencyType) must name a party of the agreement',
+      }],
     });
   }
   const purposes = a.doc.purposes as readonly string[];

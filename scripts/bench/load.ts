@@ -1,0 +1,169 @@
+/**
+ * A small, bounded, closed-loop HTTPS load generator. Each of N connections has its own keep-alive
+ * agent (one socket, its own client certificate) and sends its next request as soon as the last
+ * one answered, until the time budget or the request budget runs out, or `next` has no more work
+ * for it. It only talks to 127.0.0.1. The same generator drives the gateway and every baseline, so
+ * the ratio between them measures the servers, not the clients.
+ *
+ *   const r = await runLoad({ baseUrl, connections: 32, requests: 2000,
+ *     creds: (c) => creds[c % creds.length], next: (c, seq) => ({ method: 'POST', path: '/x', body }) });
+ *   r.throughput  // 2xx answers per second;  r.latencyMs.p95
+ */
+import https from 'node:https';
+import { performance } from 'node:perf_hooks';
+import { summarize, type LatencySummary } from './lib.js';
+
+export interface ClientCreds {
+  certPem: string;
+  keyPem: string;
+  caPem: string;
+}
+
+export interface LoadRequest {
+  method?: string;
+  path: string;
+  headers?: Record<string, string>;
+  /** Sent as is; give JSON as a string (serialise once, outside the timed loop). */
+  body?: string | Buffer;
+}
+
+export interface LoadOptions {
+  /** `https://127.0.0.1:<port>`; anything else is refused. */
+  baseUrl: string;
+  connections: number;
+  /** The client certificate connection `conn` presents (e.g. round-robin over agencies). */
+  creds: (conn: number) => ClientCreds;
+  /** The next request for connection `conn` (`seq` counts all requests); undefined = this connection is done. */
+  next: (conn: number, seq: number) => LoadRequest | undefined;
+  /** Stop starting new requests after this long. At least one of durationMs / requests is required. */
+  durationMs?: number;
+  /** Stop after this many requests in total. */
+  requests?: number;
+  /** Which statuses count as success; default 2xx. */
+  ok?: (status: number) => boolean;
+  /** Per-request timeout; a timed-out request counts as an error. Default 30 s. */
+  timeoutMs?: number;
+  /** Sees every answer (e.g. to collect the ids a set-up run created). Not timed. */
+  onResponse?: (conn: number, status: number, body: string) => void;
+}
+
+export interface LoadResult {
+  sent: number;
+  ok: number;
+  failed: number;
+  /** Transport errors (reset, timeout), counted in `failed` too. */
+  errors: number;
+  statuses: Record<string, number>;
+  elapsedMs: number;
+  /** Successful answers per second over the whole run. */
+  throughput: number;
+  /** Latency of the successful requests. */
+  latencyMs: LatencySummary;
+  /** The first few failures (status and a short body) to explain a bad run. */
+  failures: { status: number; body: string }[];
+}
+
+/** Hard ceiling on any run, whatever the caller asks: a benchmark must end. */
+const MAX_DURATION_MS = 10 * 60_000;
+
+export function assertLoopback(baseUrl: string): URL {
+  const u = new URL(baseUrl);
+  if (u.protocol !== 'https:' || u.hostname !== '127.0.0.1') {
+    throw new Error(`load generator only talks to https://127.0.0.1, not ${u.origin}`);
+  }
+  return u;
+}
+
+/** One HTTPS request over `agent`; resolves with the status and the body text. */
+export function send(
+  agent: https.Agent, base: URL, req: LoadRequest, timeoutMs: number,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string | number> = { accept: 'application/json', ...req.headers };
+    if (req.body !== undefined) {
+      headers['content-length'] = Buffer.byteLength(req.body);
+      if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
+    }
+    const r = https.request(
+      { protocol: 'https:', hostname: base.hostname, port: base.port, path: req.path, method: req.method ?? (req.body === undefined ? 'GET' : 'POST'), headers, agent },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
+    r.setTimeout(timeoutMs, () => r.destroy(new Error(`request timed out after ${timeoutMs} ms`)));
+    r.on('error', reject);
+    r.end(req.body);
+  });
+}
+
+export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
+  const base = assertLoopback(opts.baseUrl);
+  if (!Number.isInteger(opts.connections) || opts.connections < 1) throw new Error('connections must be a positive integer');
+  if (opts.durationMs === undefined && opts.requests === undefined) throw new Error('give durationMs or requests: a load run must be bounded');
+  const durationMs = Math.min(opts.durationMs ?? MAX_DURATION_MS, MAX_DURATION_MS);
+  const budget = opts.requests ?? Number.POSITIVE_INFINITY;
+  const isOk = opts.ok ?? ((s: number) => s >= 200 && s < 300);
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+
+  const agents = Array.from({ length: opts.connections }, (_, c) => {
+    const cr = opts.creds(c);
+    return new https.Agent({ keepAlive: true, maxSockets: 1, ca: cr.caPem, cert: cr.certPem, key: cr.keyPem });
+  });
+  const latencies: number[] = [];
+  const statuses: Record<string, number> = {};
+  const failures: { status: number; body: string }[] = [];
+  let seq = 0;
+  let ok = 0;
+  let failed = 0;
+  let errors = 0;
+  const t0 = performance.now();
+  const deadline = t0 + durationMs;
+
+  async function loop(conn: number): Promise<void> {
+    while (seq < budget && performance.now() < deadline) {
+      const req = opts.next(conn, seq);
+      if (!req) return;
+      seq++;
+      const start = performance.now();
+      try {
+        const res = await send(agents[conn]!, base, req, timeoutMs);
+        const ms = performance.now() - start;
+        statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+        opts.onResponse?.(conn, res.status, res.body);
+        if (isOk(res.status)) {
+          ok++;
+          latencies.push(ms);
+        } else {
+          failed++;
+          if (failures.length < 5) failures.push({ status: res.status, body: res.body.slice(0, 300) });
+        }
+      } catch (err) {
+        failed++;
+        errors++;
+        statuses.error = (statuses.error ?? 0) + 1;
+        if (failures.length < 5) failures.push({ status: 0, body: String((err as Error).message ?? err).slice(0, 300) });
+      }
+    }
+  }
+
+  try {
+    await Promise.all(agents.map((_, c) => loop(c)));
+  } finally {
+    for (const a of agents) a.destroy();
+  }
+  const elapsedMs = performance.now() - t0;
+  return {
+    sent: seq,
+    ok,
+    failed,
+    errors,
+    statuses,
+    elapsedMs,
+    throughput: elapsedMs > 0 ? (ok * 1000) / elapsedMs : 0,
+    latencyMs: summarize(latencies),
+    failures,
+  };
+}

@@ -1,0 +1,91 @@
+/**
+ * `npm run demo`: against a running `npm start`, the demo coordinator opens a sample case and asks
+ * every partner agency for research; the demo adapters answer; then the research pack is printed
+ * as the coordinator sees it, and as the police see it.
+ *
+ *   npm run demo [-- --gateway https://localhost:8443 --pki .data/pki]
+ */
+import https from 'node:https';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+const args = process.argv.slice(2);
+const arg = (name: string, def: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] ? args[i + 1]! : def;
+};
+const gateway = arg('gateway', 'https://localhost:8443');
+const pkiDir = arg('pki', '.data/pki');
+const ca = readFileSync(path.join(pkiDir, 'ca-cert.pem'), 'utf8');
+
+function client(agency: string) {
+  const dir = path.join(pkiDir, 'agencies', agency);
+  const agent = new https.Agent({ ca, cert: readFileSync(path.join(dir, 'cert.pem')), key: readFileSync(path.join(dir, 'key.pem')), keepAlive: true });
+  const call = (method: string, p: string, body?: unknown): Promise<{ status: number; body: any }> =>
+    new Promise((resolve, reject) => {
+      const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+      const req = https.request(new URL(p, gateway), { method, agent, headers: data ? { 'content-type': 'application/json', 'content-length': data.length } : {} }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined });
+        });
+      });
+      req.on('error', reject);
+      req.end(data);
+    });
+  return { get: (p: string) => call('GET', p), post: (p: string, b: unknown) => call('POST', p, b), close: () => agent.destroy() };
+}
+
+const PARTIES = ['essex-police', 'mse-hospitals', 'essex-gp-federation', 'eput-mental-health', 'chelmsford-housing',
+  'essex-childrens-services', 'essex-adult-social-care', 'kss-probation', 'safe-steps-idva', 'recovery-ltd'];
+
+function printPack(title: string, pack: any): void {
+  console.log(`\n=== ${title} (viewer: ${pack.viewer}) ===`);
+  for (const s of pack.sections) {
+    const rel = s.release.released ? `released under ${s.release.agreementId} v${s.release.version}` : `nothing released: ${s.release.reason}`;
+    console.log(`\n● ${s.agencyId} — ${s.state}${s.late ? ' (late)' : ''} — ${rel}`);
+    for (const subj of s.subjects ?? []) {
+      console.log(`  ${subj.role}: ${JSON.stringify(subj.view)}`);
+      for (const t of subj.transformed) console.log(`    transformed ${t.path} (${t.op})`);
+      for (const w of subj.withheld.slice(0, 12)) console.log(`    withheld ${w.path} — ${w.reason} (by ${w.by})`);
+      if (subj.withheld.length > 12) console.log(`    … and ${subj.withheld.length - 12} more withheld`);
+    }
+  }
+  for (const r of pack.refused) console.log(`\n✗ ${r.agencyId} was not asked: ${r.reason}`);
+}
+
+async function main(): Promise<void> {
+  const coordinator = client('essex-marat');
+  const sample = JSON.parse(readFileSync(path.resolve('test/fixtures/samples/case.json'), 'utf8'));
+  const created = await coordinator.post('/v1/cases', { ...sample, maracArea: 'essex' });
+  if (created.status !== 201) throw new Error(`opening the case failed: ${created.status} ${JSON.stringify(created.body)}`);
+  console.log(`Opened case ${created.body.caseId} (criteria: ${created.body.riskBasis.criteria.join(', ')})`);
+  const req = await coordinator.post(`/v1/cases/${created.body.caseId}/research-requests`, { purpose: 'MARAC_RESEARCH', recipients: PARTIES });
+  if (req.status !== 201) throw new Error(`research request failed: ${req.status} ${JSON.stringify(req.body)}`);
+  console.log(`Asked ${req.body.messages.length} agencies; refused: ${req.body.refused.map((r: any) => `${r.recipient} (${r.reason})`).join(', ') || 'none'}`);
+  const until = Date.now() + 60_000;
+  for (;;) {
+    const s = await coordinator.get(`/v1/research-requests/${req.body.requestId}`);
+    const open = s.body.messages.filter((m: any) => !['responded', 'declined', 'failed', 'overdue'].includes(m.state));
+    process.stdout.write(`\r${s.body.messages.length - open.length}/${s.body.messages.length} answered   `);
+    if (open.length === 0) break;
+    if (Date.now() > until) {
+      console.log(`\nStill waiting on: ${open.map((m: any) => m.recipient).join(', ')} (are the demo adapters running?)`);
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  printPack('Research pack for the MARAC coordinator', (await coordinator.get(`/v1/cases/${created.body.caseId}/research`)).body);
+  const police = client('essex-police');
+  printPack('Research pack as the police see it', (await police.get(`/v1/cases/${created.body.caseId}/research`)).body);
+  coordinator.close();
+  police.close();
+}
+
+main().catch((err) => {
+  console.error(`demo failed: ${err instanceof Error ? err.message : String(err)}`);
+  console.error('Is the gateway running (npm start)?');
+  process.exit(1);
+});

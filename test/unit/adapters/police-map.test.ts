@@ -1,30 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { fileURLToPath } from 'node:url';
-import { readDataDir } from '../../../adapters/sdk/data.js';
 import { loadAgency } from '../../../adapters/sdk/respond.js';
-import { mapEveryRecord } from '../../../adapters/sdk/self-check.js';
 import { policeMapping } from '../../../adapters/police/map.js';
 import type { PoliceExport } from '../../../adapters/police/native.js';
 
-const dir = fileURLToPath(new URL('../../../adapters/police/data/', import.meta.url));
-const files = readDataDir(dir);
-const agency = loadAgency(policeMapping, files);
-const exp = files['police-export.json'] as PoliceExport;
 const ASOF = '2026-11-01';
-
-describe('police adapter contract', () => {
-  const results = mapEveryRecord(agency, { asOf: ASOF });
-
-  it('has at least 200 people', () => {
-    expect(exp.persons.length).toBeGreaterThanOrEqual(200);
-  });
-
-  it('maps every person to a response that validates against the schema', () => {
-    const bad = results.filter((r) => r.problems.length);
-    expect(bad.slice(0, 3).map((b) => ({ id: b.recordId, problems: b.problems.slice(0, 3) }))).toEqual([]);
-    expect(results.length).toBe(exp.persons.length);
-  });
-});
 
 describe('police mapping facts', () => {
   const tiny: PoliceExport = {

@@ -40,6 +40,16 @@ interface Run {
   readonly exp: ExplanationBuilder;
 }
 
+/**
+ * The parts of an agency's result for one subject: about the matched record, so withheld until
+ * the match is confirmed (also when `match` is missing). Envelope fields (agencyRiskSummary,
+ * proposedActions) are the agency's own summary, not the record.
+ */
+const SUBJECT_RESULT_KEYS = new Set([
+  'match', 'knownToAgency', 'currentInvolvement', 'subject', 'withheld',
+  'police', 'health', 'housing', 'childrensSocialCare', 'adultSocialCare', 'probation', 'idva',
+]);
+
 /** Keys the explanation may repeat verbatim; anything else is a value in disguise (e.g. an address used as a key). */
 const SAFE_KEY = /^[A-Za-z][A-Za-z0-9]{0,63}$/;
 
@@ -82,11 +92,12 @@ export function redact(
   };
   // Nothing but the match result about a subject the agency has not positively matched.
   const mc = core.guardrails.matchConfirmed;
-  const gateMatch = plan.direction === 'response' && matchStatus !== 'MATCHED';
+  // Transfer bundles pass between coordinators and carry no match; their payloads have their own guardrail.
+  const gateMatch = plan.direction === 'response' && matchStatus !== 'MATCHED' && plan.purpose !== 'MARAC_TRANSFER';
   const root = core.tree.root;
   for (const key of keys) {
     const path = safeKey('', key);
-    if (gateMatch && !mc.allowedPaths.has(key)) {
+    if (gateMatch && SUBJECT_RESULT_KEYS.has(key) && !mc.allowedPaths.has(key)) {
       exp.withhold(path, 'MATCH_NOT_CONFIRMED', mc.id);
       continue;
     }

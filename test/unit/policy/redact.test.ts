@@ -194,16 +194,18 @@ describe('redact: flows per subject', () => {
 
 describe('redact: guardrails hold at run time whatever the agreement says', () => {
   it('nothing but the match about a POSSIBLE match (G-MATCH-CONFIRMED)', () => {
-    const { view, explanation } = run({ subjectId: 'keep', match: 'keep', plain: 'keep', knownToAgency: 'keep' },
-      { subjectId: 's', match: { status: 'POSSIBLE' }, plain: { a: 'x' }, knownToAgency: true });
+    const { view, explanation } = run({ subjectId: 'keep', match: 'keep', health: 'keep', knownToAgency: 'keep' },
+      { subjectId: 's', match: { status: 'POSSIBLE' }, health: { flag: true }, knownToAgency: true });
     expect(view).toEqual({ subjectId: 's', match: { status: 'POSSIBLE' } });
     expect(noMatch(explanation.withheld)).toEqual([
-      { path: 'plain', reason: 'MATCH_NOT_CONFIRMED', ruleId: 'G-MATCH-CONFIRMED' },
+      { path: 'health', reason: 'MATCH_NOT_CONFIRMED', ruleId: 'G-MATCH-CONFIRMED' },
       { path: 'knownToAgency', reason: 'MATCH_NOT_CONFIRMED', ruleId: 'G-MATCH-CONFIRMED' },
     ]);
   });
-  it('a response without a match status is treated as unconfirmed', () => {
-    expect(run({ plain: 'keep' }, { plain: { a: 'x' } }).view).toEqual({});
+  it('a result without a match status is treated as unconfirmed (envelope-style fields are not about the record)', () => {
+    const r = run({ subject: 'keep', knownToAgency: 'keep', plain: 'keep' }, { subject: { dateOfBirth: '1990-01-01' }, knownToAgency: true, plain: { a: 'x' } });
+    expect(r.view).toEqual({ plain: { a: 'x' } });
+    expect(r.explanation.withheld.map((w) => w.reason)).toEqual(['MATCH_NOT_CONFIRMED', 'MATCH_NOT_CONFIRMED']);
   });
 
   const addr = { postcode: 'CM1 4AB', confidential: false };

@@ -59,7 +59,9 @@ export function release(opts: {
     agreements: [opts.agreement], now: opts.now, purpose: opts.purpose ?? 'MARAC_RESEARCH',
     direction: opts.direction ?? 'response', from: opts.from, to: opts.to, caseFacts: opts.caseFacts ?? highRisk,
   }));
-  return { decision: d, ...redact(d.plan, opts.doc, facts(opts.subject), { now: opts.now, hmacKey: HMAC_KEY }) };
+  const r = redact(d.plan, opts.doc, facts(opts.subject), { now: opts.now, hmacKey: HMAC_KEY });
+  // Tests dig into views freely.
+  return { decision: d, view: r.view as Record<string, any>, explanation: r.explanation };
 }
 
 /** A small catalog for engine-semantics tests, independent of the message schemas. */

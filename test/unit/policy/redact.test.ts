@@ -281,7 +281,7 @@ describe('redact: special-category data needs a condition for THAT subject (R3)'
   });
 
   it('a police recipient may rely on a Part 3 Sch 8 condition; others may not', () => {
-    const flows = [{ id: 'to-police', from: { type: 'HEALTH_ACUTE' as const }, to: { type: 'POLICE' as const }, direction: 'response' as const, release: rel }];
+    const flows = [{ id: 'to-police', from: { type: 'HEALTH_ACUTE' as const }, to: { type: 'POLICE' as const }, direction: 'response' as const, release: { 'health.flag': 'keep' as const } }];
     const a = compileAgreement(tinyAgreement({}, { flows }), { catalog: cat, guardrails, status: 'active', version: 1 });
     const d = permit(decide({ agreements: [a], now, purpose: 'MARAC_RESEARCH', direction: 'response', from: party('acute', 'HEALTH_ACUTE'), to: POLICE, caseFacts }));
     const sch8 = facts({ art9Conditions: [], part3Sch8: ['SCH8_P4'], role: 'CHILD', isAdult: false });

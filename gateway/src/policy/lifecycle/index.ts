@@ -12,5 +12,6 @@ export {
 export { diffAgreements, type AgreementDiff, type DiffEntry, type ReleaseChange } from './diff.js';
 export { previewAgreement, type PreviewInput, type PreviewResult, type PreviewRecipient, type PreviewSubject } from './preview.js';
 export { actorId } from './actor.js';
+export { readAgreementText } from './codec.js';
 export * from './errors.js';
 export type { VersionRecord, VersionSummary, VersionStatus } from '../store/agreement-repo.js';

@@ -233,7 +233,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       webApp.use(notFoundHandler);
       webApp.use(errorHandler(logger));
       if (opts.workers !== false) {
-        workers.push(startDeliveryWorker(backend, pushDelivery, logger, { maxAttempts: cfg.delivery.maxAttempts }));
+        workers.push(startDeliveryWorker(backend, pushDelivery, logger, { maxAttempts: cfg.delivery.maxAttempts, lockMs: cfg.delivery.workerLockMs }));
         workers.push(startDeadlineWorker(backend, deadlines, logger));
         workers.push(startMaintenanceWorker(backend, maintenanceDeps));
         await maintenanceQueue.schedule({ sweepMs: cfg.delivery.sweepIntervalMs, purgeMs: 3_600_000, checkpointMs: cfg.checkpoint.intervalMs });

@@ -32,7 +32,8 @@ export interface GatewayConfig {
     auditSigningKeyPem?: string;
     auditKeyId: string;
   };
-  delivery: { maxAttempts: number; backoffMs: number; timeoutMs: number; sweepIntervalMs: number };
+  /** workerLockMs: how long a job may run before another worker may take it over (crashed worker). */
+  delivery: { maxAttempts: number; backoffMs: number; timeoutMs: number; sweepIntervalMs: number; workerLockMs: number };
   deadlines: { workingDaysBefore: number; cutoffHour: number; reminderWorkingDaysBefore: number };
   checkpoint: { intervalMs: number; everyEvents: number };
   oidc: {
@@ -179,6 +180,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Gateway
       backoffMs: int('DELIVERY_BACKOFF_MS', 1000, 10, 600_000),
       timeoutMs: int('DELIVERY_TIMEOUT_MS', 10_000, 100, 120_000),
       sweepIntervalMs: int('SWEEP_INTERVAL_MS', 5_000, 100, 3_600_000),
+      workerLockMs: int('WORKER_LOCK_MS', 30_000, 1_000, 600_000),
     },
     deadlines: {
       workingDaysBefore: int('DEADLINE_WORKING_DAYS_BEFORE', 1, 0, 20),

@@ -15,6 +15,7 @@ import { silentLogger } from '../../gateway/src/logger.js';
 import { DEMO_AGENCIES } from '../../gateway/src/dev/demo-agencies.js';
 import { createCsr, issueFromCsr } from '../../gateway/src/identity/pki/ca.js';
 import type { DeliveryMode } from '../../gateway/src/identity/agency-types.js';
+import type { GatewayTls } from '../../gateway/src/dev/dev-pki.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 import { agencyFetch, makeAgencyCert, makeTestPki, type AgencyCreds, type AgencyResponse, type TestPki } from './pki.js';
 
@@ -52,6 +53,9 @@ export interface AgencyClient {
 
 export interface TestGateway {
   gateway: Gateway;
+  /** What another gateway process needs to join the same world (same DB, queue prefix, keys, TLS). */
+  env: Record<string, string>;
+  tls: GatewayTls;
   db: TestDatabase;
   pki: TestPki;
   clock: TestClock;
@@ -74,17 +78,21 @@ export interface TestGatewayOptions {
   queuePrefix?: string;
   /** Skip registering agencies and seeding agreements (a second instance of an existing world). */
   seed?: boolean;
+  creds?: Map<string, AgencyCreds>;
+  /** Keys and TLS of an existing world (a second instance must share them). */
+  sharedEnv?: Record<string, string>;
+  sharedTls?: GatewayTls;
 }
 
 export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<TestGateway> {
   const db = opts.db ?? (await createTestDatabase());
   const pki = opts.pki ?? makeTestPki();
   const clock = createTestClock();
-  const gwCsr = createCsr({ agencyId: 'marac-gateway' });
-  const gwClient = issueFromCsr(pki.ca, gwCsr.csrPem, { agencyId: 'marac-gateway', agencyType: 'MARAC_COORDINATOR', validDays: 30 });
+  const gwCsr = opts.sharedTls ? undefined : createCsr({ agencyId: 'marac-gateway' });
+  const gwClient = gwCsr ? issueFromCsr(pki.ca, gwCsr.csrPem, { agencyId: 'marac-gateway', agencyType: 'MARAC_COORDINATOR', validDays: 30 }) : undefined;
   const signing = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   const queue = opts.queue ?? 'redis';
-  const config = loadConfig({
+  const env: Record<string, string> = {
     MARAC_MODE: 'development',
     LOG_LEVEL: 'error',
     AGENCY_API_PORT: '0',
@@ -101,29 +109,34 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
     SWEEP_INTERVAL_MS: '1000',
     DEV_OIDC: 'false',
     DEMO_ADAPTERS: 'false',
+    ...opts.sharedEnv,
     ...opts.env,
-  });
+  };
+  const config = loadConfig(env);
+  const tls: GatewayTls = opts.sharedTls ?? { ca: pki.ca, serverCertPem: pki.server.certPem, serverKeyPem: pki.server.keyPem, clientCertPem: gwClient!.certPem, clientKeyPem: gwCsr!.keyPem };
   const gateway = await createGateway({
     config,
     logger: silentLogger,
     databaseUrl: db.url,
-    tls: { ca: pki.ca, serverCertPem: pki.server.certPem, serverKeyPem: pki.server.keyPem, clientCertPem: gwClient.certPem, clientKeyPem: gwCsr.keyPem },
+    tls,
     now: clock.now,
     ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
     ...(opts.web ? { web: opts.web } : {}),
   });
-  const creds = new Map<string, AgencyCreds>();
-  for (const a of DEMO_AGENCIES) {
+  const creds = opts.creds ?? new Map<string, AgencyCreds>();
+  if (opts.seed !== false) for (const a of DEMO_AGENCIES) {
     const pushUrl = opts.push?.[a.id];
     const mode: DeliveryMode = pushUrl ? 'push' : 'pull';
     creds.set(a.id, await makeAgencyCert(pki, gateway.registry, { id: a.id, type: a.type, mode, ...(pushUrl ? { pushUrl } : {}), ...(a.maracArea ? { maracArea: a.maracArea } : {}) }));
   }
-  await gateway.agreements.seedFromDirectory(config.policiesDir);
+  if (opts.seed !== false) await gateway.agreements.seedFromDirectory(config.policiesDir);
   await gateway.start();
   const base = gateway.agencyUrl.replace('localhost', '127.0.0.1');
 
   return {
     gateway,
+    env,
+    tls,
     db,
     pki,
     clock,
@@ -139,7 +152,8 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
     },
     async stop() {
       await gateway.stop().catch(() => {});
-      await db.drop();
+      // A second instance on someone else's database leaves it for its owner to drop.
+      if (!opts.db) await db.drop();
     },
   };
 }

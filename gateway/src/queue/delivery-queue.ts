@@ -39,7 +39,7 @@ export function createDeliveryQueue(backend: QueueBackend, opts: { maxAttempts: 
   };
 }
 
-export function startDeliveryWorker(backend: QueueBackend, delivery: PushDelivery, logger: Logger, opts: { maxAttempts: number; concurrency?: number }): Worker<DeliveryJob> {
+export function startDeliveryWorker(backend: QueueBackend, delivery: PushDelivery, logger: Logger, opts: { maxAttempts: number; concurrency?: number; lockMs?: number }): Worker<DeliveryJob> {
   const worker = backend.worker<DeliveryJob>(
     DELIVERY_QUEUE,
     async (job: Job<DeliveryJob>) => {
@@ -52,7 +52,8 @@ export function startDeliveryWorker(backend: QueueBackend, delivery: PushDeliver
         throw err;
       }
     },
-    { concurrency: opts.concurrency ?? 8 },
+    // A job whose worker died is taken over once its lock lapses (stalled-job check).
+    { concurrency: opts.concurrency ?? 8, ...(opts.lockMs ? { lockDuration: opts.lockMs, stalledInterval: opts.lockMs } : {}) },
   );
   worker.on('error', (err) => logger.warn('delivery worker error', { err }));
   return worker;

@@ -7,7 +7,7 @@ import { createOidcClient } from '../../../gateway/src/identity/oidc/client.js';
 import { createPeopleAuth } from '../../../gateway/src/identity/people-auth.js';
 import { silentLogger } from '../../../gateway/src/logger.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
-import { listenOn, loginAs, startTestOidc, type TestOidc } from '../../helpers/oidc.js';
+import { json, listenOn, loginAs, startTestOidc, type TestOidc } from '../../helpers/oidc.js';
 import { buildService, createAuditRecorder, sampleAgreement } from './fixtures.js';
 
 /** The router behind the real people auth: OIDC log-in, cookie session, roles and CSRF. */
@@ -59,20 +59,20 @@ describe('agreement routes behind OIDC people auth', () => {
 
     const noCsrf = await post(maker, '/v1/agreements', sampleAgreement(), false);
     expect(noCsrf.status).toBe(403);
-    expect((await noCsrf.json()).code).toBe('CSRF_FAILED');
+    expect((await json(noCsrf)).code).toBe('CSRF_FAILED');
 
     const created = await post(maker, '/v1/agreements', sampleAgreement());
     expect(created.status).toBe(201);
-    expect((await created.json()).createdBy).toBe('user:ig.officer1');
+    expect((await json(created)).createdBy).toBe('user:ig.officer1');
 
     const own = await post(maker, '/v1/agreements/test-marac/versions/1/approve');
-    expect((await own.json()).code).toBe('MAKER_CHECKER_VIOLATION');
+    expect((await json(own)).code).toBe('MAKER_CHECKER_VIOLATION');
     const approved = await post(checker, '/v1/agreements/test-marac/versions/1/approve');
-    expect(await approved.json()).toMatchObject({ status: 'approved', approvedBy: 'user:ig.officer2' });
+    expect(await json(approved)).toMatchObject({ status: 'approved', approvedBy: 'user:ig.officer2' });
 
     const byAuditor = await post(auditor, '/v1/agreements/test-marac/versions/1/activate');
     expect(byAuditor.status).toBe(403);
-    expect((await byAuditor.json()).code).toBe('FORBIDDEN_ROLE');
+    expect((await json(byAuditor)).code).toBe('FORBIDDEN_ROLE');
     const list = await fetch(`${appBase}/v1/agreements`, { headers: { cookie: auditor.cookie } });
     expect(list.status).toBe(200);
     expect((await fetch(`${appBase}/v1/agreements`)).status).toBe(401);

@@ -3,7 +3,7 @@
  * through the real registry, and an HTTPS client that presents them.
  *
  *   const pki = makeTestPki();
- *   const registry = createAgencyRegistry({ pool: db.pool, audit, ca: pki.ca });
+ *   const registry = createAgencyRegistry({ pool: db.pool, audit: createAuditLog(), ca: pki.ca });
  *   const police = await makeAgencyCert(pki, registry, { id: 'essex-police', type: 'POLICE', mode: 'pull' });
  *   const { baseUrl, close } = await listenHttps(app, pki);     // app behind createAgencyAuthenticator
  *   const res = await agencyFetch(baseUrl, police, '/v1/inbox');  // res.status, res.body (parsed JSON)
@@ -20,7 +20,6 @@ import type { DeliveryMode } from '../../gateway/src/identity/agency-types.js';
 import { httpsServerOptions } from '../../gateway/src/identity/mtls.js';
 import { createCa, createCsr, issueServerCert, type CaMaterial } from '../../gateway/src/identity/pki/ca.js';
 import type { AgencyType, SystemPrincipal } from '../../gateway/src/identity/principal.js';
-import type { AuditEventInput, AuditLog } from '../../gateway/src/audit/types.js';
 
 export interface TestPki {
   ca: CaMaterial;
@@ -170,19 +169,4 @@ export function agencyFetch(
     req.on('error', reject);
     req.end(payload);
   });
-}
-
-/**
- * Stand-in AuditLog that records what was appended (no hash chain). For unit tests of modules
- * whose audit behaviour is checked by event content; integration tests should use the real log.
- */
-export function recordingAuditLog(): AuditLog & { events: AuditEventInput[] } {
-  const events: AuditEventInput[] = [];
-  return {
-    events,
-    async append(_tx, event) {
-      events.push(structuredClone(event));
-      return { seq: events.length, hash: 'test' };
-    },
-  };
 }

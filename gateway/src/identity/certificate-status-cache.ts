@@ -129,6 +129,7 @@ export function createCertificateStatusCache(opts: {
     },
     invalidate,
     async listen(connectionString) {
+      if (client) return;
       closed = false;
       await connect(connectionString);
     },

@@ -1,13 +1,14 @@
 import express, { type ErrorRequestHandler } from 'express';
 import forge from 'node-forge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAuditLog } from '../../../gateway/src/audit/index.js';
 import { createAgencyRegistry, type AgencyRegistry } from '../../../gateway/src/identity/agency-registry.js';
 import { createAgencyAuthenticator, type TrustedProxyOptions } from '../../../gateway/src/identity/mtls.js';
 import { createCsr, issueFromCsr } from '../../../gateway/src/identity/pki/ca.js';
 import { createPool } from '../../../gateway/src/store/db.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
 import {
-  agencyAgent, agencyFetch, listenHttps, makeAgencyCert, makeTestPki, recordingAuditLog, TEST_ADMIN,
+  agencyAgent, agencyFetch, listenHttps, makeAgencyCert, makeTestPki, TEST_ADMIN,
   type AgencyCreds, type TestPki,
 } from '../../helpers/pki.js';
 
@@ -47,7 +48,7 @@ describe('agency mTLS authentication over real TLS', () => {
   let server: Awaited<ReturnType<typeof listenHttps>>;
   let police: AgencyCreds;
   let housing: AgencyCreds;
-  const audit = recordingAuditLog();
+  const audit = createAuditLog();
 
   beforeAll(async () => {
     db = await createTestDatabase();

@@ -165,6 +165,15 @@ describe('seedFromDirectory', () => {
     expect((await audit.events()).length).toBe(events.length);
   });
 
+  it('seeds the sample agreements shipped in policies/', async () => {
+    const seeded = await svc.seedFromDirectory(path.join(ROOT, 'policies'));
+    expect(seeded.every((r) => r.action === 'seeded' && r.version === 1)).toBe(true);
+    expect(seeded.map((r) => r.file)).not.toContain('guardrails.yaml');
+    const compiled = await svc.activeCompiled();
+    expect(compiled.map((c) => c.id).sort()).toEqual(seeded.map((r) => r.agreementId).sort());
+    expect(compiled.every((c) => c.status === 'active' && c.problems.length === 0)).toBe(true);
+  });
+
   it('never overrides what IG officers did since', async () => {
     await svc.seedFromDirectory(dir);
     await svc.suspend(alice, 'test-marac', 1);
@@ -224,6 +233,13 @@ describe('preview', () => {
     expect(await codeOf(svc.preview('test-marac', 1, sample, { subj_victim: victimFacts }, { provider: 'test-police' }))).toBe('PREVIEW_INPUT_INVALID');
     expect(await codeOf(svc.preview('test-marac', 1, sample, { ...facts, subj_perp: { role: 'VILLAIN' } }, { provider: 'test-police' }))).toBe('PREVIEW_INPUT_INVALID');
     expect(await codeOf(svc.preview('test-marac', 1, sample, facts))).toBe('PREVIEW_INPUT_INVALID');
+  });
+
+  it('refuses to preview a draft the engine cannot compile, with AGREEMENT_INVALID', async () => {
+    const flows = structuredClone(sampleAgreement().flows) as { release: Record<string, unknown> }[];
+    flows[0]!.release['police.incidentCount12m'] = { shred: true };
+    await svc.createDraft(alice, sampleAgreement({ flows }));
+    expect(await codeOf(svc.preview('test-marac', 1, sample, facts, { provider: 'test-police' }))).toBe('AGREEMENT_INVALID');
   });
 
   it('writes no audit event (a preview changes nothing)', async () => {

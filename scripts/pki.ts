@@ -113,7 +113,12 @@ export async function runPkiCli(argv: string[], io: CliIo): Promise<number> {
       for (const p of err.problems ?? []) io.err(`  ${p.path}: ${p.message}`);
       return 1;
     }
-    io.err(`failed: ${(err as Error).message}`);
+    const code = (err as { code?: string }).code;
+    if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === '3D000' || code === '28P01') {
+      io.err(`failed: cannot use the database (${code}); pass --database-url or set DATABASE_URL, or run \`npm start\` for the embedded one`);
+    } else {
+      io.err(`failed: ${(err as Error).message}`);
+    }
     return 3;
   }
 }

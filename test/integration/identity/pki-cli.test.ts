@@ -116,6 +116,12 @@ describe('pki CLI', () => {
     expect((await cli('--help')).code).toBe(0);
   });
 
+  it('exits 3 with a clear message when the database cannot be reached', async () => {
+    const down = await cli('list', '--database-url', 'postgres://postgres@127.0.0.1:1/nowhere');
+    expect(down.code).toBe(3);
+    expect(down.err).toContain('cannot use the database (ECONNREFUSED)');
+  });
+
   it('runs as a script with the documented exit codes', async () => {
     const run = promisify(execFile);
     const tsx = path.join(ROOT, 'node_modules/.bin/tsx');

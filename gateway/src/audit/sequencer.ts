@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { Queryable } from '../store/db.js';
 import { AuditStateCorrupt } from './errors.js';
 import { GENESIS_HASH, sequenceEvent, type UnsequencedEvent } from './event.js';
 import { CompactRange, hashLeaf } from './merkle.js';
@@ -45,14 +46,14 @@ function parseHead(row: HeadRow): HeadState {
 const HEAD_SELECT = 'SELECT tree_size, head_hash, border FROM audit_head WHERE id = 1';
 
 /** The head, optionally locked FOR UPDATE (waiting for whoever holds it). */
-export async function readHead(q: pg.ClientBase | pg.Pool, lock: 'none' | 'wait' = 'none'): Promise<HeadState> {
+export async function readHead(q: Queryable, lock: 'none' | 'wait' = 'none'): Promise<HeadState> {
   const r = await q.query<HeadRow>(lock === 'wait' ? `${HEAD_SELECT} FOR UPDATE` : HEAD_SELECT);
   if (r.rowCount === 0) throw new AuditStateCorrupt('audit head row is missing');
   return parseHead(r.rows[0]!);
 }
 
 /** The head locked FOR UPDATE, or null when another sequencer holds it. */
-export async function tryLockHead(q: pg.ClientBase): Promise<HeadState | null> {
+export async function tryLockHead(q: Queryable): Promise<HeadState | null> {
   const r = await q.query<HeadRow>(`${HEAD_SELECT} FOR UPDATE SKIP LOCKED`);
   return r.rowCount === 0 ? null : parseHead(r.rows[0]!);
 }

@@ -50,6 +50,9 @@ const SUBJECT_RESULT_KEYS = new Set([
   'police', 'health', 'housing', 'childrensSocialCare', 'adultSocialCare', 'probation', 'idva',
 ]);
 
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
 /** Keys the explanation may repeat verbatim; anything else is a value in disguise (e.g. an address used as a key). */
 const SAFE_KEY = /^[A-Za-z][A-Za-z0-9]{0,63}$/;
 
@@ -286,7 +289,10 @@ function fitsLeaf(node: CatalogNode, v: unknown): boolean {
 
 function fitsPrimitive(t: string | undefined, v: unknown): boolean {
   switch (t) {
-    case 'string': case 'date': case 'date-time': return typeof v === 'string';
+    case 'string': return typeof v === 'string';
+    // A date field carries a date, never text smuggled past the schema.
+    case 'date': return typeof v === 'string' && DATE.test(v);
+    case 'date-time': return typeof v === 'string' && DATE_TIME.test(v);
     case 'number': return typeof v === 'number' && Number.isFinite(v);
     case 'integer': return typeof v === 'number' && Number.isInteger(v);
     case 'boolean': return typeof v === 'boolean';

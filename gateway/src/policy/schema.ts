@@ -50,7 +50,7 @@ function toProblem(e: ErrorObject): ValidationProblem {
 const RELEASE_VALUE = /^\/flows\/\d+\/release\/[^/]+(\/|$)/;
 
 function dropOperatorNoise(problems: ValidationProblem[]): ValidationProblem[] {
-  return problems.filter((p) => !RELEASE_VALUE.test(p.path) || p.code === 'SCHEMA_PROPERTY_NAMES');
+  return problems.filter((p) => !RELEASE_VALUE.test(p.path) || p.code === 'INVALID_PATH');
 }
 
 function escape(key: string): string {

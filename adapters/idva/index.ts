@@ -1,0 +1,10 @@
+/**
+ * The idva adapter, runnable on its own:
+ *   node --import tsx adapters/idva --gateway https://gateway:8443 --cert agency.pem --key agency-key.pem --ca ca.pem [--data dir]
+ * See adapters/README.md for every option (config file, push mode, state directory, --check).
+ */
+import { fileURLToPath } from 'node:url';
+import { runAdapterMain } from '../sdk/cli.js';
+import { idvaMapping } from './map.js';
+
+await runAdapterMain({ name: 'idva', mapping: idvaMapping, dataDir: fileURLToPath(new URL('./data/', import.meta.url)) }, process.argv.slice(2));

@@ -1,0 +1,114 @@
+/**
+ * `node --import tsx adapters/<name> ...`: load config and data, then run pull or push mode until
+ * SIGINT/SIGTERM, logging one JSON line per event (ids, counts and codes only — never subject data).
+ */
+import { createGatewayClient } from './client.js';
+import { loadAdapterConfig, type AdapterConfig } from './config.js';
+import { readDataDir } from './data.js';
+import { AdapterError } from './errors.js';
+import { createFileJournal } from './journal.js';
+import type { AgencyMapping } from './mapping.js';
+import { startPushReceiver } from './push-receiver.js';
+import { loadAgency, type LoadedAgency } from './respond.js';
+import { createRunner, type Runner, type RunnerEvent } from './runner.js';
+import { mapEveryRecord } from './self-check.js';
+
+export interface AdapterDefinition {
+  name: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  mapping: AgencyMapping<any>;
+  dataDir: string;
+}
+
+export interface RunningAdapter {
+  runner: Runner;
+  pushUrl?: string;
+  stop(): Promise<void>;
+}
+
+type Log = (line: Record<string, unknown>) => void;
+const stdoutLog: Log = (line) => process.stdout.write(`${JSON.stringify({ ts: new Date().toISOString(), ...line })}\n`);
+
+/** Starts an adapter from a parsed config (used by the CLI, the demo and tests). */
+export async function startAdapter(def: AdapterDefinition, cfg: AdapterConfig, o: { log?: Log; agency?: LoadedAgency; onEvent?: (e: RunnerEvent) => void } = {}): Promise<RunningAdapter> {
+  const log = o.log ?? stdoutLog;
+  const agency = o.agency ?? loadAgency(def.mapping, readDataDir(cfg.dataDir));
+  const client = createGatewayClient({ baseUrl: cfg.gateway!, certPem: cfg.certPem!, keyPem: cfg.keyPem!, caPem: cfg.caPem! });
+  const runner = createRunner({
+    client,
+    agency,
+    ...(cfg.stateDir ? { journal: createFileJournal(cfg.stateDir) } : {}),
+    waitSeconds: cfg.waitSeconds,
+    ...(cfg.completedByRole ? { completedByRole: cfg.completedByRole } : {}),
+    onEvent: (e) => {
+      log({ adapter: def.name, event: e.type, ...e });
+      o.onEvent?.(e);
+    },
+  });
+  log({ adapter: def.name, event: 'started', mode: cfg.mode, people: agency.matcher.size, durable: !!cfg.stateDir });
+  if (cfg.mode === 'push') {
+    const receiver = await startPushReceiver({ runner, certPem: cfg.push!.certPem, keyPem: cfg.push!.keyPem, caPem: cfg.caPem!, gatewayId: cfg.gatewayId, host: cfg.push!.host, port: cfg.push!.port });
+    log({ adapter: def.name, event: 'push-receiver-listening', url: receiver.url });
+    await runner.resume();
+    return {
+      runner,
+      pushUrl: receiver.url,
+      async stop() {
+        await receiver.close();
+        await runner.stop();
+        client.close();
+      },
+    };
+  }
+  const loop = runner.runPull();
+  return {
+    runner,
+    async stop() {
+      await runner.stop();
+      await loop;
+      client.close();
+    },
+  };
+}
+
+export async function runAdapterMain(def: AdapterDefinition, argv: readonly string[]): Promise<void> {
+  let cfg: AdapterConfig;
+  try {
+    cfg = loadAdapterConfig(argv, { dataDir: def.dataDir });
+  } catch (e) {
+    if (e instanceof AdapterError) {
+      process.stderr.write(`${def.name} adapter: ${e.message}\n${(e.problems ?? []).map((p) => `  - ${p.path}: ${p.message}`).join('\n')}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    throw e;
+  }
+  if (cfg.check) {
+    const agency = loadAgency(def.mapping, readDataDir(cfg.dataDir));
+    const results = mapEveryRecord(agency, { asOf: new Date().toISOString().slice(0, 10) });
+    const bad = results.filter((r) => r.problems.length);
+    stdoutLog({ adapter: def.name, event: 'check', records: results.length, invalid: bad.length, firstProblems: bad.slice(0, 3).map((b) => ({ recordId: b.recordId, problems: b.problems.slice(0, 3) })) });
+    process.exitCode = bad.length ? 1 : 0;
+    return;
+  }
+  if (cfg.once) {
+    const agency = loadAgency(def.mapping, readDataDir(cfg.dataDir));
+    const client = createGatewayClient({ baseUrl: cfg.gateway!, certPem: cfg.certPem!, keyPem: cfg.keyPem!, caPem: cfg.caPem! });
+    const runner = createRunner({ client, agency, ...(cfg.stateDir ? { journal: createFileJournal(cfg.stateDir) } : {}), onEvent: (e) => stdoutLog({ adapter: def.name, event: e.type, ...e }) });
+    await runner.resume();
+    const msgs = await client.pollInbox(cfg.waitSeconds);
+    for (const m of msgs) runner.accept(m);
+    await runner.idle();
+    client.close();
+    return;
+  }
+  const running = await startAdapter(def, cfg);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      stdoutLog({ adapter: def.name, event: 'stopping', signal });
+      void running.stop().then(resolve);
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+}

@@ -1,0 +1,136 @@
+/**
+ * The agency side of the gateway's API, over mutual TLS with the agency's client certificate.
+ * One keep-alive agent per client; every call returns parsed JSON or throws a typed error
+ * (GatewayRejected with the problem+json `code`, GatewayUnreachable, UnexpectedGatewayReply).
+ */
+import https from 'node:https';
+import { GatewayRejected, GatewayUnreachable, UnexpectedGatewayReply } from './errors.js';
+import type { Decline, InboxMessage, ResearchResponse } from './types.js';
+
+export interface GatewayClientOptions {
+  /** e.g. `https://gateway.example:8443` */
+  baseUrl: string;
+  certPem: string;
+  keyPem: string;
+  /** CA that signed the gateway's server certificate. */
+  caPem: string;
+  /** Per-request timeout on top of any long-poll wait (ms). */
+  timeoutMs?: number;
+}
+
+export interface AnswerReceipt {
+  requestId: string;
+  messageId?: string;
+  state: string;
+  late?: boolean;
+  /** The gateway had this answer already (a retry after a crash or a lost reply). */
+  alreadyAnswered?: boolean;
+}
+
+export interface GatewayClient {
+  pollInbox(waitSeconds: number, signal?: AbortSignal): Promise<InboxMessage[]>;
+  ack(messageId: string): Promise<{ messageId: string; state: string }>;
+  respond(requestId: string, response: ResearchResponse, idempotencyKey: string): Promise<AnswerReceipt>;
+  decline(requestId: string, decline: Decline, idempotencyKey: string): Promise<AnswerReceipt>;
+  close(): void;
+}
+
+const ID = /^[a-z]{3,4}_[0-9a-f]{32}$/;
+
+function isMessage(m: unknown): m is InboxMessage {
+  if (!m || typeof m !== 'object') return false;
+  const x = m as Record<string, unknown>;
+  const req = x.request as Record<string, unknown> | undefined;
+  return typeof x.messageId === 'string' && typeof x.requestId === 'string' && x.kind === 'RESEARCH_REQUEST'
+    && !!req && Array.isArray(req.subjects) && Array.isArray(req.requestedDomains) && typeof req.lookbackMonths === 'number';
+}
+
+export function createGatewayClient(opts: GatewayClientOptions): GatewayClient {
+  const base = new URL(opts.baseUrl);
+  if (base.protocol !== 'https:') throw new UnexpectedGatewayReply('the gateway URL must be https');
+  const agent = new https.Agent({ cert: opts.certPem, key: opts.keyPem, ca: opts.caPem, keepAlive: true, maxSockets: 8 });
+  const timeoutMs = opts.timeoutMs ?? 15_000;
+
+  function call(method: 'GET' | 'POST', path: string, o: { body?: unknown; headers?: Record<string, string>; waitMs?: number; signal?: AbortSignal } = {}): Promise<{ status: number; body: unknown }> {
+    return new Promise((resolve, reject) => {
+      const data = o.body === undefined ? undefined : Buffer.from(JSON.stringify(o.body));
+      const req = https.request(new URL(path, base), {
+        method,
+        agent,
+        timeout: timeoutMs + (o.waitMs ?? 0),
+        headers: {
+          accept: 'application/json',
+          ...(data ? { 'content-type': 'application/json', 'content-length': String(data.length) } : {}),
+          ...o.headers,
+        },
+        ...(o.signal ? { signal: o.signal } : {}),
+      }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', (e) => reject(new GatewayUnreachable('connection lost while reading the reply', { cause: e })));
+        res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          const text = Buffer.concat(chunks).toString('utf8');
+          let body: unknown = undefined;
+          if (text) {
+            try {
+              body = JSON.parse(text);
+            } catch (e) {
+              reject(status >= 400 ? new GatewayRejected(status, {}) : new UnexpectedGatewayReply(`reply ${status} is not JSON`, { cause: e }));
+              return;
+            }
+          }
+          if (status >= 400) reject(new GatewayRejected(status, (body && typeof body === 'object' ? body : {}) as Record<string, unknown>));
+          else resolve({ status, body });
+        });
+      });
+      req.on('timeout', () => req.destroy(new GatewayUnreachable('the gateway did not answer in time')));
+      req.on('error', (e) => reject(e instanceof GatewayUnreachable || (e as { name?: string }).name === 'AbortError' ? e : new GatewayUnreachable(`cannot reach the gateway (${(e as NodeJS.ErrnoException).code ?? 'error'})`, { cause: e })));
+      req.end(data);
+    });
+  }
+
+  const answer = async (path: string, body: unknown, key: string, requestId: string): Promise<AnswerReceipt> => {
+    try {
+      const r = await call('POST', path, { body, headers: { 'idempotency-key': key } });
+      const b = r.body as Record<string, unknown>;
+      return { requestId, state: String(b?.state ?? 'unknown'), ...(typeof b?.messageId === 'string' ? { messageId: b.messageId } : {}), ...(typeof b?.late === 'boolean' ? { late: b.late } : {}) };
+    } catch (e) {
+      // Answered before (by us, before a crash or a lost reply): the request is done, not failed.
+      if (e instanceof GatewayRejected && (e.code === 'ALREADY_ANSWERED' || e.code === 'IDEMPOTENCY_KEY_REUSED')) {
+        return { requestId, state: 'answered', alreadyAnswered: true };
+      }
+      throw e;
+    }
+  };
+
+  return {
+    async pollInbox(waitSeconds, signal) {
+      const wait = Math.max(0, Math.min(30, Math.floor(waitSeconds)));
+      const r = await call('GET', `/v1/inbox?wait=${wait}`, { waitMs: wait * 1000, ...(signal ? { signal } : {}) });
+      const messages = (r.body as { messages?: unknown } | undefined)?.messages;
+      if (!Array.isArray(messages)) throw new UnexpectedGatewayReply('inbox reply has no messages list');
+      const bad = messages.filter((m) => !isMessage(m));
+      if (bad.length) throw new UnexpectedGatewayReply(`${bad.length} inbox message(s) are not research requests`);
+      return messages as InboxMessage[];
+    },
+    async ack(messageId) {
+      if (!ID.test(messageId)) throw new UnexpectedGatewayReply('malformed message id');
+      const r = await call('POST', `/v1/inbox/${messageId}/ack`);
+      return r.body as { messageId: string; state: string };
+    },
+    respond(requestId, response, key) {
+      if (!ID.test(requestId)) return Promise.reject(new UnexpectedGatewayReply('malformed request id'));
+      return answer(`/v1/research-requests/${requestId}/response`, response, key, requestId);
+    },
+    decline(requestId, decline, key) {
+      if (!ID.test(requestId)) return Promise.reject(new UnexpectedGatewayReply('malformed request id'));
+      return answer(`/v1/research-requests/${requestId}/decline`, decline, key, requestId);
+    },
+    close: () => agent.destroy(),
+  };
+}
+
+/** Idempotency keys derived from the message id: a restart re-sends the same key, never a second answer. */
+export const responseKey = (messageId: string) => `rsp.${messageId}`;
+export const declineKey = (messageId: string) => `dcl.${messageId}`;

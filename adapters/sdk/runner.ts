@@ -1,0 +1,234 @@
+/**
+ * The adapter's work loop. Pull mode long-polls the inbox; push mode is fed by the push receiver.
+ * For each message: match every subject, map, validate the output against the schema, answer with
+ * an idempotency key derived from the message id, and acknowledge.
+ *
+ * Exactly once, whatever crashes:
+ *   - with a durable journal (state directory) a message is journaled, then acknowledged, then
+ *     answered, then removed from the journal; on restart the journal is worked off first;
+ *   - without one, a message is answered first and acknowledged after, so a crash before the answer
+ *     leaves it `delivered` and the gateway offers it again;
+ *   - either way the answer's idempotency key is `rsp.<messageId>`, and the gateway's "already
+ *     answered" is taken as done, so nothing is ever answered twice.
+ * Events carry ids, counts and codes only, never subject data.
+ */
+import { declineKey, responseKey, type GatewayClient } from './client.js';
+import { GatewayRejected, GatewayUnreachable } from './errors.js';
+import type { Journal } from './journal.js';
+import { buildResponse, type LoadedAgency } from './respond.js';
+import type { InboxMessage } from './types.js';
+import { responseProblems } from './validate.js';
+
+export type RunnerEvent =
+  | { type: 'received'; messageId: string; requestId: string; subjects: number }
+  | { type: 'answered'; messageId: string; requestId: string; matched: number; possible: number; notFound: number; withheld: number; alreadyAnswered: boolean; late?: boolean }
+  | { type: 'declined'; messageId: string; requestId: string; reason: string; alreadyAnswered: boolean }
+  | { type: 'invalid-output'; messageId: string; requestId: string; problems: number }
+  | { type: 'gave-up'; messageId: string; requestId: string; code: string }
+  | { type: 'retry'; messageId?: string; code: string; delayMs: number }
+  | { type: 'stopped' };
+
+export interface RunnerOptions {
+  client: GatewayClient;
+  agency: LoadedAgency;
+  /** Durable receipt (see journal.ts). Without it, answer-then-acknowledge keeps pull mode safe. */
+  journal?: Journal;
+  waitSeconds?: number;
+  concurrency?: number;
+  backoff?: { initialMs?: number; maxMs?: number };
+  now?: () => Date;
+  completedByRole?: string;
+  onEvent?: (e: RunnerEvent) => void;
+}
+
+export interface Runner {
+  /** Runs the pull loop until stop(); resolves when stopped. */
+  runPull(): Promise<void>;
+  /** Takes one message from the push receiver: journals it (when durable) and answers in the background. */
+  accept(msg: InboxMessage): void;
+  /** Works off journaled messages left by a previous run. */
+  resume(): Promise<void>;
+  /** Stops polling, waits for messages in hand to be answered or given up. */
+  stop(): Promise<void>;
+  /** Resolves when nothing is in flight (tests, benchmarks). */
+  idle(): Promise<void>;
+  readonly stats: { received: number; answered: number; declined: number; gaveUp: number; retries: number };
+}
+
+/** Codes that mean "try again later": transient at the gateway, or a push not yet committed there. */
+function retryable(e: unknown): string | null {
+  if (e instanceof GatewayUnreachable) return e.code;
+  if (e instanceof GatewayRejected) {
+    if (e.retryable) return e.code;
+    if (e.code === 'MESSAGE_NOT_ANSWERABLE') return e.code;
+  }
+  return null;
+}
+
+function codeOf(e: unknown): string {
+  return typeof (e as { code?: unknown })?.code === 'string' ? (e as { code: string }).code : 'ERROR';
+}
+
+export function createRunner(opts: RunnerOptions): Runner {
+  const { client, agency } = opts;
+  const journal = opts.journal;
+  const wait = opts.waitSeconds ?? 20;
+  const concurrency = Math.max(1, opts.concurrency ?? 4);
+  const initial = opts.backoff?.initialMs ?? 250;
+  const max = opts.backoff?.maxMs ?? 30_000;
+  const emit = (e: RunnerEvent) => opts.onEvent?.(e);
+  const stats = { received: 0, answered: 0, declined: 0, gaveUp: 0, retries: 0 };
+  const inFlight = new Map<string, Promise<void>>();
+  const stopCtl = new AbortController();
+  let stopped = false;
+  let loop: Promise<void> | undefined;
+
+  const sleep = (ms: number) => new Promise<void>((resolve) => {
+    if (stopCtl.signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      stopCtl.signal.removeEventListener('abort', done);
+      resolve();
+    }
+    stopCtl.signal.addEventListener('abort', done, { once: true });
+  });
+  const delay = (attempt: number) => Math.min(max, initial * 2 ** attempt) * (0.75 + Math.random() * 0.5);
+
+  /** Retries transient failures with backoff; while stopping, gives up so shutdown is prompt. */
+  async function withRetry<T>(messageId: string, f: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await f();
+      } catch (e) {
+        const code = retryable(e);
+        if (!code || (stopped && attempt > 0)) throw e;
+        const ms = delay(attempt);
+        stats.retries++;
+        emit({ type: 'retry', messageId, code, delayMs: Math.round(ms) });
+        await sleep(ms);
+        if (stopped && attempt > 2) throw e;
+      }
+    }
+  }
+
+  async function answer(msg: InboxMessage): Promise<void> {
+    const { messageId, requestId } = msg;
+    let built: ReturnType<typeof buildResponse> | undefined;
+    let problems = 0;
+    try {
+      built = buildResponse(agency, msg, { ...(opts.now ? { now: opts.now } : {}), ...(opts.completedByRole ? { completedByRole: opts.completedByRole } : {}) });
+      problems = responseProblems(built.response).length;
+    } catch {
+      problems = -1;
+    }
+    if (!built || problems !== 0) {
+      // A bug in the mapping must not send something the schema refuses, nor leave the
+      // coordinator waiting in silence: decline visibly and let the agency follow up by hand.
+      emit({ type: 'invalid-output', messageId, requestId, problems });
+      const r = await withRetry(messageId, () => client.decline(requestId, { reason: 'OTHER', note: 'The agency system could not produce a valid response; the agency will follow up directly.' }, declineKey(messageId)));
+      stats.declined++;
+      emit({ type: 'declined', messageId, requestId, reason: 'OTHER', alreadyAnswered: !!r.alreadyAnswered });
+      return;
+    }
+    const receipt = await withRetry(messageId, () => client.respond(requestId, built!.response, responseKey(messageId)));
+    stats.answered++;
+    const { matched, possible, notFound, withheld } = built.report;
+    emit({ type: 'answered', messageId, requestId, matched, possible, notFound, withheld, alreadyAnswered: !!receipt.alreadyAnswered, ...(receipt.late !== undefined ? { late: receipt.late } : {}) });
+  }
+
+  async function handle(msg: InboxMessage, alreadyJournaled: boolean): Promise<void> {
+    const { messageId, requestId } = msg;
+    try {
+      if (journal) {
+        if (!alreadyJournaled) journal.put(msg);
+        // Acknowledge once the message is safe here (acks are idempotent; a failed one is harmless:
+        // the answer follows, and a pushed message is acknowledged by being answered).
+        await client.ack(messageId).catch(() => undefined);
+      }
+      await answer(msg);
+      if (!journal) await client.ack(messageId).catch(() => undefined);
+      journal?.remove(messageId);
+    } catch (e) {
+      const code = codeOf(e);
+      if (retryable(e)) {
+        // Stopping, or the gateway stayed away: keep it journaled (durable) or let the gateway redeliver.
+        return;
+      }
+      // The gateway refused for good (policy denied, request withdrawn, validation): stop trying.
+      stats.gaveUp++;
+      emit({ type: 'gave-up', messageId, requestId, code });
+      journal?.remove(messageId);
+    }
+  }
+
+  function start(msg: InboxMessage, alreadyJournaled = false): Promise<void> {
+    const existing = inFlight.get(msg.messageId);
+    if (existing) return existing; // redelivered while we still work on it
+    stats.received++;
+    emit({ type: 'received', messageId: msg.messageId, requestId: msg.requestId, subjects: msg.request.subjects.length });
+    const p = handle(msg, alreadyJournaled).finally(() => inFlight.delete(msg.messageId));
+    inFlight.set(msg.messageId, p);
+    return p;
+  }
+
+  async function runBatch(msgs: InboxMessage[]): Promise<void> {
+    const queue = [...msgs];
+    const workers = Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
+      for (let m = queue.shift(); m; m = queue.shift()) await start(m);
+    });
+    await Promise.all(workers);
+  }
+
+  async function pullLoop(): Promise<void> {
+    let failures = 0;
+    while (!stopped) {
+      let msgs: InboxMessage[];
+      try {
+        msgs = await client.pollInbox(wait, stopCtl.signal);
+        failures = 0;
+      } catch (e) {
+        if (stopped) break;
+        const ms = delay(failures++);
+        stats.retries++;
+        emit({ type: 'retry', code: codeOf(e), delayMs: Math.round(ms) });
+        await sleep(ms);
+        continue;
+      }
+      await runBatch(msgs);
+    }
+  }
+
+  const runner: Runner = {
+    stats,
+    async resume() {
+      if (!journal) return;
+      await Promise.all(journal.pending().map((m) => start(m, true)));
+    },
+    runPull() {
+      loop ??= (async () => {
+        await runner.resume();
+        await pullLoop();
+      })();
+      return loop;
+    },
+    accept(msg) {
+      if (stopped) throw new Error('runner is stopped');
+      if (inFlight.has(msg.messageId) || journal?.has(msg.messageId)) return;
+      // Journaled before the receiver answers 202, so an accepted push survives a crash.
+      journal?.put(msg);
+      void start(msg, !!journal);
+    },
+    async stop() {
+      stopped = true;
+      stopCtl.abort();
+      await loop?.catch(() => undefined);
+      await Promise.all([...inFlight.values()]);
+      emit({ type: 'stopped' });
+    },
+    async idle() {
+      while (inFlight.size) await Promise.all([...inFlight.values()]);
+    },
+  };
+  return runner;
+}

@@ -1,0 +1,27 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express, { type Router } from 'express';
+import { GOVUK_DIST } from './render.js';
+
+/**
+ * Static files under `/assets`: GOV.UK Frontend's compiled CSS and JS, its fonts and images
+ * (the CSS refers to `/assets/fonts/...`), and our own small stylesheet (screen and print) and
+ * script. Nothing here is personal, so these may be cached; pages are not.
+ */
+const STATIC_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'static');
+const GOVUK = path.join(GOVUK_DIST, 'govuk');
+
+export function assetRoutes(): Router {
+  const router = express.Router();
+  const opts = { index: false, fallthrough: true, redirect: false, maxAge: '1h' } as const;
+  // Fonts and images carry content hashes or never change within a GOV.UK Frontend release.
+  router.use('/assets/fonts', express.static(path.join(GOVUK, 'assets', 'fonts'), { ...opts, maxAge: '30d', immutable: true }));
+  router.use('/assets/images', express.static(path.join(GOVUK, 'assets', 'images'), opts));
+  for (const file of ['govuk-frontend.min.css', 'govuk-frontend.min.js']) {
+    router.get(`/assets/${file}`, (_req, res, next) => {
+      res.sendFile(path.join(GOVUK, file), { maxAge: '1h' }, (err) => err && next(err));
+    });
+  }
+  router.use('/assets', express.static(STATIC_DIR, opts));
+  return router;
+}

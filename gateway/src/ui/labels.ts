@@ -1,0 +1,239 @@
+/**
+ * Plain-English labels for the stable codes the gateway uses. Pages show the label; the code
+ * stays visible where people need to quote it (withheld reasons, refusal reasons, audit filters).
+ */
+
+export const RISK_CRITERIA: Record<string, string> = {
+  VISIBLE_HIGH_RISK: 'Visible high risk (14 or more ticks on the Dash risk checklist)',
+  PROFESSIONAL_JUDGEMENT: 'Professional judgement',
+  POTENTIAL_ESCALATION: 'Potential escalation (for example 3 or more police call-outs in 12 months)',
+  REPEAT: 'Repeat (a further incident within 12 months of the last referral)',
+};
+
+export const RISK_CRITERIA_SHORT: Record<string, string> = {
+  VISIBLE_HIGH_RISK: 'Visible high risk',
+  PROFESSIONAL_JUDGEMENT: 'Professional judgement',
+  POTENTIAL_ESCALATION: 'Potential escalation',
+  REPEAT: 'Repeat',
+};
+
+export const SUBJECT_ROLES: Record<string, string> = {
+  VICTIM: 'Victim',
+  PERPETRATOR: 'Perpetrator',
+  CHILD: 'Child',
+  OTHER_ADULT_AT_RISK: 'Other adult at risk',
+};
+
+export const CONSENT_STATUSES: Record<string, string> = {
+  GIVEN: 'Consent given',
+  REFUSED: 'Consent refused',
+  NOT_SOUGHT_UNSAFE: 'Not sought: asking would be unsafe',
+  NOT_SOUGHT_OTHER: 'Not sought: other reason',
+  LACKS_CAPACITY: 'Lacks capacity to consent',
+};
+
+export const ART9_CONDITIONS: Record<string, string> = {
+  DPA_SCH1_P6: 'DPA 2018 Sch 1 para 6: statutory and government purposes',
+  DPA_SCH1_P10: 'DPA 2018 Sch 1 para 10: preventing or detecting unlawful acts',
+  DPA_SCH1_P18: 'DPA 2018 Sch 1 para 18: safeguarding children and individuals at risk',
+  EXPLICIT_CONSENT: 'Explicit consent (Art 9(2)(a))',
+  VITAL_INTERESTS: 'Vital interests (Art 9(2)(c))',
+};
+
+export const ART10_CONDITIONS: Record<string, string> = {
+  DPA_SCH1_P6: 'DPA 2018 Sch 1 para 6: statutory and government purposes',
+  DPA_SCH1_P10: 'DPA 2018 Sch 1 para 10: preventing or detecting unlawful acts',
+  DPA_SCH1_P18: 'DPA 2018 Sch 1 para 18: safeguarding',
+  DPA_SCH1_P36: 'DPA 2018 Sch 1 para 36: extension of conditions in Part 2',
+  EXPLICIT_CONSENT: 'Explicit consent',
+  VITAL_INTERESTS: 'Vital interests',
+};
+
+export const PURPOSES: Record<string, string> = {
+  MARAC_RESEARCH: 'MARAC research before a meeting',
+  MARAC_ACTION_REVIEW: 'Review of MARAC actions',
+  MARAC_TRANSFER: 'Transfer to another MARAC',
+};
+
+export const AGENCY_TYPES: Record<string, string> = {
+  MARAC_COORDINATOR: 'MARAC coordinator',
+  POLICE: 'Police',
+  HEALTH_ACUTE: 'Health (acute trust)',
+  HEALTH_PRIMARY: 'Health (primary care)',
+  HEALTH_MENTAL: 'Health (mental health)',
+  HOUSING: 'Housing',
+  CHILDRENS_SOCIAL_CARE: "Children's social care",
+  ADULT_SOCIAL_CARE: 'Adult social care',
+  PROBATION: 'Probation',
+  IDVA: 'IDVA service',
+  SUBSTANCE_MISUSE: 'Substance misuse service',
+};
+
+export const MESSAGE_STATES: Record<string, string> = {
+  queued: 'Waiting to be collected',
+  delivered: 'Delivered',
+  acknowledged: 'Being researched',
+  responded: 'Answered',
+  declined: 'Declined',
+  overdue: 'Overdue',
+  failed: 'Delivery failed',
+};
+
+export const AGREEMENT_STATUSES: Record<string, string> = {
+  draft: 'Draft',
+  approved: 'Approved',
+  active: 'Active',
+  suspended: 'Suspended',
+  expired: 'Expired',
+  superseded: 'Superseded',
+};
+
+export const ROLES: Record<string, string> = {
+  coordinator: 'MARAC coordinator',
+  ig_officer: 'Information governance officer',
+  auditor: 'Auditor',
+  admin: 'Administrator',
+};
+
+export const REQUEST_DOMAINS: Record<string, string> = {
+  DA_INCIDENTS: 'Domestic abuse incidents',
+  ORDERS_AND_BAIL: 'Orders and bail conditions',
+  CONVICTIONS: 'Convictions',
+  HEALTH_ATTENDANCES: 'Health attendances',
+  PREGNANCY: 'Pregnancy',
+  MENTAL_HEALTH: 'Mental health',
+  TENANCY: 'Tenancy',
+  CHILDREN_STATUS: "Children's status",
+  ADULT_SOCIAL_CARE: 'Adult social care',
+  SUPERVISION: 'Supervision',
+  VICTIM_VIEWS: "Victim's views",
+};
+
+/** Refusals, withheld reasons and other reason codes, as a short explanation. */
+export const REASONS: Record<string, string> = {
+  NO_AGREEMENT: 'No agreement covers this exchange',
+  AGREEMENT_NOT_ACTIVE: 'The agreement is not active',
+  AGREEMENT_SUSPENDED: 'The agreement is suspended',
+  ISA_NOT_YET_EFFECTIVE: 'The agreement is not yet in force',
+  ISA_EXPIRED: 'The agreement has expired',
+  PROVIDER_NOT_SIGNATORY: 'The agency is not a party to the agreement',
+  RECIPIENT_NOT_SIGNATORY: 'The recipient is not a party to the agreement',
+  PURPOSE_NOT_IN_ISA: 'The agreement does not cover this purpose',
+  MARAC_THRESHOLD_NOT_MET: 'The case does not meet the referral threshold in the agreement',
+  NO_FLOW_FOR_PAIR: 'The agreement has no rule for this pair of agencies',
+  SUBJECT_ROLE_NOT_ALLOWED: 'The agreement does not cover this person',
+  NO_INTER_AREA_AGREEMENT: 'No inter-area agreement covers this transfer',
+  UNKNOWN_RECIPIENT: 'The agency is not registered or is disabled',
+  NOT_IN_AGREEMENT: 'Not released by the agreement',
+  NO_ART9_CONDITION: 'Special category data without an Article 9 condition for this person',
+  P18_NOT_AVAILABLE_ADULT_WITHOUT_CARE_NEEDS: 'Para 18 cannot be used for an adult without care and support needs',
+  GUARDRAIL_LOCATION: 'Location that could endanger the victim',
+  GUARDRAIL_CLINICAL_NARRATIVE: 'Clinical narrative never leaves health',
+  GUARDRAIL_CHILD_DOB: "A child's exact date of birth goes only to children's services",
+  GUARDRAIL_MENTAL_HEALTH: 'Mental health detail never leaves health',
+  GUARDRAIL_FREE_TEXT: 'Free text not allowed for this recipient',
+  GUARDRAIL_TRANSFER_PAYLOAD: 'Agency research is never forwarded on transfer',
+  MATCH_NOT_CONFIRMED: 'The agency’s match to this person is not confirmed',
+  OUTSIDE_WINDOW: 'Outside the time window',
+  OUTSIDE_LIMIT: 'Beyond the number of items released',
+  FLOW_CONDITION_NOT_MET: 'The conditions of the agreement are not met for this person',
+  FLOW_CONFLICT: 'Two rules disagree, so nothing is released',
+  TYPE_MISMATCH: 'The value is not of the expected type',
+  OPERATOR_RESULT_UNTRACEABLE: 'The result could not be checked, so nothing is released',
+  INVALID_POSTCODE: 'The postcode could not be read',
+  DROPPED_BY_RULE: 'Dropped by a rule of the agreement',
+  OPERATOR_NOT_APPLICABLE: 'The rule does not fit this value',
+  UNMAPPED_VALUE: 'The value has no category in the agreement',
+  NOT_RELEVANT_TO_CURRENT_RISK: 'Not relevant to current risk',
+  THIRD_PARTY: 'Third-party information',
+  LEGAL_PRIVILEGE: 'Legal privilege',
+  LIVE_INVESTIGATION: 'Live investigation',
+  NOT_KNOWN: 'Not known to the agency',
+  NO_LAWFUL_BASIS: 'No lawful basis to share',
+  CONFLICT_OF_INTEREST: 'Conflict of interest',
+  OTHER: 'Other reason',
+  NO_RESPONSE: 'No answer yet',
+  OWN_RESPONSE: 'Your own agency’s answer',
+  UNKNOWN_AGENCY: 'Unknown agency',
+  PURGED: 'Deleted at the end of the retention period',
+  REVIEW_OVERDUE: 'The agreement is past its review date',
+  PUSH_DELIVERY_FAILED: 'The agency’s system could not be reached',
+  TIMEOUT: 'The agency’s system did not answer in time',
+  UNREACHABLE: 'The agency’s system could not be reached',
+  NO_PUSH_URL: 'No delivery address for the agency',
+  FORBIDDEN_ROLE: 'Role not allowed',
+};
+
+export const OPERATORS: Record<string, string> = {
+  keep: 'kept',
+  drop: 'dropped',
+  mask: 'masked',
+  date: 'date generalised',
+  ageBand: 'age band',
+  postcode: 'postcode generalised',
+  truncate: 'shortened',
+  window: 'limited to recent months',
+  limit: 'limited to the most recent items',
+  count: 'counted',
+  booleanise: 'reduced to yes or no',
+  categorise: 'categorised',
+  pseudonymise: 'pseudonymised',
+  scrub: 'identifiers removed from text',
+  replace: 'replaced',
+};
+
+const ALL: Record<string, string>[] = [
+  REASONS, RISK_CRITERIA_SHORT, SUBJECT_ROLES, CONSENT_STATUSES, PURPOSES, AGENCY_TYPES, MESSAGE_STATES, AGREEMENT_STATUSES, REQUEST_DOMAINS,
+];
+
+/** The label for a code, or the code itself (never blank, never invented). */
+export function describeCode(code: string): string {
+  for (const map of ALL) if (Object.hasOwn(map, code)) return map[code]!;
+  return code;
+}
+
+export function roleLabel(role: string): string {
+  return ROLES[role] ?? role;
+}
+
+/** `edAttendances12m` → "Ed attendances 12m"; a few fields get a proper name. */
+const FIELD_NAMES: Record<string, string> = {
+  edAttendances12m: 'ED attendances (12 months)',
+  incidentCount12m: 'Incidents (12 months)',
+  dobs: 'Dates of birth',
+  dateOfBirth: 'Date of birth',
+  nhsNumber: 'NHS number',
+  pncId: 'PNC ID',
+  uprn: 'UPRN',
+  propertyUprn: 'Property UPRN',
+  roshLevel: 'Risk of serious harm level',
+  roshTo: 'Risk of serious harm to',
+  dvdsDisclosureMade: 'DVDS disclosure made',
+  mappa: 'MAPPA',
+  cpIsFlag: 'Child protection flag',
+  s47Last12m: 'Section 47 enquiry (12 months)',
+  s42Enquiry: 'Section 42 enquiry',
+  registeredGpOdsCode: 'Registered GP (ODS code)',
+  childrenKnownToHVorSN: 'Children known to health visitor or school nurse',
+  immigrationNrpf: 'No recourse to public funds',
+  knownToAgency: 'Known to agency',
+  currentInvolvement: 'Current involvement',
+  agencyRiskSummary: 'Agency risk summary',
+  proposedActions: 'Proposed actions',
+  idva: 'IDVA',
+};
+
+export function fieldLabel(segment: string): string {
+  if (Object.hasOwn(FIELD_NAMES, segment)) return FIELD_NAMES[segment]!;
+  const words = segment
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    .replace(/(\d+)m$/, '($1 months)')
+    .toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/** Options for GOV.UK radios / checkboxes from a label map. */
+export function optionsOf(map: Record<string, string>, selected: readonly string[] = []): { value: string; text: string; checked: boolean }[] {
+  return Object.entries(map).map(([value, text]) => ({ value, text, checked: selected.includes(value) }));
+}

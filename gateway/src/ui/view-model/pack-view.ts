@@ -1,0 +1,113 @@
+import type { ResearchPack } from '../../exchange/pack-service.js';
+import { workingDaysBetween } from '../../exchange/working-days.js';
+import type { FieldCatalog } from '../../schema/catalog.js';
+import { AGENCY_TYPES, describeCode, MESSAGE_STATES, OPERATORS, RISK_CRITERIA_SHORT, SUBJECT_ROLES } from '../labels.js';
+import { displayGroups, type DisplayGroup } from './released-view.js';
+
+/** The research pack as the draft-minutes page shows it. */
+
+export interface Tag {
+  text: string;
+  classes: string;
+}
+
+const STATE_TAG: Record<string, string> = {
+  queued: 'govuk-tag--grey',
+  delivered: 'govuk-tag--blue',
+  acknowledged: 'govuk-tag--light-blue',
+  responded: 'govuk-tag--green',
+  declined: 'govuk-tag--orange',
+  overdue: 'govuk-tag--red',
+  failed: 'govuk-tag--red',
+};
+
+export function stateTag(state: string): Tag {
+  return { text: MESSAGE_STATES[state] ?? state, classes: STATE_TAG[state] ?? 'govuk-tag--grey' };
+}
+
+/** "3 working days left", "Due today", "2 working days overdue" (London calendar). */
+export function countdown(deadline: string, now: Date): { text: string; overdue: boolean } {
+  const deadlineAt = new Date(deadline);
+  const days = workingDaysBetween(now, deadlineAt);
+  if (deadlineAt.getTime() <= now.getTime()) {
+    const late = Math.max(workingDaysBetween(deadlineAt, now), 0);
+    return { text: late === 0 ? 'Deadline passed today' : `${late} working day${late === 1 ? '' : 's'} overdue`, overdue: true };
+  }
+  if (days === 0) return { text: 'Due today', overdue: false };
+  return { text: `${days} working day${days === 1 ? '' : 's'} left`, overdue: false };
+}
+
+export interface PackViewOptions {
+  catalog: Pick<FieldCatalog, 'get'>;
+  agencyName: (id: string) => string;
+  now: Date;
+}
+
+function subjectHeadings(pack: ResearchPack): Map<string, string> {
+  const byRole = new Map<string, string[]>();
+  for (const s of pack.sections.flatMap((x) => x.subjects)) {
+    const ids = byRole.get(s.role) ?? [];
+    if (!ids.includes(s.subjectId)) ids.push(s.subjectId);
+    byRole.set(s.role, ids);
+  }
+  const out = new Map<string, string>();
+  for (const [role, ids] of byRole) {
+    ids.forEach((id, i) => out.set(id, `${SUBJECT_ROLES[role] ?? role}${ids.length > 1 ? ` ${i + 1}` : ''}`));
+  }
+  return out;
+}
+
+export function packView(pack: ResearchPack, opts: PackViewOptions) {
+  const headings = subjectHeadings(pack);
+  const open = new Set(['queued', 'delivered', 'acknowledged']);
+  return {
+    caseId: pack.caseId,
+    maracArea: pack.maracArea,
+    meetingDate: pack.meetingDate,
+    criteria: pack.riskCriteria.map((c) => RISK_CRITERIA_SHORT[c] ?? c),
+    generatedAt: pack.generatedAt,
+    status: pack.sections.map((s) => ({
+      agencyId: s.agencyId,
+      agencyName: opts.agencyName(s.agencyId),
+      purpose: describeCode(s.purpose),
+      tag: stateTag(s.state),
+      late: s.late,
+      deadline: s.deadline,
+      countdown: open.has(s.state) ? countdown(s.deadline, opts.now) : undefined,
+      answeredAt: s.answeredAt,
+      declineReason: s.declineReason ? describeCode(s.declineReason) : undefined,
+      lastError: s.lastError ? describeCode(s.lastError) : undefined,
+    })),
+    refused: pack.refused.map((r) => ({ agencyName: opts.agencyName(r.agencyId), reason: r.reason, reasonText: describeCode(r.reason) })),
+    sections: pack.sections.map((s) => ({
+      agencyId: s.agencyId,
+      agencyName: opts.agencyName(s.agencyId),
+      agencyType: s.agencyType ? (AGENCY_TYPES[s.agencyType] ?? s.agencyType) : undefined,
+      tag: stateTag(s.state),
+      late: s.late,
+      answeredAt: s.answeredAt,
+      released: s.release.released,
+      notReleased: s.release.released ? undefined : { reason: s.release.reason, text: describeCode(s.release.reason) },
+      agreement: s.release.released ? `${s.release.agreementId} version ${s.release.version}` : undefined,
+      warnings: s.release.released ? (s.release.warnings ?? []).map((w) => describeCode(w)) : [],
+      declineReason: s.declineReason ? describeCode(s.declineReason) : undefined,
+      subjects: s.subjects.map((sub) => ({
+        heading: headings.get(sub.subjectId) ?? SUBJECT_ROLES[sub.role] ?? sub.role,
+        groups: displayGroups(sub.view, { catalog: opts.catalog, transformed: sub.transformed }) as DisplayGroup[],
+        transformed: sub.transformed
+          .filter((t) => t.op !== 'keep')
+          .map((t) => ({ path: t.path, op: t.op, opText: OPERATORS[t.op] ?? t.op })),
+        withheld: sub.withheld.map((w) => ({
+          path: w.path,
+          reason: w.reason,
+          reasonText: describeCode(w.reason),
+          by: w.by === 'agency' ? 'Withheld by the agency' : 'Withheld by policy',
+          byAgency: w.by === 'agency',
+        })),
+      })),
+      envelope: s.envelope ? displayGroups(s.envelope, { catalog: opts.catalog }) : [],
+    })),
+  };
+}
+
+export type PackView = ReturnType<typeof packView>;

@@ -64,7 +64,7 @@ function fakeGateway() {
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     const cn = (req.socket as TLSSocket).getPeerCertificate()?.subject?.CN;
     if (!cn) return send(res, 401, { code: 'UNAUTHENTICATED' });
-    s.clientCn.push(cn);
+    s.clientCn.push(String(cn));
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {

@@ -69,7 +69,10 @@ export function parsePublicKey(text: string): { publicKey: KeyObject; name?: str
     if (publicKey.asymmetricKeyType !== 'ed25519') throw new Error('the checkpoint key must be Ed25519');
     return { publicKey };
   }
-  const parts = t.split('+');
+  // name+hash+key: the base64 key may itself contain '+', so split on the first two only.
+  const a = t.indexOf('+');
+  const b = a < 0 ? -1 : t.indexOf('+', a + 1);
+  const parts = b < 0 ? [] : [t.slice(0, a), t.slice(a + 1, b), t.slice(b + 1)];
   if (parts.length === 3 && NAME.test(parts[0]!) && /^[0-9a-f]{8}$/.test(parts[1]!)) {
     const raw = Buffer.from(parts[2]!, 'base64');
     if (raw.length !== 33 || raw[0] !== ED25519) throw new Error('verifier key is not an Ed25519 key');

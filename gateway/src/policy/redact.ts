@@ -189,13 +189,18 @@ function releaseList(node: CatalogNode, list: unknown[], path: string, rule: Nod
       run.exp.withhold(path, 'OPERATOR_RESULT_UNTRACEABLE', rule.ruleId);
       return NOTHING;
     }
+    // List operators return the very items they keep; trace each back to its source position
+    // (a queue per item, so repeated primitive values map in order). Linear in the list length.
+    const positions = new Map<unknown, number[]>();
+    cur.forEach((x, j) => {
+      const q = positions.get(x.item);
+      if (q) q.push(j);
+      else positions.set(x.item, [j]);
+    });
     const used = new Uint8Array(cur.length);
     const next: typeof cur = [];
     for (const out of r.value) {
-      let k = -1;
-      for (let j = 0; j < cur.length; j++) {
-        if (!used[j] && cur[j]!.item === out) { k = j; break; }
-      }
+      const k = positions.get(out)?.shift() ?? -1;
       if (k < 0) {
         run.exp.withhold(path, 'OPERATOR_RESULT_UNTRACEABLE', rule.ruleId);
         return NOTHING;

@@ -6,8 +6,10 @@
  *   npm run demo [-- --gateway https://localhost:8443 --pki .data/pki]
  */
 import https from 'node:https';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { generatePopulation } from '../adapters/sdk/synthetic/population.js';
+import { caseBody, pickRichHousehold } from '../adapters/sdk/synthetic/cases.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, def: string) => {
@@ -58,8 +60,16 @@ function printPack(title: string, pack: any): void {
 
 async function main(): Promise<void> {
   const coordinator = client('essex-marat');
-  const sample = JSON.parse(readFileSync(path.resolve('test/fixtures/samples/case.json'), 'utf8'));
-  const created = await coordinator.post('/v1/cases', { ...sample, maracArea: 'essex' });
+  // A household from the adapters' synthetic data, so every agency finds real (fictional) records.
+  const pop = generatePopulation();
+  const truths: Record<string, any> = {};
+  for (const name of ['police', 'nhs', 'housing', 'social-care', 'probation', 'idva']) {
+    const f = path.resolve('adapters', name, 'data', 'truth.json');
+    if (existsSync(f)) truths[name] = JSON.parse(readFileSync(f, 'utf8'));
+  }
+  const meeting = new Date(Date.now() + 21 * 86_400_000).toISOString().slice(0, 10);
+  const body = caseBody(pop, pickRichHousehold(pop, truths), { maracArea: 'essex', meetingDate: meeting, maxChildren: 2 });
+  const created = await coordinator.post('/v1/cases', body);
   if (created.status !== 201) throw new Error(`opening the case failed: ${created.status} ${JSON.stringify(created.body)}`);
   console.log(`Opened case ${created.body.caseId} (criteria: ${created.body.riskBasis.criteria.join(', ')})`);
   const req = await coordinator.post(`/v1/cases/${created.body.caseId}/research-requests`, { purpose: 'MARAC_RESEARCH', recipients: PARTIES });

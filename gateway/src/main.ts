@@ -63,7 +63,7 @@ async function main(): Promise<void> {
     'MARAC gateway is running.',
     `  People (UI, agreements, audit):  ${gateway.webUrl}   (health: ${gateway.webUrl}/healthz)`,
     `  Agency API (mTLS):              ${gateway.agencyUrl}  (client certificates in ${cfg.pki.dir}/agencies/<agency>/)`,
-    cfg.oidc.devProvider ? '  Demo log-ins (password "demo"): coordinator, ig.officer1, ig.officer2, auditor, admin' : '',
+    cfg.oidc.devProvider ? '  Demo log-ins (password "demo"): coordinator@essex-marat, ig.officer1, ig.officer2, auditor, admin' : '',
     `  Try: npm run demo`,
     '',
   ].filter((l) => l !== '').join('\n') + '\n');

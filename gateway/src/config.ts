@@ -146,7 +146,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Gateway
 
   const webPort = int('WEB_PORT', 3000, 0, 65535);
   const webHost = str('WEB_HOST', '127.0.0.1')!;
-  const publicUrl = url('PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${webPort}`;
+  const publicUrl = url('PUBLIC_URL', ['http:', 'https:']) ?? `http://${webHost === '0.0.0.0' ? '127.0.0.1' : webHost}:${webPort}`;
 
   let trustedProxy: GatewayConfig['trustedProxy'];
   const proxyHeader = str('TRUSTED_PROXY_CERT_HEADER');

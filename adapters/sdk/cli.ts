@@ -12,6 +12,7 @@ import { startPushReceiver } from './push-receiver.js';
 import { loadAgency, type LoadedAgency } from './respond.js';
 import { createRunner, type Runner, type RunnerEvent } from './runner.js';
 import { mapEveryRecord } from './self-check.js';
+import type { InboxMessage } from './types.js';
 
 export interface AdapterDefinition {
   name: string;
@@ -30,7 +31,7 @@ type Log = (line: Record<string, unknown>) => void;
 const stdoutLog: Log = (line) => process.stdout.write(`${JSON.stringify({ ts: new Date().toISOString(), ...line })}\n`);
 
 /** Starts an adapter from a parsed config (used by the CLI, the demo and tests). */
-export async function startAdapter(def: AdapterDefinition, cfg: AdapterConfig, o: { log?: Log; agency?: LoadedAgency; onEvent?: (e: RunnerEvent) => void } = {}): Promise<RunningAdapter> {
+export async function startAdapter(def: AdapterDefinition, cfg: AdapterConfig, o: { log?: Log; agency?: LoadedAgency; onEvent?: (e: RunnerEvent) => void; onMessage?: (m: InboxMessage) => void } = {}): Promise<RunningAdapter> {
   const log = o.log ?? stdoutLog;
   const agency = o.agency ?? loadAgency(def.mapping, readDataDir(cfg.dataDir));
   const client = createGatewayClient({ baseUrl: cfg.gateway!, certPem: cfg.certPem!, keyPem: cfg.keyPem!, caPem: cfg.caPem! });
@@ -44,6 +45,7 @@ export async function startAdapter(def: AdapterDefinition, cfg: AdapterConfig, o
       log({ adapter: def.name, event: e.type, ...e });
       o.onEvent?.(e);
     },
+    ...(o.onMessage ? { onMessage: o.onMessage } : {}),
   });
   log({ adapter: def.name, event: 'started', mode: cfg.mode, people: agency.matcher.size, durable: !!cfg.stateDir });
   if (cfg.mode === 'push') {

@@ -39,6 +39,8 @@ export interface RunnerOptions {
   now?: () => Date;
   completedByRole?: string;
   onEvent?: (e: RunnerEvent) => void;
+  /** Sees each message as the gateway released it to this agency (the agency's own UI or tests); never logged here. */
+  onMessage?: (msg: InboxMessage) => void;
 }
 
 export interface Runner {
@@ -166,6 +168,7 @@ export function createRunner(opts: RunnerOptions): Runner {
     const existing = inFlight.get(msg.messageId);
     if (existing) return existing; // redelivered while we still work on it
     stats.received++;
+    opts.onMessage?.(msg);
     emit({ type: 'received', messageId: msg.messageId, requestId: msg.requestId, subjects: msg.request.subjects.length });
     const p = handle(msg, alreadyJournaled).finally(() => inFlight.delete(msg.messageId));
     inFlight.set(msg.messageId, p);

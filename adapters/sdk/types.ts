@@ -19,7 +19,8 @@ export interface RequestSubject {
   dobs?: string[];
   sexOrGender?: string;
   identifiers?: (IdentifierValue & { verified?: boolean })[];
-  address?: { lines?: string[]; postcode?: string; uprn?: string; confidential?: boolean };
+  /** An object, or (generalised by the agreement) just a postcode district such as "CM1". */
+  address?: { lines?: string[]; postcode?: string; uprn?: string; confidential?: boolean } | string;
   [k: string]: unknown;
 }
 

@@ -208,9 +208,10 @@ export function createMatcher(people: readonly CandidatePerson[]): Matcher {
     size: indexed.length,
     match(subject: SubjectQuery): MatchResult {
       const qIds = identifierMap(subject.identifiers ?? []);
-      const uprnRaw = subject.address?.uprn ?? subject.identifiers?.find((i) => i.system === 'uprn')?.value;
+      const address = typeof subject.address === 'object' ? subject.address : undefined;
+      const uprnRaw = address?.uprn ?? subject.identifiers?.find((i) => i.system === 'uprn')?.value;
       const qUprn = uprnRaw ? normaliseIdentifier('uprn', uprnRaw) : null;
-      const qPc = subject.address?.postcode ? normalisePostcode(subject.address.postcode) : null;
+      const qPc = address?.postcode ? normalisePostcode(address.postcode) : null;
       const cand = new Set<number>();
       const take = (k: string) => blocks.get(k)?.forEach((i) => cand.add(i));
       for (const [sys, v] of qIds) take(`id:${sys}:${v}`);

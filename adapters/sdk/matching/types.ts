@@ -13,7 +13,8 @@ export interface SubjectQuery {
   dobs?: string[];
   sexOrGender?: string;
   identifiers?: IdentifierValue[];
-  address?: { uprn?: string; postcode?: string };
+  /** A generalised address (a bare postcode district string) carries no matching evidence and is ignored. */
+  address?: { uprn?: string; postcode?: string } | string;
 }
 
 /** One person as the agency's system knows them, flattened for matching by the adapter. */

@@ -67,6 +67,8 @@ export interface Gateway {
     deadlines: ReturnType<typeof createDeadlineService>;
   };
   sweepNow(): Promise<unknown>;
+  /** The delivery queue (tests inspect jobs; nothing else should reach past the services). */
+  deliveryJobs: ReturnType<typeof createDeliveryQueue>;
   agencyApp: Express;
   webApp: Express;
   agencyUrl: string;
@@ -161,6 +163,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     delivery: pushDelivery,
     deliveryQueue,
     checkpoint: () => checkpointer.tick(),
+    expireAgreements: () => agreements.expireDue(),
     maxAttempts: cfg.delivery.maxAttempts,
     logger,
   };
@@ -221,6 +224,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     checkpointer,
     exchange: { cases, requests, inbox, responses, packs, deadlines },
     sweepNow: () => sweep(maintenanceDeps, 0),
+    deliveryJobs: deliveryQueue,
     agencyApp,
     webApp,
     agencyUrl: '',
@@ -236,7 +240,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
         workers.push(startDeliveryWorker(backend, pushDelivery, logger, { maxAttempts: cfg.delivery.maxAttempts, lockMs: cfg.delivery.workerLockMs }));
         workers.push(startDeadlineWorker(backend, deadlines, logger));
         workers.push(startMaintenanceWorker(backend, maintenanceDeps));
-        await maintenanceQueue.schedule({ sweepMs: cfg.delivery.sweepIntervalMs, purgeMs: 3_600_000, checkpointMs: cfg.checkpoint.intervalMs });
+        await maintenanceQueue.schedule({ sweepMs: cfg.delivery.sweepIntervalMs, purgeMs: 3_600_000, checkpointMs: cfg.checkpoint.intervalMs, expireMs: 3_600_000 });
       }
       await listen(agencyServer, cfg.agencyApi.port, cfg.agencyApi.host);
       await listen(webServer, cfg.web.port, cfg.web.host);

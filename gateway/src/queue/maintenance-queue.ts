@@ -9,7 +9,7 @@ import type { createDeliveryQueue } from './delivery-queue.js';
 export const MAINTENANCE_QUEUE = 'maintenance';
 
 export interface MaintenanceJob {
-  readonly task: 'sweep' | 'purge' | 'checkpoint';
+  readonly task: 'sweep' | 'purge' | 'checkpoint' | 'expire';
 }
 
 export interface MaintenanceDeps {
@@ -18,6 +18,8 @@ export interface MaintenanceDeps {
   delivery: PushDelivery;
   deliveryQueue: ReturnType<typeof createDeliveryQueue>;
   checkpoint?: () => Promise<unknown>;
+  /** Marks agreement versions past their `expiresAt` as expired (decisions already refuse them by date). */
+  expireAgreements?: () => Promise<number>;
   maxAttempts: number;
   logger: Logger;
 }
@@ -59,12 +61,15 @@ export function createMaintenanceQueue(backend: QueueBackend) {
   queue.on('error', () => {});
   return {
     queue,
-    async schedule(opts: { sweepMs: number; purgeMs: number; checkpointMs?: number }): Promise<void> {
+    async schedule(opts: { sweepMs: number; purgeMs: number; checkpointMs?: number; expireMs?: number }): Promise<void> {
       const keep = { removeOnComplete: true, removeOnFail: { count: 100 } };
       await queue.upsertJobScheduler('sweep', { every: opts.sweepMs }, { name: 'sweep', data: { task: 'sweep' }, opts: keep });
       await queue.upsertJobScheduler('purge', { every: opts.purgeMs }, { name: 'purge', data: { task: 'purge' }, opts: keep });
       if (opts.checkpointMs) {
         await queue.upsertJobScheduler('checkpoint', { every: opts.checkpointMs }, { name: 'checkpoint', data: { task: 'checkpoint' }, opts: keep });
+      }
+      if (opts.expireMs) {
+        await queue.upsertJobScheduler('expire', { every: opts.expireMs }, { name: 'expire', data: { task: 'expire' }, opts: keep });
       }
     },
   };
@@ -76,6 +81,7 @@ export function startMaintenanceWorker(backend: QueueBackend, d: MaintenanceDeps
       case 'sweep': return sweep(d);
       case 'purge': return d.deadlines.purgeExpired();
       case 'checkpoint': return d.checkpoint ? d.checkpoint() : null;
+      case 'expire': return d.expireAgreements ? d.expireAgreements() : null;
     }
   }, { concurrency: 1 });
   worker.on('error', (err) => d.logger.warn('maintenance worker error', { err }));

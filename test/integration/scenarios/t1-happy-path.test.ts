@@ -298,7 +298,7 @@ describe('T1 happy path, high risk: every party answers and each sees only what 
 
   it('audits each view with the rules that decided it, and the log holds paths only: no address, name, number or date of birth', async () => {
     const views = await auditRows(t, `action = 'VIEW_READ' AND case_id = $1`, [caseId]);
-    const byViewer = Object.fromEntries(views.map((e) => [e.event.agencyIds[0] as string, e.event] as const));
+    const byViewer: Record<string, any> = Object.fromEntries(views.map((e) => [e.event.agencyIds[0] as string, e.event]));
     expect(Object.keys(byViewer).sort()).toEqual(['chelmsford-housing', 'essex-marat', 'essex-police']);
     for (const e of Object.values(byViewer)) expect(e.decision).toBe('PERMIT_WITH_TRANSFORMS');
     expect(byViewer['chelmsford-housing'].ruleIds).toEqual(expect.arrayContaining([

@@ -7,7 +7,8 @@
  *
  * "Provider" is the agency whose research is at stake: the addressee of a request, the sender of
  * a response. With several candidate agreements, a permit from any wins (the latest in force);
- * otherwise the denial from the candidate that got furthest explains best why nothing applies.
+ * otherwise the denial comes from the candidate naming both agencies, if any, that got furthest:
+ * it explains best why nothing applies.
  */
 import type { AgencyType } from '../identity/principal.js';
 import { CORE, type CompiledAgreement, type CompiledFlow } from './compile.js';
@@ -77,6 +78,7 @@ export function decide(input: DecideInput): Decision {
   let best: PermitDecision | undefined;
   let bestAgreement: CompiledAgreement | undefined;
   let worst: DenyDecision | undefined;
+  let worstRank = -1;
   for (const a of candidates) {
     const d = evaluate(a, input, now);
     if (d.effect === 'PERMIT') {
@@ -84,11 +86,21 @@ export function decide(input: DecideInput): Decision {
         best = d;
         bestAgreement = a;
       }
-    } else if (!worst || stageOf(d.reason) > stageOf(worst.reason)) {
-      worst = d;
+    } else {
+      const rank = relevance(a, input) + stageOf(d.reason);
+      if (!worst || rank > worstRank) {
+        worst = d;
+        worstRank = rank;
+      }
     }
   }
   return best ?? worst!;
+}
+
+/** An agreement naming both agencies explains a refusal better than one naming only one of them. */
+function relevance(a: CompiledAgreement, input: DecideInput): number {
+  const parties = a[CORE].parties;
+  return parties.has(input.from.agencyId) && parties.has(input.to.agencyId) ? 100 : 0;
 }
 
 /** Later effective date first, then higher version, then id: deterministic. */

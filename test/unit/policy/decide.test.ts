@@ -99,6 +99,11 @@ describe('decide: every deny reason', () => {
     expect(reasonOf(base({ from: party('essex-police', 'HOUSING') }))).toBe('PROVIDER_NOT_SIGNATORY');
   });
 
+  it('the refusal comes from the agreement naming both agencies, not from one naming only one of them', () => {
+    expect(reasonOf(base({ agreements: [withStatus(essex, 'suspended'), transfer] }))).toBe('AGREEMENT_SUSPENDED');
+    expect(reasonOf(base({ agreements: [transfer, withStatus(essex, 'draft')] }))).toBe('AGREEMENT_NOT_ACTIVE');
+  });
+
   it('an invalid clock denies', () => {
     expect(reasonOf(base({ now: new Date('nope') }))).toBe('NO_AGREEMENT');
   });

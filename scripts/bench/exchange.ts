@@ -21,7 +21,7 @@ import { performance } from 'node:perf_hooks';
 import { startTestGateway, type TestGateway } from '../../test/helpers/gateway.js';
 import { startBaselineServer, type BaselineServer } from './exchange-baseline.js';
 import { mean, percentile, ratioOf, round, type BenchResult } from './lib.js';
-import { runLoad, send, type ClientCreds, type LoadResult } from './load.js';
+import { runLoad, runLoadInWorker, send, type ClientCreds, type LoadResult } from './load.js';
 
 const COORDINATOR = 'essex-marat';
 /** Six answering agencies of the Essex MARAT agreement, each with its sample response. */
@@ -160,21 +160,28 @@ async function prepareAnswerable(t: TestGateway, client: Client, caseId: string,
   return perConn;
 }
 
-/** Sends `count` responses, each connection answering its own requests as its agency. */
+/** Takes about count / connections requests from each connection's queue. */
+function take(queues: string[][], count: number): string[][] {
+  const n = queues.length;
+  return queues.map((q, c) => q.splice(0, Math.floor(count / n) + (c < count % n ? 1 : 0)));
+}
+
+/**
+ * Sends the responses on a worker thread (the gateway or baseline under test keeps this thread),
+ * each connection answering its own requests as its agency.
+ */
 function fireResponses(
-  baseUrl: string, creds: (agency: string) => ClientCreds, queues: string[][], bodies: Map<string, string>, count: number,
+  baseUrl: string, creds: (agency: string) => ClientCreds, requestIds: string[][], bodies: Map<string, string>,
 ): Promise<LoadResult> {
-  return runLoad({
-    baseUrl, connections: queues.length, requests: count,
-    creds: (c) => creds(agencyOfConn(c)),
-    next: (c) => {
-      const rid = queues[c]!.shift();
-      if (rid === undefined) return undefined;
-      return {
+  return runLoadInWorker({
+    baseUrl, stopOnError: true, timeoutMs: 15_000,
+    connections: requestIds.map((ids, c) => ({
+      creds: creds(agencyOfConn(c)),
+      requests: ids.map((rid) => ({
         method: 'POST', path: `/v1/research-requests/${rid}/response`,
         headers: { 'idempotency-key': `bench-${rid}` }, body: bodies.get(agencyOfConn(c))!,
-      };
-    },
+      })),
+    })),
   });
 }
 
@@ -187,16 +194,20 @@ async function benchIngest(t: TestGateway, baseline: BaselineServer, o: typeof D
     const total = o.warmup + o.measured;
     console.error(`exchange.ingest: preparing ${total} answerable requests …`);
     const queues = await prepareAnswerable(t, client, caseId, o.connections, total);
-    // The baseline has no state, so it answers the same request ids; give it its own copies.
-    const baseQueues = () => queues.map((q) => [...q]);
-
-    await fireResponses(baseline.baseUrl, creds, baseQueues(), bodies, o.warmup);
-    const before = await fireResponses(baseline.baseUrl, creds, baseQueues(), bodies, o.measured);
-    await fireResponses(client.baseUrl, creds, queues, bodies, o.warmup);
-    const gw = await fireResponses(client.baseUrl, creds, queues, bodies, o.measured);
-    const after = await fireResponses(baseline.baseUrl, creds, baseQueues(), bodies, o.measured);
-    if (gw.failed > 0) console.error('exchange.ingest: gateway failures', gw.statuses, gw.failures);
-    if (gw.ok === 0) throw new Error(`exchange.ingest: the gateway accepted nothing: ${JSON.stringify(gw.failures)}`);
+    const warm = take(queues, o.warmup);
+    const measured = take(queues, o.measured);
+    // The baseline keeps no state, so it is sent the very same requests (and bodies).
+    await fireResponses(baseline.baseUrl, creds, warm, bodies);
+    const before = await fireResponses(baseline.baseUrl, creds, measured, bodies);
+    await fireResponses(client.baseUrl, creds, warm, bodies);
+    const gw = await fireResponses(client.baseUrl, creds, measured, bodies);
+    const after = await fireResponses(baseline.baseUrl, creds, measured, bodies);
+    // Every response is unique and answerable: any failure is a gateway fault, not a figure.
+    if (gw.failed > 0) {
+      console.error('exchange.ingest: gateway failures', gw.statuses, gw.failures);
+      throw new Error(`${gw.failed} of ${gw.sent} responses failed at ${o.connections} connections `
+        + `(${Object.entries(gw.statuses).map(([k, v]) => `${k}: ${v}`).join(', ')}; first: ${gw.failures[0]?.body ?? ''})`);
+    }
 
     const value = round(gw.throughput, 1);
     const base = round(mean([before.throughput, after.throughput]), 1);
@@ -208,7 +219,7 @@ async function benchIngest(t: TestGateway, baseline: BaselineServer, o: typeof D
       ratio: ratioOf(value, base),
       target: 'ratio ≥ 0.35',
       note: `${o.connections} connections, ${gw.ok} responses (${gw.failed} failed); gateway latency p50 ${round(gw.latencyMs.p50, 1)} ms, p95 ${round(gw.latencyMs.p95, 1)} ms; `
-        + `baseline = mean of bare Express before (${round(before.throughput)}/s) and after (${round(after.throughput)}/s)`,
+        + `baseline = mean of bare Express before (${round(before.throughput)}/s) and after (${round(after.throughput)}/s); generator on a worker thread`,
     };
   } finally {
     client.close();
@@ -302,22 +313,39 @@ async function benchTurnaround(t: TestGateway, baseline: BaselineServer, o: type
 
 // ---------------------------------------------------------------------------------------------
 
+/** A failed figure: NaN values (printed as null), the reason in the note. run.ts exits non-zero. */
+function failed(name: string, unit: string, target: string, err: unknown): BenchResult {
+  const msg = err instanceof Error ? err.message : String(err);
+  console.error(`${name} failed:`, err);
+  return { name, value: Number.NaN, unit, baseline: Number.NaN, ratio: Number.NaN, target, note: `FAILED: ${msg.slice(0, 300)}` };
+}
+
+/** Each figure gets a fresh gateway and baseline, so one wedged run cannot spoil the next. */
+async function withGateway(fn: (t: TestGateway, baseline: BaselineServer) => Promise<BenchResult>): Promise<BenchResult> {
+  const t = await startTestGateway({ queue: 'redis' });
+  const baseline = await startBaselineServer(t.pki.serverOptions);
+  try {
+    return await fn(t, baseline);
+  } finally {
+    await baseline.close();
+    // A wedged gateway never finishes stopping; drop its database (FORCE ends its sessions) instead.
+    const stopped = await Promise.race([t.stop().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 30_000).unref())]);
+    if (!stopped) {
+      console.error('exchange: the gateway did not stop within 30 s; dropping its database');
+      await t.db.drop().catch(() => {});
+    }
+  }
+}
+
 export async function run(opts: ExchangeBenchOptions = {}): Promise<BenchResult[]> {
   const o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) } as typeof DEFAULTS;
   const prefix = opts.prefix ?? '';
-  const doIngest = 'exchange.ingest'.startsWith(prefix);
-  const doTurnaround = 'exchange.turnaround_p95_ms'.startsWith(prefix);
-  if (!doIngest && !doTurnaround) return [];
-
-  const t = await startTestGateway({ queue: 'redis' });
-  const baseline = await startBaselineServer(t.pki.serverOptions);
   const out: BenchResult[] = [];
-  try {
-    if (doIngest) out.push(await benchIngest(t, baseline, o));
-    if (doTurnaround) out.push(await benchTurnaround(t, baseline, o));
-  } finally {
-    await baseline.close();
-    await t.stop();
+  if ('exchange.ingest'.startsWith(prefix)) {
+    out.push(await withGateway((t, b) => benchIngest(t, b, o)).catch((e) => failed('exchange.ingest', 'responses/s', 'ratio ≥ 0.35', e)));
+  }
+  if ('exchange.turnaround_p95_ms'.startsWith(prefix)) {
+    out.push(await withGateway((t, b) => benchTurnaround(t, b, o)).catch((e) => failed('exchange.turnaround_p95_ms', 'ms', '≤ 2000 ms', e)));
   }
   return out;
 }

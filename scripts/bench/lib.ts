@@ -102,6 +102,8 @@ export interface MachineInfo {
   memoryGb: number;
   node: string;
   platform: string;
+  /** 1-minute load average when the run started: a busy machine explains a bad figure. */
+  loadAvg1: number;
 }
 
 export function machineInfo(): MachineInfo {
@@ -112,6 +114,7 @@ export function machineInfo(): MachineInfo {
     memoryGb: round(os.totalmem() / 1024 ** 3, 1),
     node: process.version,
     platform: `${os.platform()}-${os.arch()}`,
+    loadAvg1: round(os.loadavg()[0] ?? 0, 2),
   };
 }
 

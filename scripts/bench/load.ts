@@ -8,9 +8,13 @@
  *   const r = await runLoad({ baseUrl, connections: 32, requests: 2000,
  *     creds: (c) => creds[c % creds.length], next: (c, seq) => ({ method: 'POST', path: '/x', body }) });
  *   r.throughput  // 2xx answers per second;  r.latencyMs.p95
+ *
+ * `runLoadInWorker` runs a scripted load (every request listed up front) on its own thread, so the
+ * client's TLS and parsing work does not share an event loop with an in-process server under test.
  */
 import https from 'node:https';
 import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 import { summarize, type LatencySummary } from './lib.js';
 
 export interface ClientCreds {
@@ -43,6 +47,8 @@ export interface LoadOptions {
   ok?: (status: number) => boolean;
   /** Per-request timeout; a timed-out request counts as an error. Default 30 s. */
   timeoutMs?: number;
+  /** Stop starting requests after the first transport error (timeout, reset): the server is stuck. */
+  stopOnError?: boolean;
   /** Sees every answer (e.g. to collect the ids a set-up run created). Not timed. */
   onResponse?: (conn: number, status: number, body: string) => void;
 }
@@ -119,11 +125,12 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   let ok = 0;
   let failed = 0;
   let errors = 0;
+  let halted = false;
   const t0 = performance.now();
   const deadline = t0 + durationMs;
 
   async function loop(conn: number): Promise<void> {
-    while (seq < budget && performance.now() < deadline) {
+    while (!halted && seq < budget && performance.now() < deadline) {
       const req = opts.next(conn, seq);
       if (!req) return;
       seq++;
@@ -143,6 +150,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
       } catch (err) {
         failed++;
         errors++;
+        if (opts.stopOnError) halted = true;
         statuses.error = (statuses.error ?? 0) + 1;
         if (failures.length < 5) failures.push({ status: 0, body: String((err as Error).message ?? err).slice(0, 300) });
       }
@@ -166,4 +174,40 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     latencyMs: summarize(latencies),
     failures,
   };
+}
+
+/** A load whose requests are all known up front: plain data, so it can run on another thread. */
+export interface ScriptedLoad {
+  baseUrl: string;
+  /** One entry per connection: its certificate and the requests it sends, in order. */
+  connections: { creds: ClientCreds; requests: LoadRequest[] }[];
+  requests?: number;
+  durationMs?: number;
+  timeoutMs?: number;
+  stopOnError?: boolean;
+}
+
+/** Runs the scripted load on a worker thread (2xx = success) and resolves with its result. */
+export async function runLoadInWorker(spec: ScriptedLoad): Promise<LoadResult> {
+  assertLoopback(spec.baseUrl);
+  // Workers do not inherit tsx's loader hooks in Node 20: register them, then load the entry.
+  const api = import.meta.resolve('tsx/esm/api');
+  const entry = new URL('./load-worker.ts', import.meta.url).href;
+  const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
+  const worker = new Worker(code, { eval: true, workerData: spec });
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    worker.once('message', (r: LoadResult) => {
+      settled = true;
+      resolve(r);
+      void worker.terminate();
+    });
+    worker.once('error', (err) => {
+      settled = true;
+      reject(err);
+    });
+    worker.once('exit', (code) => {
+      if (!settled) reject(new Error(`load worker exited with code ${code} before reporting`));
+    });
+  });
 }

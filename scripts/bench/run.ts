@@ -41,6 +41,9 @@ async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
   const machine = machineInfo();
   const started = new Date();
+  if (machine.loadAvg1 > machine.cpus) {
+    console.error(`bench: load average ${machine.loadAvg1} on ${machine.cpus} CPUs; the figures will be noisy`);
+  }
   const areas = areasFor(args.prefix).filter((a) => existsSync(path.join(HERE, `${a}.ts`)));
   if (areas.length === 0) {
     console.error(`no benchmark area can produce figures starting with "${args.prefix}"`);
@@ -55,6 +58,11 @@ async function main(): Promise<number> {
         if (!matchesPrefix(r.name, args.prefix)) continue;
         results.push(r);
         process.stdout.write(`${jsonLine(r)}\n`);
+        // A figure that could not be measured is printed (null value) but never replaces a table row.
+        if (!Number.isFinite(r.value)) {
+          failed = true;
+          console.error(`bench: ${r.name} was not measured: ${r.note ?? ''}`);
+        }
       }
     } catch (err) {
       failed = true;
@@ -67,7 +75,8 @@ async function main(): Promise<number> {
     const date = started.toISOString().slice(0, 10);
     const label = machineLabel(machine);
     const doc = existsSync(DOC) ? readFileSync(DOC, 'utf8') : '# Benchmarks\n';
-    writeFileSync(DOC, updateDocument(doc, results.map((r) => toRow(r, { date, machine: label }))));
+    const measured = results.filter((r) => Number.isFinite(r.value));
+    writeFileSync(DOC, updateDocument(doc, measured.map((r) => toRow(r, { date, machine: label }))));
     appendFileSync(
       NDJSON,
       results.map((r) => `${JSON.stringify({ ...r, date: started.toISOString(), command: `npm run bench -- ${r.name}`, machine })}\n`).join(''),

@@ -1,6 +1,6 @@
 import https from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertLoopback, runLoad, send, type ClientCreds } from '../../../scripts/bench/load.js';
+import { assertLoopback, runLoad, runLoadInWorker, send, type ClientCreds } from '../../../scripts/bench/load.js';
 import { startBaselineServer, type BaselineServer } from '../../../scripts/bench/exchange-baseline.js';
 import { createCsr, issueFromCsr } from '../../../gateway/src/identity/pki/ca.js';
 import { listenHttps, makeTestPki, type TestPki } from '../../helpers/pki.js';
@@ -89,6 +89,20 @@ describe('load generator', () => {
     const timed = await runLoad({ baseUrl: server.baseUrl, connections: 2, durationMs: 200, creds: () => police, next: () => ({ path: '/t' }) });
     expect(timed.sent).toBeGreaterThan(0);
     expect(timed.elapsedMs).toBeGreaterThanOrEqual(200);
+  });
+
+  it('a scripted load runs on a worker thread and sends each listed request exactly once', async () => {
+    seen.length = 0;
+    const r = await runLoadInWorker({
+      baseUrl: server.baseUrl,
+      connections: [
+        { creds: police, requests: [{ path: '/w/1' }, { method: 'POST', path: '/w/2', body: '{}' }] },
+        { creds: housing, requests: [{ path: '/w/3' }] },
+      ],
+    });
+    expect(r).toMatchObject({ sent: 3, ok: 3, failed: 0 });
+    expect(seen.map((s) => `${s.cn}${s.path}`).sort()).toEqual(['chelmsford-housing/w/3', 'essex-police/w/1', 'essex-police/w/2']);
+    await expect(runLoadInWorker({ baseUrl: 'https://10.0.0.1', connections: [] })).rejects.toThrow(/127\.0\.0\.1/);
   });
 
   it('onResponse sees every answer body', async () => {

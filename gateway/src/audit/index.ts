@@ -9,3 +9,8 @@ export { canonicalize, canonicalBytes } from './jcs.js';
 export { prepareEvent, sequenceEvent, eventHash, toAuditActor, GENESIS_HASH } from './event.js';
 export { detectPersonalData, scanForPersonalData } from './pii-guard.js';
 export * from './errors.js';
+export { leakNeedles, findLeaks, findLeaksInText, type PersonalValues } from './leak-scan.js';
+export { queryEvents, normaliseFilters, type AuditFilters, type QueryPage } from './query.js';
+export { exportEvents, type ExportFormat, type ExportOptions } from './export.js';
+export { inclusionProof, consistencyProof, type InclusionProof, type ConsistencyProof } from './proofs.js';
+export { createExportVerifier, verifyExport, type VerifyOptions, type VerifyResult, type VerifyReason } from './verify.js';

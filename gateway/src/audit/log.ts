@@ -27,6 +27,8 @@ export interface AuditLogHandle extends AuditLog {
   integrate(pool?: pg.Pool): Promise<number>;
   /** Waits until every event committed before the call is in the log (takes the head lock). */
   flush(pool?: pg.Pool): Promise<void>;
+  /** Signs a checkpoint whenever `events` more have been sequenced (the checkpointer is usually built after the log). */
+  checkpointEvery(events: number, checkpointer: { tick(): Promise<unknown> }): void;
   /** Starts the background sequencer on `pool` (and keeps monthly partitions ahead). */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -58,6 +60,8 @@ export function createAuditLog(opts: AuditLogOptions = {}): AuditLogHandle {
   let failures = 0;
   let unsigned = 0;
   let partitionsCheckedAt = 0;
+  let signer = opts.checkpointer;
+  let signEvery = opts.checkpointEvery ?? 0;
 
   function poolOf(pool?: pg.Pool): pg.Pool {
     const p = pool ?? opts.pool;
@@ -82,11 +86,11 @@ export function createAuditLog(opts: AuditLogOptions = {}): AuditLogHandle {
     } finally {
       client.release();
     }
-    if (total > 0 && opts.checkpointer && opts.checkpointEvery) {
+    if (total > 0 && signer && signEvery > 0) {
       unsigned += total;
-      if (unsigned >= opts.checkpointEvery) {
+      if (unsigned >= signEvery) {
         unsigned = 0;
-        await opts.checkpointer.tick().catch((err) => logger?.error('audit checkpoint failed', { err }));
+        await signer.tick().catch((err) => logger?.error('audit checkpoint failed', { err }));
       }
     }
     return total;
@@ -155,6 +159,11 @@ export function createAuditLog(opts: AuditLogOptions = {}): AuditLogHandle {
         const left = await p.query('SELECT 1 FROM audit_pending WHERE id <= $1 LIMIT 1', [upTo]);
         if (left.rowCount === 0) return;
       }
+    },
+
+    checkpointEvery(events: number, checkpointer: { tick(): Promise<unknown> }): void {
+      signEvery = events;
+      signer = checkpointer;
     },
 
     async start(): Promise<void> {

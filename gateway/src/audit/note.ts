@@ -52,8 +52,20 @@ export function publicKeyFromRaw(raw: Uint8Array): KeyObject {
 
 const NAME = /^[^\s+\u2014]+$/;
 
+// Key hashes are recomputed for every checkpoint line an export holds; exporting the key each
+// time dominated verification of exports with many checkpoints.
+const keyHashes = new WeakMap<KeyObject, Map<string, Buffer>>();
+
 export function keyHash(name: string, publicKey: KeyObject): Buffer {
-  return (hash('sha256', Buffer.concat([Buffer.from(`${name}\n`, 'utf8'), Buffer.of(ED25519), rawPublicKey(publicKey)]), 'buffer') as unknown as Buffer).subarray(0, 4);
+  let byName = keyHashes.get(publicKey);
+  if (!byName) keyHashes.set(publicKey, (byName = new Map()));
+  let h = byName.get(name);
+  if (!h) {
+    const input = Buffer.concat([Buffer.from(`${name}\n`, 'utf8'), Buffer.of(ED25519), rawPublicKey(publicKey)]);
+    h = (hash('sha256', input, 'buffer') as unknown as Buffer).subarray(0, 4);
+    if (byName.size < 64) byName.set(name, h);
+  }
+  return h;
 }
 
 /** C2SP verifier key string: `<name>+<key hash hex>+<base64(0x01 ‖ public key)>`. */

@@ -132,6 +132,28 @@ describe('audit log: append in the caller transaction, sequence after commit', (
   });
 });
 
+describe('background sequencer', () => {
+  it('sequences shortly after commit without being asked, and signs every N events', async () => {
+    const keys = generateSigningKey();
+    const log = createAuditLog({ pool: db.pool, pollMs: 10 });
+    const cp = createCheckpointer({ pool: db.pool, signingKeyPem: keys.privateKeyPem, keyId: 'gateway-1', origin: 'marac-gateway', integrate: () => log.flush() });
+    log.checkpointEvery(10, cp);
+    await log.start();
+    try {
+      const before = (await allEvents()).length;
+      const signedBefore = (await cp.latest())?.treeSize ?? 0;
+      for (let i = 0; i < 25; i++) await withTx(db.pool, (tx) => log.append(tx, viewRead(500 + i)));
+      const deadline = Date.now() + 10_000;
+      while ((await allEvents()).length < before + 25 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect((await allEvents()).length).toBe(before + 25);
+      const latest = await cp.latest();
+      expect(latest!.treeSize).toBeGreaterThanOrEqual(signedBefore + 10);
+    } finally {
+      await log.stop();
+    }
+  });
+});
+
 describe('one total order across processes', () => {
   it('8 writers × 200 events over 2 pools, each with its own sequencer: seq gapless, chain and tree intact', async () => {
     const start = (await allEvents()).length;

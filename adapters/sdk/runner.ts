@@ -82,6 +82,19 @@ export function createRunner(opts: RunnerOptions): Runner {
   const stats = { received: 0, answered: 0, declined: 0, gaveUp: 0, retries: 0 };
   const inFlight = new Map<string, Promise<void>>();
   const stopCtl = new AbortController();
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  /** At most `concurrency` messages worked on at once. */
+  async function limit<T>(f: () => Promise<T>): Promise<T> {
+    while (active >= concurrency) await new Promise<void>((r) => waiting.push(r));
+    active++;
+    try {
+      return await f();
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
+  }
   let stopped = false;
   let loop: Promise<void> | undefined;
 
@@ -142,8 +155,8 @@ export function createRunner(opts: RunnerOptions): Runner {
   async function handle(msg: InboxMessage, alreadyJournaled: boolean): Promise<void> {
     const { messageId, requestId } = msg;
     try {
-      if (journal) {
-        if (!alreadyJournaled) journal.put(msg);
+      if (journal && !alreadyJournaled) {
+        journal.put(msg);
         // Acknowledge once the message is safe here (acks are idempotent; a failed one is harmless:
         // the answer follows, and a pushed message is acknowledged by being answered).
         await client.ack(messageId).catch(() => undefined);
@@ -176,6 +189,15 @@ export function createRunner(opts: RunnerOptions): Runner {
   }
 
   async function runBatch(msgs: InboxMessage[]): Promise<void> {
+    if (journal) {
+      // Journal and acknowledge the whole batch at once, before working on any of it, so a crash
+      // mid-batch leaves every message either journaled here or still redeliverable there.
+      const fresh = msgs.filter((m) => !inFlight.has(m.messageId) && !journal.has(m.messageId));
+      for (const m of fresh) journal.put(m);
+      await Promise.all(fresh.map((m) => client.ack(m.messageId).catch(() => undefined)));
+      await Promise.all(msgs.filter((m) => !inFlight.has(m.messageId)).map((m) => limit(() => start(m, true))));
+      return;
+    }
     const queue = [...msgs];
     const workers = Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
       for (let m = queue.shift(); m; m = queue.shift()) await start(m);
@@ -206,7 +228,10 @@ export function createRunner(opts: RunnerOptions): Runner {
     stats,
     async resume() {
       if (!journal) return;
-      await Promise.all(journal.pending().map((m) => start(m, true)));
+      const pending = journal.pending();
+      // A crash may have come between journaling and acknowledging: acks are idempotent.
+      await Promise.all(pending.map((m) => client.ack(m.messageId).catch(() => undefined)));
+      await Promise.all(pending.map((m) => limit(() => start(m, true))));
     },
     runPull() {
       loop ??= (async () => {

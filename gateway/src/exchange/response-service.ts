@@ -24,6 +24,28 @@ export function presentPaths(doc: unknown, prefix = ''): string[] {
   return prefix ? [prefix] : [];
 }
 
+/**
+ * T7: a responder (typically IDVA) that marks a subject's address confidential (refuge,
+ * temporary accommodation) protects that subject's location in every later view of the case,
+ * whoever's research or request it is in. It only ever raises protection; one UPDATE, so two
+ * responses arriving together cannot lose a flag.
+ */
+async function markConfidentialAddresses(tx: Tx, caseId: string, results: SubjectResultIn[]): Promise<boolean> {
+  const ids = results
+    .filter((sr) => (sr.subject as { address?: { confidential?: unknown } } | undefined)?.address?.confidential === true)
+    .map((sr) => sr.subjectId);
+  if (ids.length === 0) return false;
+  const r = await tx.query(
+    `UPDATE cases SET subject_facts = (
+        SELECT jsonb_agg(CASE WHEN f->>'subjectId' = ANY($2) THEN f || '{"addressConfidential": true}'::jsonb ELSE f END ORDER BY i)
+          FROM jsonb_array_elements(subject_facts) WITH ORDINALITY AS x(f, i))
+      WHERE id = $1 AND EXISTS (SELECT 1 FROM jsonb_array_elements(subject_facts) f
+                                 WHERE f->>'subjectId' = ANY($2) AND f->'addressConfidential' IS DISTINCT FROM 'true'::jsonb)`,
+    [caseId, ids],
+  );
+  return (r.rowCount ?? 0) > 0;
+}
+
 export function createResponseService(deps: ExchangeDeps) {
   const { pool, audit, policy } = deps;
   const cases = createCaseReader(deps);
@@ -64,6 +86,7 @@ export function createResponseService(deps: ExchangeDeps) {
       let fields: string[] = [];
       let withheld: { path: string; reason: string }[] = [];
       let sealedCols: unknown[] = [null, null, null, null];
+      let addressMarkedConfidential = false;
       if (kind === 'response') {
         const resp = body as { subjectResults: SubjectResultIn[] };
         const allowedKey = payloadKeyFor(actor.agencyType);
@@ -103,6 +126,7 @@ export function createResponseService(deps: ExchangeDeps) {
         withheld = resp.subjectResults.flatMap((sr) => (sr.withheld ?? []).map((w) => ({ path: `${sr.subjectId}/${w.fieldPath}`, reason: w.reason })));
         const box = deps.sealer.seal(body, m.id);
         sealedCols = [box.keyId, box.iv, box.tag, box.ciphertext];
+        addressMarkedConfidential = await markConfidentialAddresses(tx, m.case_id, resp.subjectResults);
       }
       const retention = await policy.retentionDays(m.agreement_id, m.agreement_version);
       const purgeAfter = new Date(now.getTime() + retention * 86_400_000);
@@ -126,7 +150,7 @@ export function createResponseService(deps: ExchangeDeps) {
         ...(kind === 'response' ? { fieldsReleased: fields, fieldsWithheld: withheld } : { reasonCode: declineReason! }),
         subjectTokens: theCase.tokens,
         agencyIds: [m.sender_agency_id, m.recipient_agency_id],
-        detail: { late },
+        detail: { late, ...(addressMarkedConfidential ? { addressMarkedConfidential } : {}) },
       });
       const answer: StoredAnswer = { status: 201, body: { requestId, messageId: m.id, state, late } };
       await storeAnswer(tx, actor.agencyId, key, hash, answer);

@@ -130,9 +130,12 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     audit,
     policy,
     agencies,
+    // Jobs are added after commit; while Redis is away the client queues the command until it
+    // returns. Do not hold the HTTP answer hostage to that: the row is committed, the job add
+    // completes when Redis is back (idempotent by jobId), and the sweeper covers a lost one.
     jobs: {
-      enqueueDelivery: (id) => deliveryQueue.add(id),
-      scheduleDeadline: (id, reminderAt, deadline) => deadlineQueue.schedule(id, reminderAt, deadline),
+      enqueueDelivery: (id) => boundedWait(deliveryQueue.add(id), ENQUEUE_WAIT_MS),
+      scheduleDeadline: (id, reminderAt, deadline) => boundedWait(deadlineQueue.schedule(id, reminderAt, deadline), ENQUEUE_WAIT_MS),
     },
     sealer,
     validate: (name, data) => schemas.assertValid(name, data),
@@ -216,6 +219,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const webServer = http.createServer(webApp);
 
   const workers: Worker[] = [];
+  let scheduleWatch: NodeJS.Timeout | undefined;
   const gateway: Gateway = {
     pool,
     registry,
@@ -240,7 +244,19 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
         workers.push(startDeliveryWorker(backend, pushDelivery, logger, { maxAttempts: cfg.delivery.maxAttempts, lockMs: cfg.delivery.workerLockMs }));
         workers.push(startDeadlineWorker(backend, deadlines, logger));
         workers.push(startMaintenanceWorker(backend, maintenanceDeps));
-        await maintenanceQueue.schedule({ sweepMs: cfg.delivery.sweepIntervalMs, purgeMs: 3_600_000, checkpointMs: cfg.checkpoint.intervalMs, expireMs: 3_600_000 });
+        const schedule = { sweepMs: cfg.delivery.sweepIntervalMs, purgeMs: 3_600_000, checkpointMs: cfg.checkpoint.intervalMs, expireMs: 3_600_000 };
+        await maintenanceQueue.schedule(schedule);
+        // Redis can come back empty (no persistence, failover, eviction): put lost schedules back.
+        let checking = false;
+        scheduleWatch = setInterval(() => {
+          if (checking) return;
+          checking = true;
+          maintenanceQueue.ensureScheduled(schedule)
+            .then((n) => n > 0 && logger.warn('maintenance schedules were lost by the queue store and re-created', { restored: n }))
+            .catch(() => {})
+            .finally(() => (checking = false));
+        }, Math.max(SCHEDULE_CHECK_MS, cfg.delivery.sweepIntervalMs));
+        scheduleWatch.unref();
       }
       await listen(agencyServer, cfg.agencyApi.port, cfg.agencyApi.host);
       await listen(webServer, cfg.web.port, cfg.web.host);
@@ -249,6 +265,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     },
     async stop() {
       // Stop taking work, let in-flight requests and jobs finish, then close connections.
+      if (scheduleWatch) clearInterval(scheduleWatch);
       const closing = [close(agencyServer), close(webServer)];
       agencyServer.closeIdleConnections();
       webServer.closeIdleConnections();
@@ -267,6 +284,26 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     },
   };
   return gateway;
+}
+
+/** How long an HTTP answer waits for a job to reach the queue after commit. */
+const ENQUEUE_WAIT_MS = 1000;
+/** How often each process checks that the maintenance schedules still exist in the queue store. */
+const SCHEDULE_CHECK_MS = 5000;
+
+/** Waits at most `ms` for `p`; a late failure is ignored (the sweeper re-adds lost jobs). */
+function boundedWait(p: Promise<void>, ms: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    timer.unref();
+    p.then(() => {
+      clearTimeout(timer);
+      resolve();
+    }, (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
 }
 
 function listen(server: http.Server | https.Server, port: number, host: string): Promise<void> {

@@ -56,21 +56,44 @@ export async function sweep(d: MaintenanceDeps, olderThanMs = 2000): Promise<{ r
   return { requeued, failed, overdue };
 }
 
+export interface MaintenanceSchedule {
+  sweepMs: number;
+  purgeMs: number;
+  checkpointMs?: number;
+  expireMs?: number;
+}
+
 export function createMaintenanceQueue(backend: QueueBackend) {
   const queue: Queue<MaintenanceJob> = backend.queue<MaintenanceJob>(MAINTENANCE_QUEUE);
   queue.on('error', () => {});
+  const keep = { removeOnComplete: true, removeOnFail: { count: 100 } };
+  const wanted = (opts: MaintenanceSchedule): [MaintenanceJob['task'], number][] => [
+    ['sweep', opts.sweepMs],
+    ['purge', opts.purgeMs],
+    ...(opts.checkpointMs ? [['checkpoint', opts.checkpointMs] as [MaintenanceJob['task'], number]] : []),
+    ...(opts.expireMs ? [['expire', opts.expireMs] as [MaintenanceJob['task'], number]] : []),
+  ];
+  const upsert = (task: MaintenanceJob['task'], every: number) =>
+    queue.upsertJobScheduler(task, { every }, { name: task, data: { task }, opts: keep });
   return {
     queue,
-    async schedule(opts: { sweepMs: number; purgeMs: number; checkpointMs?: number; expireMs?: number }): Promise<void> {
-      const keep = { removeOnComplete: true, removeOnFail: { count: 100 } };
-      await queue.upsertJobScheduler('sweep', { every: opts.sweepMs }, { name: 'sweep', data: { task: 'sweep' }, opts: keep });
-      await queue.upsertJobScheduler('purge', { every: opts.purgeMs }, { name: 'purge', data: { task: 'purge' }, opts: keep });
-      if (opts.checkpointMs) {
-        await queue.upsertJobScheduler('checkpoint', { every: opts.checkpointMs }, { name: 'checkpoint', data: { task: 'checkpoint' }, opts: keep });
+    async schedule(opts: MaintenanceSchedule): Promise<void> {
+      for (const [task, every] of wanted(opts)) await upsert(task, every);
+    },
+    /**
+     * Re-creates any schedule the queue store lost (Redis restarted without persistence, failed
+     * over to a replica that had not caught up, or evicted keys): without it the outbox sweeper
+     * would stop until the next process restart, and messages whose jobs were lost would stay
+     * queued for ever. Returns how many schedules it had to re-create.
+     */
+    async ensureScheduled(opts: MaintenanceSchedule): Promise<number> {
+      let restored = 0;
+      for (const [task, every] of wanted(opts)) {
+        if (await queue.getJobScheduler(task)) continue;
+        await upsert(task, every);
+        restored++;
       }
-      if (opts.expireMs) {
-        await queue.upsertJobScheduler('expire', { every: opts.expireMs }, { name: 'expire', data: { task: 'expire' }, opts: keep });
-      }
+      return restored;
     },
   };
 }

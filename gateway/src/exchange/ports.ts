@@ -45,6 +45,8 @@ export interface DecideInput {
   to: PartyRef;
   caseFacts: CaseFacts;
   pinned?: { agreementId: string; version: number };
+  /** Roles of the subjects the message is about; each must be covered by a flow. */
+  subjectRoles?: SubjectFacts['role'][];
 }
 
 export type PolicyDecision =

@@ -5,6 +5,8 @@ import { createCaseReader } from './case-service.js';
 import { AllRecipientsRefused, CaseNotFound, NotACoordinator, RequestNotFound } from './errors.js';
 import { newId } from './ids.js';
 import { policyCaseFacts } from './case-facts.js';
+import { InvalidDateInput } from './working-days.js';
+import { ValidationFailed } from '../errors.js';
 
 export interface ResearchRequestInput {
   purpose: string;
@@ -42,6 +44,7 @@ export function createRequestService(deps: ExchangeDeps) {
     if (acting.agencyType !== 'MARAC_COORDINATOR') throw new NotACoordinator('Only a MARAC coordinator agency can request research');
 
     const deadline = input.deadline ? new Date(input.deadline) : deps.deadlines.defaultDeadline(theCase.meetingDate);
+    const reminderAt = reminderFor(deadline);
     const requestId = newId('req');
     const planned: { messageId: string; recipient: string; mode: 'pull' | 'push'; agreementId: string; version: number; ruleIds: string[]; warnings: string[] }[] = [];
     const refused: { recipient: string; reason: string; agreementId?: string; version?: number }[] = [];
@@ -60,6 +63,7 @@ export function createRequestService(deps: ExchangeDeps) {
         from: acting,
         to: { agencyId: agency.id, agencyType: agency.type },
         caseFacts,
+        subjectRoles: [...new Set(theCase.subjectFacts.map((f) => f.role))],
       });
       if (decision.effect === 'DENY') {
         refused.push({
@@ -104,7 +108,8 @@ export function createRequestService(deps: ExchangeDeps) {
         ...(r.agreementId ? { agreementId: r.agreementId } : {}),
         ...(r.version !== undefined ? { agreementVersion: r.version } : {}),
         subjectTokens: theCase.tokens,
-        agencyIds: [acting.agencyId, r.recipient],
+        // An unregistered recipient is client text, not an agency id: it may even be personal data.
+        agencyIds: r.reason === 'UNKNOWN_RECIPIENT' ? [acting.agencyId] : [acting.agencyId, r.recipient],
       });
     }
 
@@ -150,7 +155,7 @@ export function createRequestService(deps: ExchangeDeps) {
 
     // After commit: nudge the queue. If this process dies here, the sweeper re-adds the jobs.
     for (const m of planned) if (m.mode === 'push') await deps.jobs.enqueueDelivery(m.messageId).catch(() => {});
-    if (planned.length > 0) await deps.jobs.scheduleDeadline(requestId, deps.deadlines.reminderAt(deadline), deadline).catch(() => {});
+    if (planned.length > 0) await deps.jobs.scheduleDeadline(requestId, reminderAt, deadline).catch(() => {});
 
     const result: FanOutResult = {
       requestId,
@@ -160,6 +165,26 @@ export function createRequestService(deps: ExchangeDeps) {
       refused: refused.map((r) => ({ recipient: r.recipient, reason: r.reason })),
     };
     return result;
+  }
+
+  /**
+   * The reminder instant, worked out BEFORE anything is written: a schema-valid deadline the
+   * working-day calendar cannot place (a leap second, year 0000, a +23:59 offset past 9999) is bad
+   * input, never a 5xx or a request committed behind a 4xx.
+   */
+  function reminderFor(deadline: Date): Date {
+    const bad = () => new ValidationFailed('The deadline is not a usable date-time', {
+      problems: [{ path: '/deadline', code: 'format', message: 'not a usable date-time' }],
+    });
+    if (Number.isNaN(deadline.getTime())) throw bad();
+    try {
+      const at = deps.deadlines.reminderAt(deadline);
+      if (Number.isNaN(at.getTime())) throw bad();
+      return at;
+    } catch (err) {
+      if (err instanceof InvalidDateInput) throw bad();
+      throw err;
+    }
   }
 
   /** Status of a request: the sender sees every recipient; a recipient sees only its own message. */

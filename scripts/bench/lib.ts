@@ -118,9 +118,9 @@ export function machineInfo(): MachineInfo {
   };
 }
 
-/** Short description for the table's machine column. */
+/** Short description for the table's machine column (with the load average the run started at). */
 export function machineLabel(m: MachineInfo): string {
-  return `${m.cpus}× ${m.model}, ${m.memoryGb} GB, Node ${m.node.replace(/^v/, '')}, ${m.platform}`;
+  return `${m.cpus}× ${m.model}, ${m.memoryGb} GB, Node ${m.node.replace(/^v/, '')}, ${m.platform}, load ${m.loadAvg1}`;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import { fieldCatalog } from '../schema/catalog.js';
 import { createAgreementRouter } from '../http/agreement-routes.js';
 import { agreementPages } from './agreement-pages.js';
 import { assetRoutes } from './assets.js';
+import { auditPages } from './audit-pages.js';
 import { coordinatorPages } from './coordinator-routes.js';
 import { htmlErrorPages, htmlNotFound } from './error-pages.js';
 import { createPageRouter, type RouteSpec } from './page-router.js';
@@ -107,6 +108,10 @@ export function mountPeopleUi(app: Express, g: Gateway, opts: PeopleUiOptions): 
   pages.get('/account', 'signed-in', (_req, res) => render.page(res, 'account.njk', { title: 'Your account' }));
   coordinatorPages(pages, { g, catalog, render, now });
   agreementPages(pages, { g, catalog, render, now, samplesDir: opts.samplesDir ?? DEFAULT_SAMPLES });
+  auditPages(pages, { g, render });
+  pages.get('/agencies', ['admin'], async (_req, res) => {
+    render.page(res, 'agencies.njk', { title: 'Agencies', agencies: await g.registry.listAgencies() });
+  });
   app.use(pages.router);
 
   app.use(htmlNotFound(render));

@@ -182,6 +182,11 @@ export const OPERATORS: Record<string, string> = {
   replace: 'replaced',
 };
 
+/** "date" → "date generalised"; a pipeline "scrub+truncate" → "identifiers removed from text, then shortened". */
+export function operatorLabel(op: string): string {
+  return op.split('+').map((o) => OPERATORS[o] ?? o).join(', then ');
+}
+
 const ALL: Record<string, string>[] = [
   REASONS, RISK_CRITERIA_SHORT, SUBJECT_ROLES, CONSENT_STATUSES, PURPOSES, AGENCY_TYPES, MESSAGE_STATES, AGREEMENT_STATUSES, REQUEST_DOMAINS,
 ];

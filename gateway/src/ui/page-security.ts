@@ -33,8 +33,9 @@ export function pageHeaders(opts: { hsts: boolean }): RequestHandler {
         objectSrc: ["'none'"],
       },
     },
-    // Pages link to nothing off-site; the referrer would only leak ids in paths.
-    referrerPolicy: { policy: 'no-referrer' },
+    // Nothing leaves for other sites (paths hold ids). Not `no-referrer`: Chromium then sends
+    // `Origin: null` on our own form posts, which the CSRF origin check must refuse.
+    referrerPolicy: { policy: 'same-origin' },
     strictTransportSecurity: opts.hsts ? { maxAge: 31_536_000, includeSubDomains: true } : false,
     crossOriginResourcePolicy: { policy: 'same-origin' },
   });

@@ -291,6 +291,7 @@ export function applyFlow(doc: Doc, index: number, body: FormBody): { doc: Doc; 
   const rows = Math.min(Number(text(body, 'ruleRows', 4)) || 0, 1000);
   const release: Doc = {};
   const rowOf = new Map<string, number>();
+  const seen = new Set<string>();
   for (let i = 0; i < rows; i++) {
     const field = text(body, `rule-${i}-field`, 300);
     const op = text(body, `rule-${i}-op`, 40);
@@ -304,10 +305,11 @@ export function applyFlow(doc: Doc, index: number, body: FormBody): { doc: Doc; 
       errors.add(`rule-${i}-field`, `Rule ${i + 1}: ${field} is not a field path (like health.edAttendances12m[].date)`);
       continue;
     }
-    if (rowOf.has(field)) {
+    if (seen.has(field)) {
       errors.add(`rule-${i}-field`, `Rule ${i + 1}: ${field} already has a rule in this flow`);
       continue;
     }
+    seen.add(field);
     if (!(OPERATOR_NAMES as readonly string[]).includes(op)) {
       errors.add(`rule-${i}-op`, `Rule ${i + 1}: select what happens to ${field}`);
       continue;

@@ -1,6 +1,6 @@
 import YAML from 'yaml';
 import type { AgreementDiff, AgreementListing, PreviewResult } from '../../policy/lifecycle/index.js';
-import { AGENCY_TYPES, AGREEMENT_STATUSES, describeCode, OPERATORS, SUBJECT_ROLES } from '../labels.js';
+import { AGENCY_TYPES, AGREEMENT_STATUSES, describeCode, operatorLabel, SUBJECT_ROLES } from '../labels.js';
 import type { FieldCatalog } from '../../schema/catalog.js';
 import { displayGroups } from './released-view.js';
 import type { Tag } from './pack-view.js';
@@ -105,6 +105,7 @@ export function previewView(r: PreviewResult, sample: unknown, agencyName: (id: 
     provider: { name: agencyName(r.provider.agencyId), type: AGENCY_TYPES[r.provider.agencyType] ?? r.provider.agencyType },
     recipients: r.recipients.map((x, i) => ({
       anchor: `recipient-${i + 1}`,
+      agencyId: x.agencyId,
       name: agencyName(x.agencyId),
       type: AGENCY_TYPES[x.agencyType] ?? x.agencyType,
       permitted: x.decision === 'PERMIT',
@@ -117,11 +118,11 @@ export function previewView(r: PreviewResult, sample: unknown, agencyName: (id: 
               heading: SUBJECT_ROLES[s.role] ?? s.role,
               original: displayGroups(original, { catalog }),
               view: displayGroups(s.view, { catalog, transformed: s.explanation.transformed }),
-              transformed: s.explanation.transformed.filter((t) => t.op !== 'keep').map((t) => ({ path: t.path, op: t.op, opText: OPERATORS[t.op] ?? t.op })),
+              transformed: s.explanation.transformed.filter((t) => t.op !== 'keep').map((t) => ({ path: t.path, op: t.op, opText: operatorLabel(t.op) })),
               withheld: [
-                ...s.explanation.withheld.map((w) => ({ path: w.path, reason: w.reason, reasonText: describeCode(w.reason), by: 'Withheld by policy', byAgency: false })),
+                ...s.explanation.withheld.map((w) => ({ path: w.path, reason: w.reason, reasonText: describeCode(w.reason), by: 'Policy', byAgency: false })),
                 ...(agencyWithheld.get(s.subjectId) ?? []).map((w) => ({
-                  path: String(w.fieldPath ?? ''), reason: String(w.reason ?? ''), reasonText: describeCode(String(w.reason ?? '')), by: 'Withheld by the agency', byAgency: true,
+                  path: String(w.fieldPath ?? ''), reason: String(w.reason ?? ''), reasonText: describeCode(String(w.reason ?? '')), by: 'Agency', byAgency: true,
                 })),
               ],
             };

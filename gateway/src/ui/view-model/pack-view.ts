@@ -1,7 +1,7 @@
 import type { ResearchPack } from '../../exchange/pack-service.js';
 import { workingDaysBetween } from '../../exchange/working-days.js';
 import type { FieldCatalog } from '../../schema/catalog.js';
-import { AGENCY_TYPES, describeCode, MESSAGE_STATES, OPERATORS, RISK_CRITERIA_SHORT, SUBJECT_ROLES } from '../labels.js';
+import { AGENCY_TYPES, describeCode, MESSAGE_STATES, operatorLabel, RISK_CRITERIA_SHORT, SUBJECT_ROLES } from '../labels.js';
 import { displayGroups, type DisplayGroup } from './released-view.js';
 
 /** The research pack as the draft-minutes page shows it. */
@@ -93,19 +93,19 @@ export function packView(pack: ResearchPack, opts: PackViewOptions) {
       declineReason: s.declineReason ? describeCode(s.declineReason) : undefined,
       subjects: s.subjects.map((sub) => ({
         heading: headings.get(sub.subjectId) ?? SUBJECT_ROLES[sub.role] ?? sub.role,
-        groups: displayGroups(sub.view, { catalog: opts.catalog, transformed: sub.transformed }) as DisplayGroup[],
+        groups: displayGroups(sub.view, { catalog: opts.catalog, transformed: sub.transformed, subjects: headings }) as DisplayGroup[],
         transformed: sub.transformed
           .filter((t) => t.op !== 'keep')
-          .map((t) => ({ path: t.path, op: t.op, opText: OPERATORS[t.op] ?? t.op })),
+          .map((t) => ({ path: t.path, op: t.op, opText: operatorLabel(t.op) })),
         withheld: sub.withheld.map((w) => ({
           path: w.path,
           reason: w.reason,
           reasonText: describeCode(w.reason),
-          by: w.by === 'agency' ? 'Withheld by the agency' : 'Withheld by policy',
+          by: w.by === 'agency' ? 'Agency' : 'Policy',
           byAgency: w.by === 'agency',
         })),
       })),
-      envelope: s.envelope ? displayGroups(s.envelope, { catalog: opts.catalog }) : [],
+      envelope: s.envelope ? displayGroups(s.envelope, { catalog: opts.catalog, subjects: headings }) : [],
     })),
   };
 }

@@ -1,0 +1,262 @@
+import type { Request, Response } from 'express';
+import type { Gateway } from '../app.js';
+import { exportEvents } from '../audit/export.js';
+import { AuditCursorInvalid, AuditQueryInvalid, SubjectIdentifierInvalid } from '../audit/errors.js';
+import { AUDIT_ACTIONS, encodeCursor, normaliseFilters, queryEvents, type AuditFilters } from '../audit/query.js';
+import type { AuditAction, AuditEvent } from '../audit/types.js';
+import { verifyExport } from '../audit/verify.js';
+import { NotFound } from '../errors.js';
+import { personOf } from '../identity/people-auth.js';
+import { withTx } from '../store/db.js';
+import { asBody, checked, dateInput, FormErrors, text, type FormBody } from './forms/form-values.js';
+import { describeCode } from './labels.js';
+import type { PageRouter } from './page-router.js';
+import type { PageRenderer } from './render.js';
+
+/**
+ * Auditor pages: search the audit log (every filter of the audit API, including a subject
+ * identifier, which is turned into its keyed token here and never stored or put in a URL), page
+ * through results, read one event, export NDJSON or CSV, see the latest signed checkpoint and
+ * verify the whole log now with the same pure verifier the offline CLI uses.
+ *
+ * Searches post the form (identifiers must not sit in URLs or browser history); each search,
+ * detail view, export and verification is itself written to the audit log.
+ */
+
+export interface AuditPagesDeps {
+  g: Pick<Gateway, 'pool' | 'audit' | 'checkpointer' | 'registry'>;
+  render: PageRenderer;
+}
+
+const AUDITOR = ['auditor'] as const;
+const PAGE_SIZE = 25;
+const DECISIONS = ['PERMIT', 'PERMIT_WITH_TRANSFORMS', 'DENY', 'NONE'];
+const SUBJECT_SYSTEMS = [
+  { value: 'nhs-number', text: 'NHS number' },
+  { value: 'pnc-id', text: 'PNC ID' },
+  { value: 'name-dob', text: 'Name and date of birth' },
+];
+
+interface Search {
+  filters: AuditFilters;
+  /** What to send back in the "next page" form: the token, never the identifier typed. */
+  carry: Record<string, string | string[]>;
+  described: string[];
+}
+
+function readSearch(body: FormBody, tokenFor: (system: string, value: string) => string, errors: FormErrors): Search {
+  const filters: AuditFilters = {};
+  const carry: Record<string, string | string[]> = {};
+  const described: string[] = [];
+  const from = dateInput(body, 'from');
+  if (from.kind === 'invalid') errors.add('from-day', `From date ${from.message}`);
+  else if (from.kind === 'date') {
+    filters.from = from.iso;
+    described.push(`from ${from.iso}`);
+  }
+  const to = dateInput(body, 'to');
+  if (to.kind === 'invalid') errors.add('to-day', `To date ${to.message}`);
+  else if (to.kind === 'date') {
+    // "To" is inclusive for people: up to the end of that day.
+    const next = new Date(`${to.iso}T00:00:00Z`);
+    next.setUTCDate(next.getUTCDate() + 1);
+    filters.to = next.toISOString().slice(0, 10);
+    described.push(`to ${to.iso}`);
+  }
+  for (const [k, v] of Object.entries({ from: from.kind === 'date' ? from.iso : '', to: to.kind === 'date' ? to.iso : '' })) {
+    if (!v) continue;
+    const [y, m, d] = v.split('-');
+    Object.assign(carry, { [`${k}-day`]: String(Number(d)), [`${k}-month`]: String(Number(m)), [`${k}-year`]: y });
+  }
+  const simple: [keyof AuditFilters, string, RegExp, string][] = [
+    ['actor', 'actor', /^[^\s]{1,255}$/, 'Actor must be a user, agency or component id without spaces'],
+    ['agency', 'agency', /^[a-z0-9][a-z0-9-]{1,62}$/, 'Select an agency'],
+    ['caseId', 'caseId', /^[A-Za-z0-9_.:-]{1,128}$/, 'Case must be a case id like case_…'],
+    ['requestId', 'requestId', /^[A-Za-z0-9_.:-]{1,128}$/, 'Request must be a request id like req_…'],
+    ['reason', 'reason', /^[A-Z][A-Z0-9_]{0,79}$/, 'Reason must be a code in capitals, like NO_ART9_CONDITION'],
+  ];
+  for (const [key, field, re, message] of simple) {
+    const v = text(body, field, 300);
+    if (!v) continue;
+    if (!re.test(v)) errors.add(field, message);
+    else {
+      (filters as Record<string, string>)[key] = v;
+      carry[field] = v;
+      described.push(`${field} ${v}`);
+    }
+  }
+  const decision = text(body, 'decision', 40);
+  if (decision) {
+    if (!DECISIONS.includes(decision)) errors.add('decision', 'Select a decision');
+    else {
+      filters.decision = decision as AuditFilters['decision'];
+      carry.decision = decision;
+      described.push(`decision ${decision}`);
+    }
+  }
+  const actions = checked(body, 'action', AUDIT_ACTIONS);
+  if (actions.length) {
+    filters.action = actions as AuditAction[];
+    carry.action = actions;
+    described.push(`action ${actions.join(' or ')}`);
+  }
+  // A subject: either a token carried from the previous page, or an identifier typed now.
+  const carried = text(body, 'subjectToken', 80);
+  const system = text(body, 'subjectSystem', 20);
+  const value = system === 'name-dob'
+    ? [text(body, 'subjectGiven', 100), text(body, 'subjectFamily', 100), text(body, 'subjectDob', 20)].some(Boolean)
+      ? `${text(body, 'subjectGiven', 100)}|${text(body, 'subjectFamily', 100)}|${text(body, 'subjectDob', 20)}`
+      : ''
+    : text(body, 'subjectValue', 300);
+  if (value) {
+    try {
+      filters.subjectToken = tokenFor(system, value);
+      carry.subjectToken = filters.subjectToken;
+      described.push('the subject you entered');
+    } catch (err) {
+      if (!(err instanceof SubjectIdentifierInvalid)) throw err;
+      errors.add(system === 'name-dob' ? 'subjectGiven' : 'subjectValue', err.message);
+    }
+  } else if (/^tok_[0-9a-f]{32}$/.test(carried)) {
+    filters.subjectToken = carried;
+    carry.subjectToken = carried;
+    described.push('the subject you entered');
+  }
+  return { filters, carry, described };
+}
+
+function eventRow(e: AuditEvent) {
+  const actor = e.actor.kind === 'person' ? e.actor.userId : e.actor.kind === 'agency' ? e.actor.agencyId : e.actor.component;
+  return {
+    seq: e.seq,
+    ts: e.ts,
+    action: e.action,
+    actor,
+    actorKind: e.actor.kind,
+    decision: e.decision,
+    reason: e.reasonCode,
+    caseId: e.caseId,
+    agreement: e.agreementId ? `${e.agreementId}${e.agreementVersion ? ` v${e.agreementVersion}` : ''}` : undefined,
+  };
+}
+
+export function auditPages(pages: PageRouter, deps: AuditPagesDeps): void {
+  const { g, render } = deps;
+  const tokenFor = (system: string, value: string): string => {
+    if (!g.audit.tokens) throw new SubjectIdentifierInvalid('Subject search is not configured (no subject key)', { reason: 'SUBJECT_KEY_MISSING' });
+    return g.audit.tokens.tokenForQuery(system, value);
+  };
+
+  async function recordQuery(res: Response, kind: string, search?: Search, extra: Record<string, string | number | boolean> = {}) {
+    await withTx(g.pool, (tx) =>
+      g.audit.append(tx, {
+        action: kind === 'export' ? 'AUDIT_EXPORTED' : 'AUDIT_QUERIED',
+        actor: personOf(res)!,
+        ...(search?.filters.subjectToken ? { subjectTokens: [search.filters.subjectToken] } : {}),
+        ...(search?.filters.caseId ? { caseId: search.filters.caseId } : {}),
+        detail: { view: kind, filters: search ? Object.keys(search.filters).sort().join(',') : '', ...extra },
+      }),
+    );
+  }
+
+  async function searchPage(res: Response, values: FormBody, search: Search | undefined, errors: FormErrors, cursor?: string, status = 200) {
+    const agencies = (await g.registry.listAgencies()).map((a) => ({ value: a.id, text: a.name }));
+    let page: { rows: ReturnType<typeof eventRow>[]; nextCursor: string | null } | undefined;
+    if (search && !errors.any) {
+      try {
+        const r = await queryEvents(g.pool, search.filters, cursor ?? null, PAGE_SIZE, 'desc');
+        page = { rows: r.events.map(eventRow), nextCursor: r.nextCursor };
+        await recordQuery(res, 'search', search, { page: cursor ? 'next' : 'first', results: r.events.length });
+      } catch (err) {
+        if (!(err instanceof AuditQueryInvalid || err instanceof AuditCursorInvalid)) throw err;
+        errors.add('from-day', `${err.message} (${err.reason ?? err.code})`);
+      }
+    }
+    const selectedActions = Array.isArray(values.action) ? values.action : values.action ? [values.action] : [];
+    render.page(res, 'audit/search.njk', {
+      title: 'Search the audit log',
+      values,
+      errors: errors.byField(),
+      errorList: errors.summary(),
+      page,
+      described: search?.described ?? [],
+      carry: search?.carry ?? {},
+      options: {
+        agencies: [{ value: '', text: 'Any agency' }, ...agencies],
+        decisions: [{ value: '', text: 'Any decision' }, ...DECISIONS.map((d) => ({ value: d, text: d }))],
+        actions: AUDIT_ACTIONS.map((a) => ({ value: a, text: a, checked: selectedActions.includes(a) })),
+        systems: SUBJECT_SYSTEMS.map((s) => ({ ...s, checked: (values.subjectSystem ?? 'nhs-number') === s.value })),
+      },
+    }, status);
+  }
+
+  pages.get('/audit', AUDITOR, async (_req, res) => {
+    await searchPage(res, { subjectSystem: 'nhs-number' }, { filters: {}, carry: {}, described: [] }, new FormErrors());
+  });
+
+  pages.post('/audit', AUDITOR, async (req, res) => {
+    const body = asBody(req.body);
+    const errors = new FormErrors();
+    const search = readSearch(body, tokenFor, errors);
+    const cursor = text(body, 'cursor', 300) || undefined;
+    // The identifier typed is shown back in its field, but never carried into the next-page form.
+    await searchPage(res, body, search, errors, cursor, errors.any ? 400 : 200);
+  });
+
+  pages.post('/audit/export', AUDITOR, async (req, res) => {
+    const body = asBody(req.body);
+    const errors = new FormErrors();
+    const search = readSearch(body, tokenFor, errors);
+    const format = text(body, 'format', 10) === 'csv' ? 'csv' : 'ndjson';
+    if (errors.any) return searchPage(res, body, search, errors, undefined, 400);
+    normaliseFilters(search.filters);
+    await g.audit.flush(g.pool);
+    await recordQuery(res, 'export', search, { format });
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    res.attachment(`audit-${stamp}.${format === 'csv' ? 'csv' : 'ndjson'}`);
+    res.type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8');
+    try {
+      for await (const chunk of exportEvents(g.pool, search.filters, format, { origin: 'marac-gateway', checkpointer: g.checkpointer })) {
+        if (!res.write(chunk)) await new Promise((r) => res.once('drain', r));
+      }
+      res.end();
+    } catch (err) {
+      // Headers are gone: cut the download short so it cannot pass for a complete export.
+      res.destroy(err instanceof Error ? err : undefined);
+    }
+  });
+
+  pages.get('/audit/events/:seq', AUDITOR, async (req: Request, res) => {
+    const raw = String(req.params.seq ?? '');
+    if (!/^[1-9][0-9]{0,15}$/.test(raw)) throw new NotFound('No such event');
+    const seq = Number(raw);
+    // One event through the query API: the page of size 1 just below seq + 1.
+    const r = await queryEvents(g.pool, {}, encodeCursor(seq + 1, normaliseFilters({}), 'desc'), 1, 'desc');
+    const event = r.events[0];
+    if (!event || event.seq !== seq) throw new NotFound('No such event');
+    await recordQuery(res, 'event', undefined, { seq });
+    render.page(res, 'audit/event.njk', { title: `Audit event ${seq}`, event, row: eventRow(event), reasonText: event.reasonCode ? describeCode(event.reasonCode) : '' });
+  });
+
+  pages.get('/audit/checkpoint', AUDITOR, async (_req, res) => {
+    const latest = await g.checkpointer.latest();
+    render.page(res, 'audit/checkpoint.njk', { title: 'Signed checkpoint', latest, key: g.checkpointer.publicKey() });
+  });
+
+  pages.get('/audit/public-key.pem', AUDITOR, (_req, res) => {
+    res.attachment('marac-audit-public-key.pem').type('application/x-pem-file').send(g.checkpointer.publicKey().publicKeyPem);
+  });
+
+  pages.post('/audit/verify', AUDITOR, async (_req, res) => {
+    await g.audit.flush(g.pool);
+    const key = g.checkpointer.publicKey();
+    const started = Date.now();
+    const result = await verifyExport(exportEvents(g.pool, {}, 'ndjson', { origin: 'marac-gateway', checkpointer: g.checkpointer }), {
+      publicKeys: [key.publicKeyPem],
+      origin: 'marac-gateway',
+    });
+    await recordQuery(res, 'verify', undefined, { ok: result.ok, ...(result.ok ? { count: result.count } : { failedSeq: result.seq, reason: result.reason }) });
+    const latest = await g.checkpointer.latest();
+    render.page(res, 'audit/checkpoint.njk', { title: 'Signed checkpoint', latest, key, verified: { ...result, ms: Date.now() - started } });
+  });
+}

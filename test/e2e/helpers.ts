@@ -1,0 +1,68 @@
+import { mkdir } from 'node:fs/promises';
+import { AxeBuilder } from '@axe-core/playwright';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+/** Real Chromium, as `.ci/run` installs it (Debian's package). */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+}
+
+export const SHOTS = 'test-results/screenshots';
+export const DOC_SHOTS = 'docs/screenshots';
+
+export async function ensureShotDirs(): Promise<void> {
+  await mkdir(SHOTS, { recursive: true });
+  await mkdir(DOC_SHOTS, { recursive: true });
+}
+
+/** WCAG 2.2 A and AA rules (axe-core's best-practice rules are advisory). */
+export const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
+
+/** Serious and critical axe-core violations on the page as it is now ([] when clean). */
+export async function axeProblems(page: Page): Promise<string[]> {
+  const result = await new AxeBuilder({ page }).withTags(WCAG_TAGS).analyze();
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(' | ')}`);
+}
+
+/** Screenshot (full page) into test-results/screenshots/<name>.png and return the axe problems. */
+export async function capture(page: Page, name: string, opts: { docs?: boolean; axe?: boolean } = {}): Promise<string[]> {
+  await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
+  if (opts.docs) await page.screenshot({ path: `${DOC_SHOTS}/${name}.png`, fullPage: true });
+  return opts.axe === false ? [] : axeProblems(page);
+}
+
+/** Signs in through the gateway's /login and the provider's own sign-in page. */
+export async function signIn(page: Page, base: string, username: string, returnTo = '/'): Promise<void> {
+  await page.goto(`${base}/login?returnTo=${encodeURIComponent(returnTo)}`);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill('demo');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL((u) => u.origin === new URL(base).origin && u.pathname !== '/auth/callback');
+}
+
+/** A meeting `days` calendar days ahead, as the date input's parts. */
+export function dayParts(daysAhead: number): { day: string; month: string; year: string; iso: string } {
+  const d = new Date(Date.now() + daysAhead * 86_400_000);
+  return { day: String(d.getUTCDate()), month: String(d.getUTCMonth() + 1), year: String(d.getUTCFullYear()), iso: d.toISOString().slice(0, 10) };
+}
+
+/** Fills a form the way a person would, from the same field map the HTTP tests post. */
+export async function fillForm(page: Page, fields: Record<string, string | string[]>): Promise<void> {
+  for (const [name, raw] of Object.entries(fields)) {
+    const values = Array.isArray(raw) ? raw : [raw];
+    const first = page.locator(`[name="${name}"]`).first();
+    if ((await first.count()) === 0) throw new Error(`no field ${name}`);
+    const tag = await first.evaluate((el) => el.tagName.toLowerCase());
+    const type = (await first.getAttribute('type')) ?? '';
+    if (tag === 'select') await first.selectOption(values[0]!);
+    else if (type === 'checkbox' || type === 'radio') {
+      for (const v of values) await page.locator(`[name="${name}"][value="${v}"]`).check();
+    } else if (type === 'hidden') continue;
+    else await first.fill(values[0]!);
+  }
+}

@@ -80,7 +80,7 @@ describe('coordinator', () => {
     await expect.poll(() => summary.locator('li').count()).toBeGreaterThan(5);
     expect(await page.title()).toMatch(/^Error: /);
     await summary.getByRole('link', { name: 'Enter the victim’s family name' }).click();
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('victim-family');
+    expect(await page.evaluate('document.activeElement && document.activeElement.id')).toBe('victim-family');
     expect(await capture(page, '03-referral-errors')).toEqual([]);
 
     const meeting = dayParts(21);

@@ -40,6 +40,10 @@ export class LegalConditionRejected extends GatewayError {
   readonly code = 'LEGAL_CONDITION_REJECTED';
   readonly status = 400;
 }
+export class UnknownFieldPath extends GatewayError {
+  readonly code = 'UNKNOWN_FIELD_PATH';
+  readonly status = 400;
+}
 export class InvalidQuery extends GatewayError {
   readonly code = 'INVALID_QUERY';
   readonly status = 400;

@@ -4,7 +4,8 @@ import { PolicyDenied } from '../errors.js';
 import type { ExchangeDeps } from './deps.js';
 import { createCaseReader } from './case-service.js';
 import { policyCaseFacts } from './case-facts.js';
-import { AlreadyAnswered, MessageNotAnswerable, PayloadNotForAgencyType, RequestNotFound, UnknownSubject } from './errors.js';
+import { AlreadyAnswered, MessageNotAnswerable, PayloadNotForAgencyType, RequestNotFound, UnknownFieldPath, UnknownSubject } from './errors.js';
+import { fieldCatalog } from '../schema/catalog.js';
 import { bodyHash, findAnswer, requireIdempotencyKey, storeAnswer, type StoredAnswer } from './idempotency.js';
 import { PAYLOAD_KEYS, payloadKeyFor } from './ports.js';
 import type { MessageRow } from './request-view.js';
@@ -44,6 +45,17 @@ async function markConfidentialAddresses(tx: Tx, caseId: string, results: Subjec
     [caseId, ids],
   );
   return (r.rowCount ?? 0) > 0;
+}
+
+/**
+ * A withheld field path must name a catalogued field: it goes into the audit log, so free text
+ * there (an NHS number, a postcode) would be personal data in an append-only log. Adapters name
+ * array items by index (`police.incidents[3].summary`); the catalog says `[]`. Indices stay below
+ * the schemas' 500-item arrays.
+ */
+export function isCataloguedFieldPath(path: string): boolean {
+  const generic = path.replace(/\[\d{1,3}\]/g, '[]').replace(/\[\]$/, '');
+  return fieldCatalog().get(generic) !== undefined;
 }
 
 export function createResponseService(deps: ExchangeDeps) {
@@ -103,9 +115,13 @@ export function createResponseService(deps: ExchangeDeps) {
           }
         }
         if (problems.length) throw new UnknownSubject('A subject result names a subject not in this case', { problems });
+        const badPaths = resp.subjectResults.flatMap((sr, i) => (sr.withheld ?? []).flatMap((w, j) => (isCataloguedFieldPath(w.fieldPath)
+          ? []
+          : [{ path: `/subjectResults/${i}/withheld/${j}/fieldPath`, code: 'UNKNOWN_FIELD_PATH', message: 'not a field of the research response' }])));
+        if (badPaths.length) throw new UnknownFieldPath('A withheld field path names no known field', { problems: badPaths });
 
         // The research may only be stored if it could lawfully reach the requester at all.
-        const sender = await deps.agencies.getAgency(m.sender_agency_id);
+        const sender = await deps.agencies.getAgency(m.sender_agency_id, tx);
         const decision = sender
           ? await policy.decide({
             now,
@@ -115,7 +131,7 @@ export function createResponseService(deps: ExchangeDeps) {
             to: { agencyId: sender.id, agencyType: sender.type },
             caseFacts: policyCaseFacts(theCase),
             pinned: { agreementId: m.agreement_id, version: m.agreement_version },
-          })
+          }, tx)
           : ({ effect: 'DENY', reason: 'UNKNOWN_AGENCY' } as const);
         if (decision.effect === 'DENY') return { deny: decision.reason, m, tokens: theCase.tokens };
 
@@ -128,7 +144,7 @@ export function createResponseService(deps: ExchangeDeps) {
         sealedCols = [box.keyId, box.iv, box.tag, box.ciphertext];
         addressMarkedConfidential = await markConfidentialAddresses(tx, m.case_id, resp.subjectResults);
       }
-      const retention = await policy.retentionDays(m.agreement_id, m.agreement_version);
+      const retention = await policy.retentionDays(m.agreement_id, m.agreement_version, tx);
       const purgeAfter = new Date(now.getTime() + retention * 86_400_000);
       const declineReason = kind === 'decline' ? (body as { reason: string }).reason : null;
       await tx.query(

@@ -45,8 +45,8 @@ export function toAuditActor(p: Principal): AuditActor {
 export type UnsequencedEvent = Omit<AuditEvent, 'seq' | 'prevHash' | 'hash'>;
 
 // Staff identities are needed for accountability (an OIDC subject may be an e-mail address);
-// case subjects never appear in `actor`.
-const SKIP_SCAN = new Set(['/actor', '/ts']);
+// case subjects never appear in `actor`. Digests and tokens are fixed-format hex (the schema).
+const SKIP_SCAN = new Set(['/actor', '/ts', '/viewDigest', '/subjectTokens']);
 
 /**
  * Builds the unsequenced event from a caller's input and checks it: schema (with placeholder
@@ -89,12 +89,31 @@ export interface SequencedEvent {
   canonical: string;
 }
 
+const PREV_MEMBER = ',"prevHash":"';
+const MESSAGE_MEMBER = ',"messageId":"';
+
+/**
+ * Where the `hash` member goes in the canonical text of an event without it: just before the
+ * top-level messageId (if any) or prevHash, the two keys that sort right after "hash". Nested
+ * objects (actor, detail, fields*) all sort before "hash", so the last prevHash is top-level.
+ */
+function hashInsertionPoint(text: string, messageId: string | undefined): number {
+  const p = text.lastIndexOf(PREV_MEMBER);
+  if (messageId === undefined) return p;
+  const m = p - (MESSAGE_MEMBER.length + JSON.stringify(messageId).length - 1);
+  return text.startsWith(MESSAGE_MEMBER, m) ? m : -1;
+}
+
 /** Gives a prepared event its place in the chain: seq, prevHash, and its own hash. */
 export function sequenceEvent(prepared: UnsequencedEvent, seq: number, prevHash: string): SequencedEvent {
   const withoutHash = { ...prepared, seq, prevHash } as Omit<AuditEvent, 'hash'>;
-  const hash = sha256(Buffer.from(canonicalize(withoutHash), 'utf8')).toString('hex');
+  const text = canonicalize(withoutHash);
+  const hash = sha256(Buffer.from(text, 'utf8')).toString('hex');
   const event = { ...withoutHash, hash } as AuditEvent;
-  return { event, canonical: canonicalize(event) };
+  // Splice the hash member in rather than canonicalise the whole event a second time.
+  const at = hashInsertionPoint(text, prepared.messageId);
+  const canonical = at > 0 ? `${text.slice(0, at)},"hash":"${hash}"${text.slice(at)}` : canonicalize(event);
+  return { event, canonical };
 }
 
 /** Recomputes an event's hash from its canonical form (used by tests and the verifier's slow path). */

@@ -16,9 +16,11 @@ export class JcsError extends Error {
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 function serializeString(s: string): string {
-  if (LONE_SURROGATE.test(s)) throw new JcsError('string contains a lone surrogate');
-  // ES JSON.stringify escapes exactly the set RFC 8785 §3.2.2.2 requires, with lower-case \u00xx.
-  return JSON.stringify(s);
+  // ES JSON.stringify escapes exactly the set RFC 8785 §3.2.2.2 requires, with lower-case \u00xx,
+  // and writes a lone surrogate as a \udXXX escape, so only then is the slower check needed.
+  const out = JSON.stringify(s);
+  if (out.includes('\\ud') && LONE_SURROGATE.test(s)) throw new JcsError('string contains a lone surrogate');
+  return out;
 }
 
 function serializeNumber(n: number): string {
@@ -27,60 +29,48 @@ function serializeNumber(n: number): string {
   return Object.is(n, -0) ? '0' : String(n);
 }
 
-function serialize(value: unknown, out: string[], depth: number): void {
+function serialize(value: unknown, depth: number): string {
   if (depth > 64) throw new JcsError('nesting too deep');
-  if (value === null) {
-    out.push('null');
-    return;
-  }
+  if (value === null) return 'null';
   switch (typeof value) {
     case 'boolean':
-      out.push(value ? 'true' : 'false');
-      return;
+      return value ? 'true' : 'false';
     case 'number':
-      out.push(serializeNumber(value));
-      return;
+      return serializeNumber(value);
     case 'string':
-      out.push(serializeString(value));
-      return;
+      return serializeString(value);
     case 'object':
       break;
     default:
       throw new JcsError(`unsupported type ${typeof value}`);
   }
   if (Array.isArray(value)) {
-    out.push('[');
+    let out = '[';
     for (let i = 0; i < value.length; i++) {
-      if (i > 0) out.push(',');
       const item: unknown = value[i];
       if (item === undefined) throw new JcsError('undefined inside an array');
-      serialize(item, out, depth + 1);
+      out += (i > 0 ? ',' : '') + serialize(item, depth + 1);
     }
-    out.push(']');
-    return;
+    return `${out}]`;
   }
   const proto = Object.getPrototypeOf(value) as unknown;
   if (proto !== Object.prototype && proto !== null) throw new JcsError('only plain objects can be canonicalised');
   // Default sort compares UTF-16 code units, which is what RFC 8785 §3.2.3 asks for.
   const keys = Object.keys(value).sort();
-  out.push('{');
+  let out = '{';
   let first = true;
   for (const key of keys) {
     const member = (value as Record<string, unknown>)[key];
     if (member === undefined) continue;
-    if (!first) out.push(',');
+    out += `${first ? '' : ','}${serializeString(key)}:${serialize(member, depth + 1)}`;
     first = false;
-    out.push(serializeString(key), ':');
-    serialize(member, out, depth + 1);
   }
-  out.push('}');
+  return `${out}}`;
 }
 
 /** Canonical JSON text of `value` (RFC 8785). */
 export function canonicalize(value: unknown): string {
-  const out: string[] = [];
-  serialize(value, out, 0);
-  return out.join('');
+  return serialize(value, 0);
 }
 
 /** Canonical JSON as UTF-8 bytes: what gets hashed. */

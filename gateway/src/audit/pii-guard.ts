@@ -27,16 +27,32 @@ function digitsOnly(s: string): string {
   return s.replace(/\D/g, '');
 }
 
+// Cheap hints first: most values (codes, paths, ids) fail them and skip the full patterns.
+const POSTCODE_HINT = /\d ?[A-Za-z]{2}/;
+const DATE_HINT = /\d[-/.]\d/;
+const SPELLED_HINT = /\d(?:st|nd|rd|th)?\s+[A-Za-z]{3}/;
+
 /** The kind of personal data `value` looks like, or null. */
 export function detectPersonalData(value: string): PersonalDataKind | null {
-  if (EMAIL.test(value)) return 'EMAIL';
-  if (POSTCODE.test(value)) return 'POSTCODE';
-  if (ISO_DATE.test(value) || NUMERIC_DATE.test(value) || SPELLED_DATE.test(value)) return 'DATE';
-  if (PNC.test(value)) return 'PNC_ID';
-  for (const m of value.matchAll(DIGIT_RUN)) {
-    const digits = digitsOnly(m[0]);
-    if (digits.length === 10) return 'NHS_NUMBER';
-    if (digits.length >= 10 && digits.length <= 13) return 'PHONE_NUMBER';
+  let digits = 0;
+  let at = false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c >= 48 && c <= 57) digits++;
+    else if (c === 64) at = true;
+  }
+  if (at && EMAIL.test(value)) return 'EMAIL';
+  if (digits === 0) return null;
+  if (POSTCODE_HINT.test(value) && POSTCODE.test(value)) return 'POSTCODE';
+  if (digits >= 3 && DATE_HINT.test(value) && (ISO_DATE.test(value) || NUMERIC_DATE.test(value))) return 'DATE';
+  if (digits >= 3 && SPELLED_HINT.test(value) && SPELLED_DATE.test(value)) return 'DATE';
+  if (digits >= 3 && value.includes('/') && PNC.test(value)) return 'PNC_ID';
+  if (digits >= 10) {
+    for (const m of value.matchAll(DIGIT_RUN)) {
+      const run = digitsOnly(m[0]);
+      if (run.length === 10) return 'NHS_NUMBER';
+      if (run.length >= 10 && run.length <= 13) return 'PHONE_NUMBER';
+    }
   }
   return null;
 }

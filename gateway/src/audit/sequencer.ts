@@ -63,9 +63,8 @@ const INSERT_EVENTS = `
     agreement_version, actor_kind, actor_id, agency_ids, subject_tokens, hash, prev_hash, canonical)
   SELECT e.seq, e.ts, e.action, e.decision, e.reason_code, e.case_id, e.request_id, e.message_id, e.agreement_id,
     e.agreement_version, e.actor_kind, e.actor_id,
-    -- unnest flattens text[][]; each row's lists travel as one JSON array text instead.
-    ARRAY(SELECT jsonb_array_elements_text(e.agency_ids::jsonb)),
-    ARRAY(SELECT jsonb_array_elements_text(e.subject_tokens::jsonb)),
+    -- unnest would flatten text[][]; each row's list travels as one array literal instead.
+    e.agency_ids::text[], e.subject_tokens::text[],
     e.hash, e.prev_hash, e.canonical
   FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
     $9::text[], $10::int[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[])
@@ -75,6 +74,12 @@ const INSERT_EVENTS = `
 const INSERT_NODES = `
   INSERT INTO audit_tree_nodes (level, idx, hash)
   SELECT n.level, n.idx, decode(n.hash, 'hex') FROM unnest($1::smallint[], $2::bigint[], $3::text[]) AS n(level, idx, hash)`;
+
+/** A text[] literal; elements are quoted so no value can change the array's shape. */
+function arrayLiteral(items: readonly string[] | undefined): string {
+  if (!items || items.length === 0) return '{}';
+  return `{${items.map((x) => `"${x.replace(/[\\"]/g, (c) => `\\${c}`)}"`).join(',')}}`;
+}
 
 function actorId(actor: UnsequencedEvent['actor']): string {
   switch (actor.kind) {
@@ -151,8 +156,8 @@ export async function integrateBatch(client: pg.PoolClient, batchSize: number, w
       cols.agreementVersion.push(event.agreementVersion ?? null);
       cols.actorKind.push(event.actor.kind);
       cols.actorId.push(actorId(event.actor));
-      cols.agencyIds.push(JSON.stringify(event.agencyIds ?? []));
-      cols.subjectTokens.push(JSON.stringify(event.subjectTokens ?? []));
+      cols.agencyIds.push(arrayLiteral(event.agencyIds));
+      cols.subjectTokens.push(arrayLiteral(event.subjectTokens));
       cols.hash.push(event.hash);
       cols.prevHash.push(prevHash);
       cols.canonical.push(canonical);

@@ -98,3 +98,20 @@ describe('RFC 8785 canonical JSON', () => {
     );
   });
 });
+
+describe('sequenced events', () => {
+  it('splices the hash member exactly where canonicalisation would put it', async () => {
+    const { prepareEvent, sequenceEvent } = await import('../../../gateway/src/audit/event.js');
+    const actor = { kind: 'system', component: 'x' } as const;
+    const inputs = [
+      { action: 'LOGIN', actor },
+      { action: 'DELIVERED', actor, messageId: 'msg_1', detail: { messageId: 'nested', prevHash: 'x' } },
+      { action: 'DELIVERED', actor, messageId: 'm', purpose: 'MARAC_RESEARCH', ruleIds: ['a'] },
+      { action: 'VIEW_READ', actor, caseId: 'c', detail: { hash: 'h', z: 1 }, viewDigest: 'a'.repeat(64) },
+    ] as const;
+    for (const input of inputs) {
+      const { event, canonical } = sequenceEvent(prepareEvent(input as never, new Date(0)), 7, 'f'.repeat(64));
+      expect(canonical).toBe(canonicalize(event));
+    }
+  });
+});

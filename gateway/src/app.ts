@@ -1,13 +1,14 @@
 import https from 'node:https';
 import http from 'node:http';
 import path from 'node:path';
-import express, { type Express, type RequestHandler } from 'express';
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type pg from 'pg';
 import type { Worker } from 'bullmq';
 import type { GatewayConfig } from './config.js';
 import type { Logger } from './logger.js';
-import { createPool } from './store/db.js';
+import { createPool, isDatabaseUnavailable } from './store/db.js';
+import { ServiceUnavailable } from './errors.js';
 import { migrate } from './store/migrate.js';
 import { createSchemaRegistry } from './schema/registry.js';
 import { createSealer } from './store/sealed-box.js';
@@ -108,8 +109,8 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const policy = createPolicyPort({ agreements, hmacKey: cfg.keys.hmac });
 
   const agencies: AgencyDirectory = {
-    async getAgency(id) {
-      const a = await registry.getAgency(id);
+    async getAgency(id, q) {
+      const a = await registry.getAgency(id, q);
       if (!a) return undefined;
       return { id: a.id, type: a.type, deliveryMode: a.deliveryMode, ...(a.pushUrl ? { pushUrl: a.pushUrl } : {}), disabled: a.disabledAt !== null };
     },
@@ -200,6 +201,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   agencyApp.use(requireJson, jsonBody);
   agencyApp.use(createAgencyRouter({ cases, requests, inbox, responses, packs }));
   agencyApp.use(notFoundHandler);
+  agencyApp.use(databaseUnavailable);
   agencyApp.use(errorHandler(logger));
 
   // People: browser UI and people APIs (agreements, audit), OIDC sessions. Mounted by opts.web.
@@ -239,6 +241,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       await registry.listenForChanges(opts.databaseUrl).catch((err) => logger.warn('identity LISTEN failed', { err }));
       if (opts.web) await opts.web(webApp, gateway);
       webApp.use(notFoundHandler);
+      webApp.use(databaseUnavailable);
       webApp.use(errorHandler(logger));
       if (opts.workers !== false) {
         workers.push(startDeliveryWorker(backend, pushDelivery, logger, { maxAttempts: cfg.delivery.maxAttempts, lockMs: cfg.delivery.workerLockMs }));
@@ -285,6 +288,11 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   };
   return gateway;
 }
+
+/** A database outage is a retryable 503 with a stable code, not an opaque 500. */
+const databaseUnavailable: ErrorRequestHandler = (err, _req, _res, next) => {
+  next(isDatabaseUnavailable(err) ? new ServiceUnavailable('The service is temporarily unavailable; retry shortly', { cause: err }) : err);
+};
 
 /** How long an HTTP answer waits for a job to reach the queue after commit. */
 const ENQUEUE_WAIT_MS = 1000;

@@ -1,4 +1,5 @@
 import type { AgencyType } from '../identity/principal.js';
+import type { Queryable } from '../store/db.js';
 
 /**
  * What the exchange needs from its neighbours, as narrow interfaces. The composition root
@@ -61,14 +62,18 @@ export interface Explanation {
   withheld: { path: string; reason: string; ruleId?: string }[];
 }
 
+/**
+ * Every lookup takes an optional `q`: inside a transaction, pass the transaction's client. A
+ * second connection taken from the pool while holding one deadlocks the pool under load.
+ */
 export interface PolicyPort {
-  decide(input: DecideInput): Promise<PolicyDecision>;
+  decide(input: DecideInput, q?: Queryable): Promise<PolicyDecision>;
   redact(decision: PermitDecision, doc: Record<string, unknown>, facts: SubjectFacts, now: Date): {
     view: Record<string, unknown>;
     explanation: Explanation;
   };
   /** Retention period of an agreement version, in days. */
-  retentionDays(agreementId: string, version: number): Promise<number>;
+  retentionDays(agreementId: string, version: number, q?: Queryable): Promise<number>;
 }
 
 export interface AgencyInfo {
@@ -80,7 +85,7 @@ export interface AgencyInfo {
 }
 
 export interface AgencyDirectory {
-  getAgency(id: string): Promise<AgencyInfo | undefined>;
+  getAgency(id: string, q?: Queryable): Promise<AgencyInfo | undefined>;
 }
 
 /** Enqueue work after commit (transactional outbox: the row is the truth, the job a nudge). */

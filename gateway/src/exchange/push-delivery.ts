@@ -62,7 +62,7 @@ export function createPushDelivery(deps: ExchangeDeps & { inbox: InboxService; p
       const r = await tx.query<MessageRow>(`SELECT * FROM messages WHERE id = $1 FOR UPDATE`, [messageId]);
       const m = r.rows[0];
       if (!m || m.state !== 'queued' || m.delivery_mode !== 'push') return 'stale';
-      const agency = await deps.agencies.getAgency(m.recipient_agency_id);
+      const agency = await deps.agencies.getAgency(m.recipient_agency_id, tx);
       if (!agency?.pushUrl) throw new PushDeliveryFailed('agency has no push endpoint', { reason: 'NO_PUSH_URL' });
       const view = await deps.inbox.deliverOne(tx, m, WORKER);
       if (!view) return 'denied';

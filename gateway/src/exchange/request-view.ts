@@ -71,8 +71,8 @@ export function createRequestViewBuilder(deps: ExchangeDeps) {
     const now = deps.now();
     const theCase = await cases.getCase(q, m.case_id);
     const req = (await q.query('SELECT purpose, requested_domains, lookback_months, deadline FROM research_requests WHERE id = $1', [m.request_id])).rows[0];
-    const sender = await deps.agencies.getAgency(m.sender_agency_id);
-    const recipient = await deps.agencies.getAgency(m.recipient_agency_id);
+    const sender = await deps.agencies.getAgency(m.sender_agency_id, q);
+    const recipient = await deps.agencies.getAgency(m.recipient_agency_id, q);
     if (!sender || !recipient) {
       return { ok: false, decision: { effect: 'DENY', reason: 'UNKNOWN_AGENCY' }, subjectTokens: theCase.tokens };
     }
@@ -84,7 +84,7 @@ export function createRequestViewBuilder(deps: ExchangeDeps) {
       to: { agencyId: recipient.id, agencyType: recipient.type },
       caseFacts: policyCaseFacts(theCase),
       pinned: { agreementId: m.agreement_id, version: m.agreement_version },
-    });
+    }, q);
     if (decision.effect === 'DENY') return { ok: false, decision, subjectTokens: theCase.tokens };
 
     const sealed = await cases.getSealedSubjects(q, m.case_id);

@@ -42,7 +42,8 @@ export interface AgencyRegistry {
   /** `serialOrFingerprint`: 32 hex digits (serial) or 64 (SHA-256 fingerprint); colons allowed. */
   revoke(actor: Principal, serialOrFingerprint: string, reason: RevocationReason): Promise<CertificateRecord>;
   disableAgency(actor: Principal, agencyId: string): Promise<Agency>;
-  getAgency(id: string): Promise<Agency | null>;
+  /** Pass the caller's transaction client when inside one: never take a second connection. */
+  getAgency(id: string, q?: Queryable): Promise<Agency | null>;
   listAgencies(): Promise<Agency[]>;
   listCertificates(agencyId?: string): Promise<CertificateRecord[]>;
   /** Authoritative (always reads the database), with the status as of now. */
@@ -188,9 +189,9 @@ export function createAgencyRegistry(opts: AgencyRegistryOptions): AgencyRegistr
       return agency;
     },
 
-    async getAgency(id) {
+    async getAgency(id, q = pool) {
       if (!AGENCY_ID.test(id)) return null;
-      const res = await pool.query<AgencyRow>('SELECT * FROM agencies WHERE id = $1', [id]);
+      const res = await q.query<AgencyRow>('SELECT * FROM agencies WHERE id = $1', [id]);
       return res.rows[0] ? toAgency(res.rows[0]) : null;
     },
 

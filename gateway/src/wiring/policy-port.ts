@@ -1,11 +1,12 @@
 import { decide, redact, type CompiledAgreement, type Decision } from '../policy/index.js';
 import type { PolicyDecision, PolicyPort } from '../exchange/ports.js';
+import type { Queryable } from '../store/db.js';
 
 /** The slice of the agreement store the exchange's policy port needs. */
 export interface CompiledAgreementSource {
-  activeCompiled(): Promise<CompiledAgreement[]>;
+  activeCompiled(q?: Queryable): Promise<CompiledAgreement[]>;
   /** That version with its CURRENT status (suspension must reach pinned decisions). */
-  compiledVersion(agreementId: string, version: number): Promise<CompiledAgreement | undefined | null>;
+  compiledVersion(agreementId: string, version: number, q?: Queryable): Promise<CompiledAgreement | undefined | null>;
 }
 
 /**
@@ -14,10 +15,10 @@ export interface CompiledAgreementSource {
  */
 export function createPolicyPort(opts: { agreements: CompiledAgreementSource; hmacKey: Buffer }): PolicyPort {
   return {
-    async decide(input) {
+    async decide(input, q) {
       const candidates = input.pinned
-        ? [await opts.agreements.compiledVersion(input.pinned.agreementId, input.pinned.version)].filter((a): a is CompiledAgreement => !!a)
-        : await opts.agreements.activeCompiled();
+        ? [await opts.agreements.compiledVersion(input.pinned.agreementId, input.pinned.version, q)].filter((a): a is CompiledAgreement => !!a)
+        : await opts.agreements.activeCompiled(q);
       const d: Decision = decide({ ...input, agreements: candidates });
       if (d.effect === 'DENY') {
         return {
@@ -40,8 +41,8 @@ export function createPolicyPort(opts: { agreements: CompiledAgreementSource; hm
     redact(decision, doc, facts, now) {
       return redact(decision.plan as Parameters<typeof redact>[0], doc, facts, { now, hmacKey: opts.hmacKey });
     },
-    async retentionDays(agreementId, version) {
-      const a = await opts.agreements.compiledVersion(agreementId, version);
+    async retentionDays(agreementId, version, q) {
+      const a = await opts.agreements.compiledVersion(agreementId, version, q);
       // Unknown version: keep the shortest sensible period rather than forever.
       return a?.retentionDays ?? 28;
     },

@@ -345,11 +345,12 @@ export function createAgreementService(opts: AgreementServiceOptions) {
     },
 
     /** Every version in force, compiled. The status is read now; plans come from the cache. */
-    async activeCompiled(): Promise<CompiledAgreement[]> {
-      const keys = await repo.listActiveKeys(pool);
+    /** `q`: the caller's transaction client when inside one (never take a second connection). */
+    async activeCompiled(q: Queryable = pool): Promise<CompiledAgreement[]> {
+      const keys = await repo.listActiveKeys(q);
       const out: CompiledAgreement[] = [];
       for (const k of keys) {
-        const c = await cache.get(k.agreementId, k.version, k.docDigest, 'active', () => repo.readDoc(pool, k.agreementId, k.version));
+        const c = await cache.get(k.agreementId, k.version, k.docDigest, 'active', () => repo.readDoc(q, k.agreementId, k.version));
         if (c) out.push(c);
       }
       return out;
@@ -359,11 +360,11 @@ export function createAgreementService(opts: AgreementServiceOptions) {
      * One version, compiled, carrying its status as of this call (for decisions pinned to it).
      * A superseded version is presented as active: it is only ever reached through a pin.
      */
-    async compiledVersion(id: string, version: number): Promise<CompiledAgreement | undefined> {
+    async compiledVersion(id: string, version: number, q: Queryable = pool): Promise<CompiledAgreement | undefined> {
       if (!positiveInt(version)) return undefined;
-      const s = await repo.readStatus(pool, id, version);
+      const s = await repo.readStatus(q, id, version);
       if (!s) return undefined;
-      return cache.get(id, version, s.docDigest, engineStatus(s.status), () => repo.readDoc(pool, id, version));
+      return cache.get(id, version, s.docDigest, engineStatus(s.status), () => repo.readDoc(q, id, version));
     },
 
     /**

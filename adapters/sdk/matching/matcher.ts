@@ -212,14 +212,22 @@ export function createMatcher(people: readonly CandidatePerson[]): Matcher {
       const uprnRaw = address?.uprn ?? subject.identifiers?.find((i) => i.system === 'uprn')?.value;
       const qUprn = uprnRaw ? normaliseIdentifier('uprn', uprnRaw) : null;
       const qPc = address?.postcode ? normalisePostcode(address.postcode) : null;
-      const cand = new Set<number>();
-      const take = (k: string) => blocks.get(k)?.forEach((i) => cand.add(i));
-      for (const [sys, v] of qIds) take(`id:${sys}:${v}`);
-      for (const n of subject.names ?? []) for (const k of nameKeys(n)) take(k);
-      for (const d of subject.dobs ?? []) for (const k of dobKeys(d)) take(k);
-      if (qUprn) take(`uprn:${qUprn}`);
+      // Which kinds of blocking key each candidate shares with the query. A candidate sharing only
+      // one kind (a common given name, say) cannot reach POSSIBLE unless it has an identifier or
+      // the query has no date of birth, so it is not scored at all.
+      const kinds = new Map<number, number>();
+      const take = (k: string, kind: number) => blocks.get(k)?.forEach((i) => kinds.set(i, (kinds.get(i) ?? 0) | kind));
+      const ID = 1, FAM = 2, GIV = 4, DOB = 8;
+      for (const [sys, v] of qIds) take(`id:${sys}:${v}`, ID);
+      for (const n of subject.names ?? []) for (const k of nameKeys(n)) take(k, k.startsWith('fam:') ? FAM : GIV);
+      const dobs = (subject.dobs ?? []).flatMap(dobKeys);
+      for (const k of dobs) take(k, DOB);
+      if (qUprn) take(`uprn:${qUprn}`, ID);
+      const anyKind = dobs.length === 0;
+      const cand: number[] = [];
+      for (const [i, k] of kinds) if (k & ID || anyKind || (k & (k - 1)) !== 0) cand.push(i);
 
-      const scored = [...cand]
+      const scored = cand
         .map((i) => score(subject, qIds, qUprn, qPc, indexed[i]!))
         .filter((s) => s.status !== 'NOT_FOUND')
         .sort((a, b) => RANK[b.status] - RANK[a.status] || b.confidence - a.confidence);

@@ -18,8 +18,24 @@ export interface PartScore {
   how: NameHow;
 }
 
+/** Names repeat a lot (every candidate, every query): memoise the pure string functions, bounded. */
+function memo(f: (s: string) => string, max = 50_000): (s: string) => string {
+  const cache = new Map<string, string>();
+  return (s) => {
+    let v = cache.get(s);
+    if (v === undefined) {
+      v = f(s);
+      if (cache.size >= max) cache.clear();
+      cache.set(s, v);
+    }
+    return v;
+  };
+}
+
 /** Lower case, strip accents, keep letters, spaces and hyphens; apostrophes and dots vanish (O'Brien = OBrien). */
-export function normaliseName(raw: string): string {
+export const normaliseName = memo(normaliseNameRaw);
+
+function normaliseNameRaw(raw: string): string {
   return raw
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')
@@ -98,7 +114,9 @@ const SOUNDEX: Record<string, string> = {
  * Soundex with English spelling normalised first (PH→F, initial KN/WR/PS, soft C, CK, Y as a vowel),
  * and the first letter coded by sound too, so Catherine/Kathryn and Philips/Filips share a key.
  */
-export function phoneticKey(raw: string): string {
+export const phoneticKey = memo(phoneticKeyRaw);
+
+function phoneticKeyRaw(raw: string): string {
   let s = normaliseName(raw).replace(/[^a-z]/g, '');
   if (!s) return '';
   s = s
@@ -133,10 +151,12 @@ export function compareToken(a: string, b: string, opts: { nicknames: boolean })
   if (!a || !b) return { score: 0, how: 'none' };
   if (a === b) return { score: 1, how: 'exact' };
   if (opts.nicknames && areNameVariants(a, b)) return { score: 0.95, how: 'variant' };
-  const compact = (s: string) => s.replace(/[\s-]/g, '');
-  if (compact(a) === compact(b)) return { score: 1, how: 'exact' };
-  const dist = editDistance(compact(a), compact(b));
-  if (dist <= typoTolerance(Math.min(a.length, b.length))) return { score: 0.9, how: 'typo' };
+  const ca = a.replace(/[\s-]/g, '');
+  const cb = b.replace(/[\s-]/g, '');
+  if (ca === cb) return { score: 1, how: 'exact' };
+  const tolerance = typoTolerance(Math.min(a.length, b.length));
+  // The edit distance is at least the difference in length: skip the matrix when it cannot pass.
+  if (tolerance > 0 && Math.abs(ca.length - cb.length) <= tolerance && editDistance(ca, cb) <= tolerance) return { score: 0.9, how: 'typo' };
   if (phoneticKey(a) === phoneticKey(b) && jaroWinkler(a, b) >= 0.8) return { score: 0.85, how: 'phonetic' };
   if (opts.nicknames && (a.length === 1 || b.length === 1) && a[0] === b[0]) return { score: 0.6, how: 'initial' };
   return { score: 0, how: 'none' };

@@ -103,7 +103,7 @@ describe('T1 happy path, high risk: every party answers and each sees only what 
     for (const a of ['mse-hospitals', 'essex-childrens-services']) {
       expect(subjects(a)[ids.v1].address, a).toBe('CM2');
       expect(subjects(a)[ids.v1].contact, a).toBeUndefined();
-      // Children-facing services match on the exact date of birth (R7).
+      // Health and children's services match on the exact date of birth (R7; guardrail G-CHILD-DOB).
       expect(subjects(a)[ids.c1]).toMatchObject({ dobs: ['2020-07-01'], identifiers: [{ system: 'nhs-number', value: '9990054843' }, { system: 'la-child-id', value: 'LAC-000042' }] });
     }
 

@@ -82,6 +82,18 @@ const SEQ_MEMBER = Buffer.from(',"seq":');
 const EVENT_PREFIX = Buffer.from('{"action":"');
 const HASH_MEMBER_LEN = HASH_MEMBER.length + 64 + 1; // ,"hash":"<64 hex>"
 
+// Buffer's own latin1 fast paths (toString/write without the encoding dispatch), when present.
+type Latin1Buffer = Buffer & { latin1Slice?(start: number, end: number): string; latin1Write?(s: string, offset: number, length: number): number };
+function latin1Slice(b: Buffer, start: number, end: number): string {
+  const f = (b as Latin1Buffer).latin1Slice;
+  return f ? f.call(b, start, end) : b.toString('latin1', start, end);
+}
+function latin1Write(b: Buffer, s: string, offset: number, length: number): void {
+  const f = (b as Latin1Buffer).latin1Write;
+  if (f) f.call(b, s, offset, length);
+  else b.write(s, offset, length, 'latin1');
+}
+
 function sha256Latin1(data: Uint8Array): string {
   return oneShotHash('sha256', data, 'binary');
 }
@@ -152,34 +164,27 @@ export function createExportVerifier(opts: VerifyOptions): ExportVerifier {
     pending.splice(i, 0, p);
   }
 
-  // The compact range lives in one buffer, 32 bytes per level, so hashing two adjacent nodes
-  // needs no copying: borrow the byte before the left node for the 0x01 prefix.
-  const stackBuf = Buffer.alloc(1 + 32 * 64);
-  let depth = 0;
+  // The compact range: right-border subtree hashes as 32-char latin1 strings (what one-shot
+  // SHA-256 returns cheapest). A parent is hashed from nodeBuf = 0x01 ‖ left ‖ right in one write.
+  const stack: string[] = [];
+  nodeBuf[0] = 1;
 
   function appendLeaf(leaf: string): void {
+    let h = leaf;
     let idx = count;
-    stackBuf.write(leaf, 1 + 32 * depth, 32, 'latin1');
-    depth++;
     while (idx % 2 === 1) {
-      const at = 1 + 32 * (depth - 2);
-      const saved = stackBuf[at - 1]!;
-      stackBuf[at - 1] = 1;
-      const parent = sha256Latin1(stackBuf.subarray(at - 1, at + 64));
-      stackBuf[at - 1] = saved;
-      stackBuf.write(parent, at, 32, 'latin1');
-      depth--;
+      latin1Write(nodeBuf, stack.pop()! + h, 1, 64);
+      h = sha256Latin1(nodeBuf);
       idx = (idx - 1) / 2;
     }
+    stack.push(h);
   }
 
   function currentRoot(): string {
-    if (depth === 0) return Buffer.from('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', 'hex').toString('latin1');
-    let r = stackBuf.toString('latin1', 1 + 32 * (depth - 1), 1 + 32 * depth);
-    for (let i = depth - 2; i >= 0; i--) {
-      nodeBuf[0] = 1;
-      stackBuf.copy(nodeBuf, 1, 1 + 32 * i, 33 + 32 * i);
-      nodeBuf.write(r, 33, 32, 'latin1');
+    if (stack.length === 0) return Buffer.from('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', 'hex').toString('latin1');
+    let r = stack[stack.length - 1]!;
+    for (let i = stack.length - 2; i >= 0; i--) {
+      latin1Write(nodeBuf, stack[i]! + r, 1, 64);
       r = sha256Latin1(nodeBuf);
     }
     return r;
@@ -212,10 +217,15 @@ export function createExportVerifier(opts: VerifyOptions): ExportVerifier {
     return true;
   }
 
-  /** Positions of the chain fields; -1 when the line is not laid out as canonical JSON. */
-  function locate(s: number, e: number): { h: number; prev: number; seq: number } | null {
+  // Where locate() found the chain fields (no object per event).
+  let atHash = 0;
+  let atPrev = 0;
+  let atSeq = 0;
+
+  /** Finds hash, prevHash and seq; false when the line is not laid out as canonical JSON. */
+  function locate(s: number, e: number): boolean {
     const h = buf.lastIndexOf(HASH_MEMBER, e - 1);
-    if (h < s || buf[h + HASH_MEMBER_LEN - 1] !== 34) return null;
+    if (h < s || buf[h + HASH_MEMBER_LEN - 1] !== 34) return false;
     // JCS order after "hash": messageId?, prevHash, purpose?, reasonCode?, requestId?, ruleIds?, seq, ...
     let p = h + HASH_MEMBER_LEN;
     if (matchAt(p, MESSAGE_MEMBER)) {
@@ -223,10 +233,10 @@ export function createExportVerifier(opts: VerifyOptions): ExportVerifier {
       while (p < e && buf[p] !== 34) p++;
       p++;
     }
-    if (!matchAt(p, PREV_MEMBER) || buf[p + PREV_MEMBER.length + 64] !== 34) return null;
+    if (!matchAt(p, PREV_MEMBER) || buf[p + PREV_MEMBER.length + 64] !== 34) return false;
     const prev = p + PREV_MEMBER.length;
     const q = buf.indexOf(SEQ_MEMBER, prev + 65);
-    if (q < 0 || q >= e) return null;
+    if (q < 0 || q >= e) return false;
     let i = q + SEQ_MEMBER.length;
     let seq = 0;
     const first = i;
@@ -235,17 +245,21 @@ export function createExportVerifier(opts: VerifyOptions): ExportVerifier {
       if (c < 48 || c > 57) break;
       seq = seq * 10 + (c - 48);
     }
-    if (i === first || i - first > 15 || buf[first] === 48 || (buf[i] !== 44 && buf[i] !== 125)) return null;
-    return { h, prev, seq };
+    if (i === first || i - first > 15 || buf[first] === 48 || (buf[i] !== 44 && buf[i] !== 125)) return false;
+    atHash = h;
+    atPrev = prev;
+    atSeq = seq;
+    return true;
   }
 
   function eventLine(s: number, e: number): void {
-    const at = locate(s, e);
-    if (!at) {
+    if (!locate(s, e)) {
       fail(mode === 'full' ? expectedSeq : lastSeq + 1, 'EVENT_MALFORMED', 'hash, prevHash or seq not where canonical JSON puts them');
       return;
     }
-    const { h, prev, seq } = at;
+    const h = atHash;
+    const prev = atPrev;
+    const seq = atSeq;
 
     if (mode === 'full') {
       if (gap) {
@@ -267,7 +281,7 @@ export function createExportVerifier(opts: VerifyOptions): ExportVerifier {
     }
 
     const chainOk = mode === 'full' ? sameHex(prev, lastHash) : seq !== lastSeq + 1 || lastSeq === 0 || sameHex(prev, lastHash);
-    const hashHex = buf.toString('latin1', h + HASH_MEMBER.length, h + HASH_MEMBER.length + 64);
+    const hashHex = latin1Slice(buf, h + HASH_MEMBER.length, h + HASH_MEMBER.length + 64);
     // Leaf = SHA-256(0x00 ‖ line): borrow the byte before the line for the prefix.
     buf[s - 1] = 0;
     const leaf = sha256Latin1(buf.subarray(s - 1, e));

@@ -1,6 +1,6 @@
 /** The audit module's public surface. */
 export type * from './types.js';
-export { createAuditLog, type AuditLogHandle, type AuditLogOptions } from './log.js';
+export { createAuditLog, AuditUnavailable, type AuditHealth, type AuditLogHandle, type AuditLogOptions } from './log.js';
 export { createCheckpointer, generateSigningKey, type Checkpointer, type CheckpointerOptions, type PublishedKey } from './checkpoint.js';
 export {
   createSubjectTokens, tokensForSubject, tokenForQuery, TOKEN_SYSTEMS, type SubjectTokens, type TokenSubject, type TokenSystem,

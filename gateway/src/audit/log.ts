@@ -5,6 +5,13 @@ import { prepareEvent } from './event.js';
 import { integrateBatch, type BatchResult } from './sequencer.js';
 import { createSubjectTokens, type HmacKey, type SubjectTokens } from './subject-tokens.js';
 import type { AppendedEvent, AuditEventInput, AuditLog } from './types.js';
+import { GatewayError } from '../errors.js';
+
+/** The sequencer has been down longer than allowed: refuse state changes rather than leave them unsigned. */
+export class AuditUnavailable extends GatewayError {
+  readonly code = 'AUDIT_UNAVAILABLE';
+  readonly status = 503;
+}
 
 export interface AuditLogOptions {
   /** Key for subject tokens (exposed as `tokens` for the query side). */
@@ -20,6 +27,23 @@ export interface AuditLogOptions {
   checkpointEvery?: number;
   checkpointer?: { tick(): Promise<unknown> };
   logger?: Logger;
+  /**
+   * Fail closed: once the background sequencer has been failing this long, `append` refuses
+   * (503 AUDIT_UNAVAILABLE) so no state change goes unrecorded in the signed log for longer
+   * (X-Road stops processing when its message log cannot be time-stamped). Default 5 minutes.
+   */
+  maxSequencerOutageMs?: number;
+}
+
+export interface AuditHealth {
+  /** Background sequencer running in this process. */
+  running: boolean;
+  /** When the sequencer started failing without a success since (ISO), or null. */
+  failingSince: string | null;
+  /** When this process last sequenced a batch (ISO), or null. */
+  lastSequencedAt: string | null;
+  /** Events committed but not yet in the log, as seen now (needs a pool). */
+  pending?: number;
 }
 
 export interface AuditLogHandle extends AuditLog {
@@ -31,6 +55,8 @@ export interface AuditLogHandle extends AuditLog {
   checkpointEvery(events: number, checkpointer: { tick(): Promise<unknown> }): void;
   /** Starts the background sequencer on `pool` (and keeps monthly partitions ahead). */
   start(): Promise<void>;
+  /** For readiness checks and metrics. */
+  health(): Promise<AuditHealth>;
   stop(): Promise<void>;
   tokens?: SubjectTokens;
 }
@@ -60,6 +86,9 @@ export function createAuditLog(opts: AuditLogOptions = {}): AuditLogHandle {
   let failures = 0;
   let unsigned = 0;
   let partitionsCheckedAt = 0;
+  let failingSince: number | null = null;
+  let lastSequencedAt: number | null = null;
+  const maxOutageMs = opts.maxSequencerOutageMs ?? 300_000;
   let signer = opts.checkpointer;
   let signEvery = opts.checkpointEvery ?? 0;
 
@@ -117,11 +146,14 @@ export function createAuditLog(opts: AuditLogOptions = {}): AuditLogHandle {
     running
       .then((n) => {
         failures = 0;
+        failingSince = null;
+        if (n > 0) lastSequencedAt = Date.now();
         // Keep draining while there is work; poll fast for a while after appends, then idle.
         schedule(n > 0 ? 0 : Date.now() - lastNudge < 1000 ? 20 : pollMs);
       })
       .catch((err) => {
         failures++;
+        failingSince ??= Date.now();
         logger?.error('audit sequencer failed', { err, failures });
         schedule(Math.min(30_000, pollMs * 2 ** Math.min(failures, 8)));
       })
@@ -134,6 +166,9 @@ export function createAuditLog(opts: AuditLogOptions = {}): AuditLogHandle {
     tokens,
 
     async append(tx: Tx, input: AuditEventInput): Promise<AppendedEvent> {
+      if (failingSince !== null && Date.now() - failingSince > maxOutageMs) {
+        throw new AuditUnavailable('The audit log cannot record events right now', { reason: 'SEQUENCER_DOWN' });
+      }
       const event = prepareEvent(input, now());
       const r = await tx.query<{ id: string }>('INSERT INTO audit_pending (ts, body) VALUES ($1, $2) RETURNING id', [
         event.ts,
@@ -159,6 +194,19 @@ export function createAuditLog(opts: AuditLogOptions = {}): AuditLogHandle {
         const left = await p.query('SELECT 1 FROM audit_pending WHERE id <= $1 LIMIT 1', [upTo]);
         if (left.rowCount === 0) return;
       }
+    },
+
+    async health(): Promise<AuditHealth> {
+      const out: AuditHealth = {
+        running: !stopped,
+        failingSince: failingSince === null ? null : new Date(failingSince).toISOString(),
+        lastSequencedAt: lastSequencedAt === null ? null : new Date(lastSequencedAt).toISOString(),
+      };
+      if (opts.pool) {
+        const r = await opts.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM audit_pending');
+        out.pending = r.rows[0]!.n;
+      }
+      return out;
     },
 
     checkpointEvery(events: number, checkpointer: { tick(): Promise<unknown> }): void {

@@ -51,7 +51,7 @@ export interface DecideInput {
 }
 
 export type PolicyDecision =
-  | { effect: 'PERMIT'; agreementId: string; version: number; flowIds: string[]; warnings?: string[]; plan: unknown }
+  | { effect: 'PERMIT'; agreementId: string; version: number; flowIds: string[]; warnings?: string[]; plan: unknown; retentionDays?: number }
   | { effect: 'DENY'; reason: string; agreementId?: string; version?: number; detail?: string };
 
 export type PermitDecision = Extract<PolicyDecision, { effect: 'PERMIT' }>;

@@ -62,8 +62,12 @@ export function createResponseService(deps: ExchangeDeps) {
   const { pool, audit, policy } = deps;
   const cases = createCaseReader(deps);
 
-  async function lockMessage(tx: Tx, actor: AgencyPrincipal, requestId: string): Promise<MessageRow> {
-    const r = await tx.query<MessageRow>('SELECT * FROM messages WHERE request_id = $1 AND recipient_agency_id = $2 FOR UPDATE', [requestId, actor.agencyId]);
+  async function lockMessage(tx: Tx, actor: AgencyPrincipal, requestId: string): Promise<MessageRow & { purpose: string }> {
+    const r = await tx.query<MessageRow & { purpose: string }>(
+      `SELECT m.*, r.purpose FROM messages m JOIN research_requests r ON r.id = m.request_id
+        WHERE m.request_id = $1 AND m.recipient_agency_id = $2 FOR UPDATE OF m`,
+      [requestId, actor.agencyId],
+    );
     const m = r.rows[0];
     // Another agency's request looks exactly like a missing one.
     if (!m) throw new RequestNotFound('No such request');
@@ -99,6 +103,7 @@ export function createResponseService(deps: ExchangeDeps) {
       let withheld: { path: string; reason: string }[] = [];
       let sealedCols: unknown[] = [null, null, null, null];
       let addressMarkedConfidential = false;
+      let retention: number | undefined;
       if (kind === 'response') {
         const resp = body as { subjectResults: SubjectResultIn[] };
         const allowedKey = payloadKeyFor(actor.agencyType);
@@ -125,7 +130,7 @@ export function createResponseService(deps: ExchangeDeps) {
         const decision = sender
           ? await policy.decide({
             now,
-            purpose: (await tx.query('SELECT purpose FROM research_requests WHERE id = $1', [requestId])).rows[0].purpose,
+            purpose: m.purpose,
             direction: 'response',
             from: { agencyId: actor.agencyId, agencyType: actor.agencyType },
             to: { agencyId: sender.id, agencyType: sender.type },
@@ -134,6 +139,7 @@ export function createResponseService(deps: ExchangeDeps) {
           }, tx)
           : ({ effect: 'DENY', reason: 'UNKNOWN_AGENCY' } as const);
         if (decision.effect === 'DENY') return { deny: decision.reason, m, tokens: theCase.tokens };
+        retention = decision.retentionDays;
 
         fields = resp.subjectResults.flatMap((sr) => {
           const { withheld: _w, subjectId, ...rest } = sr;
@@ -144,7 +150,7 @@ export function createResponseService(deps: ExchangeDeps) {
         sealedCols = [box.keyId, box.iv, box.tag, box.ciphertext];
         addressMarkedConfidential = await markConfidentialAddresses(tx, m.case_id, resp.subjectResults);
       }
-      const retention = await policy.retentionDays(m.agreement_id, m.agreement_version, tx);
+      retention ??= await policy.retentionDays(m.agreement_id, m.agreement_version, tx);
       const purgeAfter = new Date(now.getTime() + retention * 86_400_000);
       const declineReason = kind === 'decline' ? (body as { reason: string }).reason : null;
       await tx.query(

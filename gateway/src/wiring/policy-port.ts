@@ -29,8 +29,10 @@ export function createPolicyPort(opts: { agreements: CompiledAgreementSource; hm
           ...(d.detail ? { detail: d.detail } : {}),
         } satisfies PolicyDecision;
       }
+      const chosen = candidates.find((a) => a.id === d.agreementId && a.version === d.version);
       return {
         effect: 'PERMIT',
+        ...(chosen ? { retentionDays: chosen.retentionDays } : {}),
         agreementId: d.agreementId,
         version: d.version,
         flowIds: d.flowIds,

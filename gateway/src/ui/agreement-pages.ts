@@ -421,9 +421,22 @@ export function agreementPages(pages: PageRouter, deps: AgreementPagesDeps): voi
     const provider = text(body, 'provider', 80) || guessProvider(v.doc, sample);
     try {
       const result = await svc.preview(v.agreementId, v.version, sample, facts, { ...(purpose ? { purpose } : {}), ...(provider ? { provider } : {}) });
-      const names = await agencyName();
+      // The agreement's own party names first: they are what the IG officer wrote.
+      const registered = await agencyName();
+      const partyNames = new Map((Array.isArray(v.doc.parties) ? v.doc.parties : []).filter(isObj).map((p) => [String(p.agency), typeof p.name === 'string' ? p.name : undefined]));
+      const names = (id: string) => partyNames.get(id) ?? registered(id);
       previewForm(res, v, body, new FormErrors(), { result: previewView(result, sample, names, deps.catalog) });
     } catch (err) {
+      if (err instanceof AgreementInvalid) {
+        // The version itself does not compile: say so, with its problems, instead of a preview.
+        const base = `/agreements/${v.agreementId}/versions/${v.version}`;
+        const { summary } = problemLinks(err.problems ?? [], v.doc, base, { section: 'details', flowIndex: -1 });
+        const links = (err.problems ?? []).map((p, i) => {
+          const at = locateProblem(p, v.doc);
+          return { text: summary[i]!.text, href: at.section === 'flow' ? `${base}/flows/${at.flowIndex}#${at.field}` : `${base}/details#${at.field}` };
+        });
+        return previewForm(res, v, body, new FormErrors(), { errorList: [{ text: 'This version has problems, so it cannot be previewed. Fix them first:', href: base }, ...links] }, 422);
+      }
       if (!(err instanceof PreviewInputInvalid)) throw err;
       for (const p of err.problems ?? [{ path: '', code: err.code, message: err.message }]) {
         const field = p.path.startsWith('/subjectFacts') ? 'subjectFacts' : p.path === '/provider' ? 'provider' : pasted ? 'pasted' : 'sample';

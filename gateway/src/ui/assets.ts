@@ -11,6 +11,9 @@ import { GOVUK_DIST } from './render.js';
 const STATIC_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'static');
 const GOVUK = path.join(GOVUK_DIST, 'govuk');
 
+/** The two files served by explicit routes (the rest are static folders), for the route table. */
+export const ASSET_ROUTES = ['/assets/govuk-frontend.min.css', '/assets/govuk-frontend.min.js'];
+
 export function assetRoutes(): Router {
   const router = express.Router();
   const opts = { index: false, fallthrough: true, redirect: false, maxAge: '1h' } as const;

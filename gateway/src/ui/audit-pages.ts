@@ -159,7 +159,8 @@ export function auditPages(pages: PageRouter, deps: AuditPagesDeps): void {
     );
   }
 
-  async function searchPage(res: Response, values: FormBody, search: Search | undefined, errors: FormErrors, cursor?: string, status = 200) {
+  async function searchPage(res: Response, values: FormBody, search: Search | undefined, errors: FormErrors, cursor?: string, statusIn = 200) {
+    let status = statusIn;
     const agencies = (await g.registry.listAgencies()).map((a) => ({ value: a.id, text: a.name }));
     let page: { rows: ReturnType<typeof eventRow>[]; nextCursor: string | null } | undefined;
     if (search && !errors.any) {
@@ -170,6 +171,7 @@ export function auditPages(pages: PageRouter, deps: AuditPagesDeps): void {
       } catch (err) {
         if (!(err instanceof AuditQueryInvalid || err instanceof AuditCursorInvalid)) throw err;
         errors.add('from-day', `${err.message} (${err.reason ?? err.code})`);
+        status = 400;
       }
     }
     const selectedActions = Array.isArray(values.action) ? values.action : values.action ? [values.action] : [];
@@ -257,6 +259,6 @@ export function auditPages(pages: PageRouter, deps: AuditPagesDeps): void {
     });
     await recordQuery(res, 'verify', undefined, { ok: result.ok, ...(result.ok ? { count: result.count } : { failedSeq: result.seq, reason: result.reason }) });
     const latest = await g.checkpointer.latest();
-    render.page(res, 'audit/checkpoint.njk', { title: 'Signed checkpoint', latest, key, verified: { ...result, ms: Date.now() - started } });
+    render.page(res, 'audit/checkpoint.njk', { title: 'Signed checkpoint', navPath: '/audit/checkpoint', latest, key, verified: { ...result, ms: Date.now() - started } });
   });
 }

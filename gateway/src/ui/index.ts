@@ -9,7 +9,7 @@ import type { Logger } from '../logger.js';
 import { fieldCatalog } from '../schema/catalog.js';
 import { createAgreementRouter } from '../http/agreement-routes.js';
 import { agreementPages } from './agreement-pages.js';
-import { assetRoutes } from './assets.js';
+import { ASSET_ROUTES, assetRoutes } from './assets.js';
 import { auditPages } from './audit-pages.js';
 import { coordinatorPages } from './coordinator-routes.js';
 import { htmlErrorPages, htmlNotFound } from './error-pages.js';
@@ -81,6 +81,7 @@ export function mountPeopleUi(app: Express, g: Gateway, opts: PeopleUiOptions): 
   const routes: RouteSpec[] = [];
 
   app.use(assetRoutes());
+  routes.push(...ASSET_ROUTES.map((path): RouteSpec => ({ method: 'GET', path, access: 'public' })));
   app.use(cspNonce, pageHeaders({ hsts: publicOrigin.startsWith('https:') }));
   app.use(people.authenticate);
   app.use(noStore);

@@ -226,6 +226,18 @@ const FIELD_NAMES: Record<string, string> = {
   agencyRiskSummary: 'Agency risk summary',
   proposedActions: 'Proposed actions',
   idva: 'IDVA',
+  asbCasesOpen: 'ASB cases open',
+  landlordOrgId: 'Landlord',
+  gpOdsCode: 'GP (ODS code)',
+  edd: 'Expected delivery date',
+  mentalHealth: 'Mental health',
+  openToSecondaryMH: 'Open to secondary mental health services',
+  riskToOthersConcern: 'Concern about risk to others',
+  victimContacted: 'Victim contacted',
+  safeContact: 'Safe contact',
+  dashScore: 'Dash score',
+  ownerOrgId: 'Owner agency',
+  ownerAgencyId: 'Owner agency',
 };
 
 export function fieldLabel(segment: string): string {

@@ -70,6 +70,16 @@ export function formatDateTime(v: unknown): string {
   return LONDON_DATE_TIME.format(d).replace(' am', 'am').replace(' pm', 'pm').replace(/ at /, ', ');
 }
 
+const LONDON_SECONDS = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',
+});
+
+/** "22/11/2026, 19:55:03" (London time, to the second: audit events happen close together). */
+export function formatAuditTime(v: unknown): string {
+  const d = typeof v === 'string' ? new Date(v) : v instanceof Date ? v : undefined;
+  return d && !Number.isNaN(d.getTime()) ? LONDON_SECONDS.format(d) : '';
+}
+
 export function createViewEnvironment(opts: { watch?: boolean } = {}): nunjucks.Environment {
   const env = new nunjucks.Environment(new nunjucks.FileSystemLoader([TEMPLATES_DIR, GOVUK_DIST], { noCache: opts.watch === true }), {
     autoescape: true,
@@ -79,6 +89,7 @@ export function createViewEnvironment(opts: { watch?: boolean } = {}): nunjucks.
   });
   env.addFilter('date', formatDate);
   env.addFilter('dateTime', formatDateTime);
+  env.addFilter('auditTime', formatAuditTime);
   env.addFilter('code', (v: unknown) => (typeof v === 'string' ? describeCode(v) : ''));
   env.addFilter('roleLabel', (v: unknown) => (typeof v === 'string' ? roleLabel(v) : ''));
   env.addFilter('json', (v: unknown) => JSON.stringify(v, null, 2));
@@ -107,7 +118,8 @@ export function createPageRenderer(env: nunjucks.Environment): PageRenderer {
       cspNonce: res.locals.cspNonce as string | undefined,
       person: person ? { displayName: person.displayName, roles: person.roles, agencyId: person.agencyId } : undefined,
       csrfToken: person ? (res.locals.csrfToken as string | undefined) : undefined,
-      navigation: navigationFor(person, currentPath),
+      // A POST that renders another section's page (e.g. /audit/verify) says which section it is.
+      navigation: navigationFor(person, typeof ctx.navPath === 'string' ? ctx.navPath : currentPath),
       currentPath,
       ...ctx,
     };

@@ -1,7 +1,7 @@
 import YAML from 'yaml';
 import type { ProblemDetail } from '../../errors.js';
 import { AGENCY_TYPES as AGENCY_TYPE_CODES } from '../../identity/principal.js';
-import { ART10_CONDITIONS, ART9_CONDITIONS, CONSENT_STATUSES, PURPOSES, RISK_CRITERIA, SUBJECT_ROLES } from '../labels.js';
+import { AGENCY_TYPES, ART10_CONDITIONS, ART9_CONDITIONS, CONSENT_STATUSES, PURPOSES, RISK_CRITERIA, SUBJECT_ROLES } from '../labels.js';
 import { checked, dateInput, dateParts, FormErrors, oneOf, text, wholeNumber, type FormBody } from './form-values.js';
 
 /**
@@ -64,7 +64,7 @@ export function selectorOptions(parties: { agency: string; name?: string }[], se
   const opts = [
     { value: '', text: 'Select who' },
     { value: 'role:coordinator', text: 'The MARAC coordinator' },
-    ...AGENCY_TYPE_CODES.map((t) => ({ value: `type:${t}`, text: `Any party of type ${t}` })),
+    ...AGENCY_TYPE_CODES.map((t) => ({ value: `type:${t}`, text: `Any party of type: ${AGENCY_TYPES[t] ?? t}` })),
     ...parties.map((p) => ({ value: `agency:${p.agency}`, text: `Only ${p.name ?? p.agency}` })),
   ];
   if (selected && !opts.some((o) => o.value === selected)) opts.push({ value: selected, text: selected });

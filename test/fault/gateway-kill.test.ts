@@ -67,7 +67,7 @@ describe('a gateway process killed with SIGKILL under load', () => {
       `SELECT id FROM messages WHERE state = 'delivered' AND delivery_mode = 'pull'`,
     )).rows.map((r) => r.id);
     if (lostInFlight.length > 0) survivor.clock.advance(61_000);
-    await traffic.drain(survivor.db.pool, 45_000);
+    await traffic.drain(survivor.db.pool, 45_000, (id) => survivor!.gateway.deliveryJobs.state(id));
     await traffic.stop();
 
     expect(traffic.ledger.answered.size).toBeGreaterThan(atKill.answered);

@@ -60,7 +60,7 @@ describe('Redis stopped and restarted under load', () => {
     const before = { created: traffic.ledger.created.size, pushed: receiver.received.length };
     await eventually(async () => traffic!.ledger.created.size >= before.created + 8 && receiver!.received.length > before.pushed, 30_000, 100);
 
-    await traffic.drain(t.db.pool, 45_000);
+    await traffic.drain(t.db.pool, 45_000, (id) => t!.gateway.deliveryJobs.state(id));
     await traffic.stop();
     await checkExchangeInvariants(t.db.pool, traffic.ledger, t.gateway.audit, [t.gateway.checkpointer.publicKey().publicKeyPem]);
     // Pull traffic needs no Redis: the exchange kept working through the outage.

@@ -141,7 +141,7 @@ export interface Traffic {
   /** Stops the coordinator (no new requests); agencies keep answering. */
   stopRequests(): Promise<void>;
   /** Keeps answering until every message in the database is final, or throws after `timeoutMs`. */
-  drain(pool: pg.Pool, timeoutMs: number): Promise<void>;
+  drain(pool: pg.Pool, timeoutMs: number, explain?: (messageId: string) => Promise<string | undefined>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -250,14 +250,15 @@ export async function startTraffic(opts: {
   return {
     ledger,
     stopRequests,
-    async drain(pool, timeoutMs) {
+    async drain(pool, timeoutMs, explain) {
       await stopRequests();
       const until = Date.now() + timeoutMs;
       for (;;) {
         const open = await pool.query(`SELECT id, state FROM messages WHERE NOT (state = ANY($1))`, [FINAL]);
         if (open.rowCount === 0) return;
         if (Date.now() > until) {
-          throw new Error(`traffic: ${open.rowCount} messages not final after ${timeoutMs} ms: ${JSON.stringify(open.rows.slice(0, 5))}`);
+          const rows = await Promise.all(open.rows.slice(0, 5).map(async (r) => ({ ...r, ...(explain ? { job: await explain(r.id).catch(String) } : {}) })));
+          throw new Error(`traffic: ${open.rowCount} messages not final after ${timeoutMs} ms: ${JSON.stringify(rows)}`);
         }
         await sleep(250);
       }

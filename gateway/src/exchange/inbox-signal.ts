@@ -14,20 +14,43 @@ export function createInboxSignal(pool: pg.Pool) {
   let client: pg.PoolClient | undefined;
   let closed = false;
 
+  let retry: NodeJS.Timeout | undefined;
+
+  /** Keeps trying (1 s, 2 s, … 10 s apart) until LISTEN is back or the signal is closed. */
+  function reconnect(delayMs = 1000): void {
+    if (closed || retry) return;
+    retry = setTimeout(() => {
+      retry = undefined;
+      start().catch(() => reconnect(Math.min(delayMs * 2, 10_000)));
+    }, delayMs);
+    retry.unref();
+  }
+
   async function start(): Promise<void> {
     if (client || closed) return;
     const c = await pool.connect();
     client = c;
+    let lost = false;
+    const drop = () => {
+      if (lost) return;
+      lost = true;
+      if (client === c) client = undefined;
+      c.release(true);
+    };
     c.on('notification', (n) => {
       if (n.channel === CHANNEL && n.payload) emitter.emit(n.payload);
     });
     c.on('error', () => {
-      // The connection dropped (e.g. a database restart): reconnect shortly; readers still poll.
-      client = undefined;
-      c.release(true);
-      if (!closed) setTimeout(() => start().catch(() => {}), 1000).unref();
+      // The connection dropped (e.g. a database restart): reconnect; meanwhile readers poll.
+      drop();
+      reconnect();
     });
-    await c.query(`LISTEN ${CHANNEL}`);
+    try {
+      await c.query(`LISTEN ${CHANNEL}`);
+    } catch (err) {
+      drop();
+      throw err;
+    }
   }
 
   return {
@@ -53,6 +76,7 @@ export function createInboxSignal(pool: pg.Pool) {
     },
     async close(): Promise<void> {
       closed = true;
+      if (retry) clearTimeout(retry);
       const c = client;
       client = undefined;
       if (c) {

@@ -32,7 +32,7 @@ import { createDeadlineQueue, startDeadlineWorker } from './queue/deadline-queue
 import { createMaintenanceQueue, startMaintenanceWorker, sweep } from './queue/maintenance-queue.js';
 import { createAgencyRouter } from './http/agency-routes.js';
 import { createMetrics, createOpsRouter } from './http/ops-routes.js';
-import { errorHandler, notFoundHandler, requireJson } from './http/problem.js';
+import { clientErrorResponder, errorHandler, notFoundHandler, requireJson } from './http/problem.js';
 import { createAuditLog, createCheckpointer, tokensForSubject } from './audit/index.js';
 import { createPolicyPort } from './wiring/policy-port.js';
 import { createAgreementService } from './policy/lifecycle/index.js';
@@ -219,6 +219,9 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   agencyServer.headersTimeout = 40_000;
   agencyServer.requestTimeout = 60_000;
   const webServer = http.createServer(webApp);
+  // Unparseable requests get problem+json with a stable code too, not Node's bare status line.
+  agencyServer.on('clientError', clientErrorResponder);
+  webServer.on('clientError', clientErrorResponder);
 
   const workers: Worker[] = [];
   let scheduleWatch: NodeJS.Timeout | undefined;

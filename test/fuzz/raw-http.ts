@@ -61,7 +61,7 @@ export interface RawReply {
   body: string;
 }
 
-/** Writes `bytes` on a fresh mTLS connection and reads until the server closes or `timeoutMs`. */
+/** Writes `bytes` on a fresh mTLS connection and reads until the server closes or `timeoutMs` (send `Connection: close`). */
 export function rawTls(baseUrl: string, creds: AgencyCreds | null, bytes: string | Buffer, opts: { caPem?: string; timeoutMs?: number } = {}): Promise<RawReply> {
   const url = new URL(baseUrl);
   return new Promise((resolve, reject) => {
@@ -71,10 +71,21 @@ export function rawTls(baseUrl: string, creds: AgencyCreds | null, bytes: string
       ca: creds?.caPem ?? opts.caPem,
       servername: 'localhost',
       ...(creds ? { cert: creds.certPem, key: creds.keyPem } : {}),
-    }, () => socket.end(bytes));
+    }, () => socket.write(bytes));
     const chunks: Buffer[] = [];
     const timer = setTimeout(() => socket.destroy(), opts.timeoutMs ?? 5000);
-    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('data', (c: Buffer) => {
+      chunks.push(c);
+      // Done once the head and Content-Length bytes of body are in (the server may keep the socket).
+      const all = Buffer.concat(chunks);
+      const cut = all.indexOf('\r\n\r\n');
+      const len = cut < 0 ? null : /\r\ncontent-length: *(\d+)/i.exec(all.subarray(0, cut).toString('latin1'))?.[1];
+      if (len !== null && len !== undefined && all.length - cut - 4 >= Number(len)) {
+        clearTimeout(timer);
+        finish();
+        socket.destroy();
+      }
+    });
     socket.on('error', (err) => {
       clearTimeout(timer);
       if (chunks.length) finish();

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { GatewayError, MalformedJson, NotFound, PayloadTooLarge, UnsupportedMediaType } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -44,3 +46,24 @@ export const requireJson: RequestHandler = (req, _res, next) => {
 };
 
 export const notFoundHandler: RequestHandler = (_req, res) => sendProblem(res, new NotFound('No such route'));
+
+/**
+ * `clientError` listener for the HTTP servers. Without it Node answers a request it cannot parse
+ * (a NUL or bare CR in a header, both Content-Length and Transfer-Encoding, headers over 16 kB)
+ * with a bare status line; with it the client gets the same problem+json and stable code as every
+ * other 4xx. Nothing from the request is echoed.
+ */
+export function clientErrorResponder(err: Error & { code?: string }, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, code, title] = err.code === 'HPE_HEADER_OVERFLOW'
+    ? [431, 'HEADERS_TOO_LARGE', 'The request headers are too large']
+    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'REQUEST_TIMEOUT', 'The request took too long to arrive']
+      : [400, 'MALFORMED_REQUEST', 'The request is not valid HTTP/1.1'];
+  const body = JSON.stringify({ type: `https://marac-gateway.example/problems/${code.toLowerCase().replaceAll('_', '-')}`, title, status, code });
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/problem+json\r\n`
+    + `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}

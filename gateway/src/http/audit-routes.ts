@@ -108,6 +108,18 @@ function principalOf(res: Response): PersonPrincipal {
   return p;
 }
 
+function drainedOrClosed(res: Response): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
 type Handler = (req: Request, res: Response) => Promise<void>;
 const wrap = (h: Handler): RequestHandler => (req: Request, res: Response, next: NextFunction) => {
   h(req, res).catch(next);
@@ -164,8 +176,9 @@ export function createAuditRouter(deps: AuditRouterDeps): Router {
     try {
       if (!first.done) res.write(first.value);
       for await (const chunk of stream) {
-        if (!res.write(chunk)) await new Promise<void>((resolve) => res.once('drain', resolve));
-        if (res.destroyed) break;
+        // A client that goes away never drains: wake on close too, then stop reading the log.
+        if (!res.write(chunk)) await drainedOrClosed(res);
+        if (res.destroyed || res.writableEnded) break;
       }
       res.end();
     } catch (err) {

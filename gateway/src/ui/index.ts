@@ -7,7 +7,9 @@ import type { OidcClient } from '../identity/oidc/client.js';
 import { createPeopleAuth, personOf, type PeopleAuth } from '../identity/people-auth.js';
 import type { Logger } from '../logger.js';
 import { fieldCatalog } from '../schema/catalog.js';
+import { SubjectIdentifierInvalid } from '../audit/errors.js';
 import { createAgreementRouter } from '../http/agreement-routes.js';
+import { createAuditRouter } from '../http/audit-routes.js';
 import { agreementPages } from './agreement-pages.js';
 import { ASSET_ROUTES, assetRoutes } from './assets.js';
 import { auditPages } from './audit-pages.js';
@@ -42,6 +44,11 @@ const AGREEMENT_API: RouteSpec[] = [
   { method: 'POST', path: '/v1/agreements/:id/versions/:v/expire', access: ['ig_officer'] },
   { method: 'GET', path: '/v1/agreements/:id/versions/:v/export', access: ['ig_officer'] },
 ];
+
+/** The audit API's routes (see http/audit-routes.ts): auditors only. */
+const AUDIT_API: RouteSpec[] = [
+  '/v1/audit/events', '/v1/audit/export', '/v1/audit/checkpoints/latest', '/v1/audit/proofs/inclusion', '/v1/audit/proofs/consistency', '/v1/audit/public-key',
+].map((path) => ({ method: 'GET', path, access: ['auditor'] }));
 
 export interface PeopleUiOptions {
   oidc: OidcClient;
@@ -99,6 +106,20 @@ export function mountPeopleUi(app: Express, g: Gateway, opts: PeopleUiOptions): 
   app.use('/v1', csrfIfSignedIn);
   app.use(createAgreementRouter({ service: g.agreements, requireRole: people.requireRole, csrfProtect: people.csrfProtect }));
   routes.push(...AGREEMENT_API);
+  app.use(createAuditRouter({
+    pool: g.pool,
+    audit: g.audit,
+    checkpointer: g.checkpointer,
+    tokens: g.audit.tokens ?? {
+      tokenForQuery: () => {
+        throw new SubjectIdentifierInvalid('Subject search is not configured (no subject key)', { reason: 'SUBJECT_KEY_MISSING' });
+      },
+    },
+    requireRole: people.requireRole,
+    origin: 'marac-gateway',
+    logger: opts.logger,
+  }));
+  routes.push(...AUDIT_API);
 
   const pages = createPageRouter(people, routes);
   pages.get('/', 'public', (_req, res) => {

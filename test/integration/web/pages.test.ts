@@ -195,6 +195,20 @@ describe('IG officer pages', () => {
     expect(html).toContain('data-agency="chelmsford-housing"');
   });
 
+  it('a second officer approves and activates the imported agreement; it can then be suspended', async () => {
+    const two = await w.login('ig.officer2');
+    const base = '/agreements/imported-transfer/versions/1';
+    expect((await w.form(`${base}/activate`, two, {})).status).toBe(409);
+    expect((await w.form(`${base}/approve`, two, {})).headers.get('location')).toBe(`${base}?done=approved`);
+    expect((await w.form(`${base}/activate`, two, {})).headers.get('location')).toBe(`${base}?done=activated`);
+    const list = await (await w.page('/agreements', officer)).text();
+    expect(list).toContain('imported-transfer');
+    expect((await w.form(`${base}/suspend`, officer, {})).headers.get('location')).toBe(`${base}?done=suspended`);
+    const page = await (await w.page(base, officer)).text();
+    expect(page).toContain('govuk-tag--orange">Suspended');
+    expect(page).toContain('Draft a change');
+  });
+
   it('the diff needs a version to compare with', async () => {
     expect((await w.page(`${draft}/diff`, officer)).status).toBe(404);
     expect((await w.page(`${draft}/diff?from=1`, officer)).status).toBe(200);
@@ -226,6 +240,16 @@ describe('auditor pages', () => {
     expect(fieldErrors(await bad.text()).subjectValue).toContain('NHS number');
     const badCursor = await w.form('/audit', auditor, { cursor: 'bogus!' });
     expect(badCursor.status).toBe(400);
+  });
+
+  it('the audit API answers the same session (JSON), for auditors only', async () => {
+    const res = await fetch(`${w.base}/v1/audit/events?action=LOGIN&limit=5`, { headers: { cookie: auditor.cookie } });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { events: { action: string }[] };
+    expect(body.events.length).toBeGreaterThan(0);
+    expect(body.events.every((e) => e.action === 'LOGIN')).toBe(true);
+    const asCoordinator = await fetch(`${w.base}/v1/audit/events`, { headers: { cookie: coord.cookie } });
+    expect(asCoordinator.status).toBe(403);
   });
 
   it('CSV export is a download, and is itself audited', async () => {

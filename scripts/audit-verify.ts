@@ -2,6 +2,10 @@
  * Offline audit verifier: npm run audit:verify -- <export.ndjson> --key <public.pem> [--key …]
  *   [--origin <name>] [--trusted-checkpoint <checkpoint.json>] [--allow-uncheckpointed]
  *
+ * --trusted-checkpoint: a tree head obtained separately from the export (the JSON of
+ * GET /v1/audit/checkpoints/latest, or one kept from an earlier audit). The export must reach it
+ * and agree with it, which catches a tail cut off together with its checkpoints, and a fork.
+ *
  * Prints `OK <count> events` (exit 0) or `FAIL seq=<n> <REASON>` (exit 1); exit 2 for usage
  * errors. Reads only the files named; no database, no network.
  */
@@ -26,9 +30,10 @@ function main(argv: string[]): number {
     if (a === '--key') keys.push(readFileSync(value(), 'utf8'));
     else if (a === '--origin') origin = value();
     else if (a === '--trusted-checkpoint') {
-      const c = JSON.parse(readFileSync(value(), 'utf8')) as { treeSize?: unknown; rootHash?: unknown };
+      // GET /v1/audit/checkpoints/latest saved to a file, or any {treeSize, rootHash[, note]}.
+      const c = JSON.parse(readFileSync(value(), 'utf8')) as { treeSize?: unknown; rootHash?: unknown; note?: unknown };
       if (typeof c.treeSize !== 'number' || typeof c.rootHash !== 'string') usage('a trusted checkpoint needs treeSize and rootHash');
-      trusted.push({ treeSize: c.treeSize, rootHash: c.rootHash });
+      trusted.push({ treeSize: c.treeSize, rootHash: c.rootHash, ...(typeof c.note === 'string' ? { note: c.note } : {}) });
     } else if (a === '--allow-uncheckpointed') allowUncheckpointed = true;
     else if (a.startsWith('--')) usage(`unknown option ${a}`);
     else if (file) usage('one export file at a time');

@@ -67,8 +67,13 @@ export interface VerifyOptions {
   publicKeys: (KeyObject | string)[];
   /** Expected origin; defaults to the header's, else the first checkpoint's. */
   origin?: string;
-  /** Tree heads seen in earlier audits; the export must agree with them (fork detection). */
-  trustedCheckpoints?: { treeSize: number; rootHash: string }[];
+  /**
+   * Tree heads the auditor holds independently of the export (an earlier audit, or
+   * GET /v1/audit/checkpoints/latest fetched separately). The export must reach and agree with
+   * each: this is what detects a tail cut off together with its checkpoints, and a fork. When a
+   * signed `note` is given, its signature is checked too.
+   */
+  trustedCheckpoints?: { treeSize: number; rootHash: string; note?: string }[];
   /** Accept an export that holds events but no checkpoint (chain-only). Default false. */
   allowUncheckpointed?: boolean;
 }
@@ -141,8 +146,17 @@ export function createExportVerifier(opts: VerifyOptions): ExportVerifier {
   let gap: { expected: number; got: number; line: number } | null = null;
   const pending: PendingCheckpoint[] = [];
   const verifiedRoots = new Map<number, string>();
+  const signedSizes = new Set<number>();
   let checkpoints = 0;
   let checkpointedSize = 0;
+
+  /** A signed checkpoint from the export agreed with the recomputed tree at `size`. */
+  function countSigned(size: number): void {
+    if (signedSizes.has(size)) return;
+    signedSizes.add(size);
+    checkpoints++;
+    if (size > checkpointedSize) checkpointedSize = size;
+  }
 
   // Filtered-mode state.
   let lastSeq = 0;
@@ -151,6 +165,13 @@ export function createExportVerifier(opts: VerifyOptions): ExportVerifier {
   for (const t of opts.trustedCheckpoints ?? []) {
     const root = Buffer.from(t.rootHash, 'base64');
     if (!Number.isSafeInteger(t.treeSize) || t.treeSize < 1 || root.length !== 32) throw new Error('bad trusted checkpoint');
+    if (t.note !== undefined) {
+      const parsed = parseNote(t.note);
+      if (!parsed || parsed.body.treeSize !== t.treeSize || !parsed.body.root.equals(root)) throw new Error('trusted checkpoint note does not match its fields');
+      if (!noteSignedBy(parsed, keys)) {
+        failed = { ok: false, seq: t.treeSize, reason: 'CHECKPOINT_SIGNATURE_INVALID', line: 0, detail: 'the trusted checkpoint is not signed by these keys' };
+      }
+    }
     addPending({ treeSize: t.treeSize, root: root.toString('latin1'), line: 0, trusted: true });
   }
 
@@ -200,10 +221,7 @@ export function createExportVerifier(opts: VerifyOptions): ExportVerifier {
         return;
       }
       verifiedRoots.set(p.treeSize, p.root);
-      if (!p.trusted) {
-        checkpoints++;
-        if (p.treeSize > checkpointedSize) checkpointedSize = p.treeSize;
-      }
+      if (!p.trusted) countSigned(p.treeSize);
     }
   }
 
@@ -339,17 +357,19 @@ export function createExportVerifier(opts: VerifyOptions): ExportVerifier {
     const known = verifiedRoots.get(body.treeSize);
     if (known !== undefined) {
       if (known !== root) fail(body.treeSize, 'CHECKPOINT_INCONSISTENT', 'two signed roots for one tree size');
+      else countSigned(body.treeSize);
       return;
     }
     const twin = pending.find((x) => x.treeSize === body.treeSize);
     if (twin) {
       if (twin.root !== root) fail(body.treeSize, 'CHECKPOINT_INCONSISTENT', 'two signed roots for one tree size');
+      // A signed copy of a trusted head: it counts as a checkpoint once reached.
+      else twin.trusted = false;
       return;
     }
     if (mode === 'filtered') {
       verifiedRoots.set(body.treeSize, root);
-      checkpoints++;
-      if (body.treeSize > checkpointedSize) checkpointedSize = body.treeSize;
+      countSigned(body.treeSize);
       return;
     }
     if (body.treeSize < count) return fail(body.treeSize, 'CHECKPOINT_MISPLACED', 'checkpoint after the events it covers');

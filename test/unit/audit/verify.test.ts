@@ -114,6 +114,27 @@ describe('offline verifier', () => {
     expect(await verify(lines[0]!.replace('"full"', '"partial"'))).toMatchObject({ ok: false, reason: 'HEADER_INVALID' });
   });
 
+  it('a tail cut off together with its checkpoints is caught only against a tree head held separately', async () => {
+    const { lines, roots } = build(12, 4);
+    // Cut after event 8's checkpoint and drop the head checkpoint that promised 12.
+    const cut = lines.filter((_, i) => i !== 1).slice(0, lines.findIndex((l) => l.includes('"treeSize":8,')) );
+    expect(await verify(cut.join('\n'))).toMatchObject({ ok: true, count: 8 });
+    const head = { treeSize: 12, rootHash: roots[11]!.toString('base64') };
+    expect(await verify(cut.join('\n'), { ...opts, trustedCheckpoints: [head] })).toMatchObject({ ok: false, reason: 'TRUNCATED', seq: 9 });
+    expect(await verify(lines.join('\n'), { ...opts, trustedCheckpoints: [head] })).toMatchObject({ ok: true, count: 12 });
+  });
+
+  it('checks the signature of a trusted checkpoint given with its note', async () => {
+    const { lines, roots } = build(4, 4);
+    const signed = JSON.parse(lines[1]!) as { treeSize: number; rootHash: string; note: string };
+    expect(await verify(lines.join('\n'), { ...opts, trustedCheckpoints: [signed] })).toEqual(expect.objectContaining({ ok: true }));
+    const other = { publicKeys: [generateSigningKey().publicKeyPem, keys.publicKeyPem] };
+    expect(await verify(lines.join('\n'), { ...other, trustedCheckpoints: [signed] })).toMatchObject({ ok: true });
+    const forged = { ...signed, note: signed.note.replace(/ (\S+)\n$/, ' AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n') };
+    expect(await verify(lines.join('\n'), { ...opts, trustedCheckpoints: [forged] })).toMatchObject({ ok: false, reason: 'CHECKPOINT_SIGNATURE_INVALID', seq: 4 });
+    expect(() => createExportVerifier({ ...opts, trustedCheckpoints: [{ ...signed, rootHash: roots[0]!.toString('base64') }] })).toThrow();
+  });
+
   it('needs at least one trusted key', () => {
     expect(() => createExportVerifier({ publicKeys: [] })).toThrow();
   });

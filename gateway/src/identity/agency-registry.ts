@@ -234,6 +234,13 @@ function assertAdministrator(actor: Principal): void {
   throw new Forbidden('only an administrator may change agencies or certificates');
 }
 
+/**
+ * The gateway's own client certificate comes from the same CA with CN `marac-gateway`, and push
+ * receivers (adapters/sdk/push-receiver.ts) trust a delivery by that CN: an agency registered
+ * under that id would get a certificate that passes as the gateway.
+ */
+const RESERVED_AGENCY_IDS = new Set(['marac-gateway']);
+
 function validateRegistration(input: RegisterAgencyInput): RegisterAgencyInput {
   const problems: ProblemDetail[] = [];
   const bad = (path: string, code: string, message: string) => problems.push({ path, code, message });
@@ -241,6 +248,8 @@ function validateRegistration(input: RegisterAgencyInput): RegisterAgencyInput {
   for (const k of Object.keys(input)) if (!known.has(k)) bad(k, 'additionalProperties', 'unknown field');
   if (typeof input.id !== 'string' || !AGENCY_ID.test(input.id)) {
     bad('id', 'pattern', 'lower-case letters, digits and hyphens, 2 to 63 characters, starting with a letter or digit');
+  } else if (RESERVED_AGENCY_IDS.has(input.id)) {
+    bad('id', 'reserved', 'this id names the gateway itself');
   }
   if (typeof input.name !== 'string' || input.name.trim().length === 0 || input.name.length > 200) {
     bad('name', 'length', 'a name of 1 to 200 characters is required');

@@ -7,7 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { verifyExport } from '../../gateway/src/audit/verify.js';
 import { referralForm, sampleResponseFor, startWebWorld, type WebWorld } from '../integration/web/world.js';
 import { capture, dayParts, ensureShotDirs, fillForm, launchChromium, signIn } from './helpers.js';
@@ -27,11 +27,19 @@ let browser: Browser;
 let caseUrl = '';
 const contexts: BrowserContext[] = [];
 
+/** Anything the browser refused to run or load because of the Content-Security-Policy, or a script error. */
+const browserProblems: string[] = [];
+
 async function newPage(): Promise<Page> {
   const ctx = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 } });
   ctx.setDefaultTimeout(90_000);
   contexts.push(ctx);
-  return ctx.newPage();
+  const page = await ctx.newPage();
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy|Refused to/i.test(m.text())) browserProblems.push(m.text());
+  });
+  page.on('pageerror', (e) => browserProblems.push(`script error: ${e.message}`));
+  return page;
 }
 
 /** Every agency with a message waiting collects it, acknowledges it and answers with its sample. */
@@ -55,6 +63,9 @@ beforeAll(async () => {
   await ensureShotDirs();
   [w, browser] = await Promise.all([startWebWorld({ queue: 'postgres' }), launchChromium()]);
 });
+afterEach(() => {
+  expect(browserProblems.splice(0)).toEqual([]);
+});
 afterAll(async () => {
   for (const c of contexts) await c.close().catch(() => {});
   await browser?.close();
@@ -65,6 +76,8 @@ describe('coordinator', () => {
   it('signs in, opens a case through the referral form and sends research requests', async () => {
     const page = await newPage();
     await page.goto(`${w.base}/`);
+    // The nonce'd inline script ran and GOV.UK Frontend initialised its components.
+    expect(await page.getAttribute('body', 'class')).toContain('govuk-frontend-supported');
     expect(await capture(page, '01-start')).toEqual([]);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByLabel('Username').fill('coordinator@essex-marat');
@@ -119,6 +132,8 @@ describe('coordinator', () => {
     expect(await main.textContent()).not.toContain('1 Example Row');
     expect(await capture(page, 'research-pack', { docs: true })).toEqual([]);
 
+    // The print button is revealed by our module script (the browser's print command works without it).
+    expect(await page.getByRole('button', { name: 'Print or save as PDF' }).isVisible()).toBe(true);
     await page.emulateMedia({ media: 'print' });
     await page.screenshot({ path: 'test-results/screenshots/research-pack-print.png', fullPage: true });
     expect(await page.locator('.govuk-service-navigation').isVisible()).toBe(false);

@@ -1,18 +1,9 @@
 import type pg from 'pg';
 import type { AuditLog } from '../audit/types.js';
 import type { AgencyDirectory, ExchangeJobs, PolicyPort } from './ports.js';
+import type { Sealer } from '../store/sealed-box.js';
 
-export interface Sealed {
-  keyId: string;
-  iv: Buffer;
-  tag: Buffer;
-  ciphertext: Buffer;
-}
-
-export interface Sealer {
-  seal(plain: unknown, aad: string): Sealed;
-  open(sealed: Sealed, aad: string): unknown;
-}
+export type { Sealed, Sealer } from '../store/sealed-box.js';
 
 export type BodySchema = 'case' | 'research-request' | 'research-response' | 'decline';
 

@@ -6,7 +6,11 @@ import { policyCaseFacts } from './case-facts.js';
 import { CaseNotFound } from './errors.js';
 import type { Explanation, SubjectFacts } from './ports.js';
 import { actingAgency } from './acting-agency.js';
+import { TRANSFER_FIELDS } from './ports.js';
 import { digest, mergeExplanations } from './request-view.js';
+
+/** Response fields about the case as a whole (not one subject), redacted like any other. */
+const ENVELOPE_FIELDS = ['agencyRiskSummary', 'proposedActions', ...TRANSFER_FIELDS] as const;
 
 export interface PackSection {
   messageId: string;
@@ -110,9 +114,7 @@ export function createPackService(deps: ExchangeDeps) {
       ruleAgreements.add(`${decision.agreementId}@${decision.version}`);
       const body = deps.sealer.open({ keyId: m.key_id, iv: m.iv, tag: m.tag, ciphertext: m.ciphertext }, m.id) as {
         subjectResults: ({ subjectId: string; withheld?: { fieldPath: string; reason: string }[] } & Record<string, unknown>)[];
-        agencyRiskSummary?: unknown;
-        proposedActions?: unknown;
-      };
+      } & Record<string, unknown>;
       const subjects: PackSection['subjects'] = [];
       for (const sr of body.subjectResults) {
         const facts = factsById.get(sr.subjectId);
@@ -133,13 +135,12 @@ export function createPackService(deps: ExchangeDeps) {
       }
       let envelope: Record<string, unknown> | undefined;
       const envDoc: Record<string, unknown> = {};
-      if (body.agencyRiskSummary !== undefined) envDoc.agencyRiskSummary = body.agencyRiskSummary;
-      if (body.proposedActions !== undefined) envDoc.proposedActions = body.proposedActions;
+      for (const k of ENVELOPE_FIELDS) if (body[k] !== undefined) envDoc[k] = body[k];
       const victim = theCase.subjectFacts.find((f) => f.role === 'VICTIM') ?? theCase.subjectFacts[0];
       if (Object.keys(envDoc).length && victim) {
         const r = policy.redact(decision, envDoc, victim, now);
         explanations.push({ subjectId: `${m.recipient_agency_id}/envelope`, explanation: r.explanation });
-        envelope = r.view;
+        if (Object.keys(r.view).length > 0) envelope = r.view;
       }
       sections.push({
         ...base,
@@ -165,7 +166,7 @@ export function createPackService(deps: ExchangeDeps) {
       refused,
       generatedAt: now.toISOString(),
     };
-    const merged = mergeExplanations(explanations);
+    const merged = mergeExplanations(explanations, { collapse: true });
     await withTx(pool, (tx) =>
       audit.append(tx, {
         action: mode === 'export' ? 'PACK_EXPORTED' : 'VIEW_READ',

@@ -19,24 +19,9 @@ export interface SubjectFacts {
   addressConfidential?: boolean;
 }
 
-export interface RiskBasis {
-  criteria: string[];
-  dashScore?: number;
-  dashVersion?: string;
-  policeCallouts12m?: number;
-  lastMaracReferralDate?: string;
-  professionalJudgementRationale?: string;
-}
-
-export interface CaseFacts {
-  maracArea: string;
-  riskBasis: RiskBasis;
-}
-
-export interface PartyRef {
-  agencyId: string;
-  agencyType: AgencyType;
-}
+// The case facts and parties are the policy engine's own shapes: one definition, used by both.
+export type { RiskBasis, CaseFacts, PartyRef } from '../policy/types.js';
+import type { CaseFacts, PartyRef } from '../policy/types.js';
 
 export interface DecideInput {
   now: Date;
@@ -51,7 +36,7 @@ export interface DecideInput {
 }
 
 export type PolicyDecision =
-  | { effect: 'PERMIT'; agreementId: string; version: number; flowIds: string[]; warnings?: string[]; plan: unknown; retentionDays?: number }
+  | { effect: 'PERMIT'; agreementId: string; version: number; flowIds: string[]; warnings?: string[]; plan: unknown; retentionDays?: number; criteriaMet?: string[] }
   | { effect: 'DENY'; reason: string; agreementId?: string; version?: number; detail?: string };
 
 export type PermitDecision = Extract<PolicyDecision, { effect: 'PERMIT' }>;
@@ -109,3 +94,6 @@ export function payloadKeyFor(type: AgencyType): string | undefined {
 }
 
 export const PAYLOAD_KEYS = ['police', 'health', 'housing', 'childrensSocialCare', 'adultSocialCare', 'probation', 'idva'] as const;
+
+/** R10: the MARAC-to-MARAC transfer bundle; only a coordinator may send these response fields. */
+export const TRANSFER_FIELDS = ['minutesSummary', 'actionPlan', 'riskBasis', 'lastMaracReferralDate', 'previousReferralDates', 'fromMaracArea'] as const;

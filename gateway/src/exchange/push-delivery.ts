@@ -19,28 +19,54 @@ export interface PushTls {
   caPem: string;
 }
 
+/** How much of an adapter's answer body is drained before the connection is dropped instead. */
+const MAX_ANSWER_BYTES = 64 * 1024;
+
 /** POSTs JSON over mutual TLS: the gateway proves itself with its own client certificate. */
 export function createPushClient(tls: PushTls, timeoutMs: number) {
   const agent = new https.Agent({ cert: tls.certPem, key: tls.keyPem, ca: tls.caPem, keepAlive: true, maxSockets: 16 });
   return {
+    /**
+     * The adapter's answer is its status code. Its body is never read, and neither a slow answer
+     * nor an endless body may hold a delivery worker (and the message's row lock) past
+     * `timeoutMs`: one deadline covers connecting, sending and the status line; a body still
+     * flowing after it is cut off.
+     */
     post(url: string, body: unknown): Promise<void> {
       return new Promise((resolve, reject) => {
         const data = Buffer.from(JSON.stringify(body));
+        let settled = false;
+        const settle = (err?: Error) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(deadline);
+          if (err) reject(err);
+          else resolve();
+        };
         const req = https.request(url, {
           method: 'POST',
           agent,
           timeout: timeoutMs,
           headers: { 'content-type': 'application/json', 'content-length': data.length },
         }, (res) => {
-          res.resume();
-          res.on('end', () => {
-            const s = res.statusCode ?? 0;
-            if (s >= 200 && s < 300) resolve();
-            else reject(new PushDeliveryFailed(`adapter answered ${s}`, { reason: `HTTP_${s}` }));
+          const s = res.statusCode ?? 0;
+          if (s >= 200 && s < 300) settle();
+          else settle(new PushDeliveryFailed(`adapter answered ${s}`, { reason: `HTTP_${s}` }));
+          // Drain a short body so the connection can be reused; drop it if it is long or slow.
+          let bytes = 0;
+          const cut = setTimeout(() => res.destroy(), timeoutMs);
+          cut.unref();
+          res.on('data', (chunk: Buffer) => {
+            bytes += chunk.length;
+            if (bytes > MAX_ANSWER_BYTES) res.destroy();
           });
+          res.on('close', () => clearTimeout(cut));
+          res.on('error', () => {});
         });
+        const deadline = setTimeout(() => req.destroy(new PushDeliveryFailed('adapter timed out', { reason: 'TIMEOUT' })), timeoutMs);
+        deadline.unref();
         req.on('timeout', () => req.destroy(new PushDeliveryFailed('adapter timed out', { reason: 'TIMEOUT' })));
-        req.on('error', (e) => reject(e instanceof PushDeliveryFailed ? e : new PushDeliveryFailed('adapter unreachable', { reason: 'UNREACHABLE', cause: e })));
+        req.on('error', (e) => settle(e instanceof PushDeliveryFailed ? e : new PushDeliveryFailed('adapter unreachable', { reason: 'UNREACHABLE', cause: e })));
         req.end(data);
       });
     },

@@ -46,7 +46,7 @@ export function createRequestService(deps: ExchangeDeps) {
     const deadline = input.deadline ? new Date(input.deadline) : deps.deadlines.defaultDeadline(theCase.meetingDate);
     const reminderAt = reminderFor(deadline);
     const requestId = newId('req');
-    const planned: { messageId: string; recipient: string; mode: 'pull' | 'push'; agreementId: string; version: number; ruleIds: string[]; warnings: string[] }[] = [];
+    const planned: { messageId: string; recipient: string; mode: 'pull' | 'push'; agreementId: string; version: number; ruleIds: string[]; warnings: string[]; criteriaMet: string[] }[] = [];
     const refused: { recipient: string; reason: string; agreementId?: string; version?: number }[] = [];
     const caseFacts = policyCaseFacts(theCase);
 
@@ -82,6 +82,7 @@ export function createRequestService(deps: ExchangeDeps) {
         version: decision.version,
         ruleIds: decision.flowIds,
         warnings: decision.warnings ?? [],
+        criteriaMet: decision.criteriaMet ?? [],
       });
     }
 
@@ -139,7 +140,8 @@ export function createRequestService(deps: ExchangeDeps) {
           ruleIds: m.ruleIds,
           subjectTokens: theCase.tokens,
           agencyIds: [acting.agencyId, m.recipient],
-          ...(m.warnings.length ? { detail: { warnings: m.warnings.join(',') } } : {}),
+          // Which referral criterion the agreement accepted: the decision cites it (T5b).
+          detail: { criteriaMet: m.criteriaMet.join(','), ...(m.warnings.length ? { warnings: m.warnings.join(',') } : {}) },
         });
         if (m.mode === 'pull') await deps.inboxSignal.notify(tx, m.recipient);
       }

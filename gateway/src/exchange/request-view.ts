@@ -37,13 +37,24 @@ export interface RequestView {
   };
 }
 
-/** Flattens per-subject explanations into one audit-ready list, prefixing paths with the subject. */
-export function mergeExplanations(parts: { subjectId: string; explanation: Explanation }[], prefix = '') {
-  const p = (s: string, path: string) => `${prefix}${s}/${path}`;
+/**
+ * Flattens per-subject explanations into one audit-ready list, prefixing paths with the subject.
+ * With `collapse`, array indices become `[]` and duplicates go: a pack spanning many research
+ * rounds stays one bounded event that still says which fields were released, how, and why not.
+ */
+export function mergeExplanations(parts: { subjectId: string; explanation: Explanation }[], opts: { collapse?: boolean } = {}) {
+  const norm = (path: string) => (opts.collapse ? path.replace(/\[\d+\]/g, '[]') : path);
+  const p = (s: string, path: string) => `${s}/${norm(path)}`;
+  const uniq = <T>(items: T[], key: (t: T) => string): T[] => {
+    if (!opts.collapse) return items;
+    const seen = new Map<string, T>();
+    for (const i of items) if (!seen.has(key(i))) seen.set(key(i), i);
+    return [...seen.values()];
+  };
   return {
-    fieldsReleased: parts.flatMap(({ subjectId, explanation }) => explanation.released.map((x) => p(subjectId, x.path))),
-    fieldsTransformed: parts.flatMap(({ subjectId, explanation }) => explanation.transformed.map((x) => ({ path: p(subjectId, x.path), op: x.op }))),
-    fieldsWithheld: parts.flatMap(({ subjectId, explanation }) => explanation.withheld.map((x) => ({ path: p(subjectId, x.path), reason: x.reason }))),
+    fieldsReleased: uniq(parts.flatMap(({ subjectId, explanation }) => explanation.released.map((x) => p(subjectId, x.path))), (x) => x),
+    fieldsTransformed: uniq(parts.flatMap(({ subjectId, explanation }) => explanation.transformed.map((x) => ({ path: p(subjectId, x.path), op: x.op }))), (x) => `${x.path} ${x.op}`),
+    fieldsWithheld: uniq(parts.flatMap(({ subjectId, explanation }) => explanation.withheld.map((x) => ({ path: p(subjectId, x.path), reason: x.reason }))), (x) => `${x.path} ${x.reason}`),
     ruleIds: [...new Set(parts.flatMap(({ explanation }) => [
       ...explanation.released.map((x) => x.ruleId),
       ...explanation.transformed.map((x) => x.ruleId),

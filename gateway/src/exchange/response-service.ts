@@ -7,7 +7,7 @@ import { policyCaseFacts } from './case-facts.js';
 import { AlreadyAnswered, MessageNotAnswerable, PayloadNotForAgencyType, RequestNotFound, UnknownFieldPath, UnknownSubject } from './errors.js';
 import { fieldCatalog } from '../schema/catalog.js';
 import { bodyHash, findAnswer, requireIdempotencyKey, storeAnswer, type StoredAnswer } from './idempotency.js';
-import { PAYLOAD_KEYS, payloadKeyFor } from './ports.js';
+import { PAYLOAD_KEYS, TRANSFER_FIELDS, payloadKeyFor } from './ports.js';
 import type { MessageRow } from './request-view.js';
 
 interface SubjectResultIn {
@@ -120,6 +120,14 @@ export function createResponseService(deps: ExchangeDeps) {
           }
         }
         if (problems.length) throw new UnknownSubject('A subject result names a subject not in this case', { problems });
+        if (actor.agencyType !== 'MARAC_COORDINATOR') {
+          const transfer = TRANSFER_FIELDS.filter((k) => (body as Record<string, unknown>)[k] !== undefined);
+          if (transfer.length) {
+            throw new PayloadNotForAgencyType('Only a MARAC coordinator sends a transfer bundle', {
+              problems: transfer.map((k) => ({ path: `/${k}`, code: 'PAYLOAD_NOT_FOR_AGENCY_TYPE', message: 'transfer field from a non-coordinator' })),
+            });
+          }
+        }
         const badPaths = resp.subjectResults.flatMap((sr, i) => (sr.withheld ?? []).flatMap((w, j) => (isCataloguedFieldPath(w.fieldPath)
           ? []
           : [{ path: `/subjectResults/${i}/withheld/${j}/fieldPath`, code: 'UNKNOWN_FIELD_PATH', message: 'not a field of the research response' }])));

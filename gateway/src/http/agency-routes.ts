@@ -45,6 +45,11 @@ export function createAgencyRouter(d: AgencyRouteDeps): Router {
     res.set('cache-control', 'no-store').json(await d.packs.getPack(agency(res), id(req, 'caseId')));
   });
 
+  r.get('/v1/cases/:caseId/research/export', async (req, res) => {
+    const pack = await d.packs.getPack(agency(res), id(req, 'caseId'), 'export');
+    res.set('cache-control', 'no-store').attachment(`research-pack-${pack.caseId}.json`).json(pack);
+  });
+
   r.get('/v1/inbox', async (req, res) => {
     const ac = new AbortController();
     res.on('close', () => ac.abort());

@@ -33,6 +33,7 @@ export function createPolicyPort(opts: { agreements: CompiledAgreementSource; hm
       return {
         effect: 'PERMIT',
         ...(chosen ? { retentionDays: chosen.retentionDays } : {}),
+        criteriaMet: [...d.criteriaMet],
         agreementId: d.agreementId,
         version: d.version,
         flowIds: d.flowIds,

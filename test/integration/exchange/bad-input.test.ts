@@ -63,6 +63,7 @@ describe('bad input is refused with a stable code and nothing is written', () =>
       return t.as('essex-police').post(`/v1/research-requests/${requestId}/response`, b, { 'Idempotency-Key': 'bad-subject-1' });
     }, status: 400, code: 'UNKNOWN_SUBJECT' },
     { name: 'response: payload of another agency type', run: () => t.as('essex-police').post(`/v1/research-requests/${requestId}/response`, sampleResponse('response-health.json', ids), { 'Idempotency-Key': 'wrong-payload-1' }), status: 400, code: 'PAYLOAD_NOT_FOR_AGENCY_TYPE' },
+    { name: 'response: a transfer bundle from a non-coordinator', run: () => t.as('essex-police').post(`/v1/research-requests/${requestId}/response`, { ...sampleResponse('response-police.json', ids), minutesSummary: 'x' }, { 'Idempotency-Key': 'transfer-bad-1' }), status: 400, code: 'PAYLOAD_NOT_FOR_AGENCY_TYPE' },
     { name: 'response: schema violation', run: () => t.as('essex-police').post(`/v1/research-requests/${requestId}/response`, { schemaVersion: '1.0', subjectResults: 'nope' }, { 'Idempotency-Key': 'schema-bad-1' }), status: 400, code: 'VALIDATION_FAILED' },
     { name: 'response to a message not yet delivered', run: () => t.as('chelmsford-housing').post(`/v1/research-requests/${requestId}/response`, sampleResponse('response-housing.json', ids), { 'Idempotency-Key': 'too-early-1' }), status: 409, code: 'MESSAGE_NOT_ANSWERABLE' },
     { name: 'ack of another agency\'s message', run: () => t.as('essex-police').post(`/v1/inbox/${housingMessage}/ack`), status: 404, code: 'MESSAGE_NOT_FOUND' },

@@ -87,6 +87,16 @@ describe.each(['redis', 'postgres'] as const)('research exchange end to end (que
     expect(views).toHaveLength(1);
   });
 
+  it('exports the pack as a download, audited as PACK_EXPORTED, and the request decision cites the criterion met', async () => {
+    const res = await t.as('essex-marat').get(`/v1/cases/${caseId}/research/export`);
+    expect(res.status).toBe(200);
+    expect(String(res.headers['content-disposition'])).toContain('attachment');
+    expect(res.body.sections).toHaveLength(RECIPIENTS.length);
+    expect(await auditActions(t, `case_id = $1 AND action = 'PACK_EXPORTED'`, [caseId])).toHaveLength(1);
+    const created = await t.db.pool.query(`SELECT canonical FROM audit_events WHERE request_id = $1 AND action = 'REQUEST_CREATED' LIMIT 1`, [requestId]);
+    expect(JSON.parse(created.rows[0].canonical).detail.criteriaMet.split(',')).toEqual(expect.arrayContaining(['VISIBLE_HIGH_RISK', 'POTENTIAL_ESCALATION']));
+  });
+
   it('a retry with the same Idempotency-Key returns the first answer, never a duplicate', async () => {
     const agency = 'essex-police';
     const body = sampleResponse(RESPONSE_FILE[agency]!, ids);

@@ -22,6 +22,13 @@ function southendAnswer(ids: Ids, extra: Record<string, unknown> = {}) {
     ],
     agencyRiskSummary: { text: 'Heard at Southend MARAC on 2026-02-01; risk remains high (fictional sample).', isOpinion: true },
     proposedActions: [{ description: 'Southend IDVA to hand over to Safe Steps (fictional sample).', ownerAgencyId: 'southend-marac', dueBy: '2026-12-20' }],
+    // The R10 transfer bundle.
+    fromMaracArea: 'southend',
+    minutesSummary: 'Heard 2026-02-01. Call 07700 900123 for the Southend IDVA (fictional sample).',
+    actionPlan: [{ description: 'Sanctuary measures at the previous address (fictional sample).', ownerAgencyId: 'southend-marac', dueBy: '2026-03-01', status: 'DONE' }],
+    riskBasis: { criteria: ['VISIBLE_HIGH_RISK'], dashScore: 17, riskLevel: 'HIGH' },
+    lastMaracReferralDate: '2026-02-01',
+    previousReferralDates: ['2026-02-01'],
   };
 }
 
@@ -90,15 +97,23 @@ describe('T8 repeat + MARAC-to-MARAC transfer', () => {
     const pack = await readPack(t, 'essex-marat', caseId);
     const bundle = section(pack, 'southend-marac');
     expect(bundle).toMatchObject({ purpose: 'MARAC_TRANSFER', release: { released: true, agreementId: 'essex-southend-transfer', version: 1 } });
-    // The response schema carries no transfer-bundle fields yet (minutes summary, action plan):
-    // of what a coordinator can send, the transfer flow releases the subject reference only.
+    // Per subject, the transfer flow releases the subject reference only.
     const v = subjectOf(bundle, ids.v1);
     expect(v.view).toEqual({ subjectId: ids.v1 });
     expect(v.withheld).toEqual(expect.arrayContaining([
       { path: 'match', reason: 'NOT_IN_AGREEMENT', by: 'policy' },
       { path: 'knownToAgency', reason: 'NOT_IN_AGREEMENT', by: 'policy' },
     ]));
-    expect(bundle.envelope).toEqual({});
+    // The bundle: minutes summary (scrubbed), action plan, risk basis, referral dates; never the
+    // coordinator's own risk summary or proposed actions, which the transfer flow does not list.
+    expect(bundle.envelope).toEqual({
+      fromMaracArea: 'southend',
+      minutesSummary: 'Heard 2026-02-01. Call [PHONE] for the Southend IDVA (fictional sample).',
+      actionPlan: [{ description: 'Sanctuary measures at the previous address (fictional sample).', ownerAgencyId: 'southend-marac', dueBy: '2026-03-01', status: 'DONE' }],
+      riskBasis: { criteria: ['VISIBLE_HIGH_RISK'], dashScore: 17, riskLevel: 'HIGH' },
+      lastMaracReferralDate: '2026-02-01',
+      previousReferralDates: ['2026-02-01'],
+    });
 
     const viewed = await auditRows(t, `action = 'VIEW_READ' AND case_id = $1`, [caseId]);
     expect(viewed.at(-1)!.event.ruleIds).toEqual(expect.arrayContaining(['transfer-bundle-southend-to-essex#subjectId']));

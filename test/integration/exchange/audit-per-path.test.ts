@@ -88,6 +88,25 @@ describe('audit: one event per access, same transaction, no personal data', () =
     expect(retry.status).toBe(201);
   });
 
+  it('a pack spanning many research rounds is still one bounded audit event (paths collapsed), never a 5xx', async () => {
+    const c = await t.as('essex-marat').post('/v1/cases', sampleCase());
+    const ids = subjectIds(c.body);
+    for (let i = 0; i < 30; i++) {
+      const r = await t.as('essex-marat').post(`/v1/cases/${c.body.caseId}/research-requests`, { purpose: 'MARAC_RESEARCH', recipients: ['essex-police'] });
+      await t.as('essex-police').get('/v1/inbox');
+      const a = await t.as('essex-police').post(`/v1/research-requests/${r.body.requestId}/response`, sampleResponse('response-police.json', ids), { 'Idempotency-Key': `round-${i}-${r.body.requestId}` });
+      expect(a.status).toBe(201);
+    }
+    const read = await newEvents(() => t.as('essex-marat').get(`/v1/cases/${c.body.caseId}/research`));
+    expect(read.result.status).toBe(200);
+    expect(read.result.body.sections).toHaveLength(30);
+    expect(read.actions).toEqual(['VIEW_READ']);
+    const ev = JSON.parse((await t.db.pool.query(`SELECT canonical FROM audit_events WHERE case_id = $1 AND action = 'VIEW_READ'`, [c.body.caseId])).rows[0].canonical);
+    expect(ev.fieldsReleased.length).toBeGreaterThan(0);
+    expect(ev.fieldsReleased.every((p: string) => !/\[\d+\]/.test(p))).toBe(true);
+    expect(new Set(ev.fieldsReleased).size).toBe(ev.fieldsReleased.length);
+  }, 120_000);
+
   it('the audit log holds no identifier, name, date of birth, postcode or address from the case or the responses', async () => {
     await t.gateway.audit.flush();
     const dump = JSON.stringify((await t.db.pool.query('SELECT * FROM audit_events')).rows);

@@ -93,9 +93,16 @@ export class FaultClient {
   }
 }
 
-/** A push adapter's receiver over mTLS; it remembers each delivered message (adapters de-duplicate by messageId). */
-export async function startPushReceiver(pki: TestPki, behaviour: (body: any) => number | 'hang' | 'reset' = () => 202) {
+export type ReceiverBehaviour = number | 'hang' | 'reset' | ((res: import('node:http').ServerResponse) => void);
+
+/**
+ * A push adapter's receiver over mTLS; it remembers each message it accepted with a 2xx (adapters
+ * de-duplicate by messageId) and counts every attempt. `behaviour` picks the answer: a status, no
+ * answer at all, a reset connection, or a custom one (it must then write the response itself).
+ */
+export async function startPushReceiver(pki: TestPki, behaviour: (body: any, attempt: number) => ReceiverBehaviour = () => 202) {
   const received: any[] = [];
+  const attempts: string[] = [];
   const server = https.createServer({ ...pki.serverOptions, requestCert: true, rejectUnauthorized: true }, (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -106,9 +113,11 @@ export async function startPushReceiver(pki: TestPki, behaviour: (body: any) => 
       } catch {
         body = undefined;
       }
-      const b = behaviour(body);
+      attempts.push(String(body?.messageId));
+      const b = behaviour(body, attempts.length);
       if (b === 'hang') return;
       if (b === 'reset') return void req.socket.destroy();
+      if (typeof b === 'function') return b(res);
       if (b < 300) received.push(body);
       res.writeHead(b).end();
     });
@@ -118,6 +127,7 @@ export async function startPushReceiver(pki: TestPki, behaviour: (body: any) => 
   return {
     url: `https://127.0.0.1:${(server.address() as AddressInfo).port}/deliveries`,
     received,
+    attempts,
     close: () => new Promise<void>((r) => {
       server.close(() => r());
       server.closeAllConnections();

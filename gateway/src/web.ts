@@ -62,7 +62,7 @@ export async function mountWeb(
       scopes: cfg.oidc.scopes,
     });
   }
-  mountPeopleWeb(app, g, { oidc, sessions: cfg.sessions, publicUrl, logger, hmacKey: cfg.keys.hmac });
+  mountPeopleWeb(app, g, { oidc, sessions: cfg.sessions, publicUrl, logger });
 }
 
 export interface PeopleWebOptions {
@@ -74,8 +74,8 @@ export interface PeopleWebOptions {
   /** The gateway's clock (tests move it); default real time. */
   now?: () => Date;
   loginRateLimit?: { windowMs: number; limit: number };
-  /** Key for the pseudonyms shown in agreement previews (the subject HMAC key). */
-  hmacKey?: Buffer;
+  /** Sample responses offered in the agreement preview (default: the repository's test fixtures). */
+  samplesDir?: string;
 }
 
 /** Everything but the provider: for `mountWeb`, and for tests that bring their own provider. */

@@ -274,7 +274,7 @@ export function agreementPages(pages: PageRouter, deps: AgreementPagesDeps): voi
     const base = `/agreements/${v.agreementId}/versions/${v.version}`;
     const { errors: fieldErrors, summary } = problemLinks(saved.problems, saved.version.doc, base, { section: 'details' });
     await detailsPage(res, saved.version, detailsValues(saved.version.doc), fieldErrors, summary, {
-      flash: { type: 'success', title: 'Saved', text: saved.problems.length ? `Saved. Fix ${saved.problems.length} problem(s) before approval.` : 'Saved. No problems found.' },
+      flash: savedBanner(saved.problems.length),
     });
   });
 
@@ -338,7 +338,7 @@ export function agreementPages(pages: PageRouter, deps: AgreementPagesDeps): voi
     const { errors: fieldErrors, summary } = problemLinks(saved.problems, saved.version.doc, base, { section: 'flow', flowIndex: index });
     const flows = saved.version.doc.flows as unknown[];
     flowPage(res, saved.version, index, flowValues(flows[index] as Doc), fieldErrors, summary, {
-      flash: { type: 'success', title: 'Saved', text: saved.problems.length ? `Saved. Fix ${saved.problems.length} problem(s) before approval.` : 'Saved. No problems found.' },
+      flash: savedBanner(saved.problems.length),
     });
   });
 
@@ -445,6 +445,12 @@ export function agreementPages(pages: PageRouter, deps: AgreementPagesDeps): voi
       previewForm(res, v, body, errors, {}, 400);
     }
   });
+}
+
+/** After a save: drafts are kept even with problems, which must be fixed before approval. */
+function savedBanner(problems: number) {
+  if (problems === 0) return { type: 'success', title: 'Saved', text: 'Saved. No problems found.' };
+  return { title: 'Saved', text: `Saved. Fix ${problems === 1 ? 'the problem' : `the ${problems} problems`} before this version can be approved.` };
 }
 
 /** The party that sent a response: its respondingOrg, else the first party whose type sends its payload. */

@@ -57,7 +57,6 @@ export interface PeopleUiOptions {
   logger: Logger;
   now?: () => Date;
   loginRateLimit?: { windowMs: number; limit: number };
-  hmacKey?: Buffer;
   /** Sample responses offered in the agreement preview (default: the repository's test fixtures). */
   samplesDir?: string;
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Queryable } from '../store/db.js';
 import { AuditCursorInvalid, AuditQueryInvalid } from './errors.js';
 import { canonicalize } from './jcs.js';
+import { detectPersonalData } from './pii-guard.js';
 import type { AuditAction, AuditDecision, AuditEvent } from './types.js';
 
 /** Filters an auditor may combine (all ANDed). Identifiers are never filters: subjects are tokens. */
@@ -73,6 +74,9 @@ function toTime(v: string | Date, reason: string): string {
   if (typeof v !== 'string' || !(DATE_ONLY.test(v) || DATE_TIME.test(v))) invalid(reason, 'Give a date (YYYY-MM-DD) or an ISO date-time');
   const d = new Date(DATE_ONLY.test(v) ? `${v}T00:00:00Z` : v);
   if (Number.isNaN(d.getTime())) invalid(reason, 'Not a valid time');
+  // Year 0000 (or an offset that crosses into it or past 9999) is no PostgreSQL timestamp.
+  const year = d.getUTCFullYear();
+  if (year < 1 || year > 9999) invalid(reason, 'Give a time between the years 0001 and 9999');
   return d.toISOString();
 }
 
@@ -83,9 +87,12 @@ export function normaliseFilters(f: AuditFilters): NormalisedFilters {
   if (f.to !== undefined) out.to = toTime(f.to, 'TO_INVALID');
   if (out.from && out.to && out.from >= out.to) invalid('RANGE_EMPTY', '`from` must be before `to`');
   if (f.actor !== undefined) out.actor = ACTOR.test(f.actor) ? f.actor : invalid('ACTOR_INVALID', 'Not an actor id');
-  if (f.agency !== undefined) out.agency = AGENCY.test(f.agency) ? f.agency : invalid('AGENCY_INVALID', 'Not an agency id');
-  if (f.caseId !== undefined) out.caseId = ID.test(f.caseId) ? f.caseId : invalid('CASE_INVALID', 'Not a case id');
-  if (f.requestId !== undefined) out.requestId = ID.test(f.requestId) ? f.requestId : invalid('REQUEST_INVALID', 'Not a request id');
+  // An id that looks like personal data names nothing in the log (every event passed the same
+  // guard), and the query's own audit event would refuse it: a 400, not a 500.
+  const id = (re: RegExp, v: string) => re.test(v) && detectPersonalData(v) === null;
+  if (f.agency !== undefined) out.agency = id(AGENCY, f.agency) ? f.agency : invalid('AGENCY_INVALID', 'Not an agency id');
+  if (f.caseId !== undefined) out.caseId = id(ID, f.caseId) ? f.caseId : invalid('CASE_INVALID', 'Not a case id');
+  if (f.requestId !== undefined) out.requestId = id(ID, f.requestId) ? f.requestId : invalid('REQUEST_INVALID', 'Not a request id');
   if (f.subjectToken !== undefined) out.subjectToken = TOKEN.test(f.subjectToken) ? f.subjectToken : invalid('SUBJECT_TOKEN_INVALID', 'Not a subject token');
   if (f.action !== undefined) {
     const list = Array.isArray(f.action) ? f.action : [f.action];

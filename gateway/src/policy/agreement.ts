@@ -32,8 +32,14 @@ export function parseAgreementText(text: string, format: AgreementFormat = guess
       problems: doc.errors.map((e) => ({ path: `line ${e.linePos?.[0]?.line ?? '?'}`, code: 'YAML_SYNTAX', message: e.message })),
     });
   }
-  // maxAliasCount bounds "billion laughs" expansion.
-  return doc.toJS({ maxAliasCount: 100 });
+  // maxAliasCount bounds "billion laughs" expansion; going over it is bad input, not a 500.
+  try {
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    throw new AgreementUnreadable('not YAML this gateway will expand: too many aliases', {
+      problems: [{ path: 'document', code: 'YAML_ALIAS_LIMIT', message: (e as Error).message }],
+    });
+  }
 }
 
 function guessFormat(text: string): AgreementFormat {

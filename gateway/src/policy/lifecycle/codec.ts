@@ -25,6 +25,21 @@ function forbiddenKey(v: unknown, path: string, depth: number): string | undefin
   return undefined;
 }
 
+// PostgreSQL jsonb stores neither U+0000 nor a lone UTF-16 surrogate: such text is bad input (400), not a 500.
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+function unstorableText(v: unknown, path: string, depth: number): string | undefined {
+  if (typeof v === 'string') return UNSTORABLE.test(v) ? path || '/' : undefined;
+  if (depth > 64 || !v || typeof v !== 'object') return undefined;
+  const entries: [string, unknown][] = Array.isArray(v) ? v.map((x, i) => [String(i), x]) : Object.entries(v);
+  for (const [k, x] of entries) {
+    if (UNSTORABLE.test(k)) return `${path}/${k}`;
+    const bad = unstorableText(x, `${path}/${k}`, depth + 1);
+    if (bad !== undefined) return bad;
+  }
+  return undefined;
+}
+
 /** Checks that parsed data is one plain mapping of JSON data, and returns a plain copy of it. */
 export function asAgreementObject(value: unknown): Record<string, unknown> {
   if (!value || typeof value !== 'object' || Array.isArray(value)) {
@@ -34,6 +49,12 @@ export function asAgreementObject(value: unknown): Record<string, unknown> {
   if (bad !== undefined) {
     throw new AgreementUnreadable('The agreement contains a key that is not allowed or is nested too deeply', {
       problems: [{ path: bad, code: 'FORBIDDEN_KEY', message: 'key not allowed (or nesting deeper than 64)' }],
+    });
+  }
+  const unstorable = unstorableText(value, '', 0);
+  if (unstorable !== undefined) {
+    throw new AgreementUnreadable('The agreement contains text that cannot be stored (a NUL character or a broken surrogate pair)', {
+      problems: [{ path: unstorable, code: 'UNSTORABLE_TEXT', message: 'NUL or lone surrogate' }],
     });
   }
   // Through JSON once: whatever the parser produced becomes plain JSON data.

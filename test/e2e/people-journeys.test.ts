@@ -270,3 +270,55 @@ describe('auditor', () => {
     expect(await capture(page, '23-audit-verified')).toEqual([]);
   }, JOURNEY_TIMEOUT);
 });
+
+describe('every other page', () => {
+  it('passes axe-core too: forms with errors, editors, lists, error pages, sign-in failure', async () => {
+    const problems: Record<string, string[]> = {};
+    const check = async (page: Page, name: string) => {
+      const found = await capture(page, name);
+      if (found.length) problems[name] = found;
+    };
+    // Independent people in their own browser contexts: run side by side.
+    await Promise.all([
+      (async () => {
+        const coord = await newPage();
+        await signIn(coord, w.base, 'coordinator@essex-marat', `${new URL(caseUrl).pathname}/research/new`);
+        await coord.getByRole('button', { name: 'Send request' }).click();
+        expect(await coord.locator('.govuk-error-summary').textContent()).toContain('Select at least one agency');
+        await check(coord, '30-request-errors');
+        await coord.goto(`${w.base}/audit`);
+        expect(await coord.locator('h1').textContent()).toBe('You do not have access to this page');
+        await check(coord, '31-forbidden');
+        await coord.goto(`${w.base}/no-such-page`);
+        await check(coord, '32-not-found');
+      })(),
+      (async () => {
+        const officer = await newPage();
+        await signIn(officer, w.base, 'ig.officer1', '/agreements/essex-marat');
+        await check(officer, '33-agreement-versions');
+        await officer.getByRole('link', { name: 'Version 1' }).click();
+        await officer.getByRole('button', { name: 'Draft a change' }).click();
+        await officer.waitForURL(/done=drafted/);
+        await officer.goto(`${officer.url().split('?')[0]}/details`);
+        await check(officer, '34-agreement-details');
+        await officer.goto(`${w.base}/agreements/import`);
+        await officer.getByRole('button', { name: 'Import as a draft' }).click();
+        await check(officer, '35-agreement-import-error');
+      })(),
+      (async () => {
+        const admin = await newPage();
+        await signIn(admin, w.base, 'admin', '/');
+        expect(new URL(admin.url()).pathname).toBe('/agencies');
+        await check(admin, '36-agencies');
+        const auditor = await newPage();
+        await signIn(auditor, w.base, 'auditor', '/audit/checkpoint');
+        await check(auditor, '37-checkpoint');
+        const anonymous = await newPage();
+        await anonymous.goto(`${w.base}/auth/callback?code=x&state=y`);
+        expect(await anonymous.locator('h1').textContent()).toBe('Sign-in failed');
+        await check(anonymous, '38-sign-in-failed');
+      })(),
+    ]);
+    expect(problems).toEqual({});
+  }, JOURNEY_TIMEOUT);
+});

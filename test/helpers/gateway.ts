@@ -127,7 +127,7 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
   if (opts.seed !== false) for (const a of DEMO_AGENCIES) {
     const pushUrl = opts.push?.[a.id];
     const mode: DeliveryMode = pushUrl ? 'push' : 'pull';
-    creds.set(a.id, await makeAgencyCert(pki, gateway.registry, { id: a.id, type: a.type, mode, ...(pushUrl ? { pushUrl } : {}), ...(a.maracArea ? { maracArea: a.maracArea } : {}) }));
+    creds.set(a.id, await makeAgencyCert(pki, gateway.registry, { id: a.id, name: a.name, type: a.type, mode, ...(pushUrl ? { pushUrl } : {}), ...(a.maracArea ? { maracArea: a.maracArea } : {}) }));
   }
   if (opts.seed !== false) await gateway.agreements.seedFromDirectory(config.policiesDir);
   await gateway.start();

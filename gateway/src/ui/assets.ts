@@ -18,7 +18,9 @@ export function assetRoutes(): Router {
   const router = express.Router();
   const opts = { index: false, fallthrough: true, redirect: false, maxAge: '1h' } as const;
   // Fonts and images carry content hashes or never change within a GOV.UK Frontend release.
-  router.use('/assets/fonts', express.static(path.join(GOVUK, 'assets', 'fonts'), { ...opts, maxAge: '30d', immutable: true }));
+  // GDS Transport is licensed for GOV.UK services only, and this gateway is not one: its font files
+  // are not served, so GOV.UK Frontend's font stack falls back to Arial (docs/decisions/0007).
+  router.use('/assets/fonts', (_req, res) => void res.status(404).end());
   router.use('/assets/images', express.static(path.join(GOVUK, 'assets', 'images'), opts));
   for (const file of ['govuk-frontend.min.css', 'govuk-frontend.min.js']) {
     router.get(`/assets/${file}`, (_req, res, next) => {

@@ -61,7 +61,6 @@ describe('headers', () => {
       ['/assets/govuk-frontend.min.js', 'javascript'],
       ['/assets/app.css', 'text/css'],
       ['/assets/app.js', 'javascript'],
-      ['/assets/fonts/bold-b542beb274-v2.woff2', 'font/woff2'],
       ['/assets/icon.svg', 'image/svg+xml'],
     ] as const) {
       const res = await fetch(`${w.base}${path}`);
@@ -70,6 +69,8 @@ describe('headers', () => {
       expect(res.headers.get('cache-control'), path).toMatch(/max-age=\d+/);
     }
     expect((await fetch(`${w.base}/assets/../package.json`)).status).toBe(404);
+    // GDS Transport is for GOV.UK services only: not served (the font stack falls back to Arial).
+    expect((await fetch(`${w.base}/assets/fonts/bold-b542beb274-v2.woff2`)).status).toBe(404);
   });
 });
 

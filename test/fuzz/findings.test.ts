@@ -78,6 +78,14 @@ describe('fuzz findings stay fixed', () => {
     }
   });
 
+  it.each(['/v1/research-requests/%ZZ', '/v1/cases/%E0%A4%A/research', '/v1/research-requests/%C0%AF'])('a path parameter that is not percent-encoding (%s) is 400 MALFORMED_URL, not MALFORMED_JSON', async (path) => {
+    const before = await w.counts();
+    const r = await w.call('essex-marat', 'GET', path);
+    await expectSafeReply(w, path, r, before, true);
+    expect(r.status).toBe(400);
+    expect(r.body.code).toBe('MALFORMED_URL');
+  });
+
   it('a response with a completedAt leap second is a 4xx or accepted, never a 5xx', async () => {
     const tg = await w.target('essex-police');
     const body = { ...sampleResponse('response-police.json', tg.ids), completedAt: '2026-06-30T23:59:60Z' };

@@ -17,7 +17,7 @@ describe('schema-driven generator', () => {
         expect(reg.validate(name, doc), JSON.stringify(doc).slice(0, 400)).toEqual([]);
       }), { numRuns: fuzzRuns(200, 0.5), ...fuzzSeed() });
     }
-  });
+  }, Math.max(60_000, fuzzRuns(200) * 100));
 
   it.each(NAMES)('%s: a mutation marked mustReject never yields a valid document', (name) => {
     const reg = schemaRegistry();
@@ -33,7 +33,7 @@ describe('schema-driven generator', () => {
       if (parsed === null || typeof parsed !== 'object') return; // strict JSON bodies are objects or arrays
       expect(reg.validate(name, parsed), h.label).not.toEqual([]);
     }), { numRuns: fuzzRuns(200), ...fuzzSeed() });
-  });
+  }, Math.max(60_000, fuzzRuns(200) * 100));
 
   it('overrides replace a subtree and null removes an optional property', () => {
     const arb = documentArbitrary('research-request', { overrides: { '/recipients': fc.constant(['essex-police']), '/deadline': null } });

@@ -28,6 +28,8 @@ const value = fc.oneof(
   fc.string({ maxLength: 20 }).map(enc),
 );
 const AUDIT_PARAMS = ['from', 'to', 'actor', 'agency', 'case', 'request', 'subjectSystem', 'subjectValue', 'action', 'decision', 'reason', 'cursor', 'limit', 'order', 'format', 'first', 'second', 'seq', 'size', 'x', '__proto__'];
+/** Per-test time limit that grows with FUZZ_RUNS. */
+const limit = (factor = 1) => Math.max(60_000, fuzzRuns(200, factor) * 400);
 const query = fc.array(fc.tuple(fc.constantFrom(...AUDIT_PARAMS), value), { maxLength: 5 }).map((pairs) => (pairs.length ? `?${pairs.map(([k, v]) => `${k}=${v}`).join('&')}` : ''));
 
 describe('people API under fuzzing', () => {
@@ -77,7 +79,7 @@ describe('people API under fuzzing', () => {
     await fc.assert(fc.asyncProperty(fc.constantFrom('/v1/audit/events', '/v1/audit/export'), query, async (p, q) => {
       await call(auditor, 'GET', `${p}${q}`);
     }), { numRuns: fuzzRuns(200), ...fuzzSeed() });
-  });
+  }, limit());
 
   it('every audit filter against every edge and personal-data-like value', async () => {
     const edge = ['0000-01-01', '0001-01-01', '9999-12-31', '0000-01-01T00:00:00Z', '9999-12-31T23:59:59-23:59', '2026-06-30T23:59:60Z', '2026-02-30',
@@ -89,13 +91,13 @@ describe('people API under fuzzing', () => {
       }
       for (const v of edge) await call(auditor, 'GET', `${p}?subjectSystem=nhs-number&subjectValue=${enc(v)}`);
     }
-  });
+  }, 120_000);
 
   it('audit proofs and checkpoints with fuzzed parameters', async () => {
     await fc.assert(fc.asyncProperty(fc.constantFrom('/v1/audit/proofs/inclusion', '/v1/audit/proofs/consistency', '/v1/audit/checkpoints/latest', '/v1/audit/public-key'), query, async (p, q) => {
       await call(auditor, 'GET', `${p}${q}`);
     }), { numRuns: fuzzRuns(200, 0.5), ...fuzzSeed() });
-  });
+  }, limit(0.5));
 
   it('agreement reads and lifecycle actions with fuzzed ids and versions', async () => {
     const id = fc.oneof(fc.constantFrom('essex-marat', 'inter-area-transfer', 'nope'), value);
@@ -108,7 +110,7 @@ describe('people API under fuzzing', () => {
       if (/activate|suspend|expire|approve/.test(rest) && /^(essex-marat|inter-area-transfer)$/.test(i)) return;
       await call(officer, method, `/v1/agreements/${i}${rest.replaceAll('V', v).replace(/\/$/, '')}`);
     }), { numRuns: fuzzRuns(200, 0.5), ...fuzzSeed() });
-  });
+  }, limit(0.5));
 
   it('POST /v1/agreements with hostile agreement documents', async () => {
     const valid = fc.constantFrom(0, 1, 2).map((n) => ({ ...structuredClone(essex), id: `fuzz-agreement-${n}` }));
@@ -131,7 +133,7 @@ describe('people API under fuzzing', () => {
       if (r.status === 201) expect(JSON.parse(r.text).status).toBe('draft');
       if (b.mustReject && /proto|constructor|prototype|yaml/.test(b.label)) expect(r.status, `${b.label}: ${r.text.slice(0, 200)}`).toBeGreaterThanOrEqual(400);
     }), { numRuns: fuzzRuns(200, 0.5), ...fuzzSeed() });
-  });
+  }, limit(0.5));
 
   // Regressions: each of these was a 500 before the fix named in the test.
   it.each([

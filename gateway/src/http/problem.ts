@@ -5,6 +5,11 @@ import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { GatewayError, MalformedJson, NotFound, PayloadTooLarge, UnsupportedMediaType } from '../errors.js';
 import type { Logger } from '../logger.js';
 
+export class MalformedUrl extends GatewayError {
+  readonly code = 'MALFORMED_URL';
+  readonly status = 400;
+}
+
 /** RFC 9457 problem+json with our stable code. No stack, no SQL, no input echoed back. */
 export function sendProblem(res: Response, err: GatewayError, instance?: string): void {
   res.status(err.status).type('application/problem+json').json({
@@ -28,6 +33,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (type === 'entity.parse.failed') return sendProblem(res, new MalformedJson('The request body is not valid JSON'));
     if (type === 'encoding.unsupported' || type === 'charset.unsupported') return sendProblem(res, new UnsupportedMediaType('Unsupported body encoding'));
     if (type === 'request.aborted') return;
+    // The router could not percent-decode a path parameter (`/v1/inbox/%ZZ/ack`): the URL is bad, not the body.
+    if (err instanceof URIError) return sendProblem(res, new MalformedUrl('The request path is not valid percent-encoding'));
     if ((err as { status?: number }).status === 400) return sendProblem(res, new MalformedJson('The request body could not be read'));
     const id = randomUUID();
     logger.error('unhandled error', { errorId: id, err });

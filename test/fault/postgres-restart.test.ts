@@ -34,7 +34,9 @@ describe.each(['redis', 'postgres'] as const)('PostgreSQL restarted under load (
     receiver = await startPushReceiver(pki);
     t = await startTestGateway({
       queue, pki, db, push: { 'essex-police': receiver.url },
-      env: { SWEEP_INTERVAL_MS: '1000', DELIVERY_MAX_ATTEMPTS: '10' },
+      // A push job in flight when the database went away is recovered by the stalled-job check
+      // once its lock lapses (WORKER_LOCK_MS, 30 s by default; short here).
+      env: { SWEEP_INTERVAL_MS: '1000', DELIVERY_MAX_ATTEMPTS: '10', WORKER_LOCK_MS: '3000' },
     });
     await waitReady(t.gateway.webUrl, 200, 10_000);
 

@@ -11,7 +11,8 @@ const CHANNEL = 'marac_inbox';
 export function createInboxSignal(pool: pg.Pool) {
   const emitter = new EventEmitter();
   emitter.setMaxListeners(0);
-  let client: pg.PoolClient | undefined;
+  /** The LISTENing connection and how to let go of it (exactly once, whoever gets there first). */
+  let client: { c: pg.PoolClient; drop: (broken: boolean) => void } | undefined;
   let closed = false;
 
   let retry: NodeJS.Timeout | undefined;
@@ -29,26 +30,31 @@ export function createInboxSignal(pool: pg.Pool) {
   async function start(): Promise<void> {
     if (client || closed) return;
     const c = await pool.connect();
-    client = c;
-    let lost = false;
-    const drop = () => {
-      if (lost) return;
-      lost = true;
-      if (client === c) client = undefined;
-      c.release(true);
+    let released = false;
+    const mine = {
+      c,
+      drop(broken: boolean) {
+        if (released) return;
+        released = true;
+        if (client === mine) client = undefined;
+        c.off('notification', onNotification);
+        c.release(broken);
+      },
     };
-    c.on('notification', (n) => {
+    const onNotification = (n: pg.Notification) => {
       if (n.channel === CHANNEL && n.payload) emitter.emit(n.payload);
-    });
+    };
+    client = mine;
+    c.on('notification', onNotification);
     c.on('error', () => {
       // The connection dropped (e.g. a database restart): reconnect; meanwhile readers poll.
-      drop();
+      mine.drop(true);
       reconnect();
     });
     try {
       await c.query(`LISTEN ${CHANNEL}`);
     } catch (err) {
-      drop();
+      mine.drop(true);
       throw err;
     }
   }
@@ -77,11 +83,10 @@ export function createInboxSignal(pool: pg.Pool) {
     async close(): Promise<void> {
       closed = true;
       if (retry) clearTimeout(retry);
-      const c = client;
-      client = undefined;
-      if (c) {
-        await c.query(`UNLISTEN ${CHANNEL}`).catch(() => {});
-        c.release();
+      const current = client;
+      if (current) {
+        await current.c.query(`UNLISTEN ${CHANNEL}`).catch(() => {});
+        current.drop(false);
       }
     },
   };

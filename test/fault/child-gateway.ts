@@ -6,12 +6,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createCsr, issueFromCsr } from '../../gateway/src/identity/pki/ca.js';
 import type { GatewayTls } from '../../gateway/src/dev/dev-pki.js';
-import type { TestPki } from '../helpers/pki.js';
+import { makeTestPki, type AgencyCreds, type TestPki } from '../helpers/pki.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { startTestGateway } from '../helpers/gateway.js';
+import { freePort } from './private-redis.js';
 
 /** Keys, queue prefix and TLS for a world of several gateway instances (same as test/helpers/gateway.ts makes). */
 export function sharedWorld(pki: TestPki, extra: Record<string, string> = {}): { env: Record<string, string>; tls: GatewayTls } {
@@ -32,16 +35,20 @@ export function sharedWorld(pki: TestPki, extra: Record<string, string> = {}): {
 export interface ChildGateway {
   /** Resolves with the agency API URL (https://127.0.0.1:port) once the child is serving. */
   ready: Promise<string>;
+  pid: number;
   kill(): Promise<void>;
 }
 
-/** Starts a gateway (with workers) in a child process on `databaseUrl` with `env` (merged over the test defaults). */
-export function spawnChildGateway(opts: { env: Record<string, string>; databaseUrl: string; tls: GatewayTls }): ChildGateway {
+/**
+ * Starts a gateway (with workers) in a child process on `databaseUrl` with `env` (merged over the
+ * test defaults). The web listener (readyz, metrics) is on `webPort` when given.
+ */
+export function spawnChildGateway(opts: { env: Record<string, string>; databaseUrl: string; tls: GatewayTls; webPort?: number }): ChildGateway {
   const dir = mkdtempSync(path.join(tmpdir(), 'marac-child-'));
   const specFile = path.join(dir, 'spec.json');
   const env = {
     MARAC_MODE: 'development', LOG_LEVEL: 'error', DEV_OIDC: 'false', DEMO_ADAPTERS: 'false',
-    ...opts.env, AGENCY_API_PORT: '0', WEB_PORT: '0',
+    ...opts.env, AGENCY_API_PORT: '0', WEB_PORT: String(opts.webPort ?? 0),
   };
   writeFileSync(specFile, JSON.stringify({ env, databaseUrl: opts.databaseUrl, tls: opts.tls }));
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'test/fault/gateway-child.ts'], {
@@ -63,9 +70,75 @@ export function spawnChildGateway(opts: { env: Record<string, string>; databaseU
   ready.catch(() => {});
   return {
     ready,
+    pid: child.pid!,
     async kill() {
       if (alive) child.kill('SIGKILL');
       await exited;
+    },
+  };
+}
+
+/** Resident set size of a process in MB, from /proc (Linux). */
+export function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!m) throw new Error(`no VmRSS for process ${pid}`);
+  return Number(m[1]) / 1024;
+}
+
+export interface ChildWorld {
+  db: TestDatabase;
+  pki: TestPki;
+  creds: Map<string, AgencyCreds>;
+  gateway: ChildGateway;
+  agencyUrl: string;
+  /** The web listener: /readyz, /metrics. */
+  webUrl: string;
+  rssMb(): number;
+  /** V8 heap in use, from the child's own /metrics. */
+  heapUsedMb(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A seeded world (database, PKI, demo agencies with certificates, the sample agreements) served by
+ * ONE gateway in a child process, so that what is measured of it (RSS, heap) is the gateway's
+ * alone and not the load generator's. The seeding instance runs in this process and is stopped
+ * before the child starts.
+ */
+export async function startChildWorld(opts: { queue?: 'redis' | 'postgres'; env?: Record<string, string> } = {}): Promise<ChildWorld> {
+  const pki = makeTestPki();
+  const db = await createTestDatabase();
+  const queue = opts.queue ?? 'redis';
+  const world = sharedWorld(pki, { ...(queue === 'redis' ? { REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' } : {}), ...opts.env });
+  const seed = await startTestGateway({ queue, pki, db, sharedEnv: world.env, sharedTls: world.tls, workers: false });
+  await seed.stop();
+  const webPort = await freePort();
+  const gateway = spawnChildGateway({ env: world.env, databaseUrl: db.url, tls: world.tls, webPort });
+  let agencyUrl: string;
+  try {
+    agencyUrl = await gateway.ready;
+  } catch (err) {
+    await db.drop();
+    throw err;
+  }
+  const webUrl = `http://127.0.0.1:${webPort}`;
+  return {
+    db,
+    pki,
+    creds: seed.creds,
+    gateway,
+    agencyUrl,
+    webUrl,
+    rssMb: () => rssMb(gateway.pid),
+    async heapUsedMb() {
+      const text = await (await fetch(`${webUrl}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+      const m = /^nodejs_heap_size_used_bytes (\S+)$/m.exec(text);
+      if (!m) throw new Error('no nodejs_heap_size_used_bytes in /metrics');
+      return Number(m[1]) / 1024 / 1024;
+    },
+    async stop() {
+      await gateway.kill();
+      await db.drop();
     },
   };
 }

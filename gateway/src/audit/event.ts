@@ -16,15 +16,27 @@ export const EVENT_VERSION = 1 as const;
 export const GENESIS_HASH = '0'.repeat(64);
 export const SCHEMA_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../schemas/audit-event.schema.json');
 
-let compiled: ValidateFunction | undefined;
-/** The audit event schema, compiled once. A broken schema file fails every append: fail closed. */
-export function eventValidator(): ValidateFunction {
+let compiled: { full: ValidateFunction; unsequenced: ValidateFunction } | undefined;
+function compile() {
   if (!compiled) {
     const ajv = new Ajv2020({ allErrors: true, strict: true, strictTypes: false });
     addFormats(ajv);
-    compiled = ajv.compile(JSON.parse(readFileSync(SCHEMA_PATH, 'utf8')));
+    const schema = JSON.parse(readFileSync(SCHEMA_PATH, 'utf8')) as { $id: string; required: string[] };
+    const full = ajv.compile(schema);
+    // The same schema before sequencing: seq, prevHash and hash are not known yet.
+    const unsequenced = ajv.compile({
+      ...schema,
+      $id: schema.$id.replace(/\.schema\.json$/, ".unsequenced.schema.json"),
+      required: schema.required.filter((k) => k !== 'seq' && k !== 'prevHash' && k !== 'hash'),
+    });
+    compiled = { full, unsequenced };
   }
   return compiled;
+}
+
+/** The audit event schema, compiled once. A broken schema file fails every append: fail closed. */
+export function eventValidator(): ValidateFunction {
+  return compile().full;
 }
 
 /** The actor as the log records it: who, never a display name. */
@@ -65,9 +77,9 @@ export function prepareEvent(input: AuditEventInput, ts: Date): UnsequencedEvent
   if (Array.isArray(event.subjectTokens)) event.subjectTokens = [...new Set(event.subjectTokens as string[])].sort();
   if (Array.isArray(event.agencyIds)) event.agencyIds = [...new Set(event.agencyIds as string[])].sort();
 
-  const validate = eventValidator();
-  if (!validate({ ...event, seq: 1, prevHash: GENESIS_HASH, hash: GENESIS_HASH })) {
-    const problems = (validate.errors ?? []).map((e) => ({
+  const validate = compile().unsequenced;
+  if ('seq' in event || 'prevHash' in event || 'hash' in event || !validate(event)) {
+    const problems = (validate.errors ?? [{ instancePath: '/seq', keyword: 'sequencedBySequencer', message: 'assigned by the log' }]).map((e) => ({
       path: e.instancePath || '/',
       code: e.keyword,
       message: e.message ?? 'invalid',

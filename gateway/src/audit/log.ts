@@ -23,6 +23,12 @@ export interface AuditLogOptions {
   batchSize?: number;
   /** Idle polling interval of the background sequencer (default 200 ms). */
   pollMs?: number;
+  /**
+   * How long the sequencer lets events gather before the next batch while they trickle in
+   * (default 50 ms). Each batch is one commit; under load, fewer and larger batches leave more
+   * room for the transactions being audited. A full batch is followed at once.
+   */
+  gatherMs?: number;
   /** Signs a checkpoint as soon as this many events are unsigned (with `checkpointer`). */
   checkpointEvery?: number;
   checkpointer?: { tick(): Promise<unknown> };
@@ -75,6 +81,7 @@ export function createAuditLog(opts: AuditLogOptions = {}): AuditLogHandle {
   const now = opts.now ?? (() => new Date());
   const batchSize = opts.batchSize ?? 1000;
   const pollMs = opts.pollMs ?? 200;
+  const gatherMs = opts.gatherMs ?? 50;
   const logger = opts.logger;
   const tokens = opts.hmacKey && opts.hmacKey.length > 0 ? createSubjectTokens(opts.hmacKey) : undefined;
 
@@ -149,7 +156,9 @@ export function createAuditLog(opts: AuditLogOptions = {}): AuditLogHandle {
         failingSince = null;
         if (n > 0) lastSequencedAt = Date.now();
         // Keep draining while there is work; poll fast for a while after appends, then idle.
-        schedule(n > 0 ? 0 : Date.now() - lastNudge < 1000 ? 20 : pollMs);
+        // A full batch means a backlog: go again at once. Otherwise let events accumulate for a
+        // few milliseconds: each batch costs a commit, and small batches under load add up.
+        schedule(n >= batchSize ? 0 : n > 0 ? gatherMs : Date.now() - lastNudge < 1000 ? 20 : pollMs);
       })
       .catch((err) => {
         failures++;
@@ -170,14 +179,11 @@ export function createAuditLog(opts: AuditLogOptions = {}): AuditLogHandle {
         throw new AuditUnavailable('The audit log cannot record events right now', { reason: 'SEQUENCER_DOWN' });
       }
       const event = prepareEvent(input, now());
-      const r = await tx.query<{ id: string }>('INSERT INTO audit_pending (ts, body) VALUES ($1, $2) RETURNING id', [
-        event.ts,
-        JSON.stringify(event),
-      ]);
+      await tx.query('INSERT INTO audit_pending (ts, body) VALUES ($1, $2)', [event.ts, JSON.stringify(event)]);
       lastNudge = Date.now();
       // The caller has not committed yet; look again shortly after it probably has.
-      schedule(5);
-      return { pendingId: r.rows[0]!.id, ts: event.ts };
+      schedule(gatherMs);
+      return { ts: event.ts };
     },
 
     async integrate(pool?: pg.Pool): Promise<number> {

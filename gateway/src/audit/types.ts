@@ -69,7 +69,7 @@ export interface AuditEventInput {
 /**
  * What `append` hands back. The real log queues the event in the caller's transaction and the
  * sequencer gives it `seq` and `hash` moments after commit (see docs/decisions/0003), so only
- * `pendingId` and `ts` are known at append time; fakes may fill `seq`/`hash` directly.
+ * `ts` is known at append time; fakes may fill `seq`/`hash` directly.
  */
 export interface AppendedEvent {
   pendingId?: string;

@@ -275,7 +275,7 @@ export async function fill(pool: pg.Pool, rows: number): Promise<number> {
     const to = Math.min(rows, from + step - 1);
     await pool.query(
       `INSERT INTO audit_events (seq, ts, action, decision, reason_code, case_id, request_id, message_id, agreement_id,
-         agreement_version, actor_kind, actor_id, agency_ids, subject_tokens, hash, prev_hash, canonical)
+         agreement_version, actor_kind, actor_id, agency_ids, subject_tokens, hash, prev_hash, canonical, leaf_hash)
        SELECT g, timestamptz '2026-01-01' + (g::float8 / $2) * interval '365 days',
          (ARRAY['DELIVERED','ACKNOWLEDGED','REQUEST_CREATED','VIEW_READ','RESPONSE_RECEIVED'])[1 + g % 5],
          CASE WHEN g % 5 = 3 THEN 'PERMIT_WITH_TRANSFORMS' END, NULL,
@@ -285,7 +285,8 @@ export async function fill(pool: pg.Pool, rows: number): Promise<number> {
          CASE WHEN g % 5 IN (2, 3, 4) THEN ARRAY['tok_' || left(md5('s' || (g % $3)), 32), 'tok_' || left(md5('s' || ((g * 7 + 3) % $3)), 32)]
               ELSE '{}'::text[] END,
          md5(g::text) || md5((g + 1)::text), md5((g - 1)::text) || md5(g::text),
-         '{"action":"VIEW_READ","actor":{"agencyId":"essex-marat","certFingerprint":"' || repeat('c', 64) || '","kind":"agency"},"seq":' || g || ',"v":1}'
+         '{"action":"VIEW_READ","actor":{"agencyId":"essex-marat","certFingerprint":"' || repeat('c', 64) || '","kind":"agency"},"seq":' || g || ',"v":1}',
+         decode(md5(g::text) || md5((g + 7)::text), 'hex')
        FROM generate_series($1::bigint, $4::bigint) AS g`,
       [from, rows, subjects, to],
     );

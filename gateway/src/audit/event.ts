@@ -1,3 +1,4 @@
+import { hash as oneShotHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -118,10 +119,11 @@ function hashInsertionPoint(text: string, messageId: string | undefined): number
 
 /** Gives a prepared event its place in the chain: seq, prevHash, and its own hash. */
 export function sequenceEvent(prepared: UnsequencedEvent, seq: number, prevHash: string): SequencedEvent {
-  const withoutHash = { ...prepared, seq, prevHash } as Omit<AuditEvent, 'hash'>;
-  const text = canonicalize(withoutHash);
-  const hash = sha256(Buffer.from(text, 'utf8')).toString('hex');
-  const event = { ...withoutHash, hash } as AuditEvent;
+  const event = { ...prepared, seq, prevHash } as AuditEvent;
+  const text = canonicalize(event);
+  // A string input is hashed as UTF-8, the same bytes as the canonical text.
+  const hash = oneShotHash('sha256', text, 'hex');
+  event.hash = hash;
   // Splice the hash member in rather than canonicalise the whole event a second time.
   const at = hashInsertionPoint(text, prepared.messageId);
   const canonical = at > 0 ? `${text.slice(0, at)},"hash":"${hash}"${text.slice(at)}` : canonicalize(event);

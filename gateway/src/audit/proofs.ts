@@ -1,13 +1,13 @@
 import type { Queryable } from '../store/db.js';
 import { ProofRangeInvalid, ProofUnavailable } from './errors.js';
 import {
-  consistencyRanges, inclusionRanges, nodesForRanges, subtreeHash, type NodeId, type NodeLookup,
+  consistencyRanges, hashChildren, inclusionRanges, nodesForRanges, subtreeHash, type NodeId, type NodeLookup,
 } from './merkle.js';
-import { readHead } from './sequencer.js';
+import { readHead, TILE_HEIGHT } from './sequencer.js';
 
 /**
- * Inclusion and consistency proofs from the stored complete tree nodes: one query fetches the
- * O(log n) nodes a proof needs, whatever the size of the log.
+ * Inclusion and consistency proofs from the stored tree: a couple of queries fetch the O(log n)
+ * nodes a proof needs, whatever the size of the log.
  */
 export interface InclusionProof {
   seq: number;
@@ -34,19 +34,54 @@ function checkSize(n: unknown, name: string): number {
   return n;
 }
 
-/** Fetches the nodes, failing if any is missing (the tree is not that big yet). */
+/**
+ * A lookup for the complete nodes `ids`. Only leaf hashes (in audit_events) and inner nodes at
+ * every TILE_HEIGHT-th level are stored; a node in between is hashed from the at most
+ * 2^(TILE_HEIGHT-1) stored nodes or leaves below it. One query per kind, whatever the log size.
+ */
 export async function loadNodes(q: Queryable, ids: NodeId[]): Promise<NodeLookup> {
-  const found = new Map<string, Buffer>();
-  if (ids.length > 0) {
+  const stored = new Map<string, Buffer>();
+  const leafSeqs = new Set<number>();
+  const innerWanted = new Map<string, NodeId>();
+  const plans = ids.map((id) => {
+    const base = id.level - (id.level % TILE_HEIGHT);
+    const span = 2 ** (id.level - base);
+    const first = id.index * span;
+    for (let i = first; i < first + span; i++) {
+      if (base === 0) leafSeqs.add(i + 1);
+      else innerWanted.set(`${base}:${i}`, { level: base, index: i });
+    }
+    return { id, base, first, span };
+  });
+  if (leafSeqs.size > 0) {
+    const r = await q.query<{ seq: string; leaf_hash: Buffer }>('SELECT seq, leaf_hash FROM audit_events WHERE seq = ANY($1::bigint[])', [[...leafSeqs]]);
+    for (const row of r.rows) stored.set(`0:${Number(row.seq) - 1}`, row.leaf_hash);
+  }
+  if (innerWanted.size > 0) {
+    const want = [...innerWanted.values()];
     const r = await q.query<{ level: number; idx: string; hash: Buffer }>(
       'SELECT level, idx, hash FROM audit_tree_nodes WHERE (level, idx) IN (SELECT * FROM unnest($1::smallint[], $2::bigint[]))',
-      [ids.map((i) => i.level), ids.map((i) => i.index)],
+      [want.map((i) => i.level), want.map((i) => i.index)],
     );
-    for (const row of r.rows) found.set(`${row.level}:${Number(row.idx)}`, row.hash);
+    for (const row of r.rows) stored.set(`${row.level}:${Number(row.idx)}`, row.hash);
   }
-  if (found.size < ids.length) throw new ProofUnavailable('The log does not have those entries yet', { reason: 'TREE_TOO_SMALL' });
+  const computed = new Map<string, Buffer>();
+  for (const { id, base, first, span } of plans) {
+    let layer: Buffer[] = [];
+    for (let i = first; i < first + span; i++) {
+      const h = stored.get(`${base}:${i}`);
+      if (!h) throw new ProofUnavailable('The log does not have those entries yet', { reason: 'TREE_TOO_SMALL' });
+      layer.push(h);
+    }
+    while (layer.length > 1) {
+      const up: Buffer[] = [];
+      for (let i = 0; i < layer.length; i += 2) up.push(hashChildren(layer[i]!, layer[i + 1]!));
+      layer = up;
+    }
+    computed.set(`${id.level}:${id.index}`, layer[0]!);
+  }
   return (level, index) => {
-    const h = found.get(`${level}:${index}`);
+    const h = computed.get(`${level}:${index}`);
     if (!h) throw new ProofUnavailable('Missing tree node', { reason: 'TREE_TOO_SMALL' });
     return h;
   };

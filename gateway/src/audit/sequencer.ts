@@ -8,13 +8,16 @@ import { CompactRange, hashLeaf } from './merkle.js';
  * Moves committed pending events into the tamper-evident log, one batch per transaction:
  *
  *   lock audit_head (FOR UPDATE) → read pending rows in id order → seq = head + 1..., chain
- *   prevHash → hash, leaf into the compact range (storing every completed tree node) → insert
+ *   prevHash → hash, leaf into the compact range (keeping leaf hashes and every 4th tree level) → insert
  *   events and nodes → delete the pending rows → move the head → commit.
  *
  * The head row lock is the single total order across every gateway process and pool; whoever
  * holds it integrates, the others skip (SKIP LOCKED) or wait (flush). A crash anywhere rolls the
  * whole batch back, so seq stays gapless and the chain, the tree and the head always agree.
  */
+/** Inner tree nodes are stored at levels 4, 8, 12, … (see proofs.ts). */
+export const TILE_HEIGHT = 4;
+
 export interface HeadState {
   treeSize: number;
   headHash: string;
@@ -60,18 +63,18 @@ export async function tryLockHead(q: Queryable): Promise<HeadState | null> {
 
 const INSERT_EVENTS = `
   INSERT INTO audit_events (seq, ts, action, decision, reason_code, case_id, request_id, message_id, agreement_id,
-    agreement_version, actor_kind, actor_id, agency_ids, subject_tokens, hash, prev_hash, canonical)
+    agreement_version, actor_kind, actor_id, agency_ids, subject_tokens, hash, prev_hash, canonical, leaf_hash)
   SELECT e.seq, e.ts, e.action, e.decision, e.reason_code, e.case_id, e.request_id, e.message_id, e.agreement_id,
     e.agreement_version, e.actor_kind, e.actor_id,
     -- unnest would flatten text[][]; each row's list travels as one array literal instead.
     e.agency_ids::text[], e.subject_tokens::text[],
-    e.hash, e.prev_hash, e.canonical
+    e.hash, e.prev_hash, e.canonical, decode(e.leaf_hash, 'hex')
   -- The canonical texts travel as one JSON array: escaping them for a text[] literal costs more.
   FROM ROWS FROM (unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
     $9::text[], $10::int[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[]),
-    json_array_elements_text($17::json))
+    json_array_elements_text($17::json), unnest($18::text[]))
     AS e(seq, ts, action, decision, reason_code, case_id, request_id, message_id, agreement_id, agreement_version,
-      actor_kind, actor_id, agency_ids, subject_tokens, hash, prev_hash, canonical)`;
+      actor_kind, actor_id, agency_ids, subject_tokens, hash, prev_hash, canonical, leaf_hash)`;
 
 const INSERT_NODES = `
   INSERT INTO audit_tree_nodes (level, idx, hash)
@@ -123,15 +126,19 @@ export async function integrateBatch(client: pg.PoolClient, batchSize: number, w
       reason: [] as (string | null)[], caseId: [] as (string | null)[], requestId: [] as (string | null)[],
       messageId: [] as (string | null)[], agreementId: [] as (string | null)[], agreementVersion: [] as (number | null)[],
       actorKind: [] as string[], actorId: [] as string[], agencyIds: [] as string[], subjectTokens: [] as string[],
-      hash: [] as string[], prevHash: [] as string[], canonical: [] as string[],
+      hash: [] as string[], prevHash: [] as string[], canonical: [] as string[], leaf: [] as string[],
     };
     const nodeLevel: number[] = [];
     const nodeIdx: number[] = [];
     const nodeHash: string[] = [];
+    // Leaves go with their event; of the inner nodes only every TILE_HEIGHT-th level is kept.
     const onNode = (level: number, index: number, hash: Buffer) => {
-      nodeLevel.push(level);
-      nodeIdx.push(index);
-      nodeHash.push(hash.toString('hex'));
+      if (level === 0) cols.leaf.push(hash.toString('hex'));
+      else if (level % TILE_HEIGHT === 0) {
+        nodeLevel.push(level);
+        nodeIdx.push(index);
+        nodeHash.push(hash.toString('hex'));
+      }
     };
 
     let prevHash = head.headHash;
@@ -169,9 +176,9 @@ export async function integrateBatch(client: pg.PoolClient, batchSize: number, w
     await client.query(INSERT_EVENTS, [
       cols.seq, cols.ts, cols.action, cols.decision, cols.reason, cols.caseId, cols.requestId, cols.messageId,
       cols.agreementId, cols.agreementVersion, cols.actorKind, cols.actorId, cols.agencyIds, cols.subjectTokens,
-      cols.hash, cols.prevHash, JSON.stringify(cols.canonical),
+      cols.hash, cols.prevHash, JSON.stringify(cols.canonical), cols.leaf,
     ]);
-    await client.query(INSERT_NODES, [nodeLevel, nodeIdx, nodeHash]);
+    if (nodeLevel.length > 0) await client.query(INSERT_NODES, [nodeLevel, nodeIdx, nodeHash]);
     await client.query('DELETE FROM audit_pending WHERE id = ANY($1::bigint[])', [pending.rows.map((r) => r.id)]);
     await client.query('UPDATE audit_head SET tree_size = $1, head_hash = $2, border = $3::bytea[], updated_at = now() WHERE id = 1', [
       seq,

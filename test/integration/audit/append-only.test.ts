@@ -8,7 +8,8 @@ let db: TestDatabase;
 beforeAll(async () => {
   db = await createTestDatabase();
   const audit = createAuditLog({ hmacKey: HMAC_KEY });
-  for (let i = 0; i < 5; i++) await withTx(db.pool, (tx) => audit.append(tx, viewRead(i)));
+  // Enough events for stored tree nodes (every 16 leaves): row triggers fire only on rows.
+  for (let i = 0; i < 20; i++) await withTx(db.pool, (tx) => audit.append(tx, viewRead(i)));
   await audit.flush(db.pool);
   const keys = generateSigningKey();
   await createCheckpointer({ pool: db.pool, signingKeyPem: keys.privateKeyPem, keyId: 'gateway-1', origin: 'marac-gateway' }).tick();
@@ -75,7 +76,7 @@ describe('the audit tables are append-only', () => {
       await client.query('BEGIN');
       await client.query('SET LOCAL ROLE marac_app');
       const r = await client.query('SELECT count(*)::int AS n FROM audit_events');
-      expect(r.rows[0].n).toBe(5);
+      expect(r.rows[0].n).toBe(20);
       await client.query(`INSERT INTO audit_pending (ts, body) VALUES (now(), '{}')`);
       await client.query('DELETE FROM audit_pending');
       await client.query(`UPDATE audit_head SET updated_at = now()`);

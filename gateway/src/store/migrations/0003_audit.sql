@@ -65,6 +65,8 @@ CREATE TABLE audit_events (
   prev_hash         text NOT NULL,
   -- The exact RFC 8785 bytes that were hashed: the export line and the Merkle leaf data.
   canonical         text NOT NULL,
+  -- SHA-256(0x00 ‖ canonical): the RFC 6962 leaf hash, level 0 of the tree.
+  leaf_hash         bytea NOT NULL CHECK (length(leaf_hash) = 32),
   -- A partitioned table's unique keys must include the partition key; seq is unique by
   -- construction (one sequencer at a time under the audit_head lock) and the chain proves it.
   PRIMARY KEY (seq, ts)
@@ -83,9 +85,11 @@ CREATE INDEX audit_events_subjects ON audit_events USING gin (subject_tokens);
 -- Catches events whose month has no partition (a clock far off); never loses an event.
 CREATE TABLE audit_events_default PARTITION OF audit_events DEFAULT;
 
--- Every complete node of the RFC 6962 tree (level 0 = leaf hashes), for O(log n) proofs.
+-- Complete nodes of the RFC 6962 tree at every 4th level (4, 8, 12, …: about n/15 rows). Any
+-- other node is hashed from at most 8 stored nodes or leaf hashes below it, so a proof still
+-- needs one lookup of O(log n) rows.
 CREATE TABLE audit_tree_nodes (
-  level smallint NOT NULL CHECK (level >= 0 AND level < 64),
+  level smallint NOT NULL CHECK (level >= 4 AND level < 64 AND level % 4 = 0),
   idx   bigint NOT NULL CHECK (idx >= 0),
   hash  bytea NOT NULL CHECK (length(hash) = 32),
   PRIMARY KEY (level, idx)

@@ -90,7 +90,9 @@ export async function startFuzzWorld(): Promise<FuzzWorld> {
     known,
     async target(agency = 'essex-police') {
       let x = targets.get(agency);
-      if (!x) targets.set(agency, (x = await freshTarget(agency)));
+      // A run that failed half-way may have answered it without saying so: check the state.
+      const state = x && (await t.db.pool.query('SELECT state FROM messages WHERE id = $1', [x.messageId])).rows[0]?.state;
+      if (!x || state !== 'delivered') targets.set(agency, (x = await freshTarget(agency)));
       return x;
     },
     invalidateTarget(agency) {

@@ -51,6 +51,7 @@ describe('client certificates the gateway must not trust', () => {
       { method: 'POST', path: `/v1/research-requests/${r.body.requestId}/decline`, body: { reason: 'NOT_KNOWN' }, headers: { 'Idempotency-Key': 'cert-test-2' } },
       { method: 'GET', path: `/v1/research-requests/${r.body.requestId}` },
       { method: 'GET', path: `/v1/cases/${c.body.caseId}/research` },
+      { method: 'GET', path: `/v1/cases/${c.body.caseId}/research/export` },
     ];
 
     const reg = t.gateway.registry;

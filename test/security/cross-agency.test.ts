@@ -61,6 +61,7 @@ describe('cross-agency access and replays', () => {
     }
     for (const who of ['recovery-ltd', 'southend-marac', 'safe-steps-idva']) {
       tries.push({ who, run: () => t.as(who).get(`/v1/cases/${caseA}/research`), status: 404, code: 'CASE_NOT_FOUND' });
+      tries.push({ who, run: () => t.as(who).get(`/v1/cases/${caseA}/research/export`), status: 404, code: 'CASE_NOT_FOUND' });
       tries.push({ who, run: () => t.as(who).post(`/v1/cases/${caseA}/research-requests`, { purpose: 'MARAC_RESEARCH', recipients: ['essex-police'] }), status: 404, code: 'CASE_NOT_FOUND' });
     }
     for (const x of tries) {

@@ -52,6 +52,7 @@ describe('injection strings in ids, queries, headers and free text', () => {
     const routes: { as: string; method: string; path: (id: string) => string; param: string; body?: unknown; key?: boolean }[] = [
       { as: 'essex-marat', method: 'POST', path: (id) => `/v1/cases/${id}/research-requests`, param: 'caseId', body: { purpose: 'MARAC_RESEARCH', recipients: ['essex-police'] } },
       { as: 'essex-marat', method: 'GET', path: (id) => `/v1/cases/${id}/research`, param: 'caseId' },
+      { as: 'essex-marat', method: 'GET', path: (id) => `/v1/cases/${id}/research/export`, param: 'caseId' },
       { as: 'essex-police', method: 'POST', path: (id) => `/v1/inbox/${id}/ack`, param: 'messageId' },
       { as: 'essex-police', method: 'GET', path: (id) => `/v1/research-requests/${id}`, param: 'requestId' },
       { as: 'essex-police', method: 'POST', path: (id) => `/v1/research-requests/${id}/response`, param: 'requestId', body: sampleResponse('response-police.json', ids), key: true },

@@ -4,9 +4,8 @@ import type { ExchangeDeps } from './deps.js';
 import { LegalConditionRejected, NotACoordinator, CaseNotFound } from './errors.js';
 import { newId } from './ids.js';
 import { ValidationFailed } from '../errors.js';
+import { EARLIEST_DATE, latestDate, outsideDateWindow } from './date-window.js';
 import type { RiskBasis, SubjectFacts } from './ports.js';
-
-const EARLIEST_MEETING_DATE = '2000-01-01';
 
 export interface CaseSubjectInput {
   key: string;
@@ -69,11 +68,9 @@ export function createCaseService(deps: ExchangeDeps) {
     deps.validate('case', body);
     const input = body as CaseInput;
     const now = deps.now();
-    // The date format allows year 0000 (which PostgreSQL has no day for); MARACs began in 2003,
-    // so anything before 2000 is a typo and gets a 400 rather than a database error.
-    if (input.meetingDate < EARLIEST_MEETING_DATE) {
+    if (outsideDateWindow(input.meetingDate, now)) {
       throw new ValidationFailed('case is not valid', {
-        problems: [{ path: '/meetingDate', code: 'minimum', message: `must be ${EARLIEST_MEETING_DATE} or later` }],
+        problems: [{ path: '/meetingDate', code: 'range', message: `must be from ${EARLIEST_DATE} to ${latestDate(now)}` }],
       });
     }
 

@@ -6,6 +6,7 @@ import { AllRecipientsRefused, CaseNotFound, NotACoordinator, RequestNotFound } 
 import { newId } from './ids.js';
 import { policyCaseFacts } from './case-facts.js';
 import { InvalidDateInput } from './working-days.js';
+import { EARLIEST_DATE, latestDate, outsideDateWindow } from './date-window.js';
 import { ValidationFailed } from '../errors.js';
 
 export interface ResearchRequestInput {
@@ -171,14 +172,15 @@ export function createRequestService(deps: ExchangeDeps) {
 
   /**
    * The reminder instant, worked out BEFORE anything is written: a schema-valid deadline the
-   * working-day calendar cannot place (a leap second, year 0000, a +23:59 offset past 9999) is bad
-   * input, never a 5xx or a request committed behind a 4xx.
+   * working-day calendar cannot place (a leap second, year 0000, a +23:59 offset past 9999) or
+   * outside the date window (date-window.ts) is bad input, never a 5xx or a request committed
+   * behind a 4xx.
    */
   function reminderFor(deadline: Date): Date {
     const bad = () => new ValidationFailed('The deadline is not a usable date-time', {
-      problems: [{ path: '/deadline', code: 'format', message: 'not a usable date-time' }],
+      problems: [{ path: '/deadline', code: 'range', message: `a date-time from ${EARLIEST_DATE} to ${latestDate(deps.now())}` }],
     });
-    if (Number.isNaN(deadline.getTime())) throw bad();
+    if (Number.isNaN(deadline.getTime()) || outsideDateWindow(deadline, deps.now())) throw bad();
     try {
       const at = deps.deadlines.reminderAt(deadline);
       if (Number.isNaN(at.getTime())) throw bad();

@@ -8,12 +8,13 @@ import { createExportVerifier, type VerifyOptions, type VerifyResult } from './v
 export function verifyExportFile(file: string, opts: VerifyOptions, chunkSize = 1 << 22): VerifyResult {
   const verifier = createExportVerifier(opts);
   const fd = openSync(file, 'r');
-  const chunk = Buffer.allocUnsafe(chunkSize);
   try {
     for (;;) {
-      const n = readSync(fd, chunk, 0, chunkSize, null);
+      // Read straight into the verifier's buffer: no second copy of the file.
+      const room = verifier.writable(chunkSize);
+      const n = readSync(fd, room, 0, room.length, null);
       if (n === 0) break;
-      verifier.push(chunk.subarray(0, n));
+      verifier.commit(n);
       if (verifier.failure()) break;
     }
   } finally {

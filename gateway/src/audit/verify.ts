@@ -116,6 +116,9 @@ interface PendingCheckpoint {
 export interface ExportVerifier {
   /** Feeds raw bytes (any chunking). The verifier copies them; the caller may reuse the chunk. */
   push(chunk: Uint8Array | string): void;
+  /** Zero-copy feeding: a region of at least `min` bytes to read into, then commit(n). */
+  writable(min: number): Buffer;
+  commit(n: number): void;
   /** Call at end of input. */
   end(): VerifyResult;
   /** The failure so far, if any (verification stops at the first). */
@@ -253,8 +256,11 @@ export function createExportVerifier(opts: VerifyOptions): ExportVerifier {
     }
     if (!matchAt(p, PREV_MEMBER) || buf[p + PREV_MEMBER.length + 64] !== 34) return false;
     const prev = p + PREV_MEMBER.length;
-    const q = buf.indexOf(SEQ_MEMBER, prev + 65);
-    if (q < 0 || q >= e) return false;
+    // `,"seq":` follows within a few members (purpose, reasonCode, requestId, ruleIds): a short
+    // forward scan beats a native search call here.
+    let q = prev + 65;
+    for (; q < e; q++) if (buf[q] === 44 && buf[q + 2] === 115 && matchAt(q, SEQ_MEMBER)) break;
+    if (q >= e) return false;
     let i = q + SEQ_MEMBER.length;
     let seq = 0;
     const first = i;
@@ -446,21 +452,36 @@ export function createExportVerifier(opts: VerifyOptions): ExportVerifier {
     }
   }
 
+  /** Makes room for `n` more bytes after the unprocessed tail (moving it to the front). */
+  function reserve(n: number): void {
+    if (fill + n <= buf.length) return;
+    const rest = fill - lineStart;
+    const need = 1 + rest + n;
+    const target = need > buf.length ? Buffer.allocUnsafe(Math.max(need, buf.length * 2)) : buf;
+    buf.copy(target, 1, lineStart, fill);
+    buf = target;
+    lineStart = 1;
+    fill = 1 + rest;
+  }
+
   return {
     push(chunk) {
       if (failed || done) return;
       const data = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
-      const rest = fill - lineStart;
-      if (fill + data.length > buf.length) {
-        const need = 1 + rest + data.length;
-        const target = need > buf.length ? Buffer.allocUnsafe(Math.max(need, buf.length * 2)) : buf;
-        buf.copy(target, 1, lineStart, fill);
-        buf = target;
-        lineStart = 1;
-        fill = 1 + rest;
-      }
+      reserve(data.length);
       buf.set(data, fill);
       fill += data.length;
+      drain();
+    },
+
+    writable(min: number): Buffer {
+      reserve(min);
+      return buf.subarray(fill);
+    },
+
+    commit(n: number): void {
+      if (failed || done) return;
+      fill += n;
       drain();
     },
 

@@ -4,8 +4,8 @@
  * - `exchange.p99_ms_at_load`: the maximum throughput of response ingest is measured first
  *   (closed loop, 32 connections, same generator as `exchange.ingest`); then responses are sent
  *   OPEN LOOP at 80% of that rate (a fixed arrival schedule that does not slow down when the
- *   server does) and the p99 latency is reported, measured from each request's scheduled time so
- *   queueing is not hidden. Baseline: the bare Express baseline (exchange-baseline.ts) at the same
+ *   server does; over the same 32 connections) and the p99 latency is reported, measured from
+ *   each request's scheduled time so queueing, in the server or in the client, is not hidden. Baseline: the bare Express baseline (exchange-baseline.ts) at the same
  *   rate with the same bodies, mean of a run before and a run after the gateway.
  * - `gateway.rss_mb_at_load`: peak resident memory of the gateway process during that run.
  *   Baseline: the same process idle, after start-up, before any load.
@@ -25,7 +25,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { startChildWorld, type ChildWorld } from '../../test/fault/child-gateway.js';
-import { jsonLine, mean, ratioOf, round, summarize, type BenchResult, type LatencySummary } from './lib.js';
+import { jsonLine, machineInfo, machineLabel, mean, ratioOf, round, summarize, type BenchResult, type LatencySummary } from './lib.js';
 import { assertLoopback, runLoad, send, type ClientCreds, type LoadRequest } from './load.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -141,10 +141,12 @@ interface OpenLoopResult {
  * avoided). `onTick` runs every 250 ms during the run (e.g. to sample memory).
  */
 async function openLoop(
-  baseUrl: string, creds: (a: string) => ClientCreds, work: Answer[], body: Map<string, string>, rate: number, onTick?: () => void,
+  baseUrl: string, creds: (a: string) => ClientCreds, work: Answer[], body: Map<string, string>, rate: number, connections: number, onTick?: () => void,
 ): Promise<OpenLoopResult> {
   const base = assertLoopback(baseUrl);
-  const ag = agents(creds, 64);
+  // The same number of connections as the maximum was measured with: a request due while all of
+  // its agency's sockets are busy waits in the client, and that wait counts in its latency.
+  const ag = agents(creds, Math.ceil(connections / AGENCY_IDS.length));
   const latencies: number[] = [];
   const statuses: Record<string, number> = {};
   let ok = 0;
@@ -240,16 +242,16 @@ export async function run(opts: LoadAt80Options = {}): Promise<BenchResult[]> {
     // Each fan-out gives one answer per agency, so the arrival stream cycles through all six.
     const work = await prepare(w, ag, c.caseId, count);
 
-    const before = await openLoop(baseline.baseUrl, creds, work, body, rate);
+    const before = await openLoop(baseline.baseUrl, creds, work, body, rate, o.connections);
     const rss: number[] = [];
-    const gw = await openLoop(w.agencyUrl, creds, work, body, rate, () => {
+    const gw = await openLoop(w.agencyUrl, creds, work, body, rate, o.connections, () => {
       try {
         rss.push(w.rssMb());
       } catch {
         // the process is gone; the run will show failures
       }
     });
-    const after = await openLoop(baseline.baseUrl, creds, work, body, rate);
+    const after = await openLoop(baseline.baseUrl, creds, work, body, rate, o.connections);
     if (gw.failed > 0) console.error('load-at-80: gateway failures', gw.statuses);
 
     const out: BenchResult[] = [];
@@ -290,7 +292,11 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const prefix = process.argv.slice(2).find((a) => a !== '--') ?? '';
   run({ prefix }).then(
     (rs) => {
-      for (const r of rs) process.stdout.write(`${jsonLine(r)}\n`);
+      for (const r of rs) {
+        process.stdout.write(`${jsonLine(r)}\n`);
+        console.error(`${r.name}: ${r.note ?? ''}`);
+      }
+      console.error(`machine: ${machineLabel(machineInfo())}`);
       process.exit(0);
     },
     (err) => {

@@ -132,7 +132,8 @@ export function machineLabel(m: MachineInfo): string {
  * `npm run bench -- policy.` never starts a gateway.
  */
 export const AREAS: readonly { module: string; figures: readonly string[] }[] = [
-  { module: 'exchange', figures: ['exchange.', 'gateway.'] },
+  { module: 'exchange', figures: ['exchange.ingest', 'exchange.turnaround'] },
+  { module: 'load-at-80', figures: ['exchange.p99_ms_at_load', 'gateway.rss_mb_at_load'] },
   { module: 'policy', figures: ['policy.'] },
   { module: 'audit', figures: ['audit.'] },
   { module: 'adapters', figures: ['adapters.', 'adapter.'] },

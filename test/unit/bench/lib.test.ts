@@ -61,7 +61,7 @@ describe('statistics', () => {
 
 describe('prefix filter', () => {
   it('an empty prefix runs every area', () => {
-    expect(areasFor('')).toEqual(['exchange', 'policy', 'audit', 'adapters']);
+    expect(areasFor('')).toEqual(['exchange', 'load-at-80', 'policy', 'audit', 'adapters']);
   });
 
   it('a figure prefix imports only the area that can produce it', () => {
@@ -69,12 +69,13 @@ describe('prefix filter', () => {
     expect(areasFor('policy.decide')).toEqual(['policy']);
     expect(areasFor('exchange.ingest')).toEqual(['exchange']);
     expect(areasFor('audit')).toEqual(['audit']);
-    expect(areasFor('gateway.rss')).toEqual(['exchange']);
+    expect(areasFor('gateway.rss')).toEqual(['load-at-80']);
+    expect(areasFor('exchange.p99')).toEqual(['load-at-80']);
   });
 
   it('a short prefix matches every area whose figures start with it', () => {
     expect(areasFor('a')).toEqual(['audit', 'adapters']);
-    expect(areasFor('ex')).toEqual(['exchange']);
+    expect(areasFor('ex')).toEqual(['exchange', 'load-at-80']);
   });
 
   it('a prefix no area produces matches nothing', () => {

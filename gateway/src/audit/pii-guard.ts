@@ -72,6 +72,29 @@ export interface PersonalDataFinding {
 }
 
 /**
+ * True when anything under `value` (outside `skip`) looks like personal data. The common path
+ * for clean events: no paths are built and nothing is allocated per value.
+ */
+export function hasPersonalData(value: unknown, skip: ReadonlySet<string> = new Set(), path = ''): boolean {
+  if (typeof value === 'string') return detectPersonalData(value) !== null;
+  if (typeof value === 'number') return detectPersonalNumber(value) !== null;
+  if (Array.isArray(value)) {
+    for (const v of value) if (hasPersonalData(v, skip, path)) return true;
+    return false;
+  }
+  if (value && typeof value === 'object') {
+    for (const k in value) {
+      if (!Object.prototype.hasOwnProperty.call(value, k)) continue;
+      const child = path ? `${path}/${k}` : `/${k}`;
+      // Only top-level subtrees are ever skipped; below the top the path is not needed.
+      if (path === '' && skip.has(child)) continue;
+      if (detectPersonalData(k) !== null || hasPersonalData((value as Record<string, unknown>)[k], skip, path === '' ? child : path)) return true;
+    }
+  }
+  return false;
+}
+
+/**
  * Every string and number under `value`, except the subtrees named in `skip` (JSON-pointer-ish
  * dotted paths such as `actor`), checked. Returns the findings (paths only, never the value).
  */

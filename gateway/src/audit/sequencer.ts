@@ -2,7 +2,8 @@ import type pg from 'pg';
 import type { Queryable } from '../store/db.js';
 import { AuditStateCorrupt } from './errors.js';
 import { GENESIS_HASH, sequenceEvent, type UnsequencedEvent } from './event.js';
-import { CompactRange, hashLeaf } from './merkle.js';
+import { hash as oneShotHash } from 'node:crypto';
+import { CompactRange } from './merkle.js';
 
 /**
  * Moves committed pending events into the tamper-evident log, one batch per transaction:
@@ -152,7 +153,8 @@ export async function integrateBatch(client: pg.PoolClient, batchSize: number, w
       }
       seq += 1;
       const { event, canonical } = sequenceEvent(prepared, seq, prevHash);
-      range.append(hashLeaf(Buffer.from(canonical, 'utf8')), onNode);
+      // U+0000 encodes as the single byte 0x00: this is SHA-256(0x00 ‖ UTF-8 canonical).
+      range.append(oneShotHash('sha256', `\u0000${canonical}`, 'buffer') as unknown as Buffer, onNode);
       cols.seq.push(seq);
       cols.ts.push(event.ts);
       cols.action.push(event.action);

@@ -62,3 +62,19 @@ describe('personal-data guard', () => {
     expect(JSON.stringify(findings)).not.toContain('07700');
   });
 });
+
+describe('fast personal-data check', () => {
+  it('agrees with the full scan', async () => {
+    const { hasPersonalData } = await import('../../../gateway/src/audit/pii-guard.js');
+    const skip = new Set(['/actor']);
+    const cases: unknown[] = [
+      { actor: { userId: 'x@example.org' }, detail: { n: 1 } },
+      { detail: { note: '943 476 5919' } },
+      { fieldsReleased: ['subj_1/a.b', 'ok'], list: [{ deep: { deeper: 'CM1 1AA' } }] },
+      { detail: { 'CM1 1AA': true } },
+      { ruleIds: ['flows[2]'], agreementVersion: 3 },
+      { detail: { big: 9434765919 } },
+    ];
+    for (const c of cases) expect(hasPersonalData(c, skip)).toBe(scanForPersonalData(c, skip).length > 0);
+  });
+});

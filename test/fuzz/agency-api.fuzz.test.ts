@@ -1,8 +1,8 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fieldCatalog } from '../../gateway/src/schema/catalog.js';
 import { TRANSFER_FIELDS } from '../../gateway/src/exchange/ports.js';
-import { collectGarbage, documentArbitrary, fuzzRuns, fuzzSeed, hostileBodyArbitrary, INTERESTING_STRINGS, type HostileBody } from '../helpers/fuzz.js';
+import { collectGarbage, warmUpGenerators, documentArbitrary, fuzzRuns, fuzzSeed, hostileBodyArbitrary, INTERESTING_STRINGS, type HostileBody } from '../helpers/fuzz.js';
 import { sampleCase } from '../integration/exchange/fixtures.js';
 import { send } from './raw-http.js';
 import { expectSafeReply, idempotencyKeyArbitrary, pathIdArbitrary, startFuzzWorld, type FuzzWorld } from './world.js';
@@ -15,7 +15,8 @@ import { expectSafeReply, idempotencyKeyArbitrary, pathIdArbitrary, startFuzzWor
  *
  * Run counts: FUZZ_RUNS per property (default 200 here; the full run is FUZZ_RUNS=5000, about
  * 25 min on two cores). FUZZ_SEED=<n> replays a run; fast-check prints the seed and the shrunk
- * counterexample of a failure. FUZZ_RSS_GROWTH_MB bounds the RSS growth (default 400).
+ * counterexample of a failure. FUZZ_RSS_GROWTH_MB (default 256) and FUZZ_HEAP_GROWTH_MB (default 32, live heap after a full GC)
+ * bound the memory growth over the run; FUZZ_MEMTRACE=1 prints the heap after each property.
  */
 const AGENCIES = ['essex-marat', 'essex-police', 'chelmsford-housing', 'mse-hospitals', 'safe-steps-idva', 'recovery-ltd', 'southend-marac'];
 const PARTIES = ['essex-police', 'mse-hospitals', 'essex-gp-federation', 'eput-mental-health', 'chelmsford-housing', 'essex-childrens-services',
@@ -37,11 +38,18 @@ describe('agency API under schema-driven fuzzing', () => {
     w = await startFuzzWorld();
     // Warm up (first compilations, pools, TLS sessions) before the baseline.
     for (let i = 0; i < 20; i++) await w.call('essex-marat', 'GET', '/v1/inbox?wait=0');
+    warmUpGenerators();
     collectGarbage();
     ({ rss: rssStart, heapUsed: heapStart } = process.memoryUsage());
   }, 120_000);
   afterAll(async () => {
     await w?.stop();
+  });
+  // FUZZ_MEMTRACE=1 prints the live heap after each property (where a leak would show).
+  afterEach((ctx) => {
+    if (!process.env.FUZZ_MEMTRACE) return;
+    collectGarbage();
+    console.log(JSON.stringify({ after: ctx.task.name, heapMb: Math.round((process.memoryUsage().heapUsed - heapStart) / 1_048_576) }));
   });
 
   /** Police responses about the world's case: only mutations stand between them and a 201. */
@@ -270,8 +278,8 @@ describe('agency API under schema-driven fuzzing', () => {
     const heapMb = Math.round((now.heapUsed - heapStart) / 1_048_576);
     // RSS keeps what V8 and the allocator once took (600 kB bodies, inflated gzip); the live heap
     // after a full collection is what a leak would grow.
-    const rssBound = Number(process.env.FUZZ_RSS_GROWTH_MB ?? 512);
-    const heapBound = Number(process.env.FUZZ_HEAP_GROWTH_MB ?? 64);
+    const rssBound = Number(process.env.FUZZ_RSS_GROWTH_MB ?? 256);
+    const heapBound = Number(process.env.FUZZ_HEAP_GROWTH_MB ?? 32);
     console.log(JSON.stringify({ name: 'fuzz.rss_growth_mb', value: rssMb, unit: 'MB', bound: rssBound, runs: fuzzRuns(200) }));
     console.log(JSON.stringify({ name: 'fuzz.heap_growth_after_gc_mb', value: heapMb, unit: 'MB', bound: heapBound, runs: fuzzRuns(200) }));
     console.log(JSON.stringify({ answers: Object.fromEntries([...seen].map(([r, m]) => [r, Object.fromEntries([...m].sort((a, b) => b[1] - a[1]))])) }, null, 1));

@@ -403,6 +403,17 @@ export function collectGarbage(): void {
   (vm.runInNewContext('gc') as () => void)();
 }
 
+/**
+ * Builds what the generators cache on first use (fast-check's full-Unicode table alone is some
+ * 80 MB of heap), so a memory baseline taken after this measures the system under test.
+ */
+export function warmUpGenerators(): void {
+  for (const name of ['case', 'research-request', 'research-response', 'decline'] as const) {
+    const valid = documentArbitrary(name, { dates: 'any' });
+    fc.sample(hostileBodyArbitrary(name, valid), 3);
+  }
+}
+
 /** `FUZZ_SEED` pins the run (fast-check prints the seed of a failing run). */
 export function fuzzSeed(): { seed?: number } {
   const s = process.env.FUZZ_SEED;

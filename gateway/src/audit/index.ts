@@ -14,3 +14,4 @@ export { queryEvents, normaliseFilters, type AuditFilters, type QueryPage } from
 export { exportEvents, type ExportFormat, type ExportOptions } from './export.js';
 export { inclusionProof, consistencyProof, type InclusionProof, type ConsistencyProof } from './proofs.js';
 export { createExportVerifier, verifyExport, type VerifyOptions, type VerifyResult, type VerifyReason } from './verify.js';
+export { verifyExportFile } from './verify-file.js';

@@ -32,7 +32,8 @@ export async function axeProblems(page: Page): Promise<string[]> {
 /** Screenshot (full page) into test-results/screenshots/<name>.png and return the axe problems. */
 export async function capture(page: Page, name: string, opts: { docs?: boolean; axe?: boolean } = {}): Promise<string[]> {
   await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
-  if (opts.docs) await page.screenshot({ path: `${DOC_SHOTS}/${name}.png`, fullPage: true });
+  // The README's copies change only on purpose: UPDATE_DOC_SCREENSHOTS=1 npx vitest run test/e2e
+  if (opts.docs && process.env.UPDATE_DOC_SCREENSHOTS === '1') await page.screenshot({ path: `${DOC_SHOTS}/${name}.png`, fullPage: true });
   return opts.axe === false ? [] : axeProblems(page);
 }
 

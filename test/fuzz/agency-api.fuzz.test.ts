@@ -78,7 +78,7 @@ describe('agency API under schema-driven fuzzing', () => {
   async function attempt(agency: string, method: string, path: string, b?: HostileBody, extra: Record<string, string> = {}) {
     const before = await w.counts();
     const reply = await w.call(agency, method, path, b?.body, { ...b?.headers, ...extra });
-    await expectSafeReply(w, `${agency} ${method} ${path.slice(0, 120)} [${b?.label ?? 'no body'}]`, reply, before, b?.mustReject === true && reply.status !== 404);
+    await expectSafeReply(w, `${agency} ${method} ${path.slice(0, 120)} [${b?.label ?? 'no body'}]`, reply, before, b?.mustReject === true);
     const route = `${method} ${path.replace(/\?.*$/, '').split('/').map((seg, i) => (i === 3 || i === 4) && !/^(research-requests|research|ack|response|decline)$/.test(seg) && seg ? '{id}' : seg).join('/')}`;
     const per = seen.get(route) ?? new Map<string, number>();
     seen.set(route, per);

@@ -95,6 +95,22 @@ describe('fuzz findings stay fixed', () => {
     expect(r.body.code).toBe('MALFORMED_URL');
   });
 
+  it('HEAD on the inbox or a pack is refused and changes nothing (Express would run the GET handler: deliver, audit)', async () => {
+    const r = await post('essex-marat', `/v1/cases/${w.caseId}/research-requests`, { purpose: 'MARAC_RESEARCH', recipients: ['safe-steps-idva'] });
+    expect(r.status).toBe(201);
+    const messageId = r.body.messages[0].messageId;
+    for (const [agency, path] of [['safe-steps-idva', '/v1/inbox?wait=0'], ['essex-marat', `/v1/cases/${w.caseId}/research`], ['essex-marat', `/v1/cases/${w.caseId}/research/export`]] as const) {
+      const before = await w.counts();
+      const head = await w.call(agency, 'HEAD', path);
+      expect(head.status, path).toBe(405);
+      expect(await w.counts(), path).toEqual(before);
+    }
+    const state = await w.t.db.pool.query('SELECT state FROM messages WHERE id = $1', [messageId]);
+    expect(state.rows[0].state).toBe('queued');
+    const got = await w.call('safe-steps-idva', 'GET', '/v1/inbox?wait=0');
+    expect(got.body.messages.map((m: { messageId: string }) => m.messageId)).toContain(messageId);
+  });
+
   it('a response with a completedAt leap second is a 4xx or accepted, never a 5xx', async () => {
     const tg = await w.target('essex-police');
     const body = { ...sampleResponse('response-police.json', tg.ids), completedAt: '2026-06-30T23:59:60Z' };

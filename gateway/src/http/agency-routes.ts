@@ -5,7 +5,12 @@ import type { createRequestService } from '../exchange/request-service.js';
 import type { InboxService } from '../exchange/inbox-service.js';
 import type { createResponseService } from '../exchange/response-service.js';
 import type { createPackService } from '../exchange/pack-service.js';
-import { ValidationFailed } from '../errors.js';
+import { GatewayError, ValidationFailed } from '../errors.js';
+
+class MethodNotAllowed extends GatewayError {
+  readonly code = 'METHOD_NOT_ALLOWED';
+  readonly status = 405;
+}
 
 export interface AgencyRouteDeps {
   cases: ReturnType<typeof createCaseService>;
@@ -32,6 +37,10 @@ function id(req: Request, name: string): string {
 /** The agency API: thin handlers. Identity is res.locals.principal, set by the mTLS authenticator. */
 export function createAgencyRouter(d: AgencyRouteDeps): Router {
   const r = Router();
+
+  // Express answers HEAD with the GET handler, and these GETs act: the inbox delivers (and audits)
+  // messages the client then never sees, a pack read is audited. No HEAD on the agency API.
+  r.use((req, _res, next) => next(req.method === 'HEAD' ? new MethodNotAllowed('HEAD is not supported; use GET') : undefined));
 
   r.post('/v1/cases', async (req, res) => {
     res.status(201).json(await d.cases.createCase(agency(res), req.body));

@@ -79,21 +79,8 @@ export interface ExchangeJobs {
   scheduleDeadline(requestId: string, reminderAt: Date, deadline: Date): Promise<void>;
 }
 
-/** Payload key each agency type may send in a response. */
-export function payloadKeyFor(type: AgencyType): string | undefined {
-  switch (type) {
-    case 'POLICE': return 'police';
-    case 'HEALTH_ACUTE': case 'HEALTH_PRIMARY': case 'HEALTH_MENTAL': return 'health';
-    case 'HOUSING': return 'housing';
-    case 'CHILDRENS_SOCIAL_CARE': return 'childrensSocialCare';
-    case 'ADULT_SOCIAL_CARE': return 'adultSocialCare';
-    case 'PROBATION': return 'probation';
-    case 'IDVA': return 'idva';
-    default: return undefined;
-  }
-}
-
-export const PAYLOAD_KEYS = ['police', 'health', 'housing', 'childrensSocialCare', 'adultSocialCare', 'probation', 'idva'] as const;
+// Which payload an agency type may send is the schema catalog's: one table for the whole gateway.
+export { payloadKeyFor, PAYLOAD_KEYS } from '../schema/catalog.js';
 
 /** R10: the MARAC-to-MARAC transfer bundle; only a coordinator may send these response fields. */
 export const TRANSFER_FIELDS = ['minutesSummary', 'actionPlan', 'riskBasis', 'lastMaracReferralDate', 'previousReferralDates', 'fromMaracArea'] as const;

@@ -1,14 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import https from 'node:https';
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeTestPki } from '../helpers/pki.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { eventually, sampleCase } from '../integration/exchange/fixtures.js';
+import { spawnChildGateway, type ChildGateway } from './child-gateway.js';
 
 /**
  * Crash safety (invariant 6): a worker killed with SIGKILL in the middle of a push delivery loses
@@ -20,7 +17,7 @@ describe.each(['redis', 'postgres'] as const)('a worker killed mid-delivery (que
   const pki = makeTestPki();
   let api: TestGateway | undefined;
   let rescuer: TestGateway | undefined;
-  let child: ChildProcess | undefined;
+  let child: ChildGateway | undefined;
   const hits: string[] = [];
   let hang = true;
   const receiver = https.createServer({ ...pki.serverOptions, requestCert: true, rejectUnauthorized: true }, (req, res) => {
@@ -34,7 +31,7 @@ describe.each(['redis', 'postgres'] as const)('a worker killed mid-delivery (que
   });
 
   afterAll(async () => {
-    child?.kill('SIGKILL');
+    await child?.kill();
     await rescuer?.stop();
     await api?.stop();
     receiver.closeAllConnections();
@@ -49,24 +46,14 @@ describe.each(['redis', 'postgres'] as const)('a worker killed mid-delivery (que
     // The API instance has no workers: only the child (then the rescuer) delivers.
     api = await startTestGateway({ queue, pki, push: { 'essex-police': url }, workers: false, env: lock });
 
-    const dir = mkdtempSync(path.join(tmpdir(), 'marac-child-'));
-    const specFile = path.join(dir, 'spec.json');
-    writeFileSync(specFile, JSON.stringify({ env: { ...api.env, AGENCY_API_PORT: '0', WEB_PORT: '0' }, databaseUrl: api.db.url, tls: api.tls }));
-    child = spawn(process.execPath, ['--import', 'tsx', 'test/fault/gateway-child.ts'], {
-      env: { ...process.env, GATEWAY_CHILD_SPEC: specFile },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    await new Promise<void>((resolve, reject) => {
-      child!.stdout!.on('data', (d: Buffer) => d.toString().includes('READY') && resolve());
-      child!.once('exit', (code) => reject(new Error(`child exited early (${code})`)));
-    });
+    child = spawnChildGateway({ env: api.env, databaseUrl: api.db.url, tls: api.tls });
+    await child.ready;
 
     const c = await api.as('essex-marat').post('/v1/cases', sampleCase());
     const r = await api.as('essex-marat').post(`/v1/cases/${c.body.caseId}/research-requests`, { purpose: 'MARAC_RESEARCH', recipients: ['essex-police'] });
     const messageId = r.body.messages[0].messageId;
     await eventually(async () => hits.includes(messageId), 20_000);
-    child.kill('SIGKILL');
-    await once(child, 'exit');
+    await child.kill();
     hang = false;
 
     const state = (await api.db.pool.query('SELECT state FROM messages WHERE id = $1', [messageId])).rows[0].state;

@@ -146,6 +146,8 @@ describe('background sequencer', () => {
       const deadline = Date.now() + 10_000;
       while ((await allEvents()).length < before + 25 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       expect((await allEvents()).length).toBe(before + 25);
+      // Signing follows sequencing asynchronously: wait for it as for the events, then assert.
+      while (((await cp.latest())?.treeSize ?? 0) < signedBefore + 10 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       const latest = await cp.latest();
       expect(latest!.treeSize).toBeGreaterThanOrEqual(signedBefore + 10);
     } finally {

@@ -18,7 +18,7 @@ function usage(message: string): never {
   process.exit(2);
 }
 
-function main(argv: string[]): number {
+async function main(argv: string[]): Promise<number> {
   let file: string | undefined;
   const keys: string[] = [];
   const trusted: VerifyOptions['trustedCheckpoints'] = [];
@@ -43,7 +43,7 @@ function main(argv: string[]): number {
   if (keys.length === 0) usage('no --key given: checkpoints cannot be trusted without the gateway public key');
 
   const started = performance.now();
-  const result = verifyExportFile(file, { publicKeys: keys, trustedCheckpoints: trusted, allowUncheckpointed, ...(origin ? { origin } : {}) });
+  const result = await verifyExportFile(file, { publicKeys: keys, trustedCheckpoints: trusted, allowUncheckpointed, ...(origin ? { origin } : {}) });
   const seconds = (performance.now() - started) / 1000;
   if (!result.ok) {
     process.stdout.write(`FAIL seq=${result.seq} ${result.reason}${result.detail ? ` (${result.detail})` : ''}\n`);
@@ -62,7 +62,7 @@ function main(argv: string[]): number {
 }
 
 try {
-  process.exitCode = main(process.argv.slice(2));
+  process.exitCode = await main(process.argv.slice(2));
 } catch (err) {
   process.stderr.write(`audit-verify: ${(err as Error).message}\n`);
   process.exitCode = 2;

@@ -229,7 +229,7 @@ async function verifyFigure(): Promise<BenchResult> {
     const base: number[] = [];
     for (let r = 0; r < 3; r++) {
       let t0 = performance.now();
-      const res = verifyExportFile(file, { publicKeys: [publicKeyPem] });
+      const res = await verifyExportFile(file, { publicKeys: [publicKeyPem] });
       runs.push(VERIFY_EVENTS / ((performance.now() - t0) / 1000));
       if (!res.ok || res.count !== VERIFY_EVENTS) throw new Error(`verification failed: ${JSON.stringify(res)}`);
       t0 = performance.now();

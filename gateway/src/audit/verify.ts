@@ -1,7 +1,26 @@
-import { hash as oneShotHash, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { GENESIS_HASH } from './event.js';
 import { verifyInclusion } from './merkle.js';
 import { noteSignedBy, parseNote, parsePublicKey } from './note.js';
+import {
+  analyseLine,
+  KIND_BLOCK,
+  KIND_EMPTY,
+  KIND_EVENT_MALFORMED,
+  KIND_OTHER,
+  latin1Slice,
+  latin1Write,
+  R_END,
+  R_OK,
+  R_KIND,
+  R_LEAF,
+  R_PREV,
+  R_SEQ,
+  R_START,
+  RECORD_BYTES,
+  RecordBuffer,
+  sha256Latin1,
+} from './verify-line.js';
 
 /**
  * Offline verification of an NDJSON audit export. Pure: bytes in, verdict out, no database, no
@@ -79,32 +98,6 @@ export interface VerifyOptions {
 }
 
 const NL = 10;
-const CR = 13;
-const HASH_MEMBER = Buffer.from(',"hash":"');
-const PREV_MEMBER = Buffer.from(',"prevHash":"');
-const MESSAGE_MEMBER = Buffer.from(',"messageId":"');
-const SEQ_MEMBER = Buffer.from(',"seq":');
-const EVENT_PREFIX = Buffer.from('{"action":"');
-const HASH_MEMBER_LEN = HASH_MEMBER.length + 64 + 1; // ,"hash":"<64 hex>"
-
-// Buffer's own latin1 fast paths (toString/write without the encoding dispatch), when present.
-type Latin1Buffer = Buffer & { latin1Slice?(start: number, end: number): string; latin1Write?(s: string, offset: number, length: number): number };
-function latin1Slice(b: Buffer, start: number, end: number): string {
-  const f = (b as Latin1Buffer).latin1Slice;
-  return f ? f.call(b, start, end) : b.toString('latin1', start, end);
-}
-function latin1Write(b: Buffer, s: string, offset: number, length: number): void {
-  const f = (b as Latin1Buffer).latin1Write;
-  if (f) f.call(b, s, offset, length);
-  else b.write(s, offset, length, 'latin1');
-}
-
-function sha256Latin1(data: Uint8Array): string {
-  return oneShotHash('sha256', data, 'binary');
-}
-function sha256Hex(data: Uint8Array): string {
-  return oneShotHash('sha256', data, 'hex');
-}
 
 interface PendingCheckpoint {
   treeSize: number;
@@ -125,14 +118,20 @@ export interface ExportVerifier {
   failure(): VerifyResult | null;
 }
 
-export function createExportVerifier(opts: VerifyOptions): ExportVerifier {
+/**
+ * The stateful half of verification: takes the records of verify-line.ts in line order. `buf` is
+ * the buffer the record's line came from (only read for header, checkpoint and proof lines).
+ */
+export interface VerifierCore {
+  apply(buf: Buffer, rec: { bytes: Buffer; nums: Float64Array }, r: number): void;
+  end(): VerifyResult;
+  failure(): VerifyResult | null;
+}
+
+export function createVerifierCore(opts: VerifyOptions, tree: 'per-event' | 'blocks' = 'per-event'): VerifierCore {
   const keys: KeyObject[] = opts.publicKeys.map((k) => (typeof k === 'string' ? parsePublicKey(k).publicKey : k));
   if (keys.length === 0) throw new Error('at least one public key is needed to verify checkpoints');
 
-  let buf = Buffer.allocUnsafe(1 << 22);
-  // Byte 0 is headroom: every line has one byte before it, which becomes the 0x00 leaf prefix.
-  let lineStart = 1;
-  let fill = 1;
   let lineNo = 0;
   let failed: VerifyResult | null = null;
   let done = false;
@@ -143,8 +142,17 @@ export function createExportVerifier(opts: VerifyOptions): ExportVerifier {
 
   // Full-mode state.
   let expectedSeq = 1;
-  let lastHash = GENESIS_HASH;
+  // The hex of the last accepted event's hash, as bytes: compared with the next prevHash without
+  // strings. Copied (records may be reused once applied).
+  const lastHash = Buffer.from(GENESIS_HASH, 'latin1');
   let count = 0;
+  // Leaves in the recomputed tree: equal to count per event; in 'blocks' mode it catches up with
+  // count when a run's subtrees arrive, or leaf by leaf when a checkpoint needs the root sooner.
+  let treeSize = 0;
+  // Blocks mode: the record holding each accepted event's leaf in the current record buffer.
+  let recs: { bytes: Buffer; nums: Float64Array } | null = null;
+  let recsFirstLeaf = 0;
+  let leafRecord = new Int32Array(1024);
   const nodeBuf = Buffer.alloc(65);
   let gap: { expected: number; got: number; line: number } | null = null;
   const pending: PendingCheckpoint[] = [];
@@ -193,15 +201,43 @@ export function createExportVerifier(opts: VerifyOptions): ExportVerifier {
   const stack: string[] = [];
   nodeBuf[0] = 1;
 
-  function appendLeaf(leaf: string): void {
-    let h = leaf;
-    let idx = count;
+  /** Appends a perfect subtree of 2^level leaves; treeSize must be a multiple of its size. */
+  function appendNode(level: number, hash: string): void {
+    let h = hash;
+    let idx = treeSize / 2 ** level;
     while (idx % 2 === 1) {
       latin1Write(nodeBuf, stack.pop()! + h, 1, 64);
       h = sha256Latin1(nodeBuf);
       idx = (idx - 1) / 2;
     }
     stack.push(h);
+    treeSize += 2 ** level;
+  }
+
+  /** Blocks mode: appends accepted leaves one by one up to `size`, from the current records. */
+  function catchUp(size: number): void {
+    while (treeSize < size) {
+      const k = treeSize - recsFirstLeaf;
+      if (!recs || k < 0 || k >= leafRecord.length) throw new Error('audit verifier: leaf records missing (internal error)');
+      const b = leafRecord[k]! * RECORD_BYTES;
+      appendNode(0, latin1Slice(recs.bytes, b + R_LEAF, b + R_LEAF + 32));
+    }
+  }
+
+  function block(bytes: Buffer, nums: Float64Array, r: number): void {
+    if (mode !== 'full') return;
+    const f = r * (RECORD_BYTES / 8);
+    const level = nums[f + R_SEQ]!;
+    const size = 2 ** level;
+    const start = nums[f + R_START]! * size;
+    const end = start + size;
+    // Only over events already accepted; a block that does not line up follows a seq gap or a
+    // rejected event, which the event checks report.
+    if (end > count || end <= treeSize || start > treeSize) return;
+    if (start === treeSize) {
+      const b = r * RECORD_BYTES;
+      appendNode(level, latin1Slice(bytes, b + R_LEAF, b + R_LEAF + 32));
+    } else catchUp(end);
   }
 
   function currentRoot(): string {
@@ -216,6 +252,7 @@ export function createExportVerifier(opts: VerifyOptions): ExportVerifier {
 
   /** Checks every pending checkpoint whose size the recomputed tree has just reached. */
   function settlePending(): void {
+    if (treeSize < count) catchUp(count);
     while (pending.length > 0 && pending[0]!.treeSize === count) {
       const p = pending.shift()!;
       const root = currentRoot();
@@ -228,62 +265,24 @@ export function createExportVerifier(opts: VerifyOptions): ExportVerifier {
     }
   }
 
-  function matchAt(at: number, needle: Buffer): boolean {
-    for (let i = 0; i < needle.length; i++) if (buf[at + i] !== needle[i]) return false;
+  /** The accepted event's hash hex (verify-line.ts leaves it at the start of the line). */
+  function keepHash(line: Buffer, at: number): void {
+    for (let i = 0; i < 64; i++) lastHash[i] = line[at + i]!;
+  }
+
+  function sameAsLastHash(bytes: Buffer, at: number): boolean {
+    for (let i = 0; i < 64; i++) if (bytes[at + i] !== lastHash[i]) return false;
     return true;
   }
 
-  function sameHex(at: number, hex: string): boolean {
-    for (let i = 0; i < 64; i++) if (buf[at + i] !== hex.charCodeAt(i)) return false;
-    return true;
-  }
-
-  // Where locate() found the chain fields (no object per event).
-  let atHash = 0;
-  let atPrev = 0;
-  let atSeq = 0;
-
-  /** Finds hash, prevHash and seq; false when the line is not laid out as canonical JSON. */
-  function locate(s: number, e: number): boolean {
-    const h = buf.lastIndexOf(HASH_MEMBER, e - 1);
-    if (h < s || buf[h + HASH_MEMBER_LEN - 1] !== 34) return false;
-    // JCS order after "hash": messageId?, prevHash, purpose?, reasonCode?, requestId?, ruleIds?, seq, ...
-    let p = h + HASH_MEMBER_LEN;
-    if (matchAt(p, MESSAGE_MEMBER)) {
-      p += MESSAGE_MEMBER.length;
-      while (p < e && buf[p] !== 34) p++;
-      p++;
-    }
-    if (!matchAt(p, PREV_MEMBER) || buf[p + PREV_MEMBER.length + 64] !== 34) return false;
-    const prev = p + PREV_MEMBER.length;
-    // `,"seq":` follows within a few members (purpose, reasonCode, requestId, ruleIds): a short
-    // forward scan beats a native search call here.
-    let q = prev + 65;
-    for (; q < e; q++) if (buf[q] === 44 && buf[q + 2] === 115 && matchAt(q, SEQ_MEMBER)) break;
-    if (q >= e) return false;
-    let i = q + SEQ_MEMBER.length;
-    let seq = 0;
-    const first = i;
-    for (; i < e; i++) {
-      const c = buf[i]!;
-      if (c < 48 || c > 57) break;
-      seq = seq * 10 + (c - 48);
-    }
-    if (i === first || i - first > 15 || buf[first] === 48 || (buf[i] !== 44 && buf[i] !== 125)) return false;
-    atHash = h;
-    atPrev = prev;
-    atSeq = seq;
-    return true;
-  }
-
-  function eventLine(s: number, e: number): void {
-    if (!locate(s, e)) {
+  function eventRecord(line: Buffer, bytes: Buffer, nums: Float64Array, r: number): void {
+    const b = r * RECORD_BYTES;
+    const f = r * (RECORD_BYTES / 8);
+    if (bytes[b + R_KIND] === KIND_EVENT_MALFORMED) {
       fail(mode === 'full' ? expectedSeq : lastSeq + 1, 'EVENT_MALFORMED', 'hash, prevHash or seq not where canonical JSON puts them');
       return;
     }
-    const h = atHash;
-    const prev = atPrev;
-    const seq = atSeq;
+    const seq = nums[f + R_SEQ]!;
 
     if (mode === 'full') {
       if (gap) {
@@ -304,40 +303,41 @@ export function createExportVerifier(opts: VerifyOptions): ExportVerifier {
       return;
     }
 
-    const chainOk = mode === 'full' ? sameHex(prev, lastHash) : seq !== lastSeq + 1 || lastSeq === 0 || sameHex(prev, lastHash);
-    const hashHex = latin1Slice(buf, h + HASH_MEMBER.length, h + HASH_MEMBER.length + 64);
-    // Leaf = SHA-256(0x00 ‖ line): borrow the byte before the line for the prefix.
-    buf[s - 1] = 0;
-    const leaf = sha256Latin1(buf.subarray(s - 1, e));
-    // Hash input = the line without its hash member: shift the part before it over the member.
-    buf.copyWithin(s + HASH_MEMBER_LEN, s, h);
-    if (sha256Hex(buf.subarray(s + HASH_MEMBER_LEN, e)) !== hashHex) {
+    // `| 0`: a float index would send every byte access down V8's slow keyed-load path.
+    const prevAt = nums[f + R_PREV]! | 0;
+    const chainOk = mode === 'full' ? sameAsLastHash(line, prevAt) : seq !== lastSeq + 1 || lastSeq === 0 || sameAsLastHash(line, prevAt);
+    if (bytes[b + R_OK] !== 1) {
       fail(seq, 'HASH_MISMATCH');
       return;
     }
-
-    if (mode === 'filtered') {
-      if (awaitingProof) {
-        fail(awaitingProof.seq, 'PROOF_MISSING');
-        return;
-      }
-      if (!chainOk) {
-        fail(seq, 'CHAIN_BROKEN');
-        return;
-      }
-      lastSeq = seq;
-      lastHash = hashHex;
-      count++;
-      awaitingProof = { seq, leaf: Buffer.from(leaf, 'latin1'), line: lineNo };
+    if (mode === 'filtered' && awaitingProof) {
+      fail(awaitingProof.seq, 'PROOF_MISSING');
       return;
     }
-
     if (!chainOk) {
       fail(seq, 'CHAIN_BROKEN');
       return;
     }
-    appendLeaf(leaf);
-    lastHash = hashHex;
+
+    if (mode === 'filtered') {
+      lastSeq = seq;
+      keepHash(line, nums[f + R_START]! | 0);
+      count++;
+      awaitingProof = { seq, leaf: Buffer.from(bytes.subarray(b + R_LEAF, b + R_LEAF + 32)), line: lineNo };
+      return;
+    }
+
+    if (tree === 'per-event') appendNode(0, latin1Slice(bytes, b + R_LEAF, b + R_LEAF + 32));
+    else {
+      const k = count - recsFirstLeaf;
+      if (k >= leafRecord.length) {
+        const bigger = new Int32Array(leafRecord.length * 2);
+        bigger.set(leafRecord);
+        leafRecord = bigger;
+      }
+      leafRecord[k] = r;
+    }
+    keepHash(line, nums[f + R_START]! | 0);
     expectedSeq++;
     count++;
     if (pending.length > 0 && pending[0]!.treeSize === count) settlePending();
@@ -409,7 +409,7 @@ export function createExportVerifier(opts: VerifyOptions): ExportVerifier {
     }
   }
 
-  function otherLine(s: number, e: number): void {
+  function otherLine(buf: Buffer, s: number, e: number): void {
     let obj: unknown;
     try {
       obj = JSON.parse(buf.toString('utf8', s, e));
@@ -425,75 +425,29 @@ export function createExportVerifier(opts: VerifyOptions): ExportVerifier {
     sawContent = sawContent || type !== 'header';
   }
 
-  function isEventLine(s: number, e: number): boolean {
-    if (e - s <= HASH_MEMBER_LEN) return false;
-    for (let i = 0; i < EVENT_PREFIX.length; i++) if (buf[s + i] !== EVENT_PREFIX[i]) return false;
-    return true;
-  }
-
-  function processLine(s: number, e: number): void {
-    lineNo++;
-    if (e > s && buf[e - 1] === CR) e--;
-    if (e === s) return;
-    if (isEventLine(s, e)) {
-      sawContent = true;
-      eventLine(s, e);
-    } else otherLine(s, e);
-  }
-
-  function drain(): void {
-    let from = lineStart;
-    while (!failed) {
-      const nl = buf.indexOf(NL, from);
-      if (nl < 0 || nl >= fill) break;
-      processLine(lineStart, nl);
-      lineStart = nl + 1;
-      from = lineStart;
-    }
-  }
-
-  /** Makes room for `n` more bytes after the unprocessed tail (moving it to the front). */
-  function reserve(n: number): void {
-    if (fill + n <= buf.length) return;
-    const rest = fill - lineStart;
-    const need = 1 + rest + n;
-    const target = need > buf.length ? Buffer.allocUnsafe(Math.max(need, buf.length * 2)) : buf;
-    buf.copy(target, 1, lineStart, fill);
-    buf = target;
-    lineStart = 1;
-    fill = 1 + rest;
-  }
-
   return {
-    push(chunk) {
+    apply(buf, rec, r) {
       if (failed || done) return;
-      const data = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
-      reserve(data.length);
-      buf.set(data, fill);
-      fill += data.length;
-      drain();
-    },
-
-    writable(min: number): Buffer {
-      reserve(min);
-      return buf.subarray(fill);
-    },
-
-    commit(n: number): void {
-      if (failed || done) return;
-      fill += n;
-      drain();
+      const kind = rec.bytes[r * RECORD_BYTES + R_KIND];
+      if (tree === 'blocks' && rec !== recs) {
+        // A new record buffer: every leaf of the last one is in the tree (blocks end each chunk).
+        if (treeSize < count && gap === null) catchUp(count);
+        recs = rec;
+        recsFirstLeaf = count;
+      }
+      if (kind === KIND_BLOCK) return block(rec.bytes, rec.nums, r);
+      lineNo++;
+      if (kind === KIND_EMPTY) return;
+      if (kind === KIND_OTHER) {
+        const f = r * (RECORD_BYTES / 8);
+        otherLine(buf, rec.nums[f + R_START]!, rec.nums[f + R_END]!);
+        return;
+      }
+      sawContent = true;
+      eventRecord(buf, rec.bytes, rec.nums, r);
     },
 
     end(): VerifyResult {
-      if (!done && !failed) {
-        done = true;
-        if (fill > lineStart) {
-          // Last line without a trailing newline.
-          processLine(lineStart, fill);
-          lineStart = fill;
-        }
-      }
       done = true;
       if (failed) return failed;
       if (gap) {
@@ -505,6 +459,7 @@ export function createExportVerifier(opts: VerifyOptions): ExportVerifier {
         return failed!;
       }
       if (mode === 'full') {
+        if (treeSize < count) catchUp(count);
         const promised = pending.find((p) => !p.trusted) ?? pending[0];
         if (promised) {
           fail(count + 1, 'TRUNCATED', `a checkpoint covers ${promised.treeSize} events, the export has ${count}`);
@@ -527,6 +482,81 @@ export function createExportVerifier(opts: VerifyOptions): ExportVerifier {
     },
 
     failure: () => failed,
+  };
+}
+
+/** Streaming verification on the caller's thread: lines are analysed as their LF arrives. */
+export function createExportVerifier(opts: VerifyOptions): ExportVerifier {
+  const core = createVerifierCore(opts);
+  const rec = new RecordBuffer(1);
+  rec.next();
+
+  let buf = Buffer.allocUnsafe(1 << 22);
+  // Byte 0 is headroom: every line has one byte before it, which becomes the 0x00 leaf prefix.
+  let lineStart = 1;
+  let fill = 1;
+  let done = false;
+
+  function processLine(s: number, e: number): void {
+    analyseLine(buf, s, e, rec, 0);
+    core.apply(buf, rec, 0);
+  }
+
+  function drain(): void {
+    let from = lineStart;
+    while (!core.failure()) {
+      const nl = buf.indexOf(NL, from);
+      if (nl < 0 || nl >= fill) break;
+      processLine(lineStart, nl);
+      lineStart = nl + 1;
+      from = lineStart;
+    }
+  }
+
+  /** Makes room for `n` more bytes after the unprocessed tail (moving it to the front). */
+  function reserve(n: number): void {
+    if (fill + n <= buf.length) return;
+    const rest = fill - lineStart;
+    const need = 1 + rest + n;
+    const target = need > buf.length ? Buffer.allocUnsafe(Math.max(need, buf.length * 2)) : buf;
+    buf.copy(target, 1, lineStart, fill);
+    buf = target;
+    lineStart = 1;
+    fill = 1 + rest;
+  }
+
+  return {
+    push(chunk) {
+      if (core.failure() || done) return;
+      const data = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+      reserve(data.length);
+      buf.set(data, fill);
+      fill += data.length;
+      drain();
+    },
+
+    writable(min: number): Buffer {
+      reserve(min);
+      return buf.subarray(fill);
+    },
+
+    commit(n: number): void {
+      if (core.failure() || done) return;
+      fill += n;
+      drain();
+    },
+
+    end(): VerifyResult {
+      if (!done && !core.failure() && fill > lineStart) {
+        // Last line without a trailing newline.
+        processLine(lineStart, fill);
+        lineStart = fill;
+      }
+      done = true;
+      return core.end();
+    },
+
+    failure: () => core.failure(),
   };
 }
 

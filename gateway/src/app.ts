@@ -108,9 +108,11 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const agreements = createAgreementService({ pool, audit, catalog, guardrails, now });
   const policy = createPolicyPort({ agreements, hmacKey: cfg.keys.hmac });
 
+  // Cached rows (NOTIFY-invalidated like certificate status): every answered message looks up its
+  // sender, and every fan-out its recipients.
   const agencies: AgencyDirectory = {
     async getAgency(id, q) {
-      const a = await registry.getAgency(id, q);
+      const a = await registry.lookupAgency(id, q);
       if (!a) return undefined;
       return { id: a.id, type: a.type, deliveryMode: a.deliveryMode, ...(a.pushUrl ? { pushUrl: a.pushUrl } : {}), disabled: a.disabledAt !== null };
     },

@@ -179,7 +179,8 @@ export function createAuditLog(opts: AuditLogOptions = {}): AuditLogHandle {
         throw new AuditUnavailable('The audit log cannot record events right now', { reason: 'SEQUENCER_DOWN' });
       }
       const event = prepareEvent(input, now());
-      await tx.query('INSERT INTO audit_pending (ts, body) VALUES ($1, $2)', [event.ts, JSON.stringify(event)]);
+      // Named: prepared once per connection, as every state change in the gateway comes through here.
+      await tx.query({ name: 'audit.append', text: 'INSERT INTO audit_pending (ts, body) VALUES ($1, $2)', values: [event.ts, JSON.stringify(event)] });
       lastNudge = Date.now();
       // The caller has not committed yet; look again shortly after it probably has.
       schedule(gatherMs);

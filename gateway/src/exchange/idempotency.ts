@@ -32,14 +32,11 @@ export interface StoredAnswer {
 export async function findAnswer(tx: Tx, agencyId: string, key: string, hash: string): Promise<StoredAnswer | undefined> {
   const r = await tx.query('SELECT request_hash, status, body FROM idempotency_keys WHERE agency_id = $1 AND key = $2', [agencyId, key]);
   const row = r.rows[0];
-  if (!row) return undefined;
-  if (row.request_hash !== hash) throw new IdempotencyKeyReused('This Idempotency-Key was used for a different request');
-  return { status: row.status, body: row.body };
+  return row ? replayOf({ requestHash: row.request_hash, answer: { status: row.status, body: row.body } }, hash) : undefined;
 }
 
-export async function storeAnswer(tx: Tx, agencyId: string, key: string, hash: string, answer: StoredAnswer): Promise<void> {
-  await tx.query(
-    'INSERT INTO idempotency_keys (agency_id, key, request_hash, status, body) VALUES ($1,$2,$3,$4,$5)',
-    [agencyId, key, hash, answer.status, answer.body],
-  );
+/** The stored answer to replay for a retry, or IdempotencyKeyReused when the key named another request. */
+export function replayOf(prior: { requestHash: string; answer: StoredAnswer }, hash: string): StoredAnswer {
+  if (prior.requestHash !== hash) throw new IdempotencyKeyReused('This Idempotency-Key was used for a different request');
+  return prior.answer;
 }

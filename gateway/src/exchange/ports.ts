@@ -30,7 +30,12 @@ export interface DecideInput {
   from: PartyRef;
   to: PartyRef;
   caseFacts: CaseFacts;
-  pinned?: { agreementId: string; version: number };
+  /**
+   * The agreement version the message is pinned to. `current`: its status and document digest as
+   * the caller just read them in its transaction (the answer path reads them with the message
+   * lock), so the port need not read them again; without it the port reads them through `q`.
+   */
+  pinned?: { agreementId: string; version: number; current?: { status: string; docDigest: string } };
   /** Roles of the subjects the message is about; each must be covered by a flow. */
   subjectRoles?: SubjectFacts['role'][];
 }

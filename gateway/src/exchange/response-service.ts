@@ -1,12 +1,12 @@
-import { withTx, type Tx } from '../store/db.js';
+import { withTx } from '../store/db.js';
 import type { AgencyPrincipal } from '../identity/principal.js';
 import { PolicyDenied } from '../errors.js';
 import type { ExchangeDeps } from './deps.js';
-import { createCaseReader } from './case-service.js';
 import { policyCaseFacts } from './case-facts.js';
+import { lockForAnswer, writeAnswer } from './answer-store.js';
 import { AlreadyAnswered, MessageNotAnswerable, PayloadNotForAgencyType, RequestNotFound, UnknownFieldPath, UnknownSubject } from './errors.js';
 import { fieldCatalog } from '../schema/catalog.js';
-import { bodyHash, findAnswer, requireIdempotencyKey, storeAnswer, type StoredAnswer } from './idempotency.js';
+import { bodyHash, findAnswer, replayOf, requireIdempotencyKey, type StoredAnswer } from './idempotency.js';
 import { PAYLOAD_KEYS, TRANSFER_FIELDS, payloadKeyFor } from './ports.js';
 import type { MessageRow } from './request-view.js';
 
@@ -26,25 +26,21 @@ export function presentPaths(doc: unknown, prefix = ''): string[] {
 }
 
 /**
- * T7: a responder (typically IDVA) that marks a subject's address confidential (refuge,
- * temporary accommodation) protects that subject's location in every later view of the case,
- * whoever's research or request it is in. It only ever raises protection; one UPDATE, so two
- * responses arriving together cannot lose a flag.
+ * What a response lists for the audit event (paths present, fields withheld and why, never a
+ * value), and the subjects whose address it marks confidential (T7; the flag is raised in
+ * answer-store.ts).
  */
-async function markConfidentialAddresses(tx: Tx, caseId: string, results: SubjectResultIn[]): Promise<boolean> {
-  const ids = results
-    .filter((sr) => (sr.subject as { address?: { confidential?: unknown } } | undefined)?.address?.confidential === true)
-    .map((sr) => sr.subjectId);
-  if (ids.length === 0) return false;
-  const r = await tx.query(
-    `UPDATE cases SET subject_facts = (
-        SELECT jsonb_agg(CASE WHEN f->>'subjectId' = ANY($2) THEN f || '{"addressConfidential": true}'::jsonb ELSE f END ORDER BY i)
-          FROM jsonb_array_elements(subject_facts) WITH ORDINALITY AS x(f, i))
-      WHERE id = $1 AND EXISTS (SELECT 1 FROM jsonb_array_elements(subject_facts) f
-                                 WHERE f->>'subjectId' = ANY($2) AND f->'addressConfidential' IS DISTINCT FROM 'true'::jsonb)`,
-    [caseId, ids],
-  );
-  return (r.rowCount ?? 0) > 0;
+function listFields(results: SubjectResultIn[]): { fields: string[]; withheld: { path: string; reason: string }[]; confidential: string[] } {
+  return {
+    fields: results.flatMap((sr) => {
+      const { withheld: _w, subjectId, ...rest } = sr;
+      return presentPaths(rest).map((p) => `${subjectId}/${p}`);
+    }),
+    withheld: results.flatMap((sr) => (sr.withheld ?? []).map((w) => ({ path: `${sr.subjectId}/${w.fieldPath}`, reason: w.reason }))),
+    confidential: results
+      .filter((sr) => (sr.subject as { address?: { confidential?: unknown } } | undefined)?.address?.confidential === true)
+      .map((sr) => sr.subjectId),
+  };
 }
 
 /**
@@ -60,19 +56,6 @@ export function isCataloguedFieldPath(path: string): boolean {
 
 export function createResponseService(deps: ExchangeDeps) {
   const { pool, audit, policy } = deps;
-  const cases = createCaseReader(deps);
-
-  async function lockMessage(tx: Tx, actor: AgencyPrincipal, requestId: string): Promise<MessageRow & { purpose: string }> {
-    const r = await tx.query<MessageRow & { purpose: string }>(
-      `SELECT m.*, r.purpose FROM messages m JOIN research_requests r ON r.id = m.request_id
-        WHERE m.request_id = $1 AND m.recipient_agency_id = $2 FOR UPDATE OF m`,
-      [requestId, actor.agencyId],
-    );
-    const m = r.rows[0];
-    // Another agency's request looks exactly like a missing one.
-    if (!m) throw new RequestNotFound('No such request');
-    return m;
-  }
 
   function checkAnswerable(m: MessageRow): void {
     if (m.state === 'responded' || m.state === 'declined') throw new AlreadyAnswered('This request has already been answered');
@@ -89,20 +72,26 @@ export function createResponseService(deps: ExchangeDeps) {
     const key = requireIdempotencyKey(rawKey);
     deps.validate(kind === 'response' ? 'research-response' : 'decline', body);
     const hash = bodyHash({ kind, requestId, body });
+    // What the audit event lists, worked out before the transaction: it depends on the body alone,
+    // and nothing should hold a pooled connection and the message lock longer than it must.
+    const listed = kind === 'response' ? listFields((body as { subjectResults: SubjectResultIn[] }).subjectResults) : undefined;
 
     const denied = await withTx(pool, async (tx): Promise<StoredAnswer | { deny: string; m: MessageRow; tokens: string[] }> => {
-      const m = await lockMessage(tx, actor, requestId);
-      const replay = await findAnswer(tx, actor.agencyId, key, hash);
+      const ctx = await lockForAnswer(tx, requestId, actor.agencyId, key);
+      // Another agency's request looks exactly like a missing one.
+      if (!ctx) throw new RequestNotFound('No such request');
+      const { m, theCase } = ctx;
+      // A retry of an answer committed while this one waited for the lock is not in the lock
+      // statement's snapshot: look again before calling it a second answer.
+      const replay = ctx.prior ? replayOf(ctx.prior, hash)
+        : m.state === 'responded' || m.state === 'declined' ? await findAnswer(tx, actor.agencyId, key, hash) : undefined;
       if (replay) return replay;
       checkAnswerable(m);
-      const theCase = await cases.getCase(tx, m.case_id);
       const now = deps.now();
       const late = now.getTime() > new Date(m.deadline).getTime();
 
-      let fields: string[] = [];
-      let withheld: { path: string; reason: string }[] = [];
-      let sealedCols: unknown[] = [null, null, null, null];
-      let addressMarkedConfidential = false;
+      let sealed: [string | null, Buffer | null, Buffer | null, Buffer | null] = [null, null, null, null];
+      let confidential: string[] = [];
       let retention: number | undefined;
       if (kind === 'response') {
         const resp = body as { subjectResults: SubjectResultIn[] };
@@ -143,31 +132,25 @@ export function createResponseService(deps: ExchangeDeps) {
             from: { agencyId: actor.agencyId, agencyType: actor.agencyType },
             to: { agencyId: sender.id, agencyType: sender.type },
             caseFacts: policyCaseFacts(theCase),
-            pinned: { agreementId: m.agreement_id, version: m.agreement_version },
+            pinned: { agreementId: m.agreement_id, version: m.agreement_version, ...(ctx.agreement ? { current: ctx.agreement } : {}) },
           }, tx)
           : ({ effect: 'DENY', reason: 'UNKNOWN_AGENCY' } as const);
         if (decision.effect === 'DENY') return { deny: decision.reason, m, tokens: theCase.tokens };
         retention = decision.retentionDays;
-
-        fields = resp.subjectResults.flatMap((sr) => {
-          const { withheld: _w, subjectId, ...rest } = sr;
-          return presentPaths(rest).map((p) => `${subjectId}/${p}`);
-        });
-        withheld = resp.subjectResults.flatMap((sr) => (sr.withheld ?? []).map((w) => ({ path: `${sr.subjectId}/${w.fieldPath}`, reason: w.reason })));
         const box = deps.sealer.seal(body, m.id);
-        sealedCols = [box.keyId, box.iv, box.tag, box.ciphertext];
-        addressMarkedConfidential = await markConfidentialAddresses(tx, m.case_id, resp.subjectResults);
+        sealed = [box.keyId, box.iv, box.tag, box.ciphertext];
+        confidential = listed!.confidential;
       }
       retention ??= await policy.retentionDays(m.agreement_id, m.agreement_version, tx);
       const purgeAfter = new Date(now.getTime() + retention * 86_400_000);
       const declineReason = kind === 'decline' ? (body as { reason: string }).reason : null;
-      await tx.query(
-        `INSERT INTO responses (message_id, request_id, responder_agency_id, kind, decline_reason, key_id, iv, tag, ciphertext, late, received_at, purge_after)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)`,
-        [m.id, requestId, actor.agencyId, kind, declineReason, ...sealedCols, late, now, purgeAfter],
-      );
       const state = kind === 'response' ? 'responded' : 'declined';
-      await tx.query(`UPDATE messages SET state = $2, answered_at = $3, late = $4, updated_at = $3 WHERE id = $1`, [m.id, state, now, late]);
+      const stored: StoredAnswer = { status: 201, body: { requestId, messageId: m.id, state, late } };
+      const { addressMarkedConfidential } = await writeAnswer(tx, {
+        messageId: m.id, requestId, responderAgencyId: actor.agencyId, kind, declineReason, sealed, late,
+        receivedAt: now, purgeAfter, state, idempotency: { key, requestHash: hash, answer: stored },
+        caseId: m.case_id, confidentialSubjectIds: confidential,
+      });
       await audit.append(tx, {
         action: kind === 'response' ? 'RESPONSE_RECEIVED' : 'DECLINED',
         actor,
@@ -177,14 +160,12 @@ export function createResponseService(deps: ExchangeDeps) {
         agreementId: m.agreement_id,
         agreementVersion: m.agreement_version,
         decision: 'NONE',
-        ...(kind === 'response' ? { fieldsReleased: fields, fieldsWithheld: withheld } : { reasonCode: declineReason! }),
+        ...(listed ? { fieldsReleased: listed.fields, fieldsWithheld: listed.withheld } : { reasonCode: declineReason! }),
         subjectTokens: theCase.tokens,
         agencyIds: [m.sender_agency_id, m.recipient_agency_id],
         detail: { late, ...(addressMarkedConfidential ? { addressMarkedConfidential } : {}) },
       });
-      const answer: StoredAnswer = { status: 201, body: { requestId, messageId: m.id, state, late } };
-      await storeAnswer(tx, actor.agencyId, key, hash, answer);
-      return answer;
+      return stored;
     });
 
     if ('deny' in denied) {

@@ -7,6 +7,7 @@ import {
   type Agency, type CertificateRecord, type CertificateStatus, type DeliveryMode, type FingerprintLookup,
   type RevocationReason,
 } from './agency-types.js';
+import { createAgencyCache } from './agency-cache.js';
 import { createCertificateStatusCache, type CertificateStatusCache } from './certificate-status-cache.js';
 import {
   AgencyExists, AgencyIsDisabled, AgencyNotFound, CaInvalid, CertificateAlreadyRevoked, CertificateNotFound,
@@ -44,6 +45,11 @@ export interface AgencyRegistry {
   disableAgency(actor: Principal, agencyId: string): Promise<Agency>;
   /** Pass the caller's transaction client when inside one: never take a second connection. */
   getAgency(id: string, q?: Queryable): Promise<Agency | null>;
+  /**
+   * The same row, cached for the hot paths of the exchange (see agency-cache.ts for freshness). A
+   * miss reads through `q`: pass the caller's transaction client when inside one.
+   */
+  lookupAgency(id: string, q?: Queryable): Promise<Agency | null>;
   listAgencies(): Promise<Agency[]>;
   listCertificates(agencyId?: string): Promise<CertificateRecord[]>;
   /** Authoritative (always reads the database), with the status as of now. */
@@ -63,6 +69,8 @@ export interface AgencyRegistryOptions {
   defaultValidDays?: number;
   /** How long a certificate lookup may be reused; 0 = read the database on every request. */
   statusCacheTtlMs?: number;
+  /** How long an agency row may be reused by `lookupAgency`; 0 = always read. Default 1 s. */
+  agencyCacheTtlMs?: number;
 }
 
 const AGENCY_ID = /^[a-z0-9][a-z0-9-]{1,62}$/;
@@ -72,10 +80,22 @@ const FINGERPRINT = /^[0-9a-f]{64}$/;
 export function createAgencyRegistry(opts: AgencyRegistryOptions): AgencyRegistry {
   const { pool, audit, ca } = opts;
   const defaultValidDays = opts.defaultValidDays ?? 365;
+  const agencies = createAgencyCache({ ttlMs: opts.agencyCacheTtlMs ?? 1000 });
   const cache: CertificateStatusCache = createCertificateStatusCache({
     load: (fp) => loadByFingerprint(pool, fp),
     ttlMs: opts.statusCacheTtlMs ?? 1000,
+    // `agency:<id>` drops that agency; a certificate change leaves agency rows alone; null (changes
+    // possibly missed) drops them all.
+    onChange: (payload) => {
+      if (payload === null) agencies.invalidate();
+      else if (payload.startsWith('agency:')) agencies.invalidate(payload.slice(7));
+      else if (!payload.startsWith('cert:')) agencies.invalidate();
+    },
   });
+  const readAgency = async (id: string, q: Queryable): Promise<Agency | null> => {
+    const res = await q.query<AgencyRow>('SELECT * FROM agencies WHERE id = $1', [id]);
+    return res.rows[0] ? toAgency(res.rows[0]) : null;
+  };
 
   return {
     caCertPem: ca.certPem,
@@ -186,13 +206,18 @@ export function createAgencyRegistry(opts: AgencyRegistryOptions): AgencyRegistr
         return toAgency(res.rows[0]!);
       });
       cache.invalidate();
+      agencies.invalidate(agency.id);
       return agency;
     },
 
     async getAgency(id, q = pool) {
       if (!AGENCY_ID.test(id)) return null;
-      const res = await q.query<AgencyRow>('SELECT * FROM agencies WHERE id = $1', [id]);
-      return res.rows[0] ? toAgency(res.rows[0]) : null;
+      return readAgency(id, q);
+    },
+
+    async lookupAgency(id, q = pool) {
+      if (!AGENCY_ID.test(id)) return null;
+      return agencies.get(id, (key) => readAgency(key, q));
     },
 
     async listAgencies() {
@@ -223,6 +248,7 @@ export function createAgencyRegistry(opts: AgencyRegistryOptions): AgencyRegistr
     },
 
     close() {
+      agencies.invalidate();
       return cache.close();
     },
   };

@@ -41,6 +41,12 @@ export function createCertificateStatusCache(opts: {
   ttlMs: number;
   now?: () => number;
   onListenError?: (err: Error) => void;
+  /**
+   * Told of every identity change this cache hears of on its LISTEN connection: the NOTIFY payload
+   * (`cert:<fingerprint>` or `agency:<id>`), or null when changes may have been missed (connection
+   * lost, (re)connected, closed). The registry's agency cache rides on the same connection.
+   */
+  onChange?: (payload: string | null) => void;
 }): CertificateStatusCache {
   const now = opts.now ?? Date.now;
   const entries = new Map<string, Entry>();
@@ -70,6 +76,7 @@ export function createCertificateStatusCache(opts: {
       const payload = msg.payload ?? '';
       if (payload.startsWith('cert:')) invalidate(payload.slice(5));
       else invalidate();
+      opts.onChange?.(payload);
     });
     const lost = (err?: Error) => {
       if (client !== c) return;
@@ -77,6 +84,7 @@ export function createCertificateStatusCache(opts: {
       listening = false;
       // Whatever was missed while disconnected is unknown: forget everything.
       invalidate();
+      opts.onChange?.(null);
       if (err) opts.onListenError?.(err);
       c.end().catch(() => {});
       scheduleReconnect(connectionString);
@@ -98,6 +106,7 @@ export function createCertificateStatusCache(opts: {
     client = c;
     listening = true;
     invalidate();
+    opts.onChange?.(null);
   }
 
   return {
@@ -140,6 +149,7 @@ export function createCertificateStatusCache(opts: {
       client = null;
       listening = false;
       invalidate();
+      opts.onChange?.(null);
       if (c) await c.end().catch(() => {});
     },
   };

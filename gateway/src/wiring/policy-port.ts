@@ -5,8 +5,11 @@ import type { Queryable } from '../store/db.js';
 /** The slice of the agreement store the exchange's policy port needs. */
 export interface CompiledAgreementSource {
   activeCompiled(q?: Queryable): Promise<CompiledAgreement[]>;
-  /** That version with its CURRENT status (suspension must reach pinned decisions). */
-  compiledVersion(agreementId: string, version: number, q?: Queryable): Promise<CompiledAgreement | undefined | null>;
+  /**
+   * That version with its CURRENT status (suspension must reach pinned decisions): read through
+   * `q`, or given as `current` when the caller read it in the same transaction.
+   */
+  compiledVersion(agreementId: string, version: number, q?: Queryable, current?: { status: string; docDigest: string }): Promise<CompiledAgreement | undefined | null>;
 }
 
 /**
@@ -17,7 +20,7 @@ export function createPolicyPort(opts: { agreements: CompiledAgreementSource; hm
   return {
     async decide(input, q) {
       const candidates = input.pinned
-        ? [await opts.agreements.compiledVersion(input.pinned.agreementId, input.pinned.version, q)].filter((a): a is CompiledAgreement => !!a)
+        ? [await opts.agreements.compiledVersion(input.pinned.agreementId, input.pinned.version, q, input.pinned.current)].filter((a): a is CompiledAgreement => !!a)
         : await opts.agreements.activeCompiled(q);
       const d: Decision = decide({ ...input, agreements: candidates });
       if (d.effect === 'DENY') {

@@ -267,6 +267,48 @@ describe('agency registry', () => {
       }
     });
   });
+
+  describe('lookupAgency (cached agency rows)', () => {
+    const input = (id: string): RegisterAgencyInput => ({ id, name: 'Southend MARAT', type: 'MARAC_COORDINATOR', deliveryMode: 'pull' });
+
+    it('serves a cached row, drops it at once when this process disables the agency, and hears changes made elsewhere', async () => {
+      const pool2 = createPool(db.url, 2);
+      // A long TTL: only the synchronous invalidation or the NOTIFY can make these lookups change.
+      const other = createAgencyRegistry({ pool: pool2, audit, ca: pki.ca, agencyCacheTtlMs: 60_000 });
+      try {
+        await other.listenForChanges(db.url);
+        await other.registerAgency(TEST_ADMIN, input('southend-marat'));
+        expect((await other.lookupAgency('southend-marat'))?.type).toBe('MARAC_COORDINATOR');
+
+        // A manual UPDATE (an operator, another gateway process): the trigger's NOTIFY drops the row.
+        await db.pool.query(`UPDATE agencies SET type = 'IDVA' WHERE id = 'southend-marat'`);
+        await waitFor(async () => (await other.lookupAgency('southend-marat'))?.type === 'IDVA');
+
+        await other.disableAgency(TEST_ADMIN, 'southend-marat');
+        expect((await other.lookupAgency('southend-marat'))?.disabledAt).not.toBeNull();
+        // The authoritative read agrees.
+        expect((await other.getAgency('southend-marat'))?.disabledAt).not.toBeNull();
+      } finally {
+        await other.close();
+        await pool2.end();
+      }
+    });
+
+    it('reads a miss through the client it is given (inside a transaction, that transaction)', async () => {
+      const client = await db.pool.connect();
+      try {
+        await client.query('BEGIN');
+        await client.query(`INSERT INTO agencies (id, name, type, delivery_mode) VALUES ('tx-only-agency', 'Tx', 'IDVA', 'pull')`);
+        // Uncommitted: only this transaction's client can see the row.
+        expect(await registry.lookupAgency('tx-only-agency')).toBeNull();
+        expect((await registry.lookupAgency('tx-only-agency', client))?.type).toBe('IDVA');
+        await client.query('ROLLBACK');
+      } finally {
+        client.release();
+      }
+      expect(await registry.lookupAgency('not an id')).toBeNull();
+    });
+  });
 });
 
 async function waitFor(cond: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {

@@ -360,9 +360,15 @@ export function createAgreementService(opts: AgreementServiceOptions) {
      * One version, compiled, carrying its status as of this call (for decisions pinned to it).
      * A superseded version is presented as active: it is only ever reached through a pin.
      */
-    async compiledVersion(id: string, version: number, q: Queryable = pool): Promise<CompiledAgreement | undefined> {
+    async compiledVersion(
+      id: string, version: number, q: Queryable = pool, current?: { status: string; docDigest: string },
+    ): Promise<CompiledAgreement | undefined> {
       if (!positiveInt(version)) return undefined;
-      const s = await repo.readStatus(q, id, version);
+      // `current`: the status the caller read in its own transaction just now (one round trip less
+      // on the answer path); anything but a known status counts as no such version.
+      const known = current && repo.VERSION_STATUSES.includes(current.status as VersionStatus)
+        ? { status: current.status as VersionStatus, docDigest: current.docDigest } : undefined;
+      const s = current ? known : await repo.readStatus(q, id, version);
       if (!s) return undefined;
       return cache.get(id, version, s.docDigest, engineStatus(s.status), () => repo.readDoc(q, id, version));
     },

@@ -1,0 +1,103 @@
+/**
+ * The answer path reads everything it decides on in the statement that locks the message
+ * (gateway/src/exchange/answer-store.ts). That statement's snapshot is taken before it waits for
+ * the lock, so what another answer committed meanwhile must be looked at again, not missed.
+ */
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestGateway, type TestGateway } from '../../helpers/gateway.js';
+import { eventually, sampleCase, sampleResponse, subjectIds } from './fixtures.js';
+
+describe('answering a message', () => {
+  let t: TestGateway;
+  let caseId: string;
+  let ids: { v1: string; p1: string; c1: string };
+
+  beforeAll(async () => {
+    t = await startTestGateway({ queue: 'redis', workers: false });
+    const c = await t.as('essex-marat').post('/v1/cases', sampleCase());
+    caseId = c.body.caseId;
+    ids = subjectIds(c.body);
+  });
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  async function delivered(agency: string): Promise<string> {
+    const r = await t.as('essex-marat').post(`/v1/cases/${caseId}/research-requests`, { purpose: 'MARAC_RESEARCH', recipients: [agency] });
+    expect(r.status).toBe(201);
+    const inbox = await t.as(agency).get('/v1/inbox');
+    expect(inbox.body.messages.map((m: { requestId: string }) => m.requestId)).toContain(r.body.requestId);
+    return r.body.requestId;
+  }
+
+  it('a retry that waited for the first answer\'s lock gets the first answer back, not ALREADY_ANSWERED', async () => {
+    const requestId = await delivered('essex-police');
+    const body = sampleResponse('response-police.json', ids);
+    const headers = { 'Idempotency-Key': `lock-wait-${requestId}` };
+
+    // Hold the message lock so both copies of the answer queue behind it with their snapshots taken.
+    const locker = new pg.Client({ connectionString: t.db.url });
+    await locker.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query('SELECT 1 FROM messages WHERE request_id = $1 FOR UPDATE', [requestId]);
+      const first = t.as('essex-police').post(`/v1/research-requests/${requestId}/response`, body, headers);
+      const retry = t.as('essex-police').post(`/v1/research-requests/${requestId}/response`, body, headers);
+      // Asked from another connection: inside the locker's transaction the view would not change.
+      await eventually(async () => {
+        const r = await t.db.pool.query(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+        );
+        return r.rows[0].n >= 2;
+      }, 15_000, 20);
+      await locker.query('COMMIT');
+      const answers = await Promise.all([first, retry]);
+      expect(answers.map((a) => a.status)).toEqual([201, 201]);
+      expect(answers[1]!.body).toEqual(answers[0]!.body);
+      expect(answers[0]!.body).toMatchObject({ requestId, state: 'responded' });
+    } finally {
+      await locker.end();
+    }
+    const stored = await t.db.pool.query('SELECT count(*)::int AS n FROM responses WHERE request_id = $1', [requestId]);
+    expect(stored.rows[0].n).toBe(1);
+    const audited = await t.db.pool.query(
+      `SELECT count(*)::int AS n FROM audit_pending WHERE body::jsonb->>'requestId' = $1 AND body::jsonb->>'action' = 'RESPONSE_RECEIVED'`,
+      [requestId],
+    );
+    const sequenced = await t.db.pool.query(
+      `SELECT count(*)::int AS n FROM audit_events WHERE request_id = $1 AND action = 'RESPONSE_RECEIVED'`, [requestId],
+    );
+    expect(audited.rows[0].n + sequenced.rows[0].n).toBe(1);
+  });
+
+  it('a second answer under another key is still refused ALREADY_ANSWERED, writing nothing', async () => {
+    const requestId = await delivered('chelmsford-housing');
+    const body = sampleResponse('response-housing.json', ids);
+    expect((await t.as('chelmsford-housing').post(`/v1/research-requests/${requestId}/response`, body, { 'Idempotency-Key': `first-${requestId}` })).status).toBe(201);
+    const again = await t.as('chelmsford-housing').post(`/v1/research-requests/${requestId}/response`, body, { 'Idempotency-Key': `second-${requestId}` });
+    expect(again.status).toBe(409);
+    expect(again.body.code).toBe('ALREADY_ANSWERED');
+    const keys = await t.db.pool.query(`SELECT count(*)::int AS n FROM idempotency_keys WHERE key = $1`, [`second-${requestId}`]);
+    expect(keys.rows[0].n).toBe(0);
+  });
+
+  it('stores the response sealed, moves the message and records the key in the one transaction', async () => {
+    const requestId = await delivered('mse-hospitals');
+    const r = await t.as('mse-hospitals').post(`/v1/research-requests/${requestId}/response`, sampleResponse('response-health.json', ids), { 'Idempotency-Key': `all-${requestId}` });
+    expect(r.status).toBe(201);
+    const row = await t.db.pool.query(
+      `SELECT m.state, m.answered_at IS NOT NULL AS answered, s.kind, s.key_id, length(s.ciphertext) > 0 AS sealed, s.purge_after > s.received_at AS purges,
+              k.status AS key_status, k.body AS key_body
+         FROM messages m JOIN responses s ON s.message_id = m.id
+         JOIN idempotency_keys k ON k.agency_id = 'mse-hospitals' AND k.key = $2
+        WHERE m.request_id = $1`,
+      [requestId, `all-${requestId}`],
+    );
+    expect(row.rows[0]).toMatchObject({ state: 'responded', answered: true, kind: 'response', key_id: 'k1', sealed: true, purges: true, key_status: 201 });
+    expect(row.rows[0].key_body).toEqual(r.body);
+    // Nothing of the research is stored in clear.
+    const raw = await t.db.pool.query(`SELECT ciphertext FROM responses s JOIN messages m ON m.id = s.message_id WHERE m.request_id = $1`, [requestId]);
+    expect(Buffer.from(raw.rows[0].ciphertext).toString('latin1')).not.toContain(ids.v1);
+  });
+});

@@ -18,6 +18,8 @@ interface ChunkDone {
   chunk: ArrayBuffer;
   records: ArrayBuffer;
   count: number;
+  /** The hash the chunk's last event line claimed: the next chunk's first event links to it. */
+  lastHash: string | null;
 }
 
 export interface VerifyFileOptions {
@@ -141,6 +143,7 @@ async function verifyOnWorkers(fd: number, opts: VerifyOptions, threads: number,
       const rec = recordViews(d.records);
       const buf = Buffer.from(d.chunk);
       for (let r = 0; r < d.count && !core.failure(); r++) core.apply(buf, rec, r);
+      if (d.lastHash !== null) core.linkNext(d.lastHash);
       spare.push(d.chunk);
     }
     return core.end();

@@ -10,22 +10,25 @@ import { hash as oneShotHash } from 'node:crypto';
  * threads for files (verify-file.ts); the stateful half (seq order, chain, tree, checkpoints) lives
  * in verify.ts and only ever reads the records written here, so both paths judge identically.
  *
- * For an event line: its seq, prevHash and hash members (JCS puts them after every nested object,
- * so a backward byte search finds them), whether SHA-256 of the line without its hash member
- * equals that hash, and its RFC 6962 leaf hash SHA-256(0x00 ‖ line). The line is modified in
- * place: the byte before it becomes the 0x00 prefix and the part before the hash member is moved
- * over it. Other lines (header, checkpoint, proof) are left untouched for the caller to parse.
+ * For an event line: its seq, prevHash and hash members (JCS puts them after every nested object),
+ * whether SHA-256 of the line without its hash member equals that hash, its RFC 6962 leaf hash
+ * SHA-256(0x00 ‖ line), and whether its prevHash is the hash the event line before it claimed.
+ * The line is modified in place: the byte before it becomes the 0x00 prefix and the part before
+ * the hash member is moved over it (prevHash, after it, stays put). Other lines (header,
+ * checkpoint, proof) are left untouched for the caller to parse.
  */
 
 /** One record per line, RECORD_BYTES apart; numbers first (Float64Array view), then bytes. */
 export const RECORD_BYTES = 96;
 const F64_PER_RECORD = RECORD_BYTES / 8;
-export const R_START = 0; // f64 index: line start; for an event, where its hash hex now is
+export const R_START = 0; // f64 index: line start
 export const R_END = 1; // f64 index: line end, without CR/LF
 export const R_SEQ = 2; // f64 index: the event's seq
 export const R_PREV = 3; // f64 index: where the event's prevHash hex is in the line's buffer
 export const R_KIND = 32; // byte offsets from here on
 export const R_OK = 33; // event: 1 when its hash matched
+/** Event: its prevHash equals the hash of the event line before it (1) or not (0); 2 when that line was not seen here. */
+export const R_LINK = 34;
 export const R_LEAF = 64; // 32 bytes: leaf hash
 
 export const KIND_EMPTY = 0;
@@ -168,14 +171,27 @@ function findHashMember(buf, s, e) {
  * line whose fields were found, else null.
  */
 /**
+ * What the analyser remembers from one line to the next: the hash the last event line claimed
+ * (64 hex chars), against which the next event's prevHash is checked. A fresh state (no previous
+ * event) makes the next event's link 2: the caller checks it against what it remembers itself.
+ */
+export class ChainState {
+  constructor() {
+    /** @type {string | null} */
+    this.lastHash = null;
+  }
+}
+
+/**
  * @param {Buffer} buf
  * @param {number} s
  * @param {number} e
  * @param {RecordBuffer} out
  * @param {number} r
+ * @param {ChainState} chain
  * @returns {string | null}
  */
-export function analyseLine(buf, s, e, out, r) {
+export function analyseLine(buf, s, e, out, r, chain) {
   if (e > s && buf[e - 1] === CR) e--;
   const nums = out.nums;
   const bytes = out.bytes;
@@ -235,15 +251,27 @@ export function analyseLine(buf, s, e, out, r) {
   const claimed = latin1Slice(buf, hashAt, hashAt + 64);
   // Leaf = SHA-256(0x00 ‖ line): borrow the byte before the line for the prefix.
   buf[s - 1] = 0;
-  const leaf = sha256Latin1(buf.subarray(s - 1, e));
+  // Plain Uint8Array views: Buffer#subarray goes through a JS constructor that costs as much.
+  const leaf = sha256Latin1(new Uint8Array(buf.buffer, buf.byteOffset + s - 1, e - s + 1));
   latin1Write(bytes, leaf, b + R_LEAF, 32);
   // Hash input = the line without its hash member: shift the part before it over the member
   // (prevHash, after the member, stays where it is).
   buf.copyWithin(s + HASH_MEMBER_LEN, s, h);
-  const computed = sha256Hex(buf.subarray(s + HASH_MEMBER_LEN, e));
+  const computed = sha256Hex(new Uint8Array(buf.buffer, buf.byteOffset + s + HASH_MEMBER_LEN, e - s - HASH_MEMBER_LEN));
   bytes[b + R_OK] = computed === claimed ? 1 : 0;
-  // The freed start of the line keeps the hash hex for the chain check of the next event.
-  latin1Write(buf, claimed, s, 64);
+  const last = chain.lastHash;
+  if (last === null) bytes[b + R_LINK] = 2;
+  else {
+    let linked = 1;
+    for (let k = 0; k < 64; k++) {
+      if (buf[prev + k] !== last.charCodeAt(k)) {
+        linked = 0;
+        break;
+      }
+    }
+    bytes[b + R_LINK] = linked;
+  }
+  chain.lastHash = claimed;
   return leaf;
 }
 
@@ -262,20 +290,23 @@ export function analyseLine(buf, s, e, out, r) {
  * @param {number} end
  * @param {RecordBuffer} out
  * @param {boolean} [blocks]
+ * @returns {string | null} the hash the chunk's last event line claimed, if any
  */
 export function analyseLines(buf, start, end, out, blocks = false) {
   const run = blocks ? new Run(out) : null;
+  const chain = new ChainState();
   let s = start;
   while (s < end) {
     let nl = buf.indexOf(NL, s);
     if (nl < 0 || nl >= end) nl = end;
     if (run && run.open() && !isEventLine(buf, s, nl)) run.flush();
     const r = out.next();
-    const leaf = analyseLine(buf, s, nl, out, r);
+    const leaf = analyseLine(buf, s, nl, out, r, chain);
     if (run && leaf !== null) run.add(/** @type {number} */ (out.nums[r * F64_PER_RECORD + R_SEQ]), leaf);
     s = nl + 1;
   }
   run?.flush();
+  return chain.lastHash;
 }
 
 /** The right border of the subtrees over one run of consecutive leaves (as in merkle.ts). */

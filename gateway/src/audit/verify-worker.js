@@ -11,7 +11,7 @@ import { analyseLines, RECORD_BYTES, RecordBuffer } from './verify-line.js';
  * and the checkpoints are judged on the main thread.
  *
  * In:  { id, chunk: ArrayBuffer, start, end }          (chunk transferred)
- * Out: { id, chunk, records: ArrayBuffer, count }      (both transferred back)
+ * Out: { id, chunk, records: ArrayBuffer, count, lastHash }   (chunk and records transferred)
  */
 const port = parentPort;
 if (!port) throw new Error('verify-worker runs as a worker thread');
@@ -20,8 +20,8 @@ port.on('message', (/** @type {{ id: number; chunk: ArrayBuffer; start: number; 
   const buf = Buffer.from(job.chunk);
   // ~700 bytes per event line in practice; the buffer grows if lines are shorter.
   const out = new RecordBuffer(Math.ceil((job.end - job.start) / 512) + 8);
-  analyseLines(buf, job.start, job.end, out, true);
+  const lastHash = analyseLines(buf, job.start, job.end, out, true);
   const whole = out.bytes.byteOffset === 0 && out.bytes.buffer instanceof ArrayBuffer;
   const records = whole ? out.bytes.buffer : out.bytes.buffer.slice(out.bytes.byteOffset, out.bytes.byteOffset + out.count * RECORD_BYTES);
-  port.postMessage({ id: job.id, chunk: job.chunk, records, count: out.count }, [job.chunk, /** @type {ArrayBuffer} */ (records)]);
+  port.postMessage({ id: job.id, chunk: job.chunk, records, count: out.count, lastHash }, [job.chunk, /** @type {ArrayBuffer} */ (records)]);
 });

@@ -4,6 +4,7 @@ import { verifyInclusion } from './merkle.js';
 import { noteSignedBy, parseNote, parsePublicKey } from './note.js';
 import {
   analyseLine,
+  ChainState,
   KIND_BLOCK,
   KIND_EMPTY,
   KIND_EVENT_MALFORMED,
@@ -13,6 +14,7 @@ import {
   R_END,
   R_OK,
   R_KIND,
+  R_LINK,
   R_LEAF,
   R_PREV,
   R_SEQ,
@@ -40,10 +42,17 @@ import {
  * consistent by construction; `trustedCheckpoints` (roots an auditor saw before) extends that to
  * earlier audits.
  *
+ * Two halves: verify-line.js analyses one line without state (where hash, prevHash and seq are;
+ * whether the hash matches; the leaf hash; whether prevHash equals the hash of the event line
+ * before it), and the core below judges the records in line order (seq, chain, tree,
+ * checkpoints, proofs). `createExportVerifier` runs both on the calling thread for streams;
+ * verify-file.ts runs the analysis on worker threads for files. Same records, same core, same
+ * verdict (test/unit/audit/verify-file.test.ts holds them to it).
+ *
  * Speed: event lines are never parsed or re-serialised. JCS puts `hash`, `prevHash` and `seq`
- * after every nested object, so they are found by a backward byte search; the hash input (the
- * line without its `hash` member) is made by one in-place memmove; the leaf and node hashes use
- * one-shot SHA-256 with string output, which is much cheaper per call than Buffers.
+ * after every nested object, so they are found by byte search; the hash input (the line without
+ * its `hash` member) is made by one in-place memmove; the leaf and node hashes use one-shot
+ * SHA-256 with string output, which is much cheaper per call than Buffers.
  */
 export type VerifyReason =
   | 'HASH_MISMATCH'
@@ -124,6 +133,8 @@ export interface ExportVerifier {
  */
 export interface VerifierCore {
   apply(buf: Buffer, rec: { bytes: Buffer; nums: Float64Array }, r: number): void;
+  /** After a chunk: the hash its last event line claimed, for the next chunk's first event. */
+  linkNext(hashHex: string): void;
   end(): VerifyResult;
   failure(): VerifyResult | null;
 }
@@ -142,8 +153,8 @@ export function createVerifierCore(opts: VerifyOptions, tree: 'per-event' | 'blo
 
   // Full-mode state.
   let expectedSeq = 1;
-  // The hex of the last accepted event's hash, as bytes: compared with the next prevHash without
-  // strings. Copied (records may be reused once applied).
+  // The hash hex an event must link to when the analyser has not seen the line before it: the
+  // genesis hash, then whatever linkNext reports at the end of each chunk.
   const lastHash = Buffer.from(GENESIS_HASH, 'latin1');
   let count = 0;
   // Leaves in the recomputed tree: equal to count per event; in 'blocks' mode it catches up with
@@ -265,11 +276,6 @@ export function createVerifierCore(opts: VerifyOptions, tree: 'per-event' | 'blo
     }
   }
 
-  /** The accepted event's hash hex (verify-line.ts leaves it at the start of the line). */
-  function keepHash(line: Buffer, at: number): void {
-    for (let i = 0; i < 64; i++) lastHash[i] = line[at + i]!;
-  }
-
   function sameAsLastHash(bytes: Buffer, at: number): boolean {
     for (let i = 0; i < 64; i++) if (bytes[at + i] !== lastHash[i]) return false;
     return true;
@@ -304,8 +310,11 @@ export function createVerifierCore(opts: VerifyOptions, tree: 'per-event' | 'blo
     }
 
     // `| 0`: a float index would send every byte access down V8's slow keyed-load path.
-    const prevAt = nums[f + R_PREV]! | 0;
-    const chainOk = mode === 'full' ? sameAsLastHash(line, prevAt) : seq !== lastSeq + 1 || lastSeq === 0 || sameAsLastHash(line, prevAt);
+    // The analyser checked the link to the event line before this one, unless it had not seen
+    // one (2): then it is checked here against the hash this core was last told about.
+    const link = bytes[b + R_LINK];
+    const linked = link === 2 ? sameAsLastHash(line, nums[f + R_PREV]! | 0) : link === 1;
+    const chainOk = mode === 'full' ? linked : seq !== lastSeq + 1 || lastSeq === 0 || linked;
     if (bytes[b + R_OK] !== 1) {
       fail(seq, 'HASH_MISMATCH');
       return;
@@ -321,7 +330,6 @@ export function createVerifierCore(opts: VerifyOptions, tree: 'per-event' | 'blo
 
     if (mode === 'filtered') {
       lastSeq = seq;
-      keepHash(line, nums[f + R_START]! | 0);
       count++;
       awaitingProof = { seq, leaf: Buffer.from(bytes.subarray(b + R_LEAF, b + R_LEAF + 32)), line: lineNo };
       return;
@@ -337,7 +345,6 @@ export function createVerifierCore(opts: VerifyOptions, tree: 'per-event' | 'blo
       }
       leafRecord[k] = r;
     }
-    keepHash(line, nums[f + R_START]! | 0);
     expectedSeq++;
     count++;
     if (pending.length > 0 && pending[0]!.treeSize === count) settlePending();
@@ -481,6 +488,10 @@ export function createVerifierCore(opts: VerifyOptions, tree: 'per-event' | 'blo
       };
     },
 
+    linkNext(hashHex) {
+      lastHash.write(hashHex, 0, 64, 'latin1');
+    },
+
     failure: () => failed,
   };
 }
@@ -490,6 +501,8 @@ export function createExportVerifier(opts: VerifyOptions): ExportVerifier {
   const core = createVerifierCore(opts);
   const rec = new RecordBuffer(1);
   rec.next();
+  // One chain state for the whole stream: every event after the first is linked by the analyser.
+  const chain = new ChainState();
 
   let buf = Buffer.allocUnsafe(1 << 22);
   // Byte 0 is headroom: every line has one byte before it, which becomes the 0x00 leaf prefix.
@@ -498,7 +511,7 @@ export function createExportVerifier(opts: VerifyOptions): ExportVerifier {
   let done = false;
 
   function processLine(s: number, e: number): void {
-    analyseLine(buf, s, e, rec, 0);
+    analyseLine(buf, s, e, rec, 0, chain);
     core.apply(buf, rec, 0);
   }
 

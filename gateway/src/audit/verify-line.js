@@ -227,8 +227,8 @@ export function analyseLine(buf, s, e, out, r, chain) {
   const prev = p + PREV_MEMBER.length;
   // `,"seq":` follows within a few members (purpose, reasonCode, requestId, ruleIds): a short
   // forward scan beats a native search call here.
-  let q = prev + 65;
-  for (; q < e; q++) if (buf[q + 2] === 115 && buf[q] === 44 && matchAt(buf, q, SEQ_MEMBER)) break;
+  let q = buf.indexOf(SEQ_MEMBER, prev + 65);
+  if (q < 0 || q > e) q = e;
   let seq = 0;
   let i = q + SEQ_MEMBER.length;
   const first = i;
@@ -262,14 +262,7 @@ export function analyseLine(buf, s, e, out, r, chain) {
   const last = chain.lastHash;
   if (last === null) bytes[b + R_LINK] = 2;
   else {
-    let linked = 1;
-    for (let k = 0; k < 64; k++) {
-      if (buf[prev + k] !== last.charCodeAt(k)) {
-        linked = 0;
-        break;
-      }
-    }
-    bytes[b + R_LINK] = linked;
+    bytes[b + R_LINK] = latin1Slice(buf, prev, prev + 64) === last ? 1 : 0;
   }
   chain.lastHash = claimed;
   return leaf;
@@ -314,19 +307,19 @@ class Run {
   /** @param {RecordBuffer} out */
   constructor(out) {
     this.out = out;
-    /** @type {number[]} */
-    this.levels = [];
-    /** @type {number[]} */
-    this.indexes = [];
+    // A stack of at most 64 subtrees (one per level), kept in fixed arrays: no allocation per leaf.
+    this.levels = new Int32Array(64);
+    this.indexes = new Float64Array(64);
     /** @type {string[]} */
-    this.hashes = [];
+    this.hashes = new Array(64).fill('');
+    this.size = 0;
     this.lastSeq = -1;
     this.node = Buffer.alloc(65);
     this.node[0] = 1;
   }
 
   open() {
-    return this.hashes.length > 0;
+    return this.size > 0;
   }
 
   /**
@@ -334,31 +327,31 @@ class Run {
    * @param {string} leaf
    */
   add(seq, leaf) {
-    if (this.open() && seq !== this.lastSeq + 1) this.flush();
+    if (this.size > 0 && seq !== this.lastSeq + 1) this.flush();
     this.lastSeq = seq;
-    const { levels, indexes, hashes } = this;
-    levels.push(0);
-    indexes.push(seq - 1);
-    hashes.push(leaf);
-    // Merge siblings: a left child (even index) directly followed by its right sibling.
-    for (let t = hashes.length - 1; t > 0; t--) {
-      const l = t - 1;
-      const level = /** @type {number} */ (levels[l]);
-      const index = /** @type {number} */ (indexes[l]);
-      if (level !== levels[t] || index % 2 !== 0 || indexes[t] !== index + 1) break;
-      latin1Write(this.node, /** @type {string} */ (hashes[l]) + /** @type {string} */ (hashes[t]), 1, 64);
-      hashes[l] = sha256Latin1(this.node);
-      levels[l] = level + 1;
-      indexes[l] = index / 2;
-      levels.pop();
-      indexes.pop();
-      hashes.pop();
+    const { levels, indexes, hashes, node } = this;
+    let t = this.size;
+    let level = 0;
+    let index = seq - 1;
+    let hash = leaf;
+    // Merge with the subtree below while it is this one's left sibling.
+    while (t > 0 && levels[t - 1] === level && index % 2 === 1 && indexes[t - 1] === index - 1) {
+      t--;
+      latin1Write(node, /** @type {string} */ (hashes[t]), 1, 32);
+      latin1Write(node, hash, 33, 32);
+      hash = sha256Latin1(node);
+      level++;
+      index = (index - 1) / 2;
     }
+    levels[t] = level;
+    indexes[t] = index;
+    hashes[t] = hash;
+    this.size = t + 1;
   }
 
   flush() {
     const { out, levels, indexes, hashes } = this;
-    for (let i = 0; i < hashes.length; i++) {
+    for (let i = 0; i < this.size; i++) {
       const r = out.next();
       const f = r * F64_PER_RECORD;
       const b = r * RECORD_BYTES;
@@ -367,9 +360,7 @@ class Run {
       out.nums[f + R_START] = /** @type {number} */ (indexes[i]);
       latin1Write(out.bytes, /** @type {string} */ (hashes[i]), b + R_LEAF, 32);
     }
-    levels.length = 0;
-    indexes.length = 0;
-    hashes.length = 0;
+    this.size = 0;
     this.lastSeq = -1;
   }
 }

@@ -74,7 +74,9 @@ interface InFlight {
 
 async function verifyOnWorkers(fd: number, opts: VerifyOptions, threads: number, chunkBytes: number): Promise<VerifyResult> {
   const core = createVerifierCore(opts, 'blocks');
-  const workers = Array.from({ length: threads }, () => new Worker(new URL('./verify-worker.js', import.meta.url)));
+  // execArgv []: the worker is plain JavaScript; inheriting tsx's loader flags would cost ~200 ms
+  // of start-up per thread (docs/decisions/0008-verifier-worker-threads.md).
+  const workers = Array.from({ length: threads }, () => new Worker(new URL('./verify-worker.js', import.meta.url), { execArgv: [] }));
   const waiting = new Map<number, { resolve: (d: ChunkDone) => void; reject: (e: unknown) => void }>();
   let workerError: unknown = null;
   for (const w of workers) {

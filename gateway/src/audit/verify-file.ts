@@ -84,10 +84,15 @@ async function verifyOnWorkers(fd: number, opts: VerifyOptions, threads: number,
       waiting.get(d.id)?.resolve(d);
       waiting.delete(d.id);
     });
-    w.on('error', (err) => {
-      workerError = err;
+    const stop = (err: unknown) => {
+      workerError ??= err;
       for (const p of waiting.values()) p.reject(err);
       waiting.clear();
+    };
+    w.on('error', stop);
+    // A worker that exits with chunks outstanding would otherwise leave the verdict waiting forever.
+    w.on('exit', (code) => {
+      if (waiting.size > 0) stop(new Error(`audit verifier worker stopped (exit code ${code})`));
     });
   }
 
@@ -129,6 +134,8 @@ async function verifyOnWorkers(fd: number, opts: VerifyOptions, threads: number,
       const id = nextId++;
       const job: ChunkJob = { id, chunk, start: 1, end };
       const done = new Promise<ChunkDone>((resolve, reject) => waiting.set(id, { resolve, reject }));
+      // Awaited in order later; until then a worker failure must not count as unhandled.
+      done.catch(() => {});
       workers[id % threads]!.postMessage(job, [chunk]);
       queue.push({ done });
       return;

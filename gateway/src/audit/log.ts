@@ -171,20 +171,36 @@ export function createAuditLog(opts: AuditLogOptions = {}): AuditLogHandle {
       });
   }
 
+  /** Checks and prepares an event for an INSERT into audit_pending (ts, body), run by the caller. */
+  function carried(input: AuditEventInput, firstParam: number) {
+    if (failingSince !== null && Date.now() - failingSince > maxOutageMs) {
+      throw new AuditUnavailable('The audit log cannot record events right now', { reason: 'SEQUENCER_DOWN' });
+    }
+    const event = prepareEvent(input, now());
+    return {
+      cte: `audit_append AS (INSERT INTO audit_pending (ts, body) VALUES ($${firstParam}, $${firstParam + 1}))`,
+      values: [event.ts, JSON.stringify(event)],
+      appended(): AppendedEvent {
+        lastNudge = Date.now();
+        // The caller has not committed yet; look again shortly after it probably has.
+        schedule(gatherMs);
+        return { ts: event.ts };
+      },
+    };
+  }
+
   return {
     tokens,
 
     async append(tx: Tx, input: AuditEventInput): Promise<AppendedEvent> {
-      if (failingSince !== null && Date.now() - failingSince > maxOutageMs) {
-        throw new AuditUnavailable('The audit log cannot record events right now', { reason: 'SEQUENCER_DOWN' });
-      }
-      const event = prepareEvent(input, now());
+      const { values, appended } = carried(input, 1);
       // Named: prepared once per connection, as every state change in the gateway comes through here.
-      await tx.query({ name: 'audit.append', text: 'INSERT INTO audit_pending (ts, body) VALUES ($1, $2)', values: [event.ts, JSON.stringify(event)] });
-      lastNudge = Date.now();
-      // The caller has not committed yet; look again shortly after it probably has.
-      schedule(gatherMs);
-      return { ts: event.ts };
+      await tx.query({ name: 'audit.append', text: 'INSERT INTO audit_pending (ts, body) VALUES ($1, $2)', values });
+      return appended();
+    },
+
+    appendStatement(input: AuditEventInput, firstParam: number) {
+      return carried(input, firstParam);
     },
 
     async integrate(pool?: pg.Pool): Promise<number> {

@@ -81,6 +81,14 @@ export interface AppendedEvent {
 /** The one way anything writes to the audit log: inside the caller's transaction. */
 export interface AuditLog {
   append(tx: Tx, event: AuditEventInput): Promise<AppendedEvent>;
+  /**
+   * The same append, carried by the caller's own statement so that a state change and its event
+   * cost one round trip: the event is prepared and checked now (throws as `append` would), and
+   * `cte` is its INSERT as one entry of a `WITH` list, with its parameters numbered from
+   * `firstParam`. The caller runs the statement in its transaction and then calls `appended()`.
+   * Optional: a log without it is used through `append`.
+   */
+  appendStatement?(event: AuditEventInput, firstParam: number): { cte: string; values: unknown[]; appended(): AppendedEvent };
 }
 
 export type AuditActor =

@@ -92,10 +92,40 @@ export interface AnswerWrite {
   confidentialSubjectIds: string[];
 }
 
+/** The answer's audit event as one more entry of the write's `WITH` list (AuditLog.appendStatement). */
+export interface CarriedAuditEvent {
+  cte: string;
+  values: unknown[];
+}
+
+/** Where the carried audit event's parameters start: after the write's own 19. */
+export const CARRIED_AUDIT_FIRST_PARAM = 20;
+
+/** Which of `subjectIds` an answer would newly mark confidential, given the case facts. */
+export function newlyConfidential(facts: CaseRow['subjectFacts'], subjectIds: string[]): string[] {
+  return subjectIds.filter((id) => facts.some((f) => f.subjectId === id && f.addressConfidential !== true));
+}
+
 /**
- * Stores the answer, moves the message to its final state, records the Idempotency-Key and raises
- * the case's confidential-address flags, all in one statement. Returns whether a flag was raised
- * (for the audit event).
+ * The case's subject facts, read again under a row lock (NO KEY UPDATE, as the flag's UPDATE takes:
+ * new messages for the case can still be created). Only when the lock statement's snapshot shows a
+ * flag still to raise, i.e. about once per case: the audit event says whether this answer raised
+ * one, and it is written in the same statement as the flag, so it must know beforehand. Flags are
+ * only ever raised, so a flag seen raised needs no lock.
+ */
+export async function lockCaseFacts(tx: Tx, caseId: string): Promise<CaseRow['subjectFacts']> {
+  const r = await tx.query<{ subject_facts: CaseRow['subjectFacts'] }>({
+    name: 'exchange.answer.lock-case',
+    text: 'SELECT subject_facts FROM cases WHERE id = $1 FOR NO KEY UPDATE',
+    values: [caseId],
+  });
+  return r.rows[0]?.subject_facts ?? [];
+}
+
+/**
+ * Stores the answer, moves the message to its final state, records the Idempotency-Key, raises
+ * the case's confidential-address flags and, when given, appends the audit event, all in one
+ * statement. Returns whether a flag was raised.
  *
  * T7: a responder (typically IDVA) that marks a subject's address confidential (refuge, temporary
  * accommodation) protects that subject's location in every later view of the case, whoever's
@@ -103,10 +133,10 @@ export interface AnswerWrite {
  * so two responses arriving together cannot lose a flag: the second waits for the first's row lock
  * and re-checks the EXISTS against the committed facts.
  */
-export async function writeAnswer(tx: Tx, w: AnswerWrite): Promise<{ addressMarkedConfidential: boolean }> {
+export async function writeAnswer(tx: Tx, w: AnswerWrite, audit?: CarriedAuditEvent): Promise<{ addressMarkedConfidential: boolean }> {
   const r = await tx.query<{ address_marked: boolean }>({
-    name: 'exchange.answer.write',
-    text: `WITH response AS (
+    name: audit ? 'exchange.answer.write-with-audit' : 'exchange.answer.write',
+    text: `WITH ${audit ? `${audit.cte}, ` : ''}response AS (
              INSERT INTO responses (message_id, request_id, responder_agency_id, kind, decline_reason, key_id, iv, tag, ciphertext,
                                     late, received_at, purge_after)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
@@ -127,7 +157,7 @@ export async function writeAnswer(tx: Tx, w: AnswerWrite): Promise<{ addressMark
     values: [
       w.messageId, w.requestId, w.responderAgencyId, w.kind, w.declineReason, ...w.sealed, w.late, w.receivedAt, w.purgeAfter,
       w.state, w.idempotency.key, w.idempotency.requestHash, w.idempotency.answer.status, w.idempotency.answer.body,
-      w.caseId, w.confidentialSubjectIds,
+      w.caseId, w.confidentialSubjectIds, ...(audit?.values ?? []),
     ],
   });
   return { addressMarkedConfidential: r.rows[0]?.address_marked === true };

@@ -3,7 +3,8 @@ import type { AgencyPrincipal } from '../identity/principal.js';
 import { PolicyDenied } from '../errors.js';
 import type { ExchangeDeps } from './deps.js';
 import { policyCaseFacts } from './case-facts.js';
-import { lockForAnswer, writeAnswer } from './answer-store.js';
+import { CARRIED_AUDIT_FIRST_PARAM, lockCaseFacts, lockForAnswer, newlyConfidential, writeAnswer } from './answer-store.js';
+import type { AuditEventInput } from '../audit/types.js';
 import { AlreadyAnswered, MessageNotAnswerable, PayloadNotForAgencyType, RequestNotFound, UnknownFieldPath, UnknownSubject } from './errors.js';
 import { fieldCatalog } from '../schema/catalog.js';
 import { bodyHash, findAnswer, replayOf, requireIdempotencyKey, type StoredAnswer } from './idempotency.js';
@@ -139,19 +140,18 @@ export function createResponseService(deps: ExchangeDeps) {
         retention = decision.retentionDays;
         const box = deps.sealer.seal(body, m.id);
         sealed = [box.keyId, box.iv, box.tag, box.ciphertext];
-        confidential = listed!.confidential;
+        // A flag still to raise in the snapshot: read the facts again under the case row's lock, so
+        // that what the audit event says is what the write does.
+        if (newlyConfidential(theCase.subjectFacts, listed!.confidential).length > 0) {
+          confidential = newlyConfidential(await lockCaseFacts(tx, m.case_id), listed!.confidential);
+        }
       }
       retention ??= await policy.retentionDays(m.agreement_id, m.agreement_version, tx);
       const purgeAfter = new Date(now.getTime() + retention * 86_400_000);
       const declineReason = kind === 'decline' ? (body as { reason: string }).reason : null;
       const state = kind === 'response' ? 'responded' : 'declined';
       const stored: StoredAnswer = { status: 201, body: { requestId, messageId: m.id, state, late } };
-      const { addressMarkedConfidential } = await writeAnswer(tx, {
-        messageId: m.id, requestId, responderAgencyId: actor.agencyId, kind, declineReason, sealed, late,
-        receivedAt: now, purgeAfter, state, idempotency: { key, requestHash: hash, answer: stored },
-        caseId: m.case_id, confidentialSubjectIds: confidential,
-      });
-      await audit.append(tx, {
+      const event: AuditEventInput = {
         action: kind === 'response' ? 'RESPONSE_RECEIVED' : 'DECLINED',
         actor,
         caseId: m.case_id,
@@ -163,8 +163,19 @@ export function createResponseService(deps: ExchangeDeps) {
         ...(listed ? { fieldsReleased: listed.fields, fieldsWithheld: listed.withheld } : { reasonCode: declineReason! }),
         subjectTokens: theCase.tokens,
         agencyIds: [m.sender_agency_id, m.recipient_agency_id],
-        detail: { late, ...(addressMarkedConfidential ? { addressMarkedConfidential } : {}) },
-      });
+        detail: { late, ...(confidential.length > 0 ? { addressMarkedConfidential: true } : {}) },
+      };
+      // The event rides in the write statement (one round trip for both) when the log offers it.
+      const carried = audit.appendStatement?.(event, CARRIED_AUDIT_FIRST_PARAM);
+      const { addressMarkedConfidential } = await writeAnswer(tx, {
+        messageId: m.id, requestId, responderAgencyId: actor.agencyId, kind, declineReason, sealed, late,
+        receivedAt: now, purgeAfter, state, idempotency: { key, requestHash: hash, answer: stored },
+        caseId: m.case_id, confidentialSubjectIds: confidential,
+      }, carried);
+      // The audit event must say what happened: under the case row's lock this cannot differ.
+      if (addressMarkedConfidential !== confidential.length > 0) throw new Error('confidential-address flags changed under the case lock');
+      if (carried) carried.appended();
+      else await audit.append(tx, event);
       return stored;
     });
 

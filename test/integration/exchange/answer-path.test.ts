@@ -71,6 +71,53 @@ describe('answering a message', () => {
     expect(audited.rows[0].n + sequenced.rows[0].n).toBe(1);
   });
 
+  it('two answers raising the same confidential-address flag together: one raises it, and only its audit event says so', async () => {
+    // A fresh case whose victim's address is not (yet) known to be confidential.
+    const base = sampleCase();
+    const c = await t.as('essex-marat').post('/v1/cases', {
+      ...base, subjects: base.subjects.map((x: { key: string; address?: object }) => (x.key === 'v1' ? { ...x, address: { ...x.address, confidential: false } } : x)),
+    });
+    expect(c.status).toBe(201);
+    const own = subjectIds(c.body);
+    const requests: string[] = [];
+    for (const agency of ['safe-steps-idva', 'essex-police']) {
+      const r = await t.as('essex-marat').post(`/v1/cases/${c.body.caseId}/research-requests`, { purpose: 'MARAC_RESEARCH', recipients: [agency] });
+      expect((await t.as(agency).get('/v1/inbox')).status).toBe(200);
+      requests.push(r.body.requestId);
+    }
+    // Hold the case row: both answers read "not flagged" and then queue for the case's lock.
+    const locker = new pg.Client({ connectionString: t.db.url });
+    await locker.connect();
+    let answers;
+    try {
+      await locker.query('BEGIN');
+      await locker.query('SELECT 1 FROM cases WHERE id = $1 FOR NO KEY UPDATE', [c.body.caseId]);
+      const idva = t.as('safe-steps-idva').post(`/v1/research-requests/${requests[0]}/response`, sampleResponse('response-idva.json', own), { 'Idempotency-Key': `flag-${requests[0]}` });
+      const police = t.as('essex-police').post(`/v1/research-requests/${requests[1]}/response`, sampleResponse('response-police.json', own), { 'Idempotency-Key': `flag-${requests[1]}` });
+      await eventually(async () => {
+        const r = await t.db.pool.query(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+        );
+        return r.rows[0].n >= 2;
+      }, 15_000, 20);
+      await locker.query('COMMIT');
+      answers = await Promise.all([idva, police]);
+    } finally {
+      await locker.end();
+    }
+    expect(answers.map((a) => a.status)).toEqual([201, 201]);
+    const facts = await t.db.pool.query('SELECT subject_facts FROM cases WHERE id = $1', [c.body.caseId]);
+    expect(facts.rows[0].subject_facts.find((f: { subjectId: string }) => f.subjectId === own.v1).addressConfidential).toBe(true);
+    // Every event of the case, once sequenced (nothing pending is left out).
+    await t.gateway.audit.flush();
+    const events = await t.db.pool.query<{ canonical: string }>(
+      `SELECT canonical FROM audit_events WHERE case_id = $1 AND action = 'RESPONSE_RECEIVED'`, [c.body.caseId],
+    );
+    const details = events.rows.map((r) => JSON.parse(r.canonical).detail as Record<string, unknown>);
+    expect(details).toHaveLength(2);
+    expect(details.filter((d) => d.addressMarkedConfidential === true)).toHaveLength(1);
+  });
+
   it('a second answer under another key is still refused ALREADY_ANSWERED, writing nothing', async () => {
     const requestId = await delivered('chelmsford-housing');
     const body = sampleResponse('response-housing.json', ids);

@@ -190,6 +190,9 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const agencyApp = express();
   agencyApp.disable('x-powered-by');
   agencyApp.set('trust proxy', false);
+  // No ETag: every agency answer is an action's result or no-store, never revalidated, and Express
+  // would hash each body for it.
+  agencyApp.set('etag', false);
   agencyApp.use(helmet());
   agencyApp.use(metrics.middleware);
   agencyApp.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));

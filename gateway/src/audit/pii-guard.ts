@@ -71,12 +71,30 @@ export interface PersonalDataFinding {
   kind: PersonalDataKind;
 }
 
+// Events repeat the same short strings over and over (field paths such as
+// `subj_…/police.incidents[].summary`, reason codes, agency ids): the ones found clean are
+// remembered so the patterns run once per string, not once per event. Only clean verdicts are
+// kept (a string that looks personal is checked every time), bounded in count and length.
+const KNOWN_CLEAN_MAX = 20_000;
+const KNOWN_CLEAN_MAX_LENGTH = 256;
+const knownClean = new Set<string>();
+
+function looksPersonal(value: string): boolean {
+  if (knownClean.has(value)) return false;
+  if (detectPersonalData(value) !== null) return true;
+  if (value.length <= KNOWN_CLEAN_MAX_LENGTH) {
+    if (knownClean.size >= KNOWN_CLEAN_MAX) knownClean.clear();
+    knownClean.add(value);
+  }
+  return false;
+}
+
 /**
  * True when anything under `value` (outside `skip`) looks like personal data. The common path
  * for clean events: no paths are built and nothing is allocated per value.
  */
 export function hasPersonalData(value: unknown, skip: ReadonlySet<string> = new Set(), path = ''): boolean {
-  if (typeof value === 'string') return detectPersonalData(value) !== null;
+  if (typeof value === 'string') return looksPersonal(value);
   if (typeof value === 'number') return detectPersonalNumber(value) !== null;
   if (Array.isArray(value)) {
     for (const v of value) if (hasPersonalData(v, skip, path)) return true;
@@ -88,7 +106,7 @@ export function hasPersonalData(value: unknown, skip: ReadonlySet<string> = new 
       const child = path ? `${path}/${k}` : `/${k}`;
       // Only top-level subtrees are ever skipped; below the top the path is not needed.
       if (path === '' && skip.has(child)) continue;
-      if (detectPersonalData(k) !== null || hasPersonalData((value as Record<string, unknown>)[k], skip, path === '' ? child : path)) return true;
+      if (looksPersonal(k) || hasPersonalData((value as Record<string, unknown>)[k], skip, path === '' ? child : path)) return true;
     }
   }
   return false;

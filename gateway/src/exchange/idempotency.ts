@@ -6,11 +6,33 @@ const KEY_PATTERN = /^[A-Za-z0-9._:-]{8,128}$/;
 
 /** Order-independent hash of a JSON body, so a retry with reordered keys is the same request. */
 export function bodyHash(body: unknown): string {
-  const canon = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(canon)
-      : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canon((v as Record<string, unknown>)[k])]))
-        : v;
-  return createHash('sha256').update(JSON.stringify(canon(body))).digest('hex');
+  return createHash('sha256').update(sortedJson(body)).digest('hex');
+}
+
+/**
+ * The text JSON.stringify gives for a copy of `v` with every object's keys sorted, written
+ * directly rather than by building that copy (this runs on every answer). Stored hashes depend
+ * on it being exactly that text.
+ */
+function sortedJson(v: unknown): string {
+  if (Array.isArray(v)) {
+    let out = '[';
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i];
+      out += (i > 0 ? ',' : '') + (x === undefined || typeof x === 'function' || typeof x === 'symbol' ? 'null' : sortedJson(x));
+    }
+    return `${out}]`;
+  }
+  if (v !== null && typeof v === 'object') {
+    let out = '{';
+    for (const k of sortedKeys(v)) {
+      const x = (v as Record<string, unknown>)[k];
+      if (x === undefined || typeof x === 'function' || typeof x === 'symbol') continue;
+      out += `${out.length > 1 ? ',' : ''}${JSON.stringify(k)}:${sortedJson(x)}`;
+    }
+    return `${out}}`;
+  }
+  return JSON.stringify(v);
 }
 
 export function requireIdempotencyKey(raw: unknown): string {
@@ -39,4 +61,18 @@ export async function findAnswer(tx: Tx, agencyId: string, key: string, hash: st
 export function replayOf(prior: { requestHash: string; answer: StoredAnswer }, hash: string): StoredAnswer {
   if (prior.requestHash !== hash) throw new IdempotencyKeyReused('This Idempotency-Key was used for a different request');
   return prior.answer;
+}
+
+const ARRAY_INDEX = /^(?:0|[1-9]\d{0,9})$/;
+
+/**
+ * The key order of an object built from sorted keys: array-index keys ("0", "7") always come
+ * first, in numeric order, whatever the insertion order (as Object.keys lists them), then the
+ * others as sorted.
+ */
+function sortedKeys(v: object): string[] {
+  const keys = Object.keys(v);
+  let i = 0;
+  while (i < keys.length && ARRAY_INDEX.test(keys[i]!) && Number(keys[i]) < 4_294_967_295) i++;
+  return i === 0 ? keys.sort() : [...keys.slice(0, i), ...keys.slice(i).sort()];
 }

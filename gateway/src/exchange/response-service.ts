@@ -19,11 +19,36 @@ interface SubjectResultIn {
 
 /** Field paths present in a document, with `[]` for array items: what arrived, never its values. */
 export function presentPaths(doc: unknown, prefix = ''): string[] {
-  if (Array.isArray(doc)) return doc.length ? [...new Set(doc.flatMap((x) => presentPaths(x, `${prefix}[]`)))] : [prefix];
-  if (doc && typeof doc === 'object') {
-    return Object.entries(doc).flatMap(([k, v]) => presentPaths(v, prefix ? `${prefix}.${k}` : k));
+  const out: string[] = [];
+  collectPaths(doc, prefix, out);
+  return out;
+}
+
+/**
+ * presentPaths into one array (it runs on every answer): an array's items contribute each path
+ * once, in first-seen order; an empty array is its own path; an empty object contributes none.
+ */
+function collectPaths(doc: unknown, prefix: string, out: string[]): void {
+  if (Array.isArray(doc)) {
+    if (doc.length === 0) {
+      out.push(prefix);
+      return;
+    }
+    const start = out.length;
+    const item = `${prefix}[]`;
+    for (const x of doc) collectPaths(x, item, out);
+    if (out.length - start > 1) {
+      const unique = [...new Set(out.slice(start))];
+      out.length = start;
+      out.push(...unique);
+    }
+    return;
   }
-  return prefix ? [prefix] : [];
+  if (doc && typeof doc === 'object') {
+    for (const k of Object.keys(doc)) collectPaths((doc as Record<string, unknown>)[k], prefix ? `${prefix}.${k}` : k, out);
+    return;
+  }
+  if (prefix) out.push(prefix);
 }
 
 /**

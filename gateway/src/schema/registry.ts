@@ -83,7 +83,8 @@ export function createSchemaRegistry(opts: { schemasDir?: string } = {}): Schema
 
   function validate(name: SchemaName, data: unknown): ProblemDetail[] {
     const fn = validatorFor(name);
-    const forbidden = findForbiddenKeys(data);
+    // The quick look first: every body is walked, and building each key's pointer is not free.
+    const forbidden = hasForbiddenKey(data) ? findForbiddenKeys(data) : [];
     if (forbidden.length > 0) return forbidden;
     if (fn(data)) return [];
     return (fn.errors ?? []).map(toProblem);
@@ -105,6 +106,24 @@ export function createSchemaRegistry(opts: { schemasDir?: string } = {}): Schema
 /** RFC 6901 escaping of one reference token. */
 export function pointerToken(key: string): string {
   return key.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+/** Whether findForbiddenKeys would find anything, without building any path. Iterative too. */
+export function hasForbiddenKey(data: unknown): boolean {
+  const stack: unknown[] = [data];
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if (value === null || typeof value !== 'object') continue;
+    if (Array.isArray(value)) {
+      for (const v of value) stack.push(v);
+      continue;
+    }
+    for (const key of Object.keys(value)) {
+      if (FORBIDDEN_KEYS.has(key)) return true;
+      stack.push((value as Record<string, unknown>)[key]);
+    }
+  }
+  return false;
 }
 
 /** Iterative, so a deeply nested body cannot blow the stack. */

@@ -133,6 +133,8 @@ describe('answering a message', () => {
     const requestId = await delivered('mse-hospitals');
     const r = await t.as('mse-hospitals').post(`/v1/research-requests/${requestId}/response`, sampleResponse('response-health.json', ids), { 'Idempotency-Key': `all-${requestId}` });
     expect(r.status).toBe(201);
+    // Nothing to revalidate: no ETag is computed for agency answers.
+    expect(r.headers.etag).toBeUndefined();
     const row = await t.db.pool.query(
       `SELECT m.state, m.answered_at IS NOT NULL AS answered, s.kind, s.key_id, length(s.ciphertext) > 0 AS sealed, s.purge_after > s.received_at AS purges,
               k.status AS key_status, k.body AS key_body
@@ -143,6 +145,12 @@ describe('answering a message', () => {
     );
     expect(row.rows[0]).toMatchObject({ state: 'responded', answered: true, kind: 'response', key_id: 'k1', sealed: true, purges: true, key_status: 201 });
     expect(row.rows[0].key_body).toEqual(r.body);
+    // A response of a few kB stays in its row: no futile compression, no TOAST-table insert.
+    const toast = await t.db.pool.query(
+      `SELECT pg_relation_size(reltoastrelid)::int AS size, (SELECT attstorage FROM pg_attribute WHERE attrelid = 'responses'::regclass AND attname = 'ciphertext') AS storage
+         FROM pg_class WHERE oid = 'responses'::regclass`,
+    );
+    expect(toast.rows[0]).toEqual({ size: 0, storage: 'e' });
     // Nothing of the research is stored in clear.
     const raw = await t.db.pool.query(`SELECT ciphertext FROM responses s JOIN messages m ON m.id = s.message_id WHERE m.request_id = $1`, [requestId]);
     expect(Buffer.from(raw.rows[0].ciphertext).toString('latin1')).not.toContain(ids.v1);

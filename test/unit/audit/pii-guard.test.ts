@@ -78,3 +78,21 @@ describe('fast personal-data check', () => {
     for (const c of cases) expect(hasPersonalData(c, skip)).toBe(scanForPersonalData(c, skip).length > 0);
   });
 });
+
+describe('remembered clean strings', () => {
+  it('still catches personal data every time, however often clean strings repeat around it', async () => {
+    const { hasPersonalData } = await import('../../../gateway/src/audit/pii-guard.js');
+    const clean = { fieldsReleased: ['subj_1/police.incidents[].summary', 'subj_1/police.markers[]'], reasonCode: 'NOT_IN_AGREEMENT' };
+    for (let i = 0; i < 3; i++) expect(hasPersonalData(clean)).toBe(false);
+    // The same keys and paths, now next to a value that is personal data: found on every call.
+    for (let i = 0; i < 3; i++) expect(hasPersonalData({ ...clean, detail: { note: 'CM1 1AA' } })).toBe(true);
+    for (let i = 0; i < 3; i++) expect(hasPersonalData({ fieldsReleased: ['subj_1/police.incidents[].summary', '943 476 5919'] })).toBe(true);
+  });
+
+  it('keeps working past its bound (the memory is dropped, not the check)', async () => {
+    const { hasPersonalData } = await import('../../../gateway/src/audit/pii-guard.js');
+    for (let i = 0; i < 25_000; i++) expect(hasPersonalData(`msg_${i.toString(16).padStart(32, 'a')}`)).toBe(false);
+    expect(hasPersonalData('someone@example.org')).toBe(true);
+    expect(hasPersonalData('msg_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa0')).toBe(false);
+  });
+});

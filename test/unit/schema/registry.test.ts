@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationFailed } from '../../../gateway/src/errors.js';
 import {
-  createSchemaRegistry, findForbiddenKeys, schemaRegistry, validate, assertValid, SchemaNotAvailable,
+  createSchemaRegistry, findForbiddenKeys, hasForbiddenKey, schemaRegistry, validate, assertValid, SchemaNotAvailable,
 } from '../../../gateway/src/schema/registry.js';
 import { responseSamples, sample } from './samples.js';
 
@@ -245,6 +245,18 @@ describe('forbidden keys', () => {
     let deep: unknown = {};
     for (let i = 0; i < 100_000; i++) deep = { a: deep };
     expect(findForbiddenKeys(deep)).toEqual([]);
+    expect(hasForbiddenKey(deep)).toBe(false);
+    deep = { a: deep, b: [{ c: JSON.parse('{"__proto__":1}') }] };
+    expect(hasForbiddenKey(deep)).toBe(true);
+  });
+
+  it('the quick look agrees with the full search', () => {
+    const bodies = ['{}', '[]', '1', 'null', '{"a":[1,{"b":{"constructor":2}}]}', '[[{"prototype":0}]]', '{"x":{"y":[{"z":"__proto__"}]}}',
+      '{"__proto__":{"a":1}}', '{"a/b":{"~":{"__proto__":1}}}', '{"constructors":1,"proto":2}'];
+    for (const text of bodies) {
+      const data = JSON.parse(text);
+      expect(hasForbiddenKey(data), text).toBe(findForbiddenKeys(data).length > 0);
+    }
   });
 });
 

@@ -18,7 +18,7 @@ export function agreementInstant(text: unknown): number | undefined {
     const back = new Date(utc);
     if (back.getUTCFullYear() !== y || back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d) return undefined;
     // London is UTC+0 or UTC+1; clocks change at 01:00 UTC, so local midnight is never ambiguous.
-    const hourAtUtcMidnight = Number(londonHour.format(back));
+    const hourAtUtcMidnight = londonHourAt(utc);
     return hourAtUtcMidnight === 0 ? utc : utc - hourAtUtcMidnight * 3_600_000;
   }
   if (!DATE_TIME_RE.test(text)) return undefined;
@@ -48,6 +48,34 @@ export function withinLastMonths(date: string, now: Date, months: number): boole
 const londonDay = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit' });
 
 function londonParts(now: Date): { year: number; month: number; day: number } {
+  // London's offset only ever changes on a UTC hour boundary: the date is the same all hour.
+  const hour = Math.floor(now.getTime() / 3_600_000);
+  const hit = londonDayByHour.get(hour);
+  if (hit) return hit;
   const [y, m, d] = londonDay.format(now).split('-').map(Number);
-  return { year: y!, month: m!, day: d! };
+  const parts = Object.freeze({ year: y!, month: m!, day: d! });
+  remember(londonDayByHour, hour, parts);
+  return parts;
+}
+
+/**
+ * Intl formatting costs microseconds and every decision asks for the same few days and hours
+ * (agreement dates, now), so the answers are kept: they never change. Bounded; the oldest go first.
+ */
+const londonHourByUtcMidnight = new Map<number, number>();
+const londonDayByHour = new Map<number, { year: number; month: number; day: number }>();
+const MEMO_MAX = 4096;
+
+function remember<K, V>(memo: Map<K, V>, key: K, value: V): void {
+  if (memo.size >= MEMO_MAX) memo.delete(memo.keys().next().value as K);
+  memo.set(key, value);
+}
+
+function londonHourAt(utcMidnight: number): number {
+  let h = londonHourByUtcMidnight.get(utcMidnight);
+  if (h === undefined) {
+    h = Number(londonHour.format(new Date(utcMidnight)));
+    remember(londonHourByUtcMidnight, utcMidnight, h);
+  }
+  return h;
 }

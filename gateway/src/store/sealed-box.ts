@@ -45,7 +45,7 @@ export function createSealer(opts: { keys: Record<string, Buffer>; currentKeyId:
     seal(plain, aad) {
       const json = JSON.stringify(plain);
       if (json === undefined) throw new SealedBoxError('value is not JSON-serialisable');
-      const iv = randomBytes(IV_BYTES);
+      const iv = nextIv();
       const cipher = createCipheriv(ALG, keys.get(currentKeyId)!, iv, { authTagLength: TAG_BYTES });
       cipher.setAAD(aadBytes(currentKeyId, aad));
       const ciphertext = Buffer.concat([cipher.update(json, 'utf8'), cipher.final()]);
@@ -70,6 +70,26 @@ export function createSealer(opts: { keys: Record<string, Buffer>; currentKeyId:
       return JSON.parse(json) as unknown;
     },
   };
+}
+
+/**
+ * Random 96-bit IVs (GCM needs them unique under a key; random ones are, with overwhelming
+ * probability, for far more messages than one key will ever seal), drawn from a block of CSPRNG
+ * output so that each seal does not pay for its own call into the generator. Each IV is a copy of
+ * bytes used once and never again.
+ */
+const IV_BLOCK = 4096 - (4096 % IV_BYTES);
+let ivBlock = Buffer.alloc(0);
+let ivOffset = 0;
+
+function nextIv(): Buffer {
+  if (ivOffset + IV_BYTES > ivBlock.length) {
+    ivBlock = randomBytes(IV_BLOCK);
+    ivOffset = 0;
+  }
+  const iv = Buffer.from(ivBlock.subarray(ivOffset, ivOffset + IV_BYTES));
+  ivOffset += IV_BYTES;
+  return iv;
 }
 
 /** The key id is bound too, so relabelling a row with another key id cannot be used to confuse. */

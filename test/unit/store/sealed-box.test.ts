@@ -44,6 +44,21 @@ describe('sealed box', () => {
     expect(a.ciphertext.equals(b.ciphertext)).toBe(false);
   });
 
+  it('never repeats an iv across many seals (IVs come from blocks of random bytes, each used once)', () => {
+    const seen = new Set<string>();
+    const ivs: Buffer[] = [];
+    for (let i = 0; i < 2000; i++) {
+      const s = sealer.seal({ i }, `row-${i}`);
+      seen.add(s.iv.toString('hex'));
+      ivs.push(s.iv);
+    }
+    expect(seen.size).toBe(2000);
+    // Each IV is its own copy: changing one cannot change another (or a stored one).
+    ivs[0]!.fill(0);
+    expect(ivs[1]!.equals(Buffer.alloc(12))).toBe(false);
+    expect(sealer.open(sealer.seal(research, 'row-x'), 'row-x')).toEqual(research);
+  });
+
   it('refuses a ciphertext moved to another row (wrong aad)', () => {
     const s = sealer.seal(research, 'row-1');
     expectInvalid(() => sealer.open(s, 'row-2'));

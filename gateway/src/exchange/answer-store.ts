@@ -7,9 +7,9 @@ import type { MessageRow } from './request-view.js';
  * The SQL of answering a message (respond or decline), in as few round trips as the work allows:
  * on two cores shared with PostgreSQL, each statement costs both processes a wake-up, a parse and
  * a plan, and the answer path used to make eleven. Now one statement locks the message and reads
- * everything the checks and the decision need, and one writes every exchange row. Both are named
- * (prepared once per connection, planned once). The audit event is still appended through the
- * audit log, in the same transaction.
+ * everything the checks and the decision need, and one writes every exchange row together with
+ * the audit event the audit log prepared (AuditLog.appendStatement): BEGIN, two statements,
+ * COMMIT. Both are named (prepared once per connection, planned once).
  */
 
 export interface AnswerContext {

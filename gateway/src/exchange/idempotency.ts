@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Tx } from '../store/db.js';
+import type { Queryable } from '../store/db.js';
 import { IdempotencyKeyReused, MissingIdempotencyKey, ValidationFailed } from '../errors.js';
 
 const KEY_PATTERN = /^[A-Za-z0-9._:-]{8,128}$/;
@@ -51,8 +51,8 @@ export interface StoredAnswer {
 }
 
 /** Returns the first answer for this key, or undefined when the key is new. */
-export async function findAnswer(tx: Tx, agencyId: string, key: string, hash: string): Promise<StoredAnswer | undefined> {
-  const r = await tx.query('SELECT request_hash, status, body FROM idempotency_keys WHERE agency_id = $1 AND key = $2', [agencyId, key]);
+export async function findAnswer(q: Queryable, agencyId: string, key: string, hash: string): Promise<StoredAnswer | undefined> {
+  const r = await q.query('SELECT request_hash, status, body FROM idempotency_keys WHERE agency_id = $1 AND key = $2', [agencyId, key]);
   const row = r.rows[0];
   return row ? replayOf({ requestHash: row.request_hash, answer: { status: row.status, body: row.body } }, hash) : undefined;
 }
@@ -75,4 +75,13 @@ function sortedKeys(v: object): string[] {
   let i = 0;
   while (i < keys.length && ARRAY_INDEX.test(keys[i]!) && Number(keys[i]) < 4_294_967_295) i++;
   return i === 0 ? keys.sort() : [...keys.slice(0, i), ...keys.slice(i).sort()];
+}
+
+/**
+ * The key was taken while this answer was being made (its write hit the key's unique index): by
+ * the time the write failed, the other answer had committed it. Pg error 23505 on the key.
+ */
+export function isKeyTaken(err: unknown): boolean {
+  const e = err as { code?: unknown; constraint?: unknown } | null;
+  return !!e && e.code === '23505' && e.constraint === 'idempotency_keys_pkey';
 }

@@ -7,7 +7,7 @@ import { CARRIED_AUDIT_FIRST_PARAM, lockCaseFacts, lockForAnswer, newlyConfident
 import type { AuditEventInput } from '../audit/types.js';
 import { AlreadyAnswered, MessageNotAnswerable, PayloadNotForAgencyType, RequestNotFound, UnknownFieldPath, UnknownSubject } from './errors.js';
 import { fieldCatalog } from '../schema/catalog.js';
-import { bodyHash, findAnswer, replayOf, requireIdempotencyKey, type StoredAnswer } from './idempotency.js';
+import { bodyHash, findAnswer, isKeyTaken, replayOf, requireIdempotencyKey, type StoredAnswer } from './idempotency.js';
 import { PAYLOAD_KEYS, TRANSFER_FIELDS, payloadKeyFor } from './ports.js';
 import type { MessageRow } from './request-view.js';
 
@@ -202,6 +202,12 @@ export function createResponseService(deps: ExchangeDeps) {
       if (carried) carried.appended();
       else await audit.append(tx, event);
       return stored;
+    }).catch(async (err: unknown) => {
+      // Another answer committed this key while this one was being made (nothing of this one was
+      // written): answer as a retry would, the first answer or IDEMPOTENCY_KEY_REUSED, not a 5xx.
+      const first = isKeyTaken(err) ? await findAnswer(pool, actor.agencyId, key, hash) : undefined;
+      if (first) return first;
+      throw err;
     });
 
     if ('deny' in denied) {

@@ -118,6 +118,35 @@ describe('answering a message', () => {
     expect(details.filter((d) => d.addressMarkedConfidential === true)).toHaveLength(1);
   });
 
+  it('a key taken meanwhile by another request is refused IDEMPOTENCY_KEY_REUSED, not a 5xx', async () => {
+    const requestId = await delivered('kss-probation');
+    const key = `taken-${requestId}`;
+    // Another answer (to another request) holds the same key, not yet committed when this one reads.
+    const other = new pg.Client({ connectionString: t.db.url });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query(
+        `INSERT INTO idempotency_keys (agency_id, key, request_hash, status, body) VALUES ('kss-probation', $1, 'x', 201, '{}')`, [key],
+      );
+      const answer = t.as('kss-probation').post(`/v1/research-requests/${requestId}/response`, sampleResponse('response-probation.json', ids), { 'Idempotency-Key': key });
+      await eventually(async () => {
+        const r = await t.db.pool.query(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+        );
+        return r.rows[0].n >= 1;
+      }, 15_000, 20);
+      await other.query('COMMIT');
+      const r = await answer;
+      expect(r.status).toBe(422);
+      expect(r.body.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    } finally {
+      await other.end();
+    }
+    const m = await t.db.pool.query('SELECT state FROM messages WHERE request_id = $1', [requestId]);
+    expect(m.rows[0].state).toBe('delivered');
+  });
+
   it('a second answer under another key is still refused ALREADY_ANSWERED, writing nothing', async () => {
     const requestId = await delivered('chelmsford-housing');
     const body = sampleResponse('response-housing.json', ids);

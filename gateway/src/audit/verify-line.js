@@ -5,10 +5,11 @@
 import { hash as oneShotHash } from 'node:crypto';
 
 /**
- * The stateless half of export verification: what one line of an NDJSON export says, found
- * without parsing it. `analyseLines` runs on the verifier's own thread for streams and on worker
- * threads for files (verify-file.ts); the stateful half (seq order, chain, tree, checkpoints) lives
- * in verify.ts and only ever reads the records written here, so both paths judge identically.
+ * The per-line half of export verification: what one line of an NDJSON export says, found
+ * without parsing it. The only thing carried from line to line is the hash the last event line
+ * claimed (ChainState). `analyseLine` runs on the calling thread for streams and `analyseLines`
+ * on worker threads for files (verify-file.ts); the verdict (seq order, chain, tree, checkpoints)
+ * is reached in verify.ts from the records written here alone, so both paths judge identically.
  *
  * For an event line: its seq, prevHash and hash members (JCS puts them after every nested object),
  * whether SHA-256 of the line without its hash member equals that hash, its RFC 6962 leaf hash

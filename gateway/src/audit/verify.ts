@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { GENESIS_HASH } from './event.js';
-import { verifyInclusion } from './merkle.js';
+import { EMPTY_ROOT, verifyInclusion } from './merkle.js';
 import { noteSignedBy, parseNote, parsePublicKey } from './note.js';
 import {
   analyseLine,
@@ -252,7 +252,7 @@ export function createVerifierCore(opts: VerifyOptions, tree: 'per-event' | 'blo
   }
 
   function currentRoot(): string {
-    if (stack.length === 0) return Buffer.from('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', 'hex').toString('latin1');
+    if (stack.length === 0) return EMPTY_ROOT.toString('latin1');
     let r = stack[stack.length - 1]!;
     for (let i = stack.length - 2; i >= 0; i--) {
       latin1Write(nodeBuf, stack[i]! + r, 1, 64);

@@ -14,7 +14,8 @@
  * The gateway runs in this process (test/helpers/gateway.ts: own database, own queue prefix, PKI
  * made at run time, demo agencies, the sample agreements in policies/).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import inspector from 'node:inspector';
 import https from 'node:https';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -118,6 +119,31 @@ async function openCase(client: Client): Promise<{ caseId: string; ids: Ids }> {
 // ---------------------------------------------------------------------------------------------
 // exchange.ingest
 
+/**
+ * BENCH_CPU_PROFILE=<file>: a CPU profile of this thread (the gateway's) over the measured gateway
+ * phase only, for Chrome DevTools or speedscope. Off by default: the profiler slows what it watches.
+ */
+async function startProfile(): Promise<{ stop(): Promise<void> }> {
+  const file = process.env.BENCH_CPU_PROFILE;
+  if (!file) return { stop: async () => {} };
+  const session = new inspector.Session();
+  session.connect();
+  const post = (method: string, params?: object) => new Promise<any>((resolve, reject) => {
+    session.post(method, params ?? {}, (err, res) => (err ? reject(err) : resolve(res)));
+  });
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 200 });
+  await post('Profiler.start');
+  return {
+    async stop() {
+      const { profile } = await post('Profiler.stop');
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+      console.error(`exchange.ingest: CPU profile of the measured gateway phase written to ${file}`);
+    },
+  };
+}
+
 /** The agency connection `conn` acts as: round-robin, so every agency gets about 32/6 connections. */
 const agencyOfConn = (conn: number) => AGENCY_IDS[conn % AGENCY_IDS.length]!;
 
@@ -208,7 +234,11 @@ async function benchIngest(t: TestGateway, baseline: BaselineServer, o: typeof D
     ok(await fireResponses(baseline.baseUrl, creds, warm, bodies), 'baseline warm-up', o);
     const before = ok(await fireResponses(baseline.baseUrl, creds, measured, bodies), 'baseline', o);
     ok(await fireResponses(client.baseUrl, creds, warm, bodies), 'gateway warm-up', o);
+    const profile = await startProfile();
+    console.error(`exchange.ingest: measuring the gateway (${o.measured} responses) …`);
     const gw = ok(await fireResponses(client.baseUrl, creds, measured, bodies), 'gateway', o);
+    await profile.stop();
+    console.error('exchange.ingest: measuring the baseline again …');
     const after = ok(await fireResponses(baseline.baseUrl, creds, measured, bodies), 'baseline', o);
 
     const value = round(gw.throughput, 1);

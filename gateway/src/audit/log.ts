@@ -4,7 +4,7 @@ import type { Tx } from '../store/db.js';
 import { prepareEvent } from './event.js';
 import { integrateBatch, type BatchResult } from './sequencer.js';
 import { createSubjectTokens, type HmacKey, type SubjectTokens } from './subject-tokens.js';
-import type { AppendedEvent, AuditEventInput, AuditLog } from './types.js';
+import type { AppendedEvent, AuditEventInput, AuditLog, PreparedAuditRow } from './types.js';
 import { GatewayError } from '../errors.js';
 
 /** The sequencer has been down longer than allowed: refuse state changes rather than leave them unsigned. */
@@ -68,6 +68,7 @@ export interface AuditLogHandle extends AuditLog {
 }
 
 const PARTITION_MONTHS_AHEAD = 3;
+const SQL_NAME = /^[a-z_][a-z0-9_]*$/;
 const PARTITION_REFRESH_MS = 6 * 3600_000;
 
 /**
@@ -98,6 +99,8 @@ export function createAuditLog(opts: AuditLogOptions = {}): AuditLogHandle {
   const maxOutageMs = opts.maxSequencerOutageMs ?? 300_000;
   let signer = opts.checkpointer;
   let signEvery = opts.checkpointEvery ?? 0;
+  /** Bodies of rows prepared by prepareRow and not yet used, by row. */
+  const preparedRows = new WeakMap<PreparedAuditRow, string>();
 
   function poolOf(pool?: pg.Pool): pg.Pool {
     const p = pool ?? opts.pool;
@@ -201,6 +204,40 @@ export function createAuditLog(opts: AuditLogOptions = {}): AuditLogHandle {
 
     appendStatement(input: AuditEventInput, firstParam: number) {
       return carried(input, firstParam);
+    },
+
+    prepareRow(input: AuditEventInput): PreparedAuditRow {
+      const { values } = carried(input, 1);
+      const row: PreparedAuditRow = Object.freeze({ ts: values[0] as string });
+      preparedRows.set(row, values[1] as string);
+      return row;
+    },
+
+    appendRowsStatement(rows, firstParam, onlyIfKeyIn) {
+      if (!SQL_NAME.test(onlyIfKeyIn.cte) || !SQL_NAME.test(onlyIfKeyIn.column)) throw new Error('audit log: not a WITH entry or column name');
+      const bodies = rows.map(({ row }) => {
+        const body = preparedRows.get(row);
+        // A row this log did not check would bypass the event checks. (A row may be used again: a
+        // batch that failed as a whole is retried item by item.)
+        if (body === undefined) throw new Error('audit log: a row not prepared by this log');
+        return body;
+      });
+      const [ts, keys, body] = [`$${firstParam}`, `$${firstParam + 1}`, `$${firstParam + 2}`];
+      return {
+        // The bodies travel as one JSON array: escaping each for a text[] literal costs more.
+        cte: `audit_append AS (
+                INSERT INTO audit_pending (ts, body)
+                SELECT e.ts, b.body
+                  FROM unnest(${ts}::timestamptz[], ${keys}::text[]) WITH ORDINALITY AS e(ts, key, ord)
+                  JOIN json_array_elements_text(${body}::json) WITH ORDINALITY AS b(body, ord) ON b.ord = e.ord
+                 WHERE e.key IN (SELECT ${onlyIfKeyIn.column} FROM ${onlyIfKeyIn.cte})
+                 ORDER BY e.ord)`,
+        values: [rows.map((r) => r.row.ts), rows.map((r) => r.key), JSON.stringify(bodies)],
+        appended(): void {
+          lastNudge = Date.now();
+          schedule(gatherMs);
+        },
+      };
     },
 
     async integrate(pool?: pg.Pool): Promise<number> {

@@ -89,6 +89,26 @@ export interface AuditLog {
    * Optional: a log without it is used through `append`.
    */
   appendStatement?(event: AuditEventInput, firstParam: number): { cte: string; values: unknown[]; appended(): AppendedEvent };
+  /**
+   * Conditional appends for a statement that makes several changes, each only if its own
+   * condition holds (a batch of answers, say): `prepareRow` checks and prepares one event now
+   * (throws as `append` would); `appendRowsStatement` then gives the `WITH` entry that inserts the
+   * rows whose `key` is returned by the `column` of the earlier entry `onlyIfKeyIn.cte`, in the
+   * order given, with its parameters numbered from `firstParam`. Only rows this log prepared are
+   * accepted. The caller runs the statement on its own (a transaction of its own) and then calls
+   * `appended()`. Optional, as appendStatement.
+   */
+  prepareRow?(event: AuditEventInput): PreparedAuditRow;
+  appendRowsStatement?(
+    rows: readonly { row: PreparedAuditRow; key: string }[],
+    firstParam: number,
+    onlyIfKeyIn: { cte: string; column: string },
+  ): { cte: string; values: unknown[]; appended(): void };
+}
+
+/** An audit event checked and prepared by the log for a conditional append (AuditLog.prepareRow). */
+export interface PreparedAuditRow {
+  readonly ts: string;
 }
 
 export type AuditActor =

@@ -1,4 +1,5 @@
-import type { Tx } from '../store/db.js';
+import type { Queryable, Tx } from '../store/db.js';
+import type { AuditLog, PreparedAuditRow } from '../audit/types.js';
 import type { CaseRow } from './case-service.js';
 import type { StoredAnswer } from './idempotency.js';
 import type { MessageRow } from './request-view.js';
@@ -6,10 +7,17 @@ import type { MessageRow } from './request-view.js';
 /**
  * The SQL of answering a message (respond or decline), in as few round trips as the work allows:
  * on two cores shared with PostgreSQL, each statement costs both processes a wake-up, a parse and
- * a plan, and the answer path used to make eleven. Now one statement locks the message and reads
- * everything the checks and the decision need, and one writes every exchange row together with
- * the audit event the audit log prepared (AuditLog.appendStatement): BEGIN, two statements,
- * COMMIT. Both are named (prepared once per connection, planned once).
+ * a plan, and the answer path used to make eleven.
+ *
+ * Optimistic first (two statements, no explicit transaction, no connection held while Node
+ * decides): one read of everything the checks and the decision need (readForAnswers), then one
+ * statement that makes the change only if the message is still in the state that was read and
+ * the pinned agreement's status is still the one decided on, writing every exchange row together
+ * with the audit event (writeAnswersIfUnchanged): a single statement is a transaction of its own,
+ * so the rows and their event commit together or not at all. When it finds the message changed,
+ * or when the answer raises a confidential-address flag (the audit event must know beforehand
+ * whether this answer raised it), the answer is made again under locks: BEGIN, lockForAnswer,
+ * writeAnswer, COMMIT. All statements are named (prepared once per connection, planned once).
  */
 
 export interface AnswerContext {
@@ -34,19 +42,7 @@ interface ContextRow extends MessageRow {
   agreement_digest: string | null;
 }
 
-/**
- * Locks the recipient's message for `requestId` (FOR UPDATE, as before: two answers to one message
- * queue here) and reads its request's purpose, the case facts, the idempotency row and the pinned
- * agreement version's current status. Undefined when this agency has no such message.
- *
- * The idempotency row is read with the statement's snapshot, taken before any wait for the lock:
- * a concurrent retry that committed while this one waited is not in it. The caller re-reads it
- * (findAnswer, a fresh snapshot) when the locked message turns out to be answered already.
- */
-export async function lockForAnswer(tx: Tx, requestId: string, agencyId: string, key: string): Promise<AnswerContext | undefined> {
-  const r = await tx.query<ContextRow>({
-    name: 'exchange.answer.lock',
-    text: `SELECT m.id, m.request_id, m.case_id, m.sender_agency_id, m.recipient_agency_id, m.delivery_mode,
+const CONTEXT_SQL = `SELECT m.id, m.request_id, m.case_id, m.sender_agency_id, m.recipient_agency_id, m.delivery_mode,
                   m.agreement_id, m.agreement_version, m.state, m.deadline, m.attempts, r.purpose,
                   c.marac_area, c.risk_basis, c.subject_facts, c.subject_tokens,
                   k.request_hash AS idem_hash, k.status AS idem_status, k.body AS idem_body,
@@ -56,12 +52,67 @@ export async function lockForAnswer(tx: Tx, requestId: string, agencyId: string,
              JOIN cases c ON c.id = m.case_id
              LEFT JOIN idempotency_keys k ON k.agency_id = $2 AND k.key = $3
              LEFT JOIN agreement_versions av ON av.agreement_id = m.agreement_id AND av.version = m.agreement_version
-            WHERE m.request_id = $1 AND m.recipient_agency_id = $2
-              FOR UPDATE OF m`,
+            WHERE m.request_id = $1 AND m.recipient_agency_id = $2`;
+
+/** Which answer a batched read is for: the certificate's agency, the request and the key. */
+export interface AnswerKey {
+  requestId: string;
+  agencyId: string;
+  key: string;
+}
+
+/**
+ * Reads, for each key, the recipient's message for the request with its request's purpose, the
+ * case facts, the idempotency row and the pinned agreement version's current status, without
+ * locking anything: the first step of the optimistic answer (see writeAnswersIfUnchanged). One
+ * statement for a batch of answers (store/micro-batch.ts); undefined where that agency has no
+ * such message.
+ */
+export async function readForAnswers(q: Queryable, keys: readonly AnswerKey[]): Promise<(AnswerContext | undefined)[]> {
+  const r = await q.query<ContextRow & { i: string }>({
+    name: 'exchange.answer.read-many',
+    text: `SELECT q.i, m.id, m.request_id, m.case_id, m.sender_agency_id, m.recipient_agency_id, m.delivery_mode,
+                  m.agreement_id, m.agreement_version, m.state, m.deadline, m.attempts, r.purpose,
+                  c.marac_area, c.risk_basis, c.subject_facts, c.subject_tokens,
+                  k.request_hash AS idem_hash, k.status AS idem_status, k.body AS idem_body,
+                  av.status AS agreement_status, av.doc_digest AS agreement_digest
+             FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS q(request_id, agency_id, key, i)
+             JOIN messages m ON m.request_id = q.request_id AND m.recipient_agency_id = q.agency_id
+             JOIN research_requests r ON r.id = m.request_id
+             JOIN cases c ON c.id = m.case_id
+             LEFT JOIN idempotency_keys k ON k.agency_id = q.agency_id AND k.key = q.key
+             LEFT JOIN agreement_versions av ON av.agreement_id = m.agreement_id AND av.version = m.agreement_version`,
+    values: [keys.map((k) => k.requestId), keys.map((k) => k.agencyId), keys.map((k) => k.key)],
+  });
+  const out: (AnswerContext | undefined)[] = keys.map(() => undefined);
+  for (const { i, ...row } of r.rows) {
+    const at = Number(i) - 1;
+    const want = keys[at];
+    // Each row must answer the key it is matched to: never one agency's message for another's.
+    if (!want || row.request_id !== want.requestId || row.recipient_agency_id !== want.agencyId) throw new Error('answer read: a row does not match its key');
+    out[at] = toContext(row);
+  }
+  return out;
+}
+
+/**
+ * The same read, locking the message (FOR UPDATE: two answers to one message queue here), for the
+ * answers the optimistic path hands over. Undefined when this agency has no such message.
+ *
+ * The idempotency row is read with the statement's snapshot, taken before any wait for the lock:
+ * a concurrent retry that committed while this one waited is not in it. The caller re-reads it
+ * (findAnswer, a fresh snapshot) when the locked message turns out to be answered already.
+ */
+export async function lockForAnswer(tx: Tx, requestId: string, agencyId: string, key: string): Promise<AnswerContext | undefined> {
+  const r = await tx.query<ContextRow>({
+    name: 'exchange.answer.lock',
+    text: `${CONTEXT_SQL}\n              FOR UPDATE OF m`,
     values: [requestId, agencyId, key],
   });
-  const row = r.rows[0];
-  if (!row) return undefined;
+  return r.rows[0] ? toContext(r.rows[0]) : undefined;
+}
+
+function toContext(row: ContextRow): AnswerContext {
   const {
     purpose, marac_area, risk_basis, subject_facts, subject_tokens, idem_hash, idem_status, idem_body, agreement_status, agreement_digest,
     ...message
@@ -161,4 +212,88 @@ export async function writeAnswer(tx: Tx, w: AnswerWrite, audit?: CarriedAuditEv
     ],
   });
   return { addressMarkedConfidential: r.rows[0]?.address_marked === true };
+}
+
+/** What the optimistic write requires to be unchanged since the read. */
+export interface AnswerPrecondition {
+  /** The message's state as read. */
+  state: string;
+  /** The pinned agreement version's status as read (null: no such version row). */
+  agreementStatus: string | null;
+}
+
+/** One answer of a batched conditional write, with its audit event prepared by the log. */
+export interface ConditionalAnswer {
+  write: AnswerWrite;
+  pre: AnswerPrecondition;
+  event: PreparedAuditRow;
+}
+
+/** Appends the audit rows of the answers written (AuditLog.appendRowsStatement). */
+export type AuditRowsStatement = NonNullable<AuditLog['appendRowsStatement']>;
+
+/**
+ * The optimistic answer's write, for a batch of answers in one statement (its own transaction):
+ * for each answer whose message is still in the state read and whose pinned agreement version
+ * still has the status read, stores the answer, moves the message to its final state, records the
+ * Idempotency-Key and appends its audit event; the others write nothing and come back false.
+ * Another answer, an overdue sweep or a suspension committed since the read is such a change; one
+ * still in flight is waited for (the UPDATE's row lock) and then re-checked. Never raises
+ * confidential-address flags: such answers take the locked path. Any error (a key taken meanwhile
+ * fails the statement with 23505, see isKeyTaken) fails the whole batch and writes nothing. The
+ * answers must be for distinct messages and distinct keys.
+ */
+export async function writeAnswersIfUnchanged(q: Queryable, items: readonly ConditionalAnswer[], auditRows: AuditRowsStatement): Promise<boolean[]> {
+  if (items.some((x) => x.write.confidentialSubjectIds.length > 0)) {
+    throw new Error('writeAnswersIfUnchanged: confidential-address flags are raised under the case lock');
+  }
+  const w = items.map((x) => x.write);
+  // Ciphertexts travel as one binary parameter cut by length (a bytea[] literal would double them in hex).
+  const sealedLengths = w.map((x) => x.sealed[3]?.length ?? -1);
+  const audit = auditRows(items.map((x) => ({ row: x.event, key: x.write.messageId })), 21, { cte: 'message', column: 'id' });
+  const r = await q.query<{ id: string }>({
+    name: 'exchange.answer.write-many',
+    text: `WITH x AS MATERIALIZED (
+             SELECT x.*, substring($9::bytea FROM (sum(greatest(x.len, 0)) OVER (ORDER BY x.ord) - greatest(x.len, 0) + 1)::int
+                                                FOR greatest(x.len, 0)) AS cut
+               FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bytea[], $8::bytea[],
+                           $10::int[], $11::boolean[], $12::timestamptz[], $13::timestamptz[], $14::text[], $15::text[], $16::text[],
+                           $17::text[], $18::text[], $19::int[])
+                    WITH ORDINALITY AS x(message_id, request_id, responder, kind, decline_reason, key_id, iv, tag, len, late,
+                                         received_at, purge_after, state, idem_key, idem_hash, expected_state, agreement_status, idem_status, ord)
+           ), idem_body AS (
+             SELECT b.body, b.ord FROM jsonb_array_elements($20::jsonb) WITH ORDINALITY AS b(body, ord)
+           ), message AS (
+             UPDATE messages m SET state = x.state, answered_at = x.received_at, late = x.late, updated_at = x.received_at
+               FROM x
+              WHERE m.id = x.message_id AND m.state = x.expected_state
+                AND (SELECT av.status FROM agreement_versions av
+                      WHERE av.agreement_id = m.agreement_id AND av.version = m.agreement_version) IS NOT DISTINCT FROM x.agreement_status
+             RETURNING m.id
+           ), response AS (
+             INSERT INTO responses (message_id, request_id, responder_agency_id, kind, decline_reason, key_id, iv, tag, ciphertext,
+                                    late, received_at, purge_after)
+             SELECT x.message_id, x.request_id, x.responder, x.kind, x.decline_reason, x.key_id, x.iv, x.tag,
+                    CASE WHEN x.len < 0 THEN NULL ELSE x.cut END, x.late, x.received_at, x.purge_after
+               FROM x JOIN message ON message.id = x.message_id
+           ), idempotency AS (
+             INSERT INTO idempotency_keys (agency_id, key, request_hash, status, body)
+             SELECT x.responder, x.idem_key, x.idem_hash, x.idem_status, b.body
+               FROM x JOIN message ON message.id = x.message_id JOIN idem_body b ON b.ord = x.ord
+           ), ${audit.cte}
+           SELECT id FROM message`,
+    values: [
+      w.map((x) => x.messageId), w.map((x) => x.requestId), w.map((x) => x.responderAgencyId), w.map((x) => x.kind),
+      w.map((x) => x.declineReason), w.map((x) => x.sealed[0]), w.map((x) => x.sealed[1]), w.map((x) => x.sealed[2]),
+      Buffer.concat(w.flatMap((x) => (x.sealed[3] ? [x.sealed[3]] : []))),
+      sealedLengths, w.map((x) => x.late), w.map((x) => x.receivedAt), w.map((x) => x.purgeAfter), w.map((x) => x.state),
+      w.map((x) => x.idempotency.key), w.map((x) => x.idempotency.requestHash),
+      items.map((x) => x.pre.state), items.map((x) => x.pre.agreementStatus), w.map((x) => x.idempotency.answer.status),
+      JSON.stringify(w.map((x) => x.idempotency.answer.body)),
+      ...audit.values,
+    ],
+  });
+  const written = new Set(r.rows.map((row) => row.id));
+  if (written.size > 0) audit.appended();
+  return w.map((x) => written.has(x.messageId));
 }

@@ -196,3 +196,49 @@ describe('one total order across processes', () => {
     expect(levels.rows.map((r) => r.level)).toEqual([4, 8]);
   });
 });
+
+describe('audit log: conditional rows carried by the caller\'s own statement', () => {
+  let own: TestDatabase;
+  beforeAll(async () => {
+    own = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await own.drop();
+  });
+  const audit = createAuditLog({ hmacKey: HMAC_KEY });
+
+  async function runWith(done: string[], rows: Parameters<typeof audit.appendRowsStatement>[0]): Promise<void> {
+    const st = audit.appendRowsStatement(rows, 2, { cte: 'done', column: 'k' });
+    await own.pool.query(`WITH done AS (SELECT unnest($1::text[]) AS k), ${st.cte} SELECT 1`, [done, ...st.values]);
+    st.appended();
+  }
+
+  it('appends only the events whose key the statement returns, in the order given', async () => {
+    const rows = [1, 2, 3, 4].map((i) => ({ row: audit.prepareRow(viewRead(100 + i)), key: `k${i}` }));
+    await runWith(['k4', 'k1', 'k3'], rows);
+    await audit.flush(own.pool);
+    const r = await own.pool.query<{ message_id: string }>('SELECT message_id FROM audit_events ORDER BY seq');
+    expect(r.rows.map((x) => x.message_id)).toEqual(['msg_101', 'msg_103', 'msg_104']);
+    // Nothing returned, nothing appended; the same prepared row may be offered again (a batch retried alone).
+    await runWith([], rows.slice(1, 2));
+    await runWith(['k2'], rows.slice(1, 2));
+    await audit.flush(own.pool);
+    expect((await own.pool.query('SELECT count(*)::int AS n FROM audit_events')).rows[0].n).toBe(4);
+  });
+
+  it('checks each event when it is prepared, as append does (AUDIT_EVENT_INVALID, AUDIT_PERSONAL_DATA)', () => {
+    expect(() => audit.prepareRow({ ...viewRead(9), fieldsReleased: ['has a space'] })).toThrow(expect.objectContaining({ code: 'AUDIT_EVENT_INVALID' }));
+    expect(() => audit.prepareRow({ ...viewRead(9), detail: { contact: '07700 900123' } })).toThrow(expect.objectContaining({ code: 'AUDIT_PERSONAL_DATA' }));
+  });
+
+  it('refuses rows it did not prepare, and names that are not plain SQL names', () => {
+    const forged = Object.freeze({ ts: new Date().toISOString() });
+    expect(() => audit.appendRowsStatement([{ row: forged, key: 'k' }], 1, { cte: 'done', column: 'k' })).toThrow(/not prepared by this log/);
+    const other = createAuditLog({ hmacKey: HMAC_KEY });
+    const theirs = other.prepareRow(viewRead(7));
+    expect(() => audit.appendRowsStatement([{ row: theirs, key: 'k' }], 1, { cte: 'done', column: 'k' })).toThrow(/not prepared by this log/);
+    const mine = audit.prepareRow(viewRead(8));
+    expect(() => audit.appendRowsStatement([{ row: mine, key: 'k' }], 1, { cte: 'done) x; DROP TABLE audit_events; --', column: 'k' })).toThrow();
+    expect(() => audit.appendRowsStatement([{ row: mine, key: 'k' }], 1, { cte: 'done', column: 'k"' })).toThrow();
+  });
+});

@@ -53,6 +53,8 @@ export interface AuditHealth {
 }
 
 export interface AuditLogHandle extends AuditLog {
+  prepareRow: NonNullable<AuditLog['prepareRow']>;
+  appendRowsStatement: NonNullable<AuditLog['appendRowsStatement']>;
   /** Integrates everything pending now; skips if another process is integrating. Returns events integrated. */
   integrate(pool?: pg.Pool): Promise<number>;
   /** Waits until every event committed before the call is in the log (takes the head lock). */

@@ -6,7 +6,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgencyPrincipal, AgencyType } from '../../../gateway/src/identity/principal.js';
-import { readForAnswers, writeAnswersIfUnchanged, type AnswerWrite } from '../../../gateway/src/exchange/answer-store.js';
+import { readForAnswers, writeAnswersIfUnchanged, type AnswerContext, type AnswerWrite } from '../../../gateway/src/exchange/answer-store.js';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.js';
 import { eventually, sampleCase, sampleResponse, subjectIds } from './fixtures.js';
 
@@ -193,7 +193,7 @@ describe('answers made together', () => {
     it('writes nothing for an answer whose message state or agreement status differs from what was read', async () => {
       const [a, b, c] = [await delivered('kss-probation'), await delivered('kss-probation'), await delivered('kss-probation')];
       const ctx = await readForAnswers(t.gateway.pool, [a, b, c].map((rid) => ({ requestId: rid, agencyId: 'kss-probation', key: `w-${rid}` })));
-      const [ca, cb, cc] = ctx.map((x) => x!);
+      const [ca, cb, cc] = ctx.map((x) => x!) as [AnswerContext, AnswerContext, AnswerContext];
       const audit = t.gateway.audit.appendRowsStatement.bind(t.gateway.audit);
       const written = await writeAnswersIfUnchanged(t.gateway.pool, [
         { write: writeFor(ca, 'kss-probation', `w-${a}`), pre: { state: 'acknowledged', agreementStatus: ca.agreement!.status }, event: event(ca, 'kss-probation') },

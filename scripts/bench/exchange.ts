@@ -237,10 +237,11 @@ async function benchIngest(t: TestGateway, baseline: BaselineServer, o: typeof D
     // Baseline and gateway phases alternate, B G B G … B, and each gateway phase is compared with
     // the mean of the baselines either side: the speed of a shared two-core machine drifts by 10 to
     // 20% within seconds, and a figure measured once against one baseline moved with it.
-    const baselines = [ok(await fireResponses(baseline.baseUrl, creds, take(queues, o.measured), bodies), 'baseline', o).throughput];
+    const batches = Array.from({ length: o.ingestRounds }, () => take(queues, o.measured));
+    const baselines = [ok(await fireResponses(baseline.baseUrl, creds, batches[0]!, bodies), 'baseline', o).throughput];
     const rounds: { gw: LoadResult; base: number; ratio: number }[] = [];
     for (let i = 0; i < o.ingestRounds; i++) {
-      const batch = take(queues, o.measured);
+      const batch = batches[i]!;
       const profile = i === 0 ? await startProfile() : undefined;
       console.error(`exchange.ingest: measuring the gateway (${o.measured} responses, round ${i + 1} of ${o.ingestRounds}) …`);
       const gw = ok(await fireResponses(client.baseUrl, creds, batch, bodies), 'gateway', o);

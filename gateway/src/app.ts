@@ -2,7 +2,6 @@ import https from 'node:https';
 import http from 'node:http';
 import path from 'node:path';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
-import helmet from 'helmet';
 import type pg from 'pg';
 import type { Worker } from 'bullmq';
 import type { GatewayConfig } from './config.js';
@@ -30,6 +29,7 @@ import { createQueueBackend } from './queue/backend.js';
 import { createDeliveryQueue, startDeliveryWorker } from './queue/delivery-queue.js';
 import { createDeadlineQueue, startDeadlineWorker } from './queue/deadline-queue.js';
 import { createMaintenanceQueue, startMaintenanceWorker, sweep } from './queue/maintenance-queue.js';
+import { apiSecurityHeaders } from './http/api-headers.js';
 import { createAgencyRouter } from './http/agency-routes.js';
 import { createMetrics, createOpsRouter } from './http/ops-routes.js';
 import { clientErrorResponder, errorHandler, notFoundHandler, requireJson } from './http/problem.js';
@@ -193,7 +193,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   // No ETag: every agency answer is an action's result or no-store, never revalidated, and Express
   // would hash each body for it.
   agencyApp.set('etag', false);
-  agencyApp.use(helmet());
+  agencyApp.use(apiSecurityHeaders);
   agencyApp.use(metrics.middleware);
   agencyApp.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   agencyApp.use(

@@ -13,7 +13,7 @@ import { createSchemaRegistry } from './schema/registry.js';
 import { createSealer } from './store/sealed-box.js';
 import { defaultDeadline, addWorkingDays } from './exchange/working-days.js';
 import { createAgencyRegistry, type AgencyRegistry } from './identity/agency-registry.js';
-import { createAgencyAuthenticator, httpsServerOptions } from './identity/mtls.js';
+import { createAgencyAuthenticator, httpsServerOptions, pinPeerPerConnection } from './identity/mtls.js';
 import type { GatewayTls } from './dev/dev-pki.js';
 import { createInboxSignal } from './exchange/inbox-signal.js';
 import { createCaseService } from './exchange/case-service.js';
@@ -219,6 +219,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     httpsServerOptions({ caPem: opts.tls.ca.certPem, serverCertPem: opts.tls.serverCertPem, serverKeyPem: opts.tls.serverKeyPem }),
     agencyApp,
   );
+  pinPeerPerConnection(agencyServer);
   // Long-polls last up to 30 s; keep idle sockets a little longer than that.
   agencyServer.keepAliveTimeout = 35_000;
   agencyServer.headersTimeout = 40_000;

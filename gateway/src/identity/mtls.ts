@@ -2,7 +2,7 @@ import { createHash, X509Certificate } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { ServerOptions } from 'node:https';
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
-import type { TLSSocket } from 'node:tls';
+import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import type { RequestHandler } from 'express';
 import { ServiceUnavailable, type GatewayError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -142,20 +142,37 @@ interface Peer {
 
 const DATE_ERRORS = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
 
+/** Connections that cannot renegotiate (pinPeerPerConnection), with their peer once read. */
+const pinned = new WeakMap<object, Peer | null | undefined>();
+
+/**
+ * Refuses TLS renegotiation on every connection of `server` (the attempt errors the socket), so
+ * a connection's client certificate is the one of its handshake for its whole life and is read
+ * and hashed once per connection instead of once per request. Renegotiation is the only way a
+ * certificate changes within a TLS 1.2 connection (TLS 1.3 has none), and no adapter needs it.
+ */
+export function pinPeerPerConnection(server: TlsServer): void {
+  server.on('secureConnection', (socket: TLSSocket) => {
+    socket.disableRenegotiation();
+    pinned.set(socket, undefined);
+  });
+}
+
 function peerFromSocket(req: IncomingMessage): Peer | null {
   const socket = req.socket as Partial<TLSSocket>;
   if (typeof socket.getPeerX509Certificate !== 'function') return null;
-  // Read per request (not cached per socket): a TLS 1.2 renegotiation can change the certificate.
+  const known = pinned.get(socket);
+  if (known !== undefined) return known;
   // getPeerX509Certificate is several times cheaper than getPeerCertificate (no object tree).
   const cert = socket.getPeerX509Certificate();
-  if (!cert) return null;
   const authorized = socket.authorized === true;
   const error = authorizationCode(socket.authorizationError);
-  return {
-    fingerprint: sha256Hex(cert.raw),
-    chainOk: authorized,
-    dateProblem: !authorized && error !== null && DATE_ERRORS.has(error),
-  };
+  const peer = cert
+    ? { fingerprint: sha256Hex(cert.raw), chainOk: authorized, dateProblem: !authorized && error !== null && DATE_ERRORS.has(error) }
+    : null;
+  // Without pinPeerPerConnection a TLS 1.2 renegotiation could change the certificate: read it per request.
+  if (pinned.has(socket)) pinned.set(socket, peer);
+  return peer;
 }
 
 function authorizationCode(e: unknown): string | null {

@@ -35,7 +35,7 @@ export interface BatchResult {
 
 type HeadRow = { tree_size: string; head_hash: string; border: Buffer[] | null };
 
-interface PendingRow {
+export interface PendingRow {
   id: string;
   body: string;
 }
@@ -98,11 +98,96 @@ function actorId(actor: UnsequencedEvent['actor']): string {
   }
 }
 
+/** A batch of pending events given their place in the log: what integrateBatch writes. */
+export interface SequencedBatch {
+  cols: {
+    seq: number[]; ts: string[]; action: string[]; decision: (string | null)[]; reason: (string | null)[]; caseId: (string | null)[];
+    requestId: (string | null)[]; messageId: (string | null)[]; agreementId: (string | null)[]; agreementVersion: (number | null)[];
+    actorKind: string[]; actorId: string[]; agencyIds: string[]; subjectTokens: string[]; hash: string[]; prevHash: string[];
+    canonical: string[]; leaf: string[];
+  };
+  nodeLevel: number[];
+  nodeIdx: number[];
+  nodeHash: string[];
+  /** Tree size and head hash after the batch. */
+  seq: number;
+  headHash: string;
+  /** The tree's right border after the batch (CompactRange state). */
+  border: Buffer[];
+}
+
+/** Computes a batch's place in the log (seq, chain, leaves, tree nodes): the CPU-bound half of sequencing. */
+export type SequenceRows = (head: HeadState, rows: readonly PendingRow[]) => SequencedBatch | Promise<SequencedBatch>;
+
+/**
+ * Gives pending events, in order, their seq, chain hashes, leaves and the tree nodes to keep.
+ * Pure: integrateBatch runs it (or a worker thread runs it for it, see sequencer-thread.ts)
+ * between reading the pending rows and writing the result, under the head lock.
+ */
+export function sequenceRows(head: HeadState, rows: readonly PendingRow[]): SequencedBatch {
+  let range: CompactRange;
+  try {
+    range = CompactRange.fromState(head.treeSize, head.border);
+  } catch (err) {
+    throw new AuditStateCorrupt('audit tree border does not match the tree size', { cause: err });
+  }
+  const cols: SequencedBatch['cols'] = {
+    seq: [], ts: [], action: [], decision: [], reason: [], caseId: [], requestId: [], messageId: [], agreementId: [], agreementVersion: [],
+    actorKind: [], actorId: [], agencyIds: [], subjectTokens: [], hash: [], prevHash: [], canonical: [], leaf: [],
+  };
+  const nodeLevel: number[] = [];
+  const nodeIdx: number[] = [];
+  const nodeHash: string[] = [];
+  // Leaves go with their event; of the inner nodes only every TILE_HEIGHT-th level is kept.
+  const onNode = (level: number, index: number, hash: Buffer) => {
+    if (level === 0) cols.leaf.push(hash.toString('hex'));
+    else if (level % TILE_HEIGHT === 0) {
+      nodeLevel.push(level);
+      nodeIdx.push(index);
+      nodeHash.push(hash.toString('hex'));
+    }
+  };
+
+  let prevHash = head.headHash;
+  let seq = head.treeSize;
+  for (const row of rows) {
+    let prepared: UnsequencedEvent;
+    try {
+      prepared = JSON.parse(row.body) as UnsequencedEvent;
+    } catch (err) {
+      throw new AuditStateCorrupt(`pending audit event ${row.id} is not JSON`, { cause: err });
+    }
+    seq += 1;
+    const { event, canonical } = sequenceEvent(prepared, seq, prevHash);
+    // U+0000 encodes as the single byte 0x00: this is SHA-256(0x00 ‖ UTF-8 canonical).
+    range.append(oneShotHash('sha256', `\u0000${canonical}`, 'buffer') as unknown as Buffer, onNode);
+    cols.seq.push(seq);
+    cols.ts.push(event.ts);
+    cols.action.push(event.action);
+    cols.decision.push(event.decision ?? null);
+    cols.reason.push(event.reasonCode ?? null);
+    cols.caseId.push(event.caseId ?? null);
+    cols.requestId.push(event.requestId ?? null);
+    cols.messageId.push(event.messageId ?? null);
+    cols.agreementId.push(event.agreementId ?? null);
+    cols.agreementVersion.push(event.agreementVersion ?? null);
+    cols.actorKind.push(event.actor.kind);
+    cols.actorId.push(actorId(event.actor));
+    cols.agencyIds.push(arrayLiteral(event.agencyIds));
+    cols.subjectTokens.push(arrayLiteral(event.subjectTokens));
+    cols.hash.push(event.hash);
+    cols.prevHash.push(prevHash);
+    cols.canonical.push(canonical);
+    prevHash = event.hash;
+  }
+  return { cols, nodeLevel, nodeIdx, nodeHash, seq, headHash: prevHash, border: range.state() };
+}
+
 /**
  * Integrates up to `batchSize` pending events in one transaction on `client`.
  * With `wait`, blocks for the head lock; otherwise returns busy when someone else holds it.
  */
-export async function integrateBatch(client: pg.PoolClient, batchSize: number, wait: boolean): Promise<BatchResult> {
+export async function integrateBatch(client: pg.PoolClient, batchSize: number, wait: boolean, sequence: SequenceRows = sequenceRows): Promise<BatchResult> {
   await client.query('BEGIN');
   try {
     const head = wait ? await readHead(client, 'wait') : await tryLockHead(client);
@@ -115,64 +200,9 @@ export async function integrateBatch(client: pg.PoolClient, batchSize: number, w
       await client.query('ROLLBACK');
       return { integrated: 0, busy: false, treeSize: head.treeSize };
     }
-
-    let range: CompactRange;
-    try {
-      range = CompactRange.fromState(head.treeSize, head.border);
-    } catch (err) {
-      throw new AuditStateCorrupt('audit tree border does not match the tree size', { cause: err });
-    }
-    const cols = {
-      seq: [] as number[], ts: [] as string[], action: [] as string[], decision: [] as (string | null)[],
-      reason: [] as (string | null)[], caseId: [] as (string | null)[], requestId: [] as (string | null)[],
-      messageId: [] as (string | null)[], agreementId: [] as (string | null)[], agreementVersion: [] as (number | null)[],
-      actorKind: [] as string[], actorId: [] as string[], agencyIds: [] as string[], subjectTokens: [] as string[],
-      hash: [] as string[], prevHash: [] as string[], canonical: [] as string[], leaf: [] as string[],
-    };
-    const nodeLevel: number[] = [];
-    const nodeIdx: number[] = [];
-    const nodeHash: string[] = [];
-    // Leaves go with their event; of the inner nodes only every TILE_HEIGHT-th level is kept.
-    const onNode = (level: number, index: number, hash: Buffer) => {
-      if (level === 0) cols.leaf.push(hash.toString('hex'));
-      else if (level % TILE_HEIGHT === 0) {
-        nodeLevel.push(level);
-        nodeIdx.push(index);
-        nodeHash.push(hash.toString('hex'));
-      }
-    };
-
-    let prevHash = head.headHash;
-    let seq = head.treeSize;
-    for (const row of pending.rows) {
-      let prepared: UnsequencedEvent;
-      try {
-        prepared = JSON.parse(row.body) as UnsequencedEvent;
-      } catch (err) {
-        throw new AuditStateCorrupt(`pending audit event ${row.id} is not JSON`, { cause: err });
-      }
-      seq += 1;
-      const { event, canonical } = sequenceEvent(prepared, seq, prevHash);
-      // U+0000 encodes as the single byte 0x00: this is SHA-256(0x00 ‖ UTF-8 canonical).
-      range.append(oneShotHash('sha256', `\u0000${canonical}`, 'buffer') as unknown as Buffer, onNode);
-      cols.seq.push(seq);
-      cols.ts.push(event.ts);
-      cols.action.push(event.action);
-      cols.decision.push(event.decision ?? null);
-      cols.reason.push(event.reasonCode ?? null);
-      cols.caseId.push(event.caseId ?? null);
-      cols.requestId.push(event.requestId ?? null);
-      cols.messageId.push(event.messageId ?? null);
-      cols.agreementId.push(event.agreementId ?? null);
-      cols.agreementVersion.push(event.agreementVersion ?? null);
-      cols.actorKind.push(event.actor.kind);
-      cols.actorId.push(actorId(event.actor));
-      cols.agencyIds.push(arrayLiteral(event.agencyIds));
-      cols.subjectTokens.push(arrayLiteral(event.subjectTokens));
-      cols.hash.push(event.hash);
-      cols.prevHash.push(prevHash);
-      cols.canonical.push(canonical);
-      prevHash = event.hash;
+    const { cols, nodeLevel, nodeIdx, nodeHash, seq, headHash, border } = await sequence(head, pending.rows);
+    if (seq !== head.treeSize + pending.rows.length || cols.seq.length !== pending.rows.length) {
+      throw new AuditStateCorrupt('a sequenced batch does not match its pending rows');
     }
 
     await client.query(INSERT_EVENTS, [
@@ -184,8 +214,8 @@ export async function integrateBatch(client: pg.PoolClient, batchSize: number, w
     await client.query('DELETE FROM audit_pending WHERE id = ANY($1::bigint[])', [pending.rows.map((r) => r.id)]);
     await client.query('UPDATE audit_head SET tree_size = $1, head_hash = $2, border = $3::bytea[], updated_at = now() WHERE id = 1', [
       seq,
-      prevHash,
-      range.state(),
+      headHash,
+      border,
     ]);
     await client.query('COMMIT');
     return { integrated: pending.rows.length, busy: false, treeSize: seq };

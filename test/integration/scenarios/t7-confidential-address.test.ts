@@ -17,7 +17,8 @@ const CASE_ADDRESS = { lines: ['1 Example Row', 'Testford'], postcode: 'CM2 9ZZ'
 const REFUGE = { lines: ['Refuge, 9 Hidden Lane', 'Testford'], postcode: 'CM1 4ZZ', uprn: '100000000009', confidential: true };
 const SAFE_PHONE = '07700 900456';
 /** Every value that locates or reaches V. None may appear outside police and IDVA, nor in the audit log. */
-const LOCATING = ['Example Row', 'Hidden Lane', 'CM2', 'CM1', '9ZZ', '4ZZ', '100000000001', '100000000009', '07700'];
+// Whole phone numbers, not their '07700' prefix: five digits turn up by chance in the log's hex hashes.
+const LOCATING = ['Example Row', 'Hidden Lane', 'CM2', 'CM1', '9ZZ', '4ZZ', '100000000001', '100000000009', '07700 900123', '07700900123', '07700 900456', '07700900456'];
 
 function idvaResponse(ids: Ids) {
   const r = sampleResponse('response-idva.json', ids);

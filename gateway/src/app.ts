@@ -34,7 +34,6 @@ import { createAgencyRouter } from './http/agency-routes.js';
 import { createMetrics, createOpsRouter } from './http/ops-routes.js';
 import { clientErrorResponder, errorHandler, notFoundHandler, requireJson } from './http/problem.js';
 import { createAuditLog, createCheckpointer, tokensForSubject } from './audit/index.js';
-import { createSequencerThread } from './audit/sequencer-thread.js';
 import { createPolicyPort } from './wiring/policy-port.js';
 import { createAgreementService } from './policy/lifecycle/index.js';
 import { loadGuardrails } from './policy/index.js';
@@ -103,12 +102,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     now,
     integrate: () => auditRef!.integrate(pool),
   });
-  // Hashing the chain and folding the tree happen on a worker thread: this event loop also serves
-  // the agency API.
-  const sequencerThread = createSequencerThread({ logger });
-  const audit = createAuditLog({
-    hmacKey: cfg.keys.hmac, now, pool, checkpointer, checkpointEvery: cfg.checkpoint.everyEvents, logger, sequence: sequencerThread.sequence,
-  });
+  const audit = createAuditLog({ hmacKey: cfg.keys.hmac, now, pool, checkpointer, checkpointEvery: cfg.checkpoint.everyEvents, logger });
   auditRef = audit;
   const registry = createAgencyRegistry({ pool, audit, ca: opts.tls.ca });
   const agreements = createAgreementService({ pool, audit, catalog, guardrails, now });
@@ -296,7 +290,6 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       await Promise.allSettled([deliveryQueue.queue.close(), deadlineQueue.queue.close(), maintenanceQueue.queue.close()]);
       await inboxSignal.close();
       await audit.stop().catch(() => {});
-      await sequencerThread.close().catch(() => {});
       await registry.close().catch(() => {});
       push.close();
       await pool.end();

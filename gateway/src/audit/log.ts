@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { Logger } from '../logger.js';
 import type { Tx } from '../store/db.js';
 import { prepareEvent } from './event.js';
-import { integrateBatch, type BatchResult, type SequenceRows } from './sequencer.js';
+import { integrateBatch, type BatchResult } from './sequencer.js';
 import { createSubjectTokens, type HmacKey, type SubjectTokens } from './subject-tokens.js';
 import type { AppendedEvent, AuditEventInput, AuditLog, PreparedAuditRow } from './types.js';
 import { GatewayError } from '../errors.js';
@@ -33,8 +33,6 @@ export interface AuditLogOptions {
   checkpointEvery?: number;
   checkpointer?: { tick(): Promise<unknown> };
   logger?: Logger;
-  /** Computes each batch's seq, chain and tree (default: on this thread; see sequencer-thread.ts). */
-  sequence?: SequenceRows;
   /**
    * Fail closed: once the background sequencer has been failing this long, `append` refuses
    * (503 AUDIT_UNAVAILABLE) so no state change goes unrecorded in the signed log for longer
@@ -122,7 +120,7 @@ export function createAuditLog(opts: AuditLogOptions = {}): AuditLogHandle {
     let total = 0;
     try {
       for (;;) {
-        const r: BatchResult = await integrateBatch(client, batchSize, wait, opts.sequence);
+        const r: BatchResult = await integrateBatch(client, batchSize, wait);
         total += r.integrated;
         if (r.busy || r.integrated < batchSize) break;
       }

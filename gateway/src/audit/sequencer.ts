@@ -116,13 +116,10 @@ export interface SequencedBatch {
   border: Buffer[];
 }
 
-/** Computes a batch's place in the log (seq, chain, leaves, tree nodes): the CPU-bound half of sequencing. */
-export type SequenceRows = (head: HeadState, rows: readonly PendingRow[]) => SequencedBatch | Promise<SequencedBatch>;
-
 /**
  * Gives pending events, in order, their seq, chain hashes, leaves and the tree nodes to keep.
- * Pure: integrateBatch runs it (or a worker thread runs it for it, see sequencer-thread.ts)
- * between reading the pending rows and writing the result, under the head lock.
+ * Pure (the CPU-bound half of sequencing): integrateBatch runs it between reading the pending rows
+ * and writing the result, under the head lock.
  */
 export function sequenceRows(head: HeadState, rows: readonly PendingRow[]): SequencedBatch {
   let range: CompactRange;
@@ -187,7 +184,7 @@ export function sequenceRows(head: HeadState, rows: readonly PendingRow[]): Sequ
  * Integrates up to `batchSize` pending events in one transaction on `client`.
  * With `wait`, blocks for the head lock; otherwise returns busy when someone else holds it.
  */
-export async function integrateBatch(client: pg.PoolClient, batchSize: number, wait: boolean, sequence: SequenceRows = sequenceRows): Promise<BatchResult> {
+export async function integrateBatch(client: pg.PoolClient, batchSize: number, wait: boolean): Promise<BatchResult> {
   await client.query('BEGIN');
   try {
     const head = wait ? await readHead(client, 'wait') : await tryLockHead(client);
@@ -200,7 +197,7 @@ export async function integrateBatch(client: pg.PoolClient, batchSize: number, w
       await client.query('ROLLBACK');
       return { integrated: 0, busy: false, treeSize: head.treeSize };
     }
-    const { cols, nodeLevel, nodeIdx, nodeHash, seq, headHash, border } = await sequence(head, pending.rows);
+    const { cols, nodeLevel, nodeIdx, nodeHash, seq, headHash, border } = sequenceRows(head, pending.rows);
     if (seq !== head.treeSize + pending.rows.length || cols.seq.length !== pending.rows.length) {
       throw new AuditStateCorrupt('a sequenced batch does not match its pending rows');
     }

@@ -42,17 +42,18 @@ interface ContextRow extends MessageRow {
   agreement_digest: string | null;
 }
 
-const CONTEXT_SQL = `SELECT m.id, m.request_id, m.case_id, m.sender_agency_id, m.recipient_agency_id, m.delivery_mode,
+/** What an answer reads: the message, its request's purpose, the case facts, the key's row, the agreement's status. */
+const CONTEXT_COLUMNS = `m.id, m.request_id, m.case_id, m.sender_agency_id, m.recipient_agency_id, m.delivery_mode,
                   m.agreement_id, m.agreement_version, m.state, m.deadline, m.attempts, r.purpose,
                   c.marac_area, c.risk_basis, c.subject_facts, c.subject_tokens,
                   k.request_hash AS idem_hash, k.status AS idem_status, k.body AS idem_body,
-                  av.status AS agreement_status, av.doc_digest AS agreement_digest
-             FROM messages m
-             JOIN research_requests r ON r.id = m.request_id
+                  av.status AS agreement_status, av.doc_digest AS agreement_digest`;
+
+/** The joins from `messages m` to the rest of CONTEXT_COLUMNS, for the given agency and key expressions. */
+const contextJoins = (agency: string, key: string) => `JOIN research_requests r ON r.id = m.request_id
              JOIN cases c ON c.id = m.case_id
-             LEFT JOIN idempotency_keys k ON k.agency_id = $2 AND k.key = $3
-             LEFT JOIN agreement_versions av ON av.agreement_id = m.agreement_id AND av.version = m.agreement_version
-            WHERE m.request_id = $1 AND m.recipient_agency_id = $2`;
+             LEFT JOIN idempotency_keys k ON k.agency_id = ${agency} AND k.key = ${key}
+             LEFT JOIN agreement_versions av ON av.agreement_id = m.agreement_id AND av.version = m.agreement_version`;
 
 /** Which answer a batched read is for: the certificate's agency, the request and the key. */
 export interface AnswerKey {
@@ -71,17 +72,10 @@ export interface AnswerKey {
 export async function readForAnswers(q: Queryable, keys: readonly AnswerKey[]): Promise<(AnswerContext | undefined)[]> {
   const r = await q.query<ContextRow & { i: string }>({
     name: 'exchange.answer.read-many',
-    text: `SELECT q.i, m.id, m.request_id, m.case_id, m.sender_agency_id, m.recipient_agency_id, m.delivery_mode,
-                  m.agreement_id, m.agreement_version, m.state, m.deadline, m.attempts, r.purpose,
-                  c.marac_area, c.risk_basis, c.subject_facts, c.subject_tokens,
-                  k.request_hash AS idem_hash, k.status AS idem_status, k.body AS idem_body,
-                  av.status AS agreement_status, av.doc_digest AS agreement_digest
+    text: `SELECT q.i, ${CONTEXT_COLUMNS}
              FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS q(request_id, agency_id, key, i)
              JOIN messages m ON m.request_id = q.request_id AND m.recipient_agency_id = q.agency_id
-             JOIN research_requests r ON r.id = m.request_id
-             JOIN cases c ON c.id = m.case_id
-             LEFT JOIN idempotency_keys k ON k.agency_id = q.agency_id AND k.key = q.key
-             LEFT JOIN agreement_versions av ON av.agreement_id = m.agreement_id AND av.version = m.agreement_version`,
+             ${contextJoins('q.agency_id', 'q.key')}`,
     values: [keys.map((k) => k.requestId), keys.map((k) => k.agencyId), keys.map((k) => k.key)],
   });
   const out: (AnswerContext | undefined)[] = keys.map(() => undefined);
@@ -106,7 +100,11 @@ export async function readForAnswers(q: Queryable, keys: readonly AnswerKey[]): 
 export async function lockForAnswer(tx: Tx, requestId: string, agencyId: string, key: string): Promise<AnswerContext | undefined> {
   const r = await tx.query<ContextRow>({
     name: 'exchange.answer.lock',
-    text: `${CONTEXT_SQL}\n              FOR UPDATE OF m`,
+    text: `SELECT ${CONTEXT_COLUMNS}
+             FROM messages m
+             ${contextJoins('$2', '$3')}
+            WHERE m.request_id = $1 AND m.recipient_agency_id = $2
+              FOR UPDATE OF m`,
     values: [requestId, agencyId, key],
   });
   return r.rows[0] ? toContext(r.rows[0]) : undefined;

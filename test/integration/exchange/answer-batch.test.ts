@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgencyPrincipal, AgencyType } from '../../../gateway/src/identity/principal.js';
 import { readForAnswers, writeAnswersIfUnchanged, type AnswerContext, type AnswerWrite } from '../../../gateway/src/exchange/answer-store.js';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.js';
-import { eventually, sampleCase, sampleResponse, subjectIds } from './fixtures.js';
+import { lockWaiters, sampleCase, sampleResponse, subjectIds } from './fixtures.js';
 
 const AGENCIES: Record<string, { type: AgencyType; sample: string }> = {
   'essex-police': { type: 'POLICE', sample: 'response-police.json' },
@@ -112,10 +112,7 @@ describe('answers made together', () => {
       await other.query('BEGIN');
       await other.query(`INSERT INTO idempotency_keys (agency_id, key, request_hash, status, body) VALUES ('mse-hospitals', $1, 'x', 201, '{}')`, [taken]);
       const pending = Promise.allSettled(work.map(([agency, rid], i) => respond(agency, rid, i === 1 ? taken : `ok-${rid}`)));
-      await eventually(async () => {
-        const r = await t.db.pool.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
-        return r.rows[0].n >= 1;
-      }, 15_000, 20);
+      await lockWaiters(t.db.pool, 1);
       await other.query('COMMIT');
       results = await pending;
     } finally {
@@ -143,10 +140,7 @@ describe('answers made together', () => {
       statements.clear();
       // Reads 'delivered' (no lock needed), then its write waits for the locker.
       const pending = respond('chelmsford-housing', rid, `moved-${rid}`);
-      await eventually(async () => {
-        const r = await t.db.pool.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
-        return r.rows[0].n >= 1;
-      }, 15_000, 20);
+      await lockWaiters(t.db.pool, 1);
       // The message moves on meanwhile (here: acknowledged by the agency's adapter).
       await locker.query(`UPDATE messages SET state = 'acknowledged' WHERE request_id = $1`, [rid]);
       await locker.query('COMMIT');

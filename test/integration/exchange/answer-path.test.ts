@@ -6,7 +6,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.js';
-import { eventually, sampleCase, sampleResponse, subjectIds } from './fixtures.js';
+import { lockWaiters, sampleCase, sampleResponse, subjectIds } from './fixtures.js';
 
 describe('answering a message', () => {
   let t: TestGateway;
@@ -45,12 +45,7 @@ describe('answering a message', () => {
       const first = t.as('essex-police').post(`/v1/research-requests/${requestId}/response`, body, headers);
       const retry = t.as('essex-police').post(`/v1/research-requests/${requestId}/response`, body, headers);
       // Asked from another connection: inside the locker's transaction the view would not change.
-      await eventually(async () => {
-        const r = await t.db.pool.query(
-          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-        );
-        return r.rows[0].n >= 2;
-      }, 15_000, 20);
+      await lockWaiters(t.db.pool, 2);
       await locker.query('COMMIT');
       const answers = await Promise.all([first, retry]);
       expect(answers.map((a) => a.status)).toEqual([201, 201]);
@@ -94,12 +89,7 @@ describe('answering a message', () => {
       await locker.query('SELECT 1 FROM cases WHERE id = $1 FOR NO KEY UPDATE', [c.body.caseId]);
       const idva = t.as('safe-steps-idva').post(`/v1/research-requests/${requests[0]}/response`, sampleResponse('response-idva.json', own), { 'Idempotency-Key': `flag-${requests[0]}` });
       const police = t.as('essex-police').post(`/v1/research-requests/${requests[1]}/response`, sampleResponse('response-police.json', own), { 'Idempotency-Key': `flag-${requests[1]}` });
-      await eventually(async () => {
-        const r = await t.db.pool.query(
-          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-        );
-        return r.rows[0].n >= 2;
-      }, 15_000, 20);
+      await lockWaiters(t.db.pool, 2);
       await locker.query('COMMIT');
       answers = await Promise.all([idva, police]);
     } finally {
@@ -130,12 +120,7 @@ describe('answering a message', () => {
         `INSERT INTO idempotency_keys (agency_id, key, request_hash, status, body) VALUES ('kss-probation', $1, 'x', 201, '{}')`, [key],
       );
       const answer = t.as('kss-probation').post(`/v1/research-requests/${requestId}/response`, sampleResponse('response-probation.json', ids), { 'Idempotency-Key': key });
-      await eventually(async () => {
-        const r = await t.db.pool.query(
-          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-        );
-        return r.rows[0].n >= 1;
-      }, 15_000, 20);
+      await lockWaiters(t.db.pool, 1);
       await other.query('COMMIT');
       const r = await answer;
       expect(r.status).toBe(422);

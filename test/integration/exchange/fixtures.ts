@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type pg from 'pg';
 import path from 'node:path';
 
 const DIR = path.resolve(import.meta.dirname, '../../fixtures/samples');
@@ -34,4 +35,12 @@ export async function eventually<T>(fn: () => Promise<T | undefined | false>, ti
     if (Date.now() > until) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, stepMs));
   }
+}
+
+/** Waits until at least `n` sessions of the test database wait for a lock (the step a race test holds open). */
+export async function lockWaiters(pool: pg.Pool, n: number): Promise<void> {
+  await eventually(async () => {
+    const r = await pool.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
+    return r.rows[0].n >= n;
+  }, 15_000, 20);
 }

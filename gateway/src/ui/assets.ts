@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type Router } from 'express';
@@ -22,11 +23,24 @@ export function assetRoutes(): Router {
   // are not served, so GOV.UK Frontend's font stack falls back to Arial (docs/decisions/0007).
   router.use('/assets/fonts', (_req, res) => void res.status(404).end());
   router.use('/assets/images', express.static(path.join(GOVUK, 'assets', 'images'), opts));
-  for (const file of ['govuk-frontend.min.css', 'govuk-frontend.min.js']) {
-    router.get(`/assets/${file}`, (_req, res, next) => {
-      res.sendFile(path.join(GOVUK, file), { maxAge: '1h' }, (err) => err && next(err));
-    });
-  }
+  // The stylesheet is served without its GDS Transport font faces, so no page asks for a font
+  // that would answer 404 (one failed request per weight on every page before).
+  let css: string | undefined;
+  router.get('/assets/govuk-frontend.min.css', (_req, res) => {
+    css ??= withoutGovukFont(readFileSync(path.join(GOVUK, 'govuk-frontend.min.css'), 'utf8'));
+    res.set('Cache-Control', 'public, max-age=3600').type('text/css').send(css);
+  });
+  router.get('/assets/govuk-frontend.min.js', (_req, res, next) => {
+    res.sendFile(path.join(GOVUK, 'govuk-frontend.min.js'), { maxAge: '1h' }, (err) => err && next(err));
+  });
   router.use('/assets', express.static(STATIC_DIR, opts));
   return router;
+}
+
+/** GOV.UK Frontend's compiled CSS with its GDS Transport @font-face rules removed and the font
+ * stacks starting at Arial, as `$govuk-include-default-font-face: false` would compile it. */
+export function withoutGovukFont(css: string): string {
+  return css
+    .replace(/@font-face\{font-family:"?GDS Transport"?;[^}]*\}/g, '')
+    .replace(/font-family:"?GDS Transport"?,/g, 'font-family:');
 }

@@ -71,6 +71,11 @@ describe('headers', () => {
     expect((await fetch(`${w.base}/assets/../package.json`)).status).toBe(404);
     // GDS Transport is for GOV.UK services only: not served (the font stack falls back to Arial).
     expect((await fetch(`${w.base}/assets/fonts/bold-b542beb274-v2.woff2`)).status).toBe(404);
+    // ...and no page asks for it: the stylesheet names no font file and starts its stacks at Arial.
+    const css = await (await fetch(`${w.base}/assets/govuk-frontend.min.css`)).text();
+    expect(css).not.toContain('/assets/fonts/');
+    expect(css).not.toContain('GDS Transport');
+    expect(css).toContain('font-family:arial,sans-serif');
   });
 });
 

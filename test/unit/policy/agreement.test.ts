@@ -73,6 +73,20 @@ describe('npm run policy:validate', () => {
     ]));
     expect(r2!.problems.map((p) => p.code)).toEqual(['UNREADABLE']);
   });
+  it('takes a guardrails file among the agreements (policies/*.yaml): checked as guardrails, in the order given', () => {
+    const files = ['policies/essex-marat.yaml', 'policies/guardrails.yaml', 'policies/inter-area-transfer.yaml'].map(file);
+    const results = validateFiles(files);
+    expect(results.map((r) => r.file)).toEqual(files);
+    expect(results.map((r) => r.problems)).toEqual([[], [], []]);
+  });
+  it('reports a broken guardrails file as GUARDRAILS_INVALID', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'policy-validate-'));
+    writeFileSync(path.join(dir, 'guardrails.yaml'), 'version: 1\nguardrails:\n  - id: G-X\n    kind: nonsense\n    title: x\n');
+    const [g, essex] = validateFiles([path.join(dir, 'guardrails.yaml'), file('policies/essex-marat.yaml')]);
+    expect(g!.problems.map((p) => p.code)).toEqual(['GUARDRAILS_INVALID']);
+    // The agreement is still checked, against the default guardrails.
+    expect(essex!.problems).toEqual([]);
+  });
   it('checks files against each other for conflicting flows', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'policy-validate-'));
     const other = essexDoc();

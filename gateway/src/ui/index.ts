@@ -17,7 +17,7 @@ import { coordinatorPages } from './coordinator-routes.js';
 import { htmlErrorPages, htmlNotFound } from './error-pages.js';
 import { createPageRouter, type RouteSpec } from './page-router.js';
 import { cspNonce, noStore, pageHeaders } from './page-security.js';
-import { createPageRenderer, createViewEnvironment, homeFor } from './render.js';
+import { createPageRenderer, createViewEnvironment, homeFor, navigationFor } from './render.js';
 
 /**
  * Mounts people authentication, the pages and the people APIs on the web listener's app.
@@ -49,6 +49,10 @@ const AGREEMENT_API: RouteSpec[] = [
 const AUDIT_API: RouteSpec[] = [
   '/v1/audit/events', '/v1/audit/export', '/v1/audit/checkpoints/latest', '/v1/audit/proofs/inclusion', '/v1/audit/proofs/consistency', '/v1/audit/public-key',
 ].map((path) => ({ method: 'GET', path, access: ['auditor'] }));
+
+const ROLE_NAMES: Record<string, string> = {
+  coordinator: 'MARAC coordinator', ig_officer: 'Information governance officer', auditor: 'Auditor', admin: 'Administrator',
+};
 
 export interface PeopleUiOptions {
   oidc: OidcClient;
@@ -126,7 +130,14 @@ export function mountPeopleUi(app: Express, g: Gateway, opts: PeopleUiOptions): 
     if (person) return res.redirect(303, homeFor(person));
     render.page(res, 'start.njk', { title: 'Start' });
   });
-  pages.get('/account', 'signed-in', (_req, res) => render.page(res, 'account.njk', { title: 'Your account' }));
+  pages.get('/account', 'signed-in', (_req, res) => {
+    const person = personOf(res)!;
+    render.page(res, 'account.njk', {
+      title: 'Your account',
+      roleNames: person.roles.map((r) => ROLE_NAMES[r] ?? r),
+      sections: navigationFor(person, '/account'),
+    });
+  });
   coordinatorPages(pages, { g, catalog, render, now });
   agreementPages(pages, { g, catalog, render, now, samplesDir: opts.samplesDir ?? DEFAULT_SAMPLES });
   auditPages(pages, { g, render });

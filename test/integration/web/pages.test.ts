@@ -273,3 +273,16 @@ describe('auditor pages', () => {
     expect(await key.text()).toContain('BEGIN PUBLIC KEY');
   });
 });
+
+describe('account page', () => {
+  it('names the roles and links the sections they open, for the admin as for everyone', async () => {
+    const admin = await w.login('admin');
+    const html = await (await w.page('/account', admin)).text();
+    expect(html).toContain('Administrator');
+    expect(html).toContain('href="/agencies"');
+    expect(html).not.toContain('do not give you any section');
+    const coordinatorPage = await (await w.page('/account', coord)).text();
+    expect(coordinatorPage).toContain('MARAC coordinator');
+    expect(coordinatorPage).toContain('href="/cases"');
+  });
+});

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { SubjectIdentifierInvalid } from './errors.js';
+import { hasValidNhsCheckDigit } from '../policy/operators/nhs-number.js';
 
 /**
  * Keyed tokens of normalised subject identifiers, so an auditor can ask "who saw anything about
@@ -107,7 +108,10 @@ export function tokenForQuery(key: HmacKey, system: string, value: string): stri
   switch (system) {
     case 'nhs-number': {
       const n = normaliseNhsNumber(value);
-      if (!n) throw new SubjectIdentifierInvalid('An NHS number has 10 digits', { reason: 'NHS_NUMBER_INVALID' });
+      // A mistyped number would search for nobody and look like "no events": say so instead.
+      if (!n || !hasValidNhsCheckDigit(n)) {
+        throw new SubjectIdentifierInvalid('Enter a real NHS number: 10 digits with a valid check digit, like 943 476 5919', { reason: 'NHS_NUMBER_INVALID' });
+      }
       return tokenOf(key, 'nhs-number', n);
     }
     case 'pnc-id': {

@@ -103,11 +103,20 @@ function readSearch(body: FormBody, tokenFor: (system: string, value: string) =>
   // A subject: either a token carried from the previous page, or an identifier typed now.
   const carried = text(body, 'subjectToken', 80);
   const system = text(body, 'subjectSystem', 20);
-  const value = system === 'name-dob'
-    ? [text(body, 'subjectGiven', 100), text(body, 'subjectFamily', 100), text(body, 'subjectDob', 20)].some(Boolean)
-      ? `${text(body, 'subjectGiven', 100)}|${text(body, 'subjectFamily', 100)}|${text(body, 'subjectDob', 20)}`
-      : ''
-    : text(body, 'subjectValue', 300);
+  let value = text(body, 'subjectValue', 300);
+  if (system === 'name-dob') {
+    const dob = dateInput(body, 'subjectDob');
+    if (dob.kind === 'invalid') errors.add('subjectDob-day', `Date of birth ${dob.message}`);
+    const given = text(body, 'subjectGiven', 100);
+    const family = text(body, 'subjectFamily', 100);
+    value = given || family || dob.kind !== 'empty' ? `${given}|${family}|${dob.kind === 'date' ? dob.iso : ''}` : '';
+    if (value && (!family || dob.kind === 'empty')) {
+      if (!family) errors.add('subjectFamily', 'Enter the family name');
+      if (dob.kind === 'empty') errors.add('subjectDob-day', 'Enter the date of birth');
+      value = '';
+    }
+    if (dob.kind === 'invalid') value = '';
+  }
   if (value) {
     try {
       filters.subjectToken = tokenFor(system, value);

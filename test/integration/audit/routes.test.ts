@@ -136,6 +136,7 @@ describe('GET /v1/audit/events', () => {
     ['?case=a&case=b', 'AUDIT_QUERY_INVALID', 'PARAMETER_REPEATED'],
     ['?subjectSystem=nhs-number', 'AUDIT_QUERY_INVALID', 'SUBJECT_INCOMPLETE'],
     ['?subjectSystem=nhs-number&subjectValue=12345', 'SUBJECT_IDENTIFIER_INVALID', 'NHS_NUMBER_INVALID'],
+    ['?subjectSystem=nhs-number&subjectValue=9434765918', 'SUBJECT_IDENTIFIER_INVALID', 'NHS_NUMBER_INVALID'],
     ['?subjectSystem=passport&subjectValue=X1', 'SUBJECT_IDENTIFIER_INVALID', 'SUBJECT_SYSTEM_UNKNOWN'],
     ['?cursor=not-a-cursor!', 'AUDIT_CURSOR_INVALID', 'CURSOR_MALFORMED'],
   ])('%s → 400 %s (%s), and nothing is audited', async (qs, code, reason) => {

@@ -238,6 +238,23 @@ describe('auditor pages', () => {
     const bad = await w.form('/audit', auditor, { subjectSystem: 'nhs-number', subjectValue: '123' });
     expect(bad.status).toBe(400);
     expect(fieldErrors(await bad.text()).subjectValue).toContain('NHS number');
+    // Ten digits with a wrong check digit is a typing mistake, not a search for nobody.
+    const misTyped = await w.form('/audit', auditor, { subjectSystem: 'nhs-number', subjectValue: '943 476 5918' });
+    expect(misTyped.status).toBe(400);
+    expect(fieldErrors(await misTyped.text()).subjectValue).toContain('check digit');
+    // Name and date of birth take GOV.UK date fields, with errors next to them.
+    const byName = await w.form('/audit', auditor, {
+      subjectSystem: 'name-dob', subjectGiven: 'Vicky', subjectFamily: 'Sampleton', 'subjectDob-day': '12', 'subjectDob-month': '3', 'subjectDob-year': '1990',
+    });
+    expect(byName.status).toBe(200);
+    expect(await byName.text()).toContain('Events for the subject you entered');
+    const badDate = await w.form('/audit', auditor, {
+      subjectSystem: 'name-dob', subjectGiven: 'Vicky', subjectFamily: 'Sampleton', 'subjectDob-day': '31', 'subjectDob-month': '2', 'subjectDob-year': '1990',
+    });
+    expect(badDate.status).toBe(400);
+    expect(fieldErrors(await badDate.text())['subjectDob']).toContain('real date');
+    const noFamily = await w.form('/audit', auditor, { subjectSystem: 'name-dob', subjectGiven: 'Vicky', 'subjectDob-day': '12', 'subjectDob-month': '3', 'subjectDob-year': '1990' });
+    expect(fieldErrors(await noFamily.text()).subjectFamily).toContain('family name');
     const badCursor = await w.form('/audit', auditor, { cursor: 'bogus!' });
     expect(badCursor.status).toBe(400);
   });

@@ -4,6 +4,7 @@ import type { ExchangeDeps } from './deps.js';
 import { InvalidQuery, MessageNotFound } from './errors.js';
 import { InvalidState } from '../errors.js';
 import { createRequestViewBuilder, type MessageRow, type RequestView } from './request-view.js';
+import { handOverError, lockCertificateForHandOver, type HandOverRefusal } from '../identity/delivery-check.js';
 
 /** A delivered message not acknowledged within this time is offered again (adapter crashed). */
 const REDELIVER_AFTER_SECONDS = 60;
@@ -63,8 +64,15 @@ export function createInboxService(deps: ExchangeDeps & { inboxWait: (agencyId: 
     return built.view;
   }
 
-  async function takeBatch(actor: AgencyPrincipal): Promise<RequestView[]> {
+  /**
+   * One hand-over: the connection's certificate is re-read (and share-locked) from the database in
+   * the transaction that marks messages delivered, so a certificate revoked, expired or whose agency
+   * was disabled while a long-poll was open gets nothing more, whichever instance revoked it. What
+   * was waiting stays queued for the agency, and the refusal is audited.
+   */
+  async function takeBatch(actor: AgencyPrincipal): Promise<RequestView[] | { refused: HandOverRefusal }> {
     return withTx(pool, async (tx) => {
+      const status = await lockCertificateForHandOver(tx, actor.certFingerprint, actor.agencyId);
       const r = await tx.query<MessageRow>(
         `SELECT * FROM messages
           WHERE recipient_agency_id = $1 AND delivery_mode = 'pull'
@@ -72,6 +80,10 @@ export function createInboxService(deps: ExchangeDeps & { inboxWait: (agencyId: 
           ORDER BY created_at LIMIT $4 FOR UPDATE SKIP LOCKED`,
         [actor.agencyId, deps.now(), REDELIVER_AFTER_SECONDS, MAX_BATCH],
       );
+      if (status !== 'valid') {
+        await refuseHandOver(tx, actor, status, r.rows);
+        return { refused: status };
+      }
       const out: RequestView[] = [];
       for (const m of r.rows) {
         const v = await deliverOne(tx, m, actor);
@@ -81,15 +93,54 @@ export function createInboxService(deps: ExchangeDeps & { inboxWait: (agencyId: 
     });
   }
 
+  /** Audits a refused hand-over: once for the poll, once per message left waiting (which stays as it was). */
+  async function refuseHandOver(tx: Tx, actor: AgencyPrincipal, status: HandOverRefusal, waiting: MessageRow[]): Promise<void> {
+    await audit.append(tx, {
+      action: 'ACCESS_DENIED',
+      actor,
+      decision: 'DENY',
+      reasonCode: status,
+      agencyIds: [actor.agencyId],
+      detail: { stage: 'inbox', waiting: waiting.length },
+    });
+    for (const m of waiting) {
+      await audit.append(tx, {
+        action: 'ACCESS_DENIED',
+        actor,
+        caseId: m.case_id,
+        requestId: m.request_id,
+        messageId: m.id,
+        agreementId: m.agreement_id,
+        agreementVersion: m.agreement_version,
+        decision: 'DENY',
+        reasonCode: status,
+        agencyIds: [m.sender_agency_id, m.recipient_agency_id],
+        detail: { stage: 'inbox', state: m.state },
+      });
+    }
+    if (waiting.length > 0) {
+      // Visible on the coordinator's status rows; the state is untouched (still queued or delivered).
+      await tx.query(`UPDATE messages SET last_error_code = $2 WHERE id = ANY($1::text[])`, [waiting.map((m) => m.id), status]);
+    }
+  }
+
+  /**
+   * Long-poll. Every pass re-checks the connection's certificate (at least every 2 s, and on every
+   * wake-up): a poll whose certificate was revoked while it waited ends with the same 401 and code
+   * the authenticator gives its next request (CLIENT_CERT_REVOKED...), after auditing the refusal.
+   */
   async function poll(actor: AgencyPrincipal, waitRaw: unknown, signal?: AbortSignal): Promise<{ messages: RequestView[] }> {
     const wait = waitRaw === undefined ? 0 : Number(waitRaw);
     if (!Number.isInteger(wait) || wait < 0 || wait > 30) throw new InvalidQuery('wait must be a whole number of seconds from 0 to 30');
     const until = Date.now() + wait * 1000;
     for (;;) {
-      const messages = await takeBatch(actor);
+      const batch = await takeBatch(actor);
+      if (!Array.isArray(batch)) throw handOverError(batch.refused);
+      const messages = batch;
       const left = until - Date.now();
       if (messages.length > 0 || left <= 0 || signal?.aborted) return { messages };
-      // Woken by NOTIFY on commit; the 2 s cap covers a missed notification.
+      // Woken by NOTIFY on commit; the 2 s cap covers a missed notification (and bounds how long
+      // a revoked certificate's poll stays open).
       await deps.inboxWait(actor.agencyId, Math.min(left, 2000), signal);
     }
   }

@@ -1,10 +1,11 @@
 import https from 'node:https';
-import { withTx } from '../store/db.js';
+import { withTx, type Tx } from '../store/db.js';
 import { GatewayError } from '../errors.js';
 import type { SystemPrincipal } from '../identity/principal.js';
 import type { ExchangeDeps } from './deps.js';
 import type { InboxService } from './inbox-service.js';
 import type { MessageRow } from './request-view.js';
+import { HAND_OVER_REFUSALS, lockAgencyForHandOver, type HandOverRefusal } from '../identity/delivery-check.js';
 
 const WORKER: SystemPrincipal = { kind: 'system', component: 'push-delivery' };
 
@@ -82,12 +83,23 @@ export function createPushDelivery(deps: ExchangeDeps & { inbox: InboxService; p
   /**
    * Delivers one queued push message. Stale jobs (message no longer queued) exit quietly. The row
    * lock is held across the POST so the DELIVERED event commits only if the adapter took it.
+   *
+   * Before anything is built or sent, the recipient must still hold a certificate that would
+   * authenticate it now and not be disabled (read and share-locked in this transaction, see
+   * identity/delivery-check.ts). Otherwise the message is parked: it stays queued for the agency,
+   * the refusal is audited (once per message and reason, not on every re-check), and the job ends
+   * without a retry: nothing is sent until a new certificate is issued (resumeParked).
    */
-  async function deliver(messageId: string): Promise<'delivered' | 'stale' | 'denied'> {
+  async function deliver(messageId: string): Promise<'delivered' | 'stale' | 'denied' | 'parked'> {
     return withTx(pool, async (tx) => {
       const r = await tx.query<MessageRow>(`SELECT * FROM messages WHERE id = $1 FOR UPDATE`, [messageId]);
       const m = r.rows[0];
       if (!m || m.state !== 'queued' || m.delivery_mode !== 'push') return 'stale';
+      const entitled = await lockAgencyForHandOver(tx, m.recipient_agency_id);
+      if (entitled !== 'valid') {
+        await park(tx, m, entitled);
+        return 'parked';
+      }
       const agency = await deps.agencies.getAgency(m.recipient_agency_id, tx);
       if (!agency?.pushUrl) throw new PushDeliveryFailed('agency has no push endpoint', { reason: 'NO_PUSH_URL' });
       const view = await deps.inbox.deliverOne(tx, m, WORKER);
@@ -95,6 +107,37 @@ export function createPushDelivery(deps: ExchangeDeps & { inbox: InboxService; p
       await deps.push.post(agency.pushUrl, view);
       return 'delivered';
     });
+  }
+
+  async function park(tx: Tx, m: MessageRow & { last_error_code?: string | null }, reason: HandOverRefusal): Promise<void> {
+    if (m.last_error_code === reason) return; // already parked, and audited, for this reason
+    await tx.query(`UPDATE messages SET last_error_code = $2, updated_at = $3 WHERE id = $1`, [m.id, reason, deps.now()]);
+    await audit.append(tx, {
+      action: 'ACCESS_DENIED',
+      actor: WORKER,
+      caseId: m.case_id,
+      requestId: m.request_id,
+      messageId: m.id,
+      agreementId: m.agreement_id,
+      agreementVersion: m.agreement_version,
+      decision: 'DENY',
+      reasonCode: reason,
+      agencyIds: [m.sender_agency_id, m.recipient_agency_id],
+      detail: { stage: 'push', state: m.state },
+    });
+  }
+
+  /**
+   * Push messages of `agencyId` parked for want of a valid certificate (call when it is issued one):
+   * their ids, for the caller to put back on the delivery queue. Each is checked again on delivery.
+   */
+  async function parkedFor(agencyId: string): Promise<string[]> {
+    const r = await pool.query<{ id: string }>(
+      `SELECT id FROM messages WHERE recipient_agency_id = $1 AND state = 'queued' AND delivery_mode = 'push'
+          AND last_error_code = ANY($2::text[]) ORDER BY created_at`,
+      [agencyId, HAND_OVER_REFUSALS],
+    );
+    return r.rows.map((x) => x.id);
   }
 
   async function recordAttemptError(messageId: string, code: string): Promise<void> {
@@ -124,7 +167,7 @@ export function createPushDelivery(deps: ExchangeDeps & { inbox: InboxService; p
     });
   }
 
-  return { deliver, recordAttemptError, markFailed };
+  return { deliver, recordAttemptError, markFailed, parkedFor };
 }
 
 export type PushDelivery = ReturnType<typeof createPushDelivery>;

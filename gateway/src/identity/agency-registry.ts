@@ -58,6 +58,11 @@ export interface AgencyRegistry {
   lookupForAuth(fingerprint: string): Promise<FingerprintLookup | null>;
   /** LISTEN for identity changes made by other processes (call once at start-up). */
   listenForChanges(connectionString: string): Promise<void>;
+  /**
+   * Told (after commit) of every certificate this process issues, e.g. to resume push deliveries
+   * parked while the agency had no valid certificate. Returns an unsubscribe function.
+   */
+  onCertificateIssued(listener: (agencyId: string) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -92,6 +97,7 @@ export function createAgencyRegistry(opts: AgencyRegistryOptions): AgencyRegistr
       else if (!payload.startsWith('cert:')) agencies.invalidate();
     },
   });
+  const issuedListeners = new Set<(agencyId: string) => void>();
   const readAgency = async (id: string, q: Queryable): Promise<Agency | null> => {
     const res = await q.query<AgencyRow>('SELECT * FROM agencies WHERE id = $1', [id]);
     return res.rows[0] ? toAgency(res.rows[0]) : null;
@@ -125,7 +131,7 @@ export function createAgencyRegistry(opts: AgencyRegistryOptions): AgencyRegistr
       assertAdministrator(actor);
       if (!ca.keyPem) throw new CaInvalid('this gateway process holds no CA key');
       const caMaterial = { certPem: ca.certPem, keyPem: ca.keyPem };
-      return withTx(pool, async (tx) => {
+      const issued = await withTx(pool, async (tx) => {
         const agency = await lockAgency(tx, agencyId);
         if (agency.disabledAt) throw new AgencyIsDisabled('the agency is disabled');
         const issued = issueFromCsr(caMaterial, csrPem, {
@@ -151,6 +157,14 @@ export function createAgencyRegistry(opts: AgencyRegistryOptions): AgencyRegistr
         });
         return { ...issued, agencyId: agency.id };
       });
+      for (const l of issuedListeners) {
+        try {
+          l(issued.agencyId);
+        } catch {
+          // A listener's failure is its own; the certificate is issued.
+        }
+      }
+      return issued;
     },
 
     async revoke(actor, serialOrFingerprint, reason) {
@@ -245,6 +259,11 @@ export function createAgencyRegistry(opts: AgencyRegistryOptions): AgencyRegistr
 
     listenForChanges(connectionString) {
       return cache.listen(connectionString);
+    },
+
+    onCertificateIssued(listener) {
+      issuedListeners.add(listener);
+      return () => void issuedListeners.delete(listener);
     },
 
     close() {

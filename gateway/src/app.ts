@@ -163,6 +163,13 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     cfg.delivery.timeoutMs,
   );
   const pushDelivery = createPushDelivery({ ...deps, inbox, push });
+  // Push messages parked while their agency had no valid certificate go out once it has one again
+  // (a certificate issued by another process is picked up by the sweeper when the parked job expires).
+  registry.onCertificateIssued((agencyId) => {
+    pushDelivery.parkedFor(agencyId)
+      .then((ids) => Promise.all(ids.map((id) => deliveryQueue.retry(id))))
+      .catch((err) => logger.warn('could not resume parked push deliveries', { err }));
+  });
   const maintenanceDeps = {
     pool,
     deadlines,

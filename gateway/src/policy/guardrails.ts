@@ -32,6 +32,7 @@ export type Guardrail = Base & (
   | { kind: 'perpetratorMentalHealth'; under: string; flag: string; allowedRecipients: AgencyType[] }
   | { kind: 'transferNoPayload'; purposes: Purpose[]; paths: string[] }
   | { kind: 'freeText'; exemptRecipients: AgencyType[] }
+  | { kind: 'locationInText'; allowedRecipients: AgencyType[] }
 );
 export type GuardrailKind = Guardrail['kind'];
 
@@ -55,6 +56,7 @@ const PARAMS: Record<GuardrailKind, Record<string, 'roles' | 'agencies' | 'strin
   perpetratorMentalHealth: { under: 'string', flag: 'string', allowedRecipients: 'agencies' },
   transferNoPayload: { purposes: 'purposes', paths: 'strings' },
   freeText: { exemptRecipients: 'agencies' },
+  locationInText: { allowedRecipients: 'agencies' },
 };
 
 /** Parses and checks guardrails.yaml. Throws GuardrailsInvalid listing every problem. */
@@ -142,6 +144,8 @@ export interface GuardFacts {
   subject: SubjectFacts;
   basis: Pick<LawfulBasis, 'article9' | 'part3Sch8'>;
   addressConfidential: boolean;
+  /** Some subject of the case (not only this one) has a confidential address: free text may name it. */
+  caseAddressConfidential?: boolean;
   /** Value of each perpetratorMentalHealth guardrail's flag in the document (index = guardrail index). */
   flagValue: (path: string) => unknown;
 }
@@ -178,6 +182,9 @@ export function guardModes(g: Guardrails, f: GuardFacts): GuardMode[] {
       case 'freeText':
         return gr.exemptRecipients.includes(f.recipientType)
           ? OFF : { kind: 'blockUnlessTextSafe', reason: 'GUARDRAIL_FREE_TEXT', ruleId: gr.id };
+      case 'locationInText':
+        return (f.caseAddressConfidential || f.addressConfidential) && !gr.allowedRecipients.includes(f.recipientType)
+          ? { kind: 'blockUnlessTextSafe', reason: 'GUARDRAIL_LOCATION_IN_TEXT', ruleId: gr.id } : OFF;
       case 'matchConfirmed':
         return OFF; // enforced on the document's top level, see redact.ts
     }
@@ -210,7 +217,7 @@ export function covers(gr: Guardrail, node: CatalogNode): boolean {
       return node.info.clinicalNarrative;
     case 'specialCategory':
       return tags.includes('SC');
-    case 'freeText':
+    case 'freeText': case 'locationInText':
       return tags.includes('FT');
     case 'childDob': case 'mentalHealthDiagnosis': case 'transferNoPayload':
       return gr.paths.some((p) => isAtOrBelow(node.path, p));

@@ -33,6 +33,8 @@ export const WITHHELD_REASONS = [
   'GUARDRAIL_CHILD_DOB',
   'GUARDRAIL_MENTAL_HEALTH',
   'GUARDRAIL_FREE_TEXT',
+  /** Free text not scrubbed, for a recipient without LOC rights, while an address on the case is confidential. */
+  'GUARDRAIL_LOCATION_IN_TEXT',
   'GUARDRAIL_TRANSFER_PAYLOAD',
   'MATCH_NOT_CONFIRMED',
   /** A list item outside the `window` of months. */

@@ -17,6 +17,9 @@ import { guardModes, verdictOf, type GuardMode, type GuardVerdict } from './guar
 import { applyPipeline, type Pipeline } from './pipeline.js';
 import { PLAN, programFor, selectFlows, type NodeRule, type Program, type RedactionPlan } from './plan.js';
 import { DEFAULT_DENY_RULE } from './reasons.js';
+import { locationNet, type CaseLocations, type LocationNet } from './location-context.js';
+import { scrubLocationText } from './location-text/index.js';
+import type { CatalogTree } from './catalog-tree.js';
 import type { Explanation, SubjectFacts } from './types.js';
 
 export type SubjectResultLike = Record<string, unknown>;
@@ -25,6 +28,13 @@ export type RequestSubjectLike = Record<string, unknown>;
 export interface RedactContext {
   now: Date;
   hmacKey: Buffer;
+  /**
+   * What locates the subjects of the case (issue 12): every released free-text value is cleared
+   * of the locations this recipient may not hold. Build it once per case and request, and pass
+   * the same object to every redaction of that request (its compiled lexicons are cached on it).
+   * Without it only the document's own locations are known.
+   */
+  locations?: CaseLocations;
 }
 
 export class NotARedactionPlan extends Error {}
@@ -38,6 +48,10 @@ interface Run {
   readonly guardIdx: readonly (readonly number[])[];
   readonly op: OperatorContext;
   readonly exp: ExplanationBuilder;
+  /** Location-in-text net for this recipient, if it lacks LOC rights for something on the case. */
+  readonly loc: LocationNet | undefined;
+  /** Per catalog node: 2 free text (both nets), 1 other free-form text (the case's own locations), 0 none. */
+  readonly textKind: Uint8Array;
 }
 
 /**
@@ -78,12 +92,18 @@ export function redact(
     return { view, explanation: exp.build() };
   }
   const core = pc.core;
+  const addressConfidential = subject.addressConfidential === true || docAddressConfidential(doc);
+  const loc = locationNet({
+    guardrails: core.guardrails, tree: core.tree, recipientType: pc.recipientType, locations: ctx.locations,
+    subject: { role: subject.role, addressConfidential }, doc,
+  });
   const modes = guardModes(core.guardrails, {
     recipientType: pc.recipientType,
     purpose: plan.purpose,
     subject,
     basis: core.basis,
-    addressConfidential: subject.addressConfidential === true || docAddressConfidential(doc),
+    addressConfidential,
+    caseAddressConfidential: loc.anyConfidential,
     flagValue: (path) => readPath(doc, path),
   });
   const run: Run = {
@@ -92,6 +112,8 @@ export function redact(
     guardIdx: core.guardIdx,
     op: { now: ctx.now, hmacKey: ctx.hmacKey },
     exp,
+    loc: loc.net,
+    textKind: textKinds(core.tree),
   };
   // Nothing but the match result about a subject the agency has not positively matched.
   const mc = core.guardrails.matchConfirmed;
@@ -148,13 +170,20 @@ function visit(node: CatalogNode, value: unknown, path: string, inherited: NodeR
     return g.value;
   }
   if (!p.passThrough) {
-    const r = applyPipeline(p, value, run.op);
+    // Locations go BEFORE the pipeline, so a truncation cannot cut one in half and leave a
+    // fragment no matcher knows; and again after it, on what actually leaves.
+    const text = run.loc !== undefined && run.textKind[node.id]! > 0;
+    const before = text ? clearLocations(node.id, value, run) : undefined;
+    const r = applyPipeline(p, before ? before.value : value, run.op);
     if (r.kind === 'drop') {
       run.exp.withhold(path, r.reason, rule.ruleId);
       return NOTHING;
     }
     run.exp.transform(path, p.name, rule.ruleId);
-    return r.value;
+    if (!text) return r.value;
+    const after = clearLocations(node.id, r.value, run);
+    if (before?.removed || after.removed) run.exp.transform(path, LOCATION_OP, run.loc!.ruleId);
+    return after.value;
   }
   const t = node.info.type;
   if (t !== 'object' && t !== 'array') return releaseLeaf(node, value, path, rule, run);
@@ -172,7 +201,59 @@ function releaseLeaf(node: CatalogNode, value: unknown, path: string, rule: Node
     return NOTHING;
   }
   run.exp.release(path, rule.ruleId);
+  if (run.loc !== undefined && run.textKind[node.id]! > 0) {
+    const c = clearLocations(node.id, value, run);
+    if (c.removed) run.exp.transform(path, LOCATION_OP, run.loc.ruleId);
+    return Array.isArray(c.value) ? c.value.slice() : c.value;
+  }
   return Array.isArray(value) ? value.slice() : value;
+}
+
+/** The `op` that explanations and audit events give a path that had location text removed. */
+export const LOCATION_OP = 'locationText';
+
+/** Location text out of a string or a list of strings; anything else passes untouched. */
+function clearLocations(nodeId: number, v: unknown, run: Run): { value: unknown; removed: boolean } {
+  const net = run.loc!;
+  const opts = { addressShapes: net.shapes && run.textKind[nodeId] === 2 };
+  if (typeof v === 'string') {
+    const r = scrubLocationText(v, net.lexicon, opts);
+    return { value: r.text, removed: r.removed };
+  }
+  if (Array.isArray(v) && v.some((x) => typeof x === 'string')) {
+    let removed = false;
+    const out = v.map((x) => {
+      if (typeof x !== 'string') return x;
+      const r = scrubLocationText(x, net.lexicon, opts);
+      removed ||= r.removed;
+      return r.text;
+    });
+    return { value: out, removed };
+  }
+  return { value: v, removed: false };
+}
+
+const textKindCache = new WeakMap<CatalogTree, Uint8Array>();
+
+/**
+ * Which fields can carry a location as text. Free text (FT) gets both nets. Other free-form
+ * strings (names, references, contact lines: no enum, not dates, not LOC fields, which the
+ * location guardrails govern) get the case's own locations only: the shape net would eat
+ * legitimate references there, but nothing legitimate in them equals a protected address.
+ */
+function textKinds(tree: CatalogTree): Uint8Array {
+  let k = textKindCache.get(tree);
+  if (k) return k;
+  k = new Uint8Array(tree.nodes.length);
+  for (const n of tree.nodes) {
+    const tags = n.info.sensitivity;
+    const stringy = n.info.type === 'string' || (n.info.type === 'array' && n.info.itemType === 'string');
+    if (!stringy) continue;
+    if (tags.includes('FT')) k[n.id] = 2;
+    else if (!n.enumSet && !tags.includes('LOC')) k[n.id] = 1;
+  }
+  textKindCache.set(tree, k);
+  return k;
 }
 
 /** window / limit: filter the list, say which items went and why, then release the rest item by item. */

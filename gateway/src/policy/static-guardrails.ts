@@ -70,6 +70,13 @@ function conflict(gr: Guardrail, p: Pipeline, flow: AnalysedFlow, roles: Readonl
       const r = outside(gr.exemptRecipients);
       return !p.neutralisesText && r.length > 0 ? `as ${p.name}; free text must be scrubbed (e.g. [scrub, { truncate: 500 }])` : undefined;
     }
+    case 'locationInText': {
+      // Data-dependent (only while an address on the case is confidential), but no agreement can
+      // know in advance that none will be: refuse the rule outright.
+      const r = outside(gr.allowedRecipients);
+      return !p.neutralisesText && r.length > 0
+        ? `as ${p.name} to ${r.join('/')}; while an address on the case is confidential free text may only leave scrubbed (e.g. [scrub, { truncate: 500 }])` : undefined;
+    }
     default:
       return undefined;
   }

@@ -132,6 +132,7 @@ export const REASONS: Record<string, string> = {
   GUARDRAIL_CHILD_DOB: "A child's exact date of birth goes only to children's services",
   GUARDRAIL_MENTAL_HEALTH: 'Mental health detail never leaves health',
   GUARDRAIL_FREE_TEXT: 'Free text not allowed for this recipient',
+  GUARDRAIL_LOCATION_IN_TEXT: 'Free text not scrubbed while an address on the case is confidential',
   GUARDRAIL_TRANSFER_PAYLOAD: 'Agency research is never forwarded on transfer',
   MATCH_NOT_CONFIRMED: 'The agency’s match to this person is not confirmed',
   OUTSIDE_WINDOW: 'Outside the time window',
@@ -179,6 +180,7 @@ export const OPERATORS: Record<string, string> = {
   categorise: 'categorised',
   pseudonymise: 'pseudonymised',
   scrub: 'identifiers removed from text',
+  locationText: 'locations removed from text',
   replace: 'replaced',
 };
 

@@ -25,7 +25,8 @@ describe('loadGuardrails', () => {
   it('loads policies/guardrails.yaml, every guardrail with a stable id', () => {
     expect(guardrails.list.map((g) => g.id)).toEqual([
       'G-MATCH-CONFIRMED', 'G-TRANSFER-NO-PAYLOAD', 'G-SPECIAL-CATEGORY', 'G-CLINICAL-NARRATIVE', 'G-MENTAL-HEALTH-DIAGNOSIS',
-      'G-PERPETRATOR-MENTAL-HEALTH', 'G-CONFIDENTIAL-ADDRESS', 'G-LOCATION', 'G-CHILD-DOB', 'G-FREE-TEXT',
+      'G-PERPETRATOR-MENTAL-HEALTH', 'G-CONFIDENTIAL-ADDRESS', 'G-LOCATION', 'G-LOCATION-IN-TEXT', 'G-CHILD-DOB',
+      'G-FREE-TEXT',
     ]);
     expect(Object.isFrozen(guardrails.list)).toBe(true);
     expect(loadGuardrails(guardrailsText).list).toEqual(guardrails.list);

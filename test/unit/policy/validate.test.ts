@@ -109,6 +109,7 @@ describe('validateAgreement: each kind of problem, with its path', () => {
       'G-CLINICAL-NARRATIVE /flows/2/release/health.mentalHealth.diagnosis',
       'G-MENTAL-HEALTH-DIAGNOSIS /flows/2/release/health.mentalHealth.diagnosis',
       'G-CHILD-DOB /flows/3/release/subject.dobs',
+      'G-LOCATION-IN-TEXT /flows/4/release/police.incidents[].summary',
       'G-FREE-TEXT /flows/4/release/police.incidents[].summary',
       'G-MATCH-CONFIRMED /flows/5/release/police.incidentCount12m',
     ]);
@@ -116,7 +117,7 @@ describe('validateAgreement: each kind of problem, with its path', () => {
   });
   it('a guardrail conflict hidden under a kept parent is found', () => {
     const ps = validate(withFlows(flow({ id: 'loc', direction: 'request', from: { role: 'coordinator' }, to: { type: 'HOUSING' }, release: { subject: 'keep' } })));
-    expect(ps.filter((p) => p.code === 'GUARDRAIL_CONFLICT').map((p) => p.guardrailId)).toEqual(['G-LOCATION', 'G-CHILD-DOB', 'G-FREE-TEXT']);
+    expect(ps.filter((p) => p.code === 'GUARDRAIL_CONFLICT').map((p) => p.guardrailId)).toEqual(['G-LOCATION', 'G-LOCATION-IN-TEXT', 'G-CHILD-DOB', 'G-FREE-TEXT']);
   });
   it('a transfer flow that forwards agency payloads conflicts with G-TRANSFER-NO-PAYLOAD', () => {
     const doc = transferDoc();

@@ -4,6 +4,7 @@ import type { Principal } from '../identity/principal.js';
 /** Every action the audit log records. Stable strings: they are part of the export format. */
 export type AuditAction =
   | 'CASE_CREATED'
+  | 'CASE_UPDATED'
   | 'REQUEST_CREATED'
   | 'REQUEST_REFUSED'
   | 'DELIVERED'
@@ -23,6 +24,9 @@ export type AuditAction =
   | 'AGREEMENT_ACTIVATED'
   | 'AGREEMENT_SUSPENDED'
   | 'AGREEMENT_EXPIRED'
+  | 'AGREEMENT_RESUMED'
+  | 'AGREEMENT_PARTY_REMOVED'
+  | 'AGREEMENT_PARTY_RESTORED'
   | 'CERTIFICATE_ISSUED'
   | 'CERTIFICATE_REVOKED'
   | 'AGENCY_REGISTERED'
@@ -36,6 +40,14 @@ export type AuditAction =
   | 'AUDIT_EXPORTED';
 
 export type AuditDecision = 'PERMIT' | 'PERMIT_WITH_TRANSFORMS' | 'DENY' | 'NONE';
+
+/** One section of a multi-section release (a pack read or export) as the audit log records it. */
+export interface SectionDecision {
+  agencyId: string;
+  requestId: string;
+  decision: AuditDecision;
+  reasonCode?: string;
+}
 
 /**
  * What a caller hands to `AuditLog.append`. Paths and decisions only: never a released value,
@@ -62,6 +74,11 @@ export interface AuditEventInput {
   subjectTokens?: string[];
   /** Agency ids concerned (sender/recipient), for the auditor's agency filter. */
   agencyIds?: string[];
+  /**
+   * Per section of a read, export or document (one responding agency's research on one request):
+   * what this reader was given, and why not. Agency ids and reason codes only.
+   */
+  sectionDecisions?: SectionDecision[];
   /** Small, non-personal extra facts (e.g. { late: true }, { attempt: 3 }). */
   detail?: Record<string, string | number | boolean | null>;
 }

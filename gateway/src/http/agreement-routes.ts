@@ -10,7 +10,11 @@
  *   POST   /v1/agreements/:id/versions/:v/validate                                 ig_officer
  *   GET    /v1/agreements/:id/diff?from=&to=                                       ig_officer
  *   POST   /v1/agreements/:id/versions/:v/preview          { sampleResponse, subjectFacts, provider?, purpose? }
- *   POST   /v1/agreements/:id/versions/:v/approve | activate | suspend | expire    ig_officer
+ *   POST   /v1/agreements/:id/versions/:v/approve | activate | expire              ig_officer
+ *   POST   /v1/agreements/:id/versions/:v/suspend          { reason, confirm: true } ig_officer
+ *   POST   /v1/agreements/:id/versions/:v/resume           (not the officer who suspended)
+ *   POST   /v1/agreements/:id/parties/:agency/remove       { reason, confirm: true } ig_officer
+ *   POST   /v1/agreements/:id/parties/:agency/restore      (not the officer who removed)
  *   GET    /v1/agreements/:id/versions/:v/export?format=yaml|json                  ig_officer
  */
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -18,6 +22,7 @@ import express, { Router, type Request, type RequestHandler, type Response } fro
 import { UnsupportedMediaType, ValidationFailed, type ProblemDetail } from '../errors.js';
 import type { PersonPrincipal, PersonRole } from '../identity/principal.js';
 import { readAgreementText, type AgreementService } from '../policy/lifecycle/index.js';
+import { rejectDuplicateKeys } from './strict-json.js';
 
 export interface AgreementRouteDeps {
   service: AgreementService;
@@ -33,7 +38,8 @@ const BODY_LIMIT = '1mb';
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
 
 // Prototype keys in an agreement are refused by the service (asAgreementObject).
-const jsonBody = express.json({ limit: BODY_LIMIT, strict: true, type: 'application/json' });
+// A key repeated in one object is refused (DUPLICATE_JSON_KEY): which value counts would be ambiguous.
+const jsonBody = express.json({ limit: BODY_LIMIT, strict: true, type: 'application/json', verify: rejectDuplicateKeys });
 const yamlBody = express.text({ limit: BODY_LIMIT, type: YAML_TYPES });
 
 const ajv = new Ajv2020({ strict: true, allErrors: true });
@@ -48,6 +54,28 @@ const validatePreview = ajv.compile({
     purpose: { type: 'string', enum: ['MARAC_RESEARCH', 'MARAC_ACTION_REVIEW', 'MARAC_TRANSFER'] },
   },
 });
+
+// Kill-switch input: the service says which of reason / confirmation is missing (stable codes).
+const validateKillSwitch = ajv.compile({
+  type: 'object',
+  additionalProperties: false,
+  properties: { reason: {}, confirm: {} },
+});
+
+/** `{ reason, confirm }` from a JSON body, or nothing (the service then refuses it). */
+function killSwitchInput(req: Request): { reason?: unknown; confirm?: unknown } {
+  const body: unknown = req.body ?? {};
+  if (!validateKillSwitch(body)) {
+    throw bad('Invalid input', (validateKillSwitch.errors ?? []).map((e) => ({ path: e.instancePath || '/', code: e.keyword, message: e.message ?? 'invalid' })));
+  }
+  return body as { reason?: unknown; confirm?: unknown };
+}
+
+function agencyParam(req: Request): string {
+  const v = req.params.agency;
+  if (typeof v !== 'string' || !SLUG.test(v)) throw bad('Invalid agency id', [{ path: 'path:agency', code: 'pattern', message: 'lower-case letters, digits and hyphens' }]);
+  return v;
+}
 
 function person(res: Response): PersonPrincipal {
   return res.locals.principal as PersonPrincipal;
@@ -151,11 +179,26 @@ export function createAgreementRouter(d: AgreementRouteDeps): Router {
     }));
   });
 
-  for (const action of ['approve', 'activate', 'suspend', 'expire'] as const) {
+  for (const action of ['approve', 'activate', 'expire', 'resume'] as const) {
     r.post(`/v1/agreements/:id/versions/:v/${action}`, ...change, async (req, res) => {
       send(res, 200, await service[action](person(res), agreementId(req), versionParam(req.params.v, 'path:v')));
     });
   }
+
+  r.post('/v1/agreements/:id/versions/:v/suspend', ...change, jsonBody, async (req, res) => {
+    const id = agreementId(req);
+    const v = versionParam(req.params.v, 'path:v');
+    send(res, 200, await service.suspend(person(res), id, v, killSwitchInput(req)));
+  });
+
+  r.post('/v1/agreements/:id/parties/:agency/remove', ...change, jsonBody, async (req, res) => {
+    const id = agreementId(req);
+    send(res, 200, await service.removeParty(person(res), id, agencyParam(req), killSwitchInput(req)));
+  });
+
+  r.post('/v1/agreements/:id/parties/:agency/restore', ...change, async (req, res) => {
+    send(res, 200, await service.restoreParty(person(res), agreementId(req), agencyParam(req)));
+  });
 
   r.get('/v1/agreements/:id/versions/:v/export', officer, async (req, res) => {
     const id = agreementId(req);

@@ -2,8 +2,13 @@
  * The decision for one message (one provider → recipient pair, one purpose, one direction).
  * Checks run in a fixed order and the first failure denies with a stable reason:
  *
- *   status → in date → provider signatory → recipient signatory → purpose → inter-area scope
- *   → case threshold → a flow for the pair → subject roles
+ *   status → in date → party removed → provider signatory → recipient signatory → purpose
+ *   → inter-area scope → case threshold → a flow for the pair → subject roles
+ *
+ * The kill switch: given `inForce`, status and dates are first those of the agreement's version in
+ * force (suspending or expiring it stops every version, pinned ones included), then the pinned
+ * version's own; both agencies must be parties of the version in force as well as of the pinned
+ * one, and not removed from the agreement by an IG officer.
  *
  * "Provider" is the agency whose research is at stake: the addressee of a request, the sender of
  * a response. With several candidate agreements, a permit from any wins (the latest in force);
@@ -30,6 +35,13 @@ export interface DecideInput {
   pinned?: { agreementId: string; version: number };
   /** Roles of the subjects the message is about; each must be covered by a flow (P5). */
   subjectRoles?: readonly SubjectRole[];
+  /**
+   * Per agreement id, its version in force now (the one activated last, whatever its status).
+   * When given, an agreement with no entry has no version in force and releases nothing.
+   */
+  inForce?: ReadonlyMap<string, CompiledAgreement>;
+  /** Per agreement id, agencies an IG officer removed from it: nothing to or from them, any version. */
+  removedParties?: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 export interface PermitDecision {
@@ -46,7 +58,7 @@ export interface PermitDecision {
 export type Decision = PermitDecision | DenyDecision;
 
 const STAGES: DenyReason[] = [
-  'AGREEMENT_NOT_ACTIVE', 'AGREEMENT_SUSPENDED', 'ISA_EXPIRED', 'ISA_NOT_YET_EFFECTIVE',
+  'AGREEMENT_NOT_ACTIVE', 'AGREEMENT_SUSPENDED', 'ISA_EXPIRED', 'ISA_NOT_YET_EFFECTIVE', 'PARTY_REMOVED',
   'PROVIDER_NOT_SIGNATORY', 'RECIPIENT_NOT_SIGNATORY', 'PURPOSE_NOT_IN_ISA', 'NO_INTER_AREA_AGREEMENT',
   'MARAC_THRESHOLD_NOT_MET', 'NO_FLOW_FOR_PAIR', 'SUBJECT_ROLE_NOT_ALLOWED',
 ];
@@ -115,22 +127,47 @@ interface PairEntry {
   plan: RedactionPlan | undefined;
 }
 
+/** Status and dates of one version: the first refusal, if any. */
+function lifecycleDeny(a: CompiledAgreement, now: number, ref: { agreementId: string; version: number }, which: string): DenyDecision | undefined {
+  if (a.status === 'suspended') return deny('AGREEMENT_SUSPENDED', `the agreement is suspended (${which})`, ref);
+  if (a.status === 'expired') return deny('ISA_EXPIRED', `the agreement has been expired (${which})`, ref);
+  if (a.status !== 'active') return deny('AGREEMENT_NOT_ACTIVE', `the agreement is ${String(a.status)}, not active (${which})`, ref);
+  if (now < a.effectiveFromMs) return deny('ISA_NOT_YET_EFFECTIVE', `in force from ${a.doc.effectiveFrom} (${which})`, ref);
+  if (now >= a.expiresAtMs) return deny('ISA_EXPIRED', `expired at ${a.doc.expiresAt} (${which})`, ref);
+  return undefined;
+}
+
 function evaluate(a: CompiledAgreement, input: DecideInput, now: number): Decision {
   const ref = { agreementId: a.id, version: a.version };
-  if (a.status === 'suspended') return deny('AGREEMENT_SUSPENDED', 'the agreement is suspended', ref);
-  if (a.status === 'expired') return deny('ISA_EXPIRED', 'the agreement has been expired', ref);
-  if (a.status !== 'active') return deny('AGREEMENT_NOT_ACTIVE', `the agreement is ${String(a.status)}, not active`, ref);
-  if (now < a.effectiveFromMs) return deny('ISA_NOT_YET_EFFECTIVE', `in force from ${a.doc.effectiveFrom}`, ref);
-  if (now >= a.expiresAtMs) return deny('ISA_EXPIRED', `expired at ${a.doc.expiresAt}`, ref);
+  // The agreement as a whole first: a suspended or expired version in force stops every version.
+  const current = input.inForce ? input.inForce.get(a.id) : a;
+  if (!current) return deny('AGREEMENT_NOT_ACTIVE', `${a.id} has no version in force`, ref);
+  const pinnedOlder = current.version !== a.version;
+  const whole = pinnedOlder ? lifecycleDeny(current, now, ref, `version ${current.version} in force`) : undefined;
+  if (whole) return whole;
+  const own = lifecycleDeny(a, now, ref, `version ${a.version}`);
+  if (own) return own;
 
   const core = a[CORE];
   const provider = input.direction === 'request' ? input.to : input.from;
   const recipient = input.direction === 'request' ? input.from : input.to;
+  const removed = input.removedParties?.get(a.id);
+  if (removed?.has(provider.agencyId) || removed?.has(recipient.agencyId)) {
+    const who = removed.has(provider.agencyId) ? provider.agencyId : recipient.agencyId;
+    return deny('PARTY_REMOVED', `${who} was removed from ${a.id} by an IG officer`, ref);
+  }
+  const inForceParties = current[CORE].parties;
   if (!isParty(core.parties.get(provider.agencyId)?.type, provider.agencyType)) {
     return deny('PROVIDER_NOT_SIGNATORY', `${provider.agencyId} is not a party to ${a.id}`, ref);
   }
+  if (pinnedOlder && !isParty(inForceParties.get(provider.agencyId)?.type, provider.agencyType)) {
+    return deny('PROVIDER_NOT_SIGNATORY', `${provider.agencyId} is not a party to the version of ${a.id} in force`, ref);
+  }
   if (!isParty(core.parties.get(recipient.agencyId)?.type, recipient.agencyType)) {
     return deny('RECIPIENT_NOT_SIGNATORY', `${recipient.agencyId} is not a party to ${a.id}`, ref);
+  }
+  if (pinnedOlder && !isParty(inForceParties.get(recipient.agencyId)?.type, recipient.agencyType)) {
+    return deny('RECIPIENT_NOT_SIGNATORY', `${recipient.agencyId} is not a party to the version of ${a.id} in force`, ref);
   }
   if (!core.purposes.has(input.purpose as Purpose)) {
     return deny('PURPOSE_NOT_IN_ISA', `${input.purpose} is not a purpose of ${a.id}`, ref);

@@ -17,6 +17,8 @@ export const DENY_REASONS = [
   'NO_FLOW_FOR_PAIR',
   'SUBJECT_ROLE_NOT_ALLOWED',
   'NO_INTER_AREA_AGREEMENT',
+  /** An IG officer removed the provider or the recipient from the agreement (every version). */
+  'PARTY_REMOVED',
 ] as const;
 export type DenyReason = (typeof DENY_REASONS)[number];
 
@@ -26,6 +28,8 @@ export const WITHHELD_REASONS = [
   'NOT_IN_AGREEMENT',
   /** R3: special-category data about a subject with no usable Art 9 (or, for police, Sch 8) condition. */
   'NO_ART9_CONDITION',
+  /** Art 10: criminal offence data about a subject with no usable Art 10 (or, for police, Sch 8) condition. */
+  'NO_ART10_CONDITION',
   /** R3: the only condition offered was DPA 2018 Sch 1 para 18 for an adult without care and support needs. */
   'P18_NOT_AVAILABLE_ADULT_WITHOUT_CARE_NEEDS',
   'GUARDRAIL_LOCATION',

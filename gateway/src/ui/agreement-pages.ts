@@ -5,8 +5,9 @@ import type { Gateway } from '../app.js';
 import { GatewayError, NotFound, type ProblemDetail } from '../errors.js';
 import { personOf } from '../identity/people-auth.js';
 import {
-  AgreementIdInvalid, AgreementInvalid, AgreementNotActive, AgreementNotApproved, AgreementNotDraft, AgreementUnreadable,
-  InvalidAgreementTransition, MakerCheckerViolation, PreviewInputInvalid, type VersionRecord,
+  AgreementIdInvalid, AgreementInvalid, AgreementNotActive, AgreementNotApproved, AgreementNotDraft, AgreementNotSuspended, AgreementUnreadable,
+  ConfirmationRequired, InvalidAgreementTransition, MakerCheckerViolation, NotAParty, PartyAlreadyRemoved, PartyNotRemoved, PreviewInputInvalid,
+  ReasonRequired, type VersionRecord,
 } from '../policy/lifecycle/index.js';
 import { PAYLOAD_KEYS, payloadKeyFor, type FieldCatalog } from '../schema/catalog.js';
 import type { AgencyType } from '../identity/principal.js';
@@ -25,7 +26,8 @@ import { agreementRows, diffView, previewView, statusTag } from './view-model/ag
 /**
  * IG officer pages over the agreement lifecycle service: the list with review warnings, a version
  * with its flows, the form editor (details, and one page per flow with its rule table), YAML
- * import, the diff between versions, the preview, and approve / activate / suspend. The service
+ * import, the diff between versions, the preview, and approve / activate / suspend / resume and
+ * removing a party (the kill switch: a confirmation page with the reason first). The service
  * enforces maker-checker, validation and every transition, and writes the audit events.
  */
 
@@ -46,6 +48,12 @@ function idOf(req: Request): string {
   const id = String(req.params.id ?? '');
   if (!SLUG.test(id)) throw new NotFound('No such agreement');
   return id;
+}
+
+function agencyOf(req: Request): string {
+  const a = String(req.params.agency ?? '');
+  if (!SLUG.test(a)) throw new NotFound('No such party');
+  return a;
 }
 
 function versionOf(req: Request): number {
@@ -160,12 +168,20 @@ export function agreementPages(pages: PageRouter, deps: AgreementPagesDeps): voi
     }));
     const all = await svc.getAgreement(v.agreementId);
     const others = all.versions.filter((x) => x.version !== v.version).map((x) => x.version).sort((a, b) => b - a);
+    const removals = new Map((all.removedParties ?? []).map((r) => [r.agencyId, r]));
+    // The version activated last speaks for the agreement: its suspension stops this one too.
+    const inForce = all.versions.filter((x) => x.activatedAt).sort((a, b) => b.activatedAt!.getTime() - a.activatedAt!.getTime() || b.version - a.version)[0];
+    const inForceNote = inForce && inForce.version !== v.version && v.activatedAt && (inForce.status === 'suspended' || inForce.status === 'expired')
+      ? `Version ${inForce.version}, the version in force, is ${inForce.status}: nothing is released under this version either.` : undefined;
     render.page(res, 'agreements/version.njk', {
       title: `${String(doc.title ?? v.agreementId)}, version ${v.version}`,
       v: { ...v, tag: statusTag(v.status) },
       doc,
+      inForceNote,
+      partyActions: !!v.activatedAt,
       parties: (Array.isArray(doc.parties) ? doc.parties : []).filter(isObj).map((p) => ({
         ...p, typeText: AGENCY_TYPES[p.type as string] ?? p.type, registered: names(p.agency as string) !== p.agency,
+        removal: removals.get(p.agency as string),
       })),
       flows,
       compareWith: others[0] !== undefined && others.includes(v.version - 1) ? v.version - 1 : others[0],
@@ -180,7 +196,10 @@ export function agreementPages(pages: PageRouter, deps: AgreementPagesDeps): voi
     drafted: 'New draft created. Change it, preview it, then ask another IG officer to approve it.',
     approved: 'Version approved. It can now be activated.',
     activated: 'Version activated. New messages follow it from now on.',
-    suspended: 'Version suspended. Messages under it are refused until a version is activated.',
+    suspended: 'Version suspended. Nothing is released under it (nor, if it was in force, under any version) until another IG officer resumes it.',
+    resumed: 'Suspension lifted.',
+    removed: 'Party removed. Nothing is released to or from it under this agreement until another IG officer restores it or a new version is activated.',
+    restored: 'Party restored.',
   };
 
   pages.get('/agreements/:id/versions/:v', OFFICER, async (req, res) => {
@@ -205,7 +224,7 @@ export function agreementPages(pages: PageRouter, deps: AgreementPagesDeps): voi
       : { errorList: links, problemsChecked: true });
   });
 
-  for (const [action, past] of [['approve', 'approved'], ['activate', 'activated'], ['suspend', 'suspended']] as const) {
+  for (const [action, past] of [['approve', 'approved'], ['activate', 'activated'], ['resume', 'resumed']] as const) {
     pages.post(`/agreements/:id/versions/:v/${action}`, OFFICER, async (req, res) => {
       const id = idOf(req);
       const version = versionOf(req);
@@ -214,11 +233,14 @@ export function agreementPages(pages: PageRouter, deps: AgreementPagesDeps): voi
         res.redirect(303, `/agreements/${id}/versions/${version}?done=${past}`);
       } catch (err) {
         const known = err instanceof MakerCheckerViolation || err instanceof AgreementInvalid || err instanceof AgreementNotDraft
-          || err instanceof AgreementNotApproved || err instanceof AgreementNotActive || err instanceof InvalidAgreementTransition;
+          || err instanceof AgreementNotApproved || err instanceof AgreementNotActive || err instanceof InvalidAgreementTransition
+          || err instanceof AgreementNotSuspended;
         if (!known) throw err;
         const v = await svc.get(id, version);
         const messages: Record<string, string> = {
-          MAKER_CHECKER_VIOLATION: 'You wrote or changed this version, so another IG officer must approve it',
+          MAKER_CHECKER_VIOLATION: action === 'resume'
+            ? 'You suspended this version, so another IG officer must resume it'
+            : 'You wrote or changed this version, so another IG officer must approve it',
           AGREEMENT_INVALID: 'This version has problems: fix them before it can be approved or activated',
         };
         const errorList = [{ text: messages[(err as GatewayError).code] ?? (err as GatewayError).message, href: '#actions' }];
@@ -227,6 +249,122 @@ export function agreementPages(pages: PageRouter, deps: AgreementPagesDeps): voi
       }
     });
   }
+
+  // --- Kill switch: suspend a version, remove a party (a confirmation page with the reason) ----
+
+  interface ConfirmPage { heading: string; warning: string; undo: string; confirmText: string; button: string; action: string; back: string; agreementId: string }
+
+  function confirmPage(res: Response, page: ConfirmPage, values: FormBody, errors = new FormErrors(), status = 200) {
+    render.page(res, 'agreements/confirm.njk', { title: page.heading, ...page, values, errors: errors.byField(), errorList: errors.summary() }, status);
+  }
+
+  /** The form's reason and tick as the service's input; a tick is `confirm: true`. */
+  function killSwitchFields(body: FormBody) {
+    return { reason: text(body, 'reason', 2000), confirm: body.confirm === 'yes' || (Array.isArray(body.confirm) && body.confirm.includes('yes')) };
+  }
+
+  /** The service's refusal of a missing reason or tick, shown on the field. */
+  function killSwitchErrors(err: unknown): FormErrors | undefined {
+    if (!(err instanceof ReasonRequired || err instanceof ConfirmationRequired)) return undefined;
+    const errors = new FormErrors();
+    if (err instanceof ReasonRequired) errors.add('reason', 'Give the reason');
+    else errors.add('confirm', 'Tick the box to confirm');
+    return errors;
+  }
+
+  function suspendPage(id: string, version: number): ConfirmPage {
+    const base = `/agreements/${id}/versions/${version}`;
+    return {
+      heading: `Suspend version ${version}`,
+      warning: 'Sharing stops at once: nothing more is released under this version, including research already stored. If it is the version in force, nothing is released under any version of the agreement.',
+      undo: 'Another IG officer (not you) can resume it.',
+      confirmText: 'I understand that sharing under this agreement stops now',
+      button: 'Suspend this version',
+      action: `${base}/suspend`,
+      back: base,
+      agreementId: id,
+    };
+  }
+
+  pages.get('/agreements/:id/versions/:v/suspend', OFFICER, async (req, res) => {
+    const v = await svc.get(idOf(req), versionOf(req));
+    confirmPage(res, suspendPage(v.agreementId, v.version), {});
+  });
+
+  pages.post('/agreements/:id/versions/:v/suspend', OFFICER, async (req, res) => {
+    const id = idOf(req);
+    const version = versionOf(req);
+    const body = asBody(req.body);
+    try {
+      await svc.suspend(personOf(res)!, id, version, killSwitchFields(body));
+      res.redirect(303, `/agreements/${id}/versions/${version}?done=suspended`);
+    } catch (err) {
+      const errors = killSwitchErrors(err);
+      if (errors) return confirmPage(res, suspendPage(id, version), body, errors, 400);
+      if (!(err instanceof AgreementNotActive)) throw err;
+      await versionPage(res, await svc.get(id, version), { errorList: [{ text: err.message, href: '#actions' }] }, err.status);
+    }
+  });
+
+  /** Where a party change lands: the version in force (else the latest). */
+  async function inForcePage(id: string): Promise<string> {
+    const a = await svc.getAgreement(id);
+    const inForce = a.versions.filter((x) => x.activatedAt).sort((x, y) => y.activatedAt!.getTime() - x.activatedAt!.getTime() || y.version - x.version)[0];
+    return `/agreements/${id}/versions/${inForce?.version ?? a.latestVersion}`;
+  }
+
+  async function removePage(id: string, agency: string): Promise<ConfirmPage> {
+    const names = await agencyName();
+    return {
+      heading: `Remove ${names(agency)} from the agreement`,
+      warning: 'Nothing more is released to or from this agency under any version of the agreement, from now on, including research already stored.',
+      undo: 'Another IG officer (not you) can restore it, or a new version of the agreement can be approved and activated.',
+      confirmText: `I understand that sharing with ${names(agency)} under this agreement stops now`,
+      button: 'Remove the party',
+      action: `/agreements/${id}/parties/${agency}/remove`,
+      back: await inForcePage(id),
+      agreementId: id,
+    };
+  }
+
+  pages.get('/agreements/:id/parties/:agency/remove', OFFICER, async (req, res) => {
+    const id = idOf(req);
+    await svc.getAgreement(id);
+    confirmPage(res, await removePage(id, agencyOf(req)), {});
+  });
+
+  pages.post('/agreements/:id/parties/:agency/remove', OFFICER, async (req, res) => {
+    const id = idOf(req);
+    const agency = agencyOf(req);
+    const body = asBody(req.body);
+    try {
+      await svc.removeParty(personOf(res)!, id, agency, killSwitchFields(body));
+      res.redirect(303, `${await inForcePage(id)}?done=removed`);
+    } catch (err) {
+      const errors = killSwitchErrors(err);
+      if (errors) return confirmPage(res, await removePage(id, agency), body, errors, 400);
+      if (!(err instanceof NotAParty || err instanceof PartyAlreadyRemoved)) throw err;
+      const page = await removePage(id, agency);
+      const fe = new FormErrors();
+      fe.add('reason', err.message);
+      confirmPage(res, page, body, fe, err.status);
+    }
+  });
+
+  pages.post('/agreements/:id/parties/:agency/restore', OFFICER, async (req, res) => {
+    const id = idOf(req);
+    const agency = agencyOf(req);
+    const target = await inForcePage(id);
+    try {
+      await svc.restoreParty(personOf(res)!, id, agency);
+      res.redirect(303, `${target}?done=restored`);
+    } catch (err) {
+      if (!(err instanceof MakerCheckerViolation || err instanceof PartyNotRemoved)) throw err;
+      const text = err instanceof MakerCheckerViolation ? 'You removed this party, so another IG officer must restore it' : err.message;
+      const vNum = Number(target.split('/').pop());
+      await versionPage(res, await svc.get(id, vNum), { errorList: [{ text, href: '#actions' }] }, err.status);
+    }
+  });
 
   // --- Editor: details -----------------------------------------------------------------------
 

@@ -41,6 +41,9 @@ const AGREEMENT_API: RouteSpec[] = [
   { method: 'POST', path: '/v1/agreements/:id/versions/:v/approve', access: ['ig_officer'] },
   { method: 'POST', path: '/v1/agreements/:id/versions/:v/activate', access: ['ig_officer'] },
   { method: 'POST', path: '/v1/agreements/:id/versions/:v/suspend', access: ['ig_officer'] },
+  { method: 'POST', path: '/v1/agreements/:id/versions/:v/resume', access: ['ig_officer'] },
+  { method: 'POST', path: '/v1/agreements/:id/parties/:agency/remove', access: ['ig_officer'] },
+  { method: 'POST', path: '/v1/agreements/:id/parties/:agency/restore', access: ['ig_officer'] },
   { method: 'POST', path: '/v1/agreements/:id/versions/:v/expire', access: ['ig_officer'] },
   { method: 'GET', path: '/v1/agreements/:id/versions/:v/export', access: ['ig_officer'] },
 ];

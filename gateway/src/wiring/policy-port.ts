@@ -10,6 +10,12 @@ export interface CompiledAgreementSource {
    * `q`, or given as `current` when the caller read it in the same transaction.
    */
   compiledVersion(agreementId: string, version: number, q?: Queryable, current?: { status: string; docDigest: string }): Promise<CompiledAgreement | undefined | null>;
+  /** Kill switch: every agreement's version in force (any status) and the parties removed from each. */
+  releaseState(q?: Queryable): Promise<{ inForce: CompiledAgreement[]; removed: Map<string, Set<string>> }>;
+  /** Kill switch: the pinned version, the agreement's version in force and its removed parties. */
+  pinnedRelease(agreementId: string, version: number, q?: Queryable, current?: { status: string; docDigest: string }): Promise<{
+    pinned?: CompiledAgreement; inForce?: CompiledAgreement; removed: Set<string>;
+  }>;
 }
 
 /**
@@ -19,10 +25,23 @@ export interface CompiledAgreementSource {
 export function createPolicyPort(opts: { agreements: CompiledAgreementSource; hmacKey: Buffer }): PolicyPort {
   return {
     async decide(input, q) {
-      const candidates = input.pinned
-        ? [await opts.agreements.compiledVersion(input.pinned.agreementId, input.pinned.version, q, input.pinned.current)].filter((a): a is CompiledAgreement => !!a)
-        : await opts.agreements.activeCompiled(q);
-      const d: Decision = decide({ ...input, agreements: candidates });
+      // Every decision sees the agreement as a whole now: its version in force (a suspended or
+      // expired one stops pinned versions too) and the parties an IG officer removed.
+      let candidates: CompiledAgreement[];
+      const inForce = new Map<string, CompiledAgreement>();
+      let removedParties: Map<string, Set<string>>;
+      if (input.pinned) {
+        const r = await opts.agreements.pinnedRelease(input.pinned.agreementId, input.pinned.version, q, input.pinned.current);
+        candidates = r.pinned ? [r.pinned] : [];
+        if (r.inForce) inForce.set(r.inForce.id, r.inForce);
+        removedParties = new Map([[input.pinned.agreementId, r.removed]]);
+      } else {
+        const r = await opts.agreements.releaseState(q);
+        candidates = r.inForce;
+        for (const a of r.inForce) inForce.set(a.id, a);
+        removedParties = r.removed;
+      }
+      const d: Decision = decide({ ...input, agreements: candidates, inForce, removedParties });
       if (d.effect === 'DENY') {
         return {
           effect: 'DENY',
@@ -44,8 +63,8 @@ export function createPolicyPort(opts: { agreements: CompiledAgreementSource; hm
         plan: d.plan,
       };
     },
-    redact(decision, doc, facts, now) {
-      return redact(decision.plan as Parameters<typeof redact>[0], doc, facts, { now, hmacKey: opts.hmacKey });
+    redact(decision, doc, facts, now, locations) {
+      return redact(decision.plan as Parameters<typeof redact>[0], doc, facts, { now, hmacKey: opts.hmacKey, ...(locations ? { locations } : {}) });
     },
     async retentionDays(agreementId, version, q) {
       const a = await opts.agreements.compiledVersion(agreementId, version, q);

@@ -21,7 +21,7 @@ export class AgreementNotApproved extends GatewayError {
   readonly code = 'AGREEMENT_NOT_APPROVED';
   readonly status = 409;
 }
-/** Only the active version can be suspended. */
+/** Only a version that is or was in force (active or superseded) can be suspended. */
 export class AgreementNotActive extends GatewayError {
   readonly code = 'AGREEMENT_NOT_ACTIVE';
   readonly status = 409;
@@ -45,4 +45,32 @@ export class AgreementIdInvalid extends GatewayError {
 export class PreviewInputInvalid extends GatewayError {
   readonly code = 'PREVIEW_INPUT_INVALID';
   readonly status = 400;
+}
+/** A kill-switch action (suspend, remove a party) without the reason it must record. */
+export class ReasonRequired extends GatewayError {
+  readonly code = 'REASON_REQUIRED';
+  readonly status = 400;
+}
+/** A kill-switch action not confirmed (`confirm: true`): it stops sharing at once. */
+export class ConfirmationRequired extends GatewayError {
+  readonly code = 'CONFIRMATION_REQUIRED';
+  readonly status = 400;
+}
+/** Only a suspended version can be resumed. */
+export class AgreementNotSuspended extends GatewayError {
+  readonly code = 'AGREEMENT_NOT_SUSPENDED';
+  readonly status = 409;
+}
+/** The agency is not a party of the agreement's version in force. */
+export class NotAParty extends GatewayError {
+  readonly code = 'NOT_A_PARTY';
+  readonly status = 409;
+}
+export class PartyAlreadyRemoved extends GatewayError {
+  readonly code = 'PARTY_ALREADY_REMOVED';
+  readonly status = 409;
+}
+export class PartyNotRemoved extends GatewayError {
+  readonly code = 'PARTY_NOT_REMOVED';
+  readonly status = 409;
 }

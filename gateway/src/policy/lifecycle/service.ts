@@ -3,8 +3,14 @@
  * expired; activating a version supersedes the one in force. Every change is one transaction that
  * also appends its audit event, so a failed change leaves neither row nor event.
  *
- * For the exchange, `activeCompiled` and `compiledVersion` re-read the status from the database
- * on every call (a suspension takes effect on the next message) and reuse cached compiled plans.
+ * For the exchange, `releaseState`, `pinnedRelease`, `activeCompiled` and `compiledVersion`
+ * re-read the status from the database on every call (a suspension takes effect on the next
+ * message) and reuse cached compiled plans.
+ *
+ * The kill switch (issue 12): the version in force (the one activated last) speaks for the whole
+ * agreement, so suspending or expiring it stops release under every version; any version that was
+ * in force can also be suspended or expired on its own. Suspending and removing a party need a
+ * reason and a confirmation; undoing either needs a second IG officer, as approval does.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
@@ -27,7 +33,8 @@ import { createCompiledCache } from './compiled-cache.js';
 import { diffAgreements, type AgreementDiff } from './diff.js';
 import {
   AgreementIdInvalid, AgreementInvalid, AgreementNotActive, AgreementNotApproved, AgreementNotDraft, AgreementNotFound,
-  AgreementVersionNotFound, InvalidAgreementTransition, MakerCheckerViolation,
+  AgreementNotSuspended, AgreementVersionNotFound, ConfirmationRequired, InvalidAgreementTransition, MakerCheckerViolation,
+  NotAParty, PartyAlreadyRemoved, PartyNotRemoved, ReasonRequired,
 } from './errors.js';
 import { previewAgreement, type PreviewInput, type PreviewResult } from './preview.js';
 
@@ -48,6 +55,26 @@ export interface AgreementListing {
   activeVersion: number | null;
   latestVersion: number;
   versions: VersionSummary[];
+  /** Parties an IG officer removed (standing removals), on the single-agreement read. */
+  removedParties?: repo.PartyRemoval[];
+}
+
+/** What a kill-switch action must carry: the officer's reason, and `confirm: true`. */
+export interface KillSwitchInput {
+  reason?: unknown;
+  confirm?: unknown;
+}
+
+/** For the exchange: versions in force (any status) and removed parties, read now. */
+export interface ReleaseState {
+  inForce: CompiledAgreement[];
+  removed: Map<string, Set<string>>;
+}
+
+export interface PinnedRelease {
+  pinned?: CompiledAgreement;
+  inForce?: CompiledAgreement;
+  removed: Set<string>;
 }
 
 export interface SavedDraft {
@@ -105,6 +132,35 @@ function titleOf(doc: Record<string, unknown>, id: string): string {
 
 function positiveInt(v: number): boolean {
   return Number.isSafeInteger(v) && v >= 1;
+}
+
+const MAX_REASON = 2000;
+const AGENCY = /^[a-z0-9][a-z0-9-]{1,62}$/;
+
+/** The reason and the confirmation a kill-switch action needs, checked before anything is read. */
+function checkKillSwitch(input: KillSwitchInput | undefined, what: string): string {
+  const reason = typeof input?.reason === 'string' ? input.reason.trim() : '';
+  if (reason === '' || reason.length > MAX_REASON) {
+    throw new ReasonRequired(`Give the reason to ${what} (up to ${MAX_REASON} characters)`, {
+      problems: [{ path: '/reason', code: 'REASON_REQUIRED', message: 'the reason is recorded with the change' }],
+    });
+  }
+  if (input?.confirm !== true) {
+    throw new ConfirmationRequired(`Confirm that you mean to ${what}: sharing stops at once`, {
+      problems: [{ path: '/confirm', code: 'CONFIRMATION_REQUIRED', message: 'must be true' }],
+    });
+  }
+  return reason;
+}
+
+/** The audit log holds the reason's digest, never its words (free text may name people). */
+function reasonDigest(reason: string): string {
+  return `sha256:${createHash('sha256').update(reason, 'utf8').digest('hex')}`;
+}
+
+function checkAgency(agencyId: string): string {
+  if (!AGENCY.test(agencyId)) throw new NotAParty(`No party ${agencyId}`);
+  return agencyId;
 }
 
 export function createAgreementService(opts: AgreementServiceOptions) {
@@ -233,29 +289,109 @@ export function createAgreementService(opts: AgreementServiceOptions) {
         if (previous) await repo.markSuperseded(tx, id, previous.version, at);
         await repo.markActive(tx, id, version, actorId(actor), at);
         await repo.updateAgreementTitle(tx, id, titleOf(v.doc, id));
-        await event(tx, actor, 'AGREEMENT_ACTIVATED', id, version, { supersededVersion: previous?.version ?? null });
+        // A new version, approved by a second officer, says afresh who the parties are.
+        const lifted = await repo.liftRemovals(tx, id, 'NEW_VERSION', actorId(actor), at);
+        await event(tx, actor, 'AGREEMENT_ACTIVATED', id, version, {
+          supersededVersion: previous?.version ?? null, ...(lifted.length ? { removalsLifted: lifted.join(',') } : {}),
+        });
         return mustFind(tx, id, version);
       });
     },
 
-    /** Stops the version in force at once: the next message under it, pinned or not, is refused. */
-    async suspend(actor: Principal, id: string, version: number): Promise<VersionRecord> {
+    /**
+     * Stops a version at once: the next message under it is refused. Suspending the version in
+     * force stops the whole agreement (every version, pinned research included); a superseded
+     * version can be suspended on its own. Needs a reason and `confirm: true`.
+     */
+    async suspend(actor: Principal, id: string, version: number, input?: KillSwitchInput): Promise<VersionRecord> {
       assertMayChangeAgreements(actor);
+      const reason = checkKillSwitch(input, 'suspend the agreement');
       return withTx(pool, async (tx) => {
+        if (!(await repo.findAgreement(tx, id, true))) throw new AgreementNotFound(`No agreement ${id}`);
         const v = await mustFind(tx, id, version, true);
-        if (v.status !== 'active') throw new AgreementNotActive(`Version ${version} of ${id} is ${v.status}; only the active version can be suspended`);
-        await repo.markSuspended(tx, id, version, actorId(actor), now());
-        await event(tx, actor, 'AGREEMENT_SUSPENDED', id, version);
+        if (v.status !== 'active' && v.status !== 'superseded') {
+          throw new AgreementNotActive(`Version ${version} of ${id} is ${v.status}; only a version that is or was in force can be suspended`);
+        }
+        const inForce = await repo.findInForce(tx, id);
+        await repo.markSuspended(tx, id, version, actorId(actor), now(), reason, v.status);
+        await event(tx, actor, 'AGREEMENT_SUSPENDED', id, version, {
+          reasonDigest: reasonDigest(reason), suspendedFrom: v.status, wholeAgreement: inForce?.version === version,
+        });
         return mustFind(tx, id, version);
       });
     },
 
-    /** Ends an approved, active or suspended version for good. */
+    /** Lifts a suspension. Maker-checker: never by the officer who suspended. */
+    async resume(actor: Principal, id: string, version: number): Promise<VersionRecord> {
+      assertMayChangeAgreements(actor);
+      const who = actorId(actor);
+      return withTx(pool, async (tx) => {
+        if (!(await repo.findAgreement(tx, id, true))) throw new AgreementNotFound(`No agreement ${id}`);
+        const v = await mustFind(tx, id, version, true);
+        if (v.status !== 'suspended') throw new AgreementNotSuspended(`Version ${version} of ${id} is ${v.status}; only a suspended version can be resumed`);
+        if (v.suspendedBy === who) {
+          throw new MakerCheckerViolation('A suspension must be lifted by an IG officer other than the one who suspended');
+        }
+        // Back to what it was, unless another version has been put in force meanwhile.
+        const from = await repo.readSuspendedFrom(tx, id, version);
+        const inForce = await repo.findInForce(tx, id);
+        const to = from !== 'superseded' && inForce?.version === version ? 'active' : 'superseded';
+        await repo.markResumed(tx, id, version, who, now(), to);
+        await event(tx, actor, 'AGREEMENT_RESUMED', id, version, { resumedTo: to });
+        return mustFind(tx, id, version);
+      });
+    },
+
+    /**
+     * Removes a party from the agreement at once (after a partner's breach, say): nothing is
+     * released to or from it under any version until a second IG officer restores it or a new
+     * version is activated. Needs a reason and `confirm: true`.
+     */
+    async removeParty(actor: Principal, id: string, agencyId: string, input?: KillSwitchInput): Promise<repo.PartyRemoval> {
+      assertMayChangeAgreements(actor);
+      checkAgency(agencyId);
+      const reason = checkKillSwitch(input, 'remove the party');
+      return withTx(pool, async (tx) => {
+        if (!(await repo.findAgreement(tx, id, true))) throw new AgreementNotFound(`No agreement ${id}`);
+        if (!(await repo.isPartyOfAnyVersion(tx, id, agencyId))) throw new NotAParty(`${agencyId} is not a party of any version of ${id} put in force`);
+        const at = now();
+        if (!(await repo.insertRemoval(tx, id, agencyId, reason, actorId(actor), at))) {
+          throw new PartyAlreadyRemoved(`${agencyId} is already removed from ${id}`);
+        }
+        const inForce = await repo.findInForce(tx, id);
+        await audit.append(tx, {
+          action: 'AGREEMENT_PARTY_REMOVED', actor, agreementId: id, ...(inForce ? { agreementVersion: inForce.version } : {}),
+          agencyIds: [agencyId], detail: { reasonDigest: reasonDigest(reason) },
+        });
+        return (await repo.findStandingRemoval(tx, id, agencyId))!;
+      });
+    },
+
+    /** Restores a removed party. Maker-checker: never by the officer who removed it. */
+    async restoreParty(actor: Principal, id: string, agencyId: string): Promise<{ agreementId: string; agencyId: string; restored: true }> {
+      assertMayChangeAgreements(actor);
+      checkAgency(agencyId);
+      const who = actorId(actor);
+      return withTx(pool, async (tx) => {
+        if (!(await repo.findAgreement(tx, id, true))) throw new AgreementNotFound(`No agreement ${id}`);
+        const removal = await repo.findStandingRemoval(tx, id, agencyId);
+        if (!removal) throw new PartyNotRemoved(`${agencyId} is not removed from ${id}`);
+        if (removal.removedBy === who) throw new MakerCheckerViolation('A removed party must be restored by an IG officer other than the one who removed it');
+        await repo.liftRemovals(tx, id, 'RESTORED', who, now(), agencyId);
+        const inForce = await repo.findInForce(tx, id);
+        await audit.append(tx, {
+          action: 'AGREEMENT_PARTY_RESTORED', actor, agreementId: id, ...(inForce ? { agreementVersion: inForce.version } : {}), agencyIds: [agencyId],
+        });
+        return { agreementId: id, agencyId, restored: true };
+      });
+    },
+
+    /** Ends a version for good: approved, active, suspended or superseded (research pinned to it too). */
     async expire(actor: Principal, id: string, version: number): Promise<VersionRecord> {
       assertMayChangeAgreements(actor);
       return withTx(pool, async (tx) => {
         const v = await mustFind(tx, id, version, true);
-        if (v.status !== 'approved' && v.status !== 'active' && v.status !== 'suspended') {
+        if (v.status !== 'approved' && v.status !== 'active' && v.status !== 'suspended' && v.status !== 'superseded') {
           throw new InvalidAgreementTransition(`Version ${version} of ${id} is ${v.status}; it cannot be expired`);
         }
         await repo.markExpired(tx, id, version, actorId(actor), now());
@@ -265,13 +401,13 @@ export function createAgreementService(opts: AgreementServiceOptions) {
     },
 
     /**
-     * Marks as expired every approved, active or suspended version whose `expiresAt` has passed
+     * Marks as expired every approved, active, suspended or superseded version whose `expiresAt` has passed
      * (for a repeatable job; decisions already refuse them by date). Returns how many.
      */
     async expireDue(actor: Principal = { kind: 'system', component: 'agreement-expiry' }): Promise<number> {
       const { rows } = await pool.query<{ agreement_id: string; version: number; expires: string | null }>(
         `SELECT agreement_id, version, doc->>'expiresAt' AS expires FROM agreement_versions
-          WHERE status IN ('approved', 'active', 'suspended')`,
+          WHERE status IN ('approved', 'active', 'suspended', 'superseded')`,
       );
       const t = now().getTime();
       let n = 0;
@@ -312,12 +448,13 @@ export function createAgreementService(opts: AgreementServiceOptions) {
     async getAgreement(id: string): Promise<AgreementListing> {
       const a = await repo.findAgreement(pool, id);
       if (!a) throw new AgreementNotFound(`No agreement ${id}`);
-      const vs = await repo.listVersions(pool, id);
+      const [vs, removedParties] = await Promise.all([repo.listVersions(pool, id), repo.listRemovals(pool, id)]);
       return {
         ...a,
         activeVersion: vs.find((v) => v.status === 'active')?.version ?? null,
         latestVersion: vs.reduce((m, v) => Math.max(m, v.version), 0),
         versions: vs,
+        removedParties,
       };
     },
 
@@ -354,6 +491,43 @@ export function createAgreementService(opts: AgreementServiceOptions) {
         if (c) out.push(c);
       }
       return out;
+    },
+
+    /**
+     * For decisions not pinned to a version: every agreement's version in force, whatever its
+     * status (a suspended one explains a refusal; only an active one permits), and the parties
+     * removed from each. One statement; plans from the cache.
+     */
+    async releaseState(q: Queryable = pool): Promise<ReleaseState> {
+      const rows = await repo.listInForce(q);
+      const inForce: CompiledAgreement[] = [];
+      const removed = new Map<string, Set<string>>();
+      for (const r of rows) {
+        const k = r.inForce;
+        const c = await cache.get(k.agreementId, k.version, k.docDigest, engineStatus(k.status), () => repo.readDoc(q, k.agreementId, k.version));
+        if (c) inForce.push(c);
+        if (r.removed.length) removed.set(k.agreementId, new Set(r.removed));
+      }
+      return { inForce, removed };
+    },
+
+    /**
+     * For a decision pinned to one version: that version, the agreement's version in force (whose
+     * status and parties bind every version) and the removed parties, read now in one statement.
+     * `current`: the pinned version's status as the caller read it in its own transaction.
+     */
+    async pinnedRelease(id: string, version: number, q: Queryable = pool, current?: { status: string; docDigest: string }): Promise<PinnedRelease> {
+      if (!positiveInt(version)) return { removed: new Set() };
+      const read = await repo.readPinnedRelease(q, id, version);
+      const known = current && repo.VERSION_STATUSES.includes(current.status as VersionStatus)
+        ? { status: current.status as VersionStatus, docDigest: current.docDigest } : undefined;
+      const p = current ? known : read.pinned;
+      const pinned = p ? await cache.get(id, version, p.docDigest, engineStatus(p.status), () => repo.readDoc(q, id, version)) : undefined;
+      const f = read.state?.inForce;
+      const inForce = f
+        ? (f.version === version && pinned ? pinned : await cache.get(id, f.version, f.docDigest, engineStatus(f.status), () => repo.readDoc(q, id, f.version)))
+        : undefined;
+      return { ...(pinned ? { pinned } : {}), ...(inForce ? { inForce } : {}), removed: new Set(read.state?.removed ?? []) };
     },
 
     /**

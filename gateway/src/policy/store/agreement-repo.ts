@@ -26,6 +26,10 @@ export interface VersionSummary {
   expiredBy: string | null;
   expiredAt: Date | null;
   supersededAt: Date | null;
+  /** Why it was suspended (IG officers' words; kept here, only its digest goes to the audit log). */
+  suspendReason: string | null;
+  resumedBy: string | null;
+  resumedAt: Date | null;
 }
 
 export interface VersionRecord extends VersionSummary {
@@ -39,7 +43,8 @@ export interface AgreementRow {
 }
 
 const SUMMARY_COLUMNS = `agreement_id, version, status, doc_digest, created_by, created_at, authors, updated_at,
-  approved_by, approved_at, activated_by, activated_at, suspended_by, suspended_at, expired_by, expired_at, superseded_at`;
+  approved_by, approved_at, activated_by, activated_at, suspended_by, suspended_at, expired_by, expired_at, superseded_at,
+  suspend_reason, resumed_by, resumed_at`;
 
 interface VersionRow {
   agreement_id: string;
@@ -59,6 +64,9 @@ interface VersionRow {
   expired_by: string | null;
   expired_at: Date | null;
   superseded_at: Date | null;
+  suspend_reason: string | null;
+  resumed_by: string | null;
+  resumed_at: Date | null;
   doc_text?: string;
 }
 
@@ -81,6 +89,9 @@ function toSummary(r: VersionRow): VersionSummary {
     expiredBy: r.expired_by,
     expiredAt: r.expired_at,
     supersededAt: r.superseded_at,
+    suspendReason: r.suspend_reason,
+    resumedBy: r.resumed_by,
+    resumedAt: r.resumed_at,
   };
 }
 
@@ -241,12 +252,141 @@ export async function markSuperseded(q: Queryable, id: string, version: number, 
   );
 }
 
-export async function markSuspended(q: Queryable, id: string, version: number, by: string, at: Date): Promise<void> {
+/** `from`: what a resume returns it to. The last resume is cleared: it belonged to the last suspension. */
+export async function markSuspended(q: Queryable, id: string, version: number, by: string, at: Date, reason: string, from: 'active' | 'superseded'): Promise<void> {
   await q.query(
-    `UPDATE agreement_versions SET status = 'suspended', suspended_by = $3, suspended_at = $4, updated_at = $4
+    `UPDATE agreement_versions SET status = 'suspended', suspended_by = $3, suspended_at = $4, updated_at = $4,
+            suspend_reason = $5, suspended_from = $6, resumed_by = NULL, resumed_at = NULL
       WHERE agreement_id = $1 AND version = $2`,
-    [id, version, by, at],
+    [id, version, by, at, reason, from],
   );
+}
+
+/** What a suspended version returns to ('active' or 'superseded'; null for a suspension made before 0010). */
+export async function readSuspendedFrom(q: Queryable, id: string, version: number): Promise<'active' | 'superseded' | null> {
+  const { rows } = await q.query<{ suspended_from: 'active' | 'superseded' | null }>(
+    'SELECT suspended_from FROM agreement_versions WHERE agreement_id = $1 AND version = $2',
+    [id, version],
+  );
+  return rows[0]?.suspended_from ?? null;
+}
+
+export async function markResumed(q: Queryable, id: string, version: number, by: string, at: Date, to: 'active' | 'superseded'): Promise<void> {
+  await q.query(
+    `UPDATE agreement_versions SET status = $5, resumed_by = $3, resumed_at = $4, updated_at = $4,
+            superseded_at = CASE WHEN $5 = 'superseded' THEN COALESCE(superseded_at, $4) ELSE superseded_at END
+      WHERE agreement_id = $1 AND version = $2`,
+    [id, version, by, at, to],
+  );
+}
+
+/** The version activated most recently, whatever its status now: it speaks for the agreement. */
+export async function findInForce(q: Queryable, id: string, forUpdate = false): Promise<VersionSummary | undefined> {
+  const { rows } = await q.query<VersionRow>(
+    `SELECT ${SUMMARY_COLUMNS} FROM agreement_versions WHERE agreement_id = $1 AND activated_at IS NOT NULL
+      ORDER BY activated_at DESC, version DESC LIMIT 1${forUpdate ? ' FOR UPDATE' : ''}`,
+    [id],
+  );
+  return rows[0] && toSummary(rows[0]);
+}
+
+export interface ReleaseKey {
+  agreementId: string;
+  version: number;
+  status: VersionStatus;
+  docDigest: string;
+}
+
+/** What a release decision needs about each agreement: its version in force and the parties removed from it. */
+export interface ReleaseState {
+  inForce: ReleaseKey;
+  removed: string[];
+}
+
+const IN_FORCE_ROWS = `SELECT DISTINCT ON (v.agreement_id) v.agreement_id, v.version, v.status, v.doc_digest,
+       ARRAY(SELECT r.agency_id FROM agreement_party_removals r WHERE r.agreement_id = v.agreement_id AND r.lifted_at IS NULL ORDER BY r.agency_id) AS removed
+  FROM agreement_versions v WHERE v.activated_at IS NOT NULL`;
+
+interface ReleaseRow { agreement_id: string; version: number; status: VersionStatus; doc_digest: string; removed: string[] }
+const toRelease = (r: ReleaseRow): ReleaseState => ({
+  inForce: { agreementId: r.agreement_id, version: r.version, status: r.status, docDigest: r.doc_digest },
+  removed: r.removed,
+});
+
+/** Every agreement's version in force (active, suspended or expired) with its removed parties: one statement. */
+export async function listInForce(q: Queryable): Promise<ReleaseState[]> {
+  const { rows } = await q.query<ReleaseRow>(`${IN_FORCE_ROWS} ORDER BY v.agreement_id, v.activated_at DESC, v.version DESC`);
+  return rows.map(toRelease);
+}
+
+/**
+ * For a decision pinned to one version: that version's status and digest, the agreement's version
+ * in force and its removed parties, in one statement.
+ */
+export async function readPinnedRelease(q: Queryable, id: string, version: number): Promise<{
+  pinned?: { status: VersionStatus; docDigest: string };
+  state?: ReleaseState;
+}> {
+  const { rows } = await q.query<ReleaseRow & { p_status: VersionStatus | null; p_digest: string | null }>(
+    `SELECT p.status AS p_status, p.doc_digest AS p_digest, f.*
+       FROM (SELECT 1) one
+       LEFT JOIN agreement_versions p ON p.agreement_id = $1 AND p.version = $2
+       LEFT JOIN LATERAL (${IN_FORCE_ROWS} AND v.agreement_id = $1 ORDER BY v.agreement_id, v.activated_at DESC, v.version DESC LIMIT 1) f ON true`,
+    [id, version],
+  );
+  const r = rows[0];
+  if (!r) return {};
+  return {
+    ...(r.p_status && r.p_digest ? { pinned: { status: r.p_status, docDigest: r.p_digest } } : {}),
+    ...(r.agreement_id ? { state: toRelease(r) } : {}),
+  };
+}
+
+export interface PartyRemoval {
+  agreementId: string;
+  agencyId: string;
+  reason: string;
+  removedBy: string;
+  removedAt: Date;
+}
+
+export async function listRemovals(q: Queryable, id: string): Promise<PartyRemoval[]> {
+  const { rows } = await q.query<{ agreement_id: string; agency_id: string; reason: string; removed_by: string; removed_at: Date }>(
+    `SELECT agreement_id, agency_id, reason, removed_by, removed_at FROM agreement_party_removals
+      WHERE agreement_id = $1 AND lifted_at IS NULL ORDER BY agency_id`,
+    [id],
+  );
+  return rows.map((r) => ({ agreementId: r.agreement_id, agencyId: r.agency_id, reason: r.reason, removedBy: r.removed_by, removedAt: r.removed_at }));
+}
+
+/** Returns false if the party is already removed (the standing-removal index). */
+export async function insertRemoval(q: Queryable, id: string, agencyId: string, reason: string, by: string, at: Date): Promise<boolean> {
+  const { rowCount } = await q.query(
+    `INSERT INTO agreement_party_removals (agreement_id, agency_id, reason, removed_by, removed_at) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (agreement_id, agency_id) WHERE lifted_at IS NULL DO NOTHING`,
+    [id, agencyId, reason, by, at],
+  );
+  return rowCount === 1;
+}
+
+export async function findStandingRemoval(q: Queryable, id: string, agencyId: string): Promise<PartyRemoval | undefined> {
+  const { rows } = await q.query<{ agreement_id: string; agency_id: string; reason: string; removed_by: string; removed_at: Date }>(
+    `SELECT agreement_id, agency_id, reason, removed_by, removed_at FROM agreement_party_removals
+      WHERE agreement_id = $1 AND agency_id = $2 AND lifted_at IS NULL FOR UPDATE`,
+    [id, agencyId],
+  );
+  const r = rows[0];
+  return r && { agreementId: r.agreement_id, agencyId: r.agency_id, reason: r.reason, removedBy: r.removed_by, removedAt: r.removed_at };
+}
+
+/** Lifts the standing removal of one party (`agencyId`), or of every party; returns the agencies lifted. */
+export async function liftRemovals(q: Queryable, id: string, how: 'RESTORED' | 'NEW_VERSION', by: string, at: Date, agencyId?: string): Promise<string[]> {
+  const { rows } = await q.query<{ agency_id: string }>(
+    `UPDATE agreement_party_removals SET lifted_by = $3, lifted_at = $4, lifted_how = $2
+      WHERE agreement_id = $1 AND lifted_at IS NULL AND ($5::text IS NULL OR agency_id = $5) RETURNING agency_id`,
+    [id, how, by, at, agencyId ?? null],
+  );
+  return rows.map((r) => r.agency_id).sort();
 }
 
 export async function markExpired(q: Queryable, id: string, version: number, by: string, at: Date): Promise<void> {
@@ -265,4 +405,14 @@ export async function insertSeeded(q: Queryable, v: NewVersion & { approvedBy: s
      VALUES ($1, $2, $3::text::jsonb, $3::text, $4, 'active', $5, $6, ARRAY[$5::text], $6, $7, $6, $7, $6)`,
     [v.agreementId, v.version, JSON.stringify(v.doc), v.docDigest, v.createdBy, v.at, v.approvedBy],
   );
+}
+
+/** Whether the agency is a party of any version of the agreement that was ever put in force. */
+export async function isPartyOfAnyVersion(q: Queryable, id: string, agencyId: string): Promise<boolean> {
+  const { rows } = await q.query(
+    `SELECT 1 FROM agreement_versions WHERE agreement_id = $1 AND activated_at IS NOT NULL
+        AND doc->'parties' @> jsonb_build_array(jsonb_build_object('agency', $2::text)) LIMIT 1`,
+    [id, agencyId],
+  );
+  return rows.length > 0;
 }

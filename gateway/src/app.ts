@@ -33,6 +33,7 @@ import { apiSecurityHeaders } from './http/api-headers.js';
 import { createAgencyRouter } from './http/agency-routes.js';
 import { createMetrics, createOpsRouter } from './http/ops-routes.js';
 import { clientErrorResponder, errorHandler, notFoundHandler, requireJson } from './http/problem.js';
+import { rejectDuplicateKeys } from './http/strict-json.js';
 import { createAuditLog, createCheckpointer, tokensForSubject } from './audit/index.js';
 import { createPolicyPort } from './wiring/policy-port.js';
 import { createAgreementService } from './policy/lifecycle/index.js';
@@ -191,7 +192,8 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   });
 
   // Prototype-polluting keys are refused by the schema registry before validation (FORBIDDEN_KEY).
-  const jsonBody: RequestHandler = express.json({ limit: '512kb', strict: true, type: 'application/json' });
+  // A key repeated in one object (at any depth, after unescaping) is refused: DUPLICATE_JSON_KEY.
+  const jsonBody: RequestHandler = express.json({ limit: '512kb', strict: true, type: 'application/json', verify: rejectDuplicateKeys });
 
   // Agency API: HTTPS with client certificates. Identity is the certificate, nothing else.
   const agencyApp = express();

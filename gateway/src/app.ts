@@ -31,7 +31,7 @@ import { createDeadlineQueue, startDeadlineWorker } from './queue/deadline-queue
 import { createMaintenanceQueue, startMaintenanceWorker, sweep } from './queue/maintenance-queue.js';
 import { apiSecurityHeaders } from './http/api-headers.js';
 import { createAgencyRouter } from './http/agency-routes.js';
-import { createMetrics, createOpsRouter } from './http/ops-routes.js';
+import { createMetrics, createOpsRouter, createPublicInfoRouter } from './http/ops-routes.js';
 import { clientErrorResponder, errorHandler, notFoundHandler, requireJson } from './http/problem.js';
 import { rejectDuplicateKeys } from './http/strict-json.js';
 import { createAuditLog, createCheckpointer, tokensForSubject } from './audit/index.js';
@@ -73,8 +73,11 @@ export interface Gateway {
   deliveryJobs: ReturnType<typeof createDeliveryQueue>;
   agencyApp: Express;
   webApp: Express;
+  opsApp: Express;
   agencyUrl: string;
   webUrl: string;
+  /** The operations listener (/readyz, /metrics), http://127.0.0.1:<OPS_PORT> by default. */
+  opsUrl: string;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -221,8 +224,19 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   // People: browser UI and people APIs (agreements, audit), OIDC sessions. Mounted by opts.web.
   const webApp = express();
   webApp.disable('x-powered-by');
+  // X-Forwarded-For is believed only from the configured reverse proxies (req.ip, which the
+  // sign-in limiter keys on); otherwise req.ip is the socket's address.
+  webApp.set('trust proxy', cfg.web.trustedProxies.length > 0 ? cfg.web.trustedProxies : false);
   webApp.use(metrics.middleware);
-  webApp.use(ops);
+  webApp.use(createPublicInfoRouter());
+
+  // Operations: readiness and metrics on their own listener (127.0.0.1 by default), not the web's.
+  const opsApp = express();
+  opsApp.disable('x-powered-by');
+  opsApp.set('etag', false);
+  opsApp.use(ops);
+  opsApp.use(notFoundHandler);
+  opsApp.use(errorHandler(logger));
 
   const agencyServer = https.createServer(
     httpsServerOptions({ caPem: opts.tls.ca.certPem, serverCertPem: opts.tls.serverCertPem, serverKeyPem: opts.tls.serverKeyPem }),
@@ -234,9 +248,11 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   agencyServer.headersTimeout = 40_000;
   agencyServer.requestTimeout = 60_000;
   const webServer = http.createServer(webApp);
+  const opsServer = http.createServer(opsApp);
   // Unparseable requests get problem+json with a stable code too, not Node's bare status line.
   agencyServer.on('clientError', clientErrorResponder);
   webServer.on('clientError', clientErrorResponder);
+  opsServer.on('clientError', clientErrorResponder);
 
   const workers: Worker[] = [];
   let scheduleWatch: NodeJS.Timeout | undefined;
@@ -251,8 +267,10 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     deliveryJobs: deliveryQueue,
     agencyApp,
     webApp,
+    opsApp,
     agencyUrl: '',
     webUrl: '',
+    opsUrl: '',
     async start() {
       await audit.start();
       await inboxSignal.start();
@@ -281,15 +299,18 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       }
       await listen(agencyServer, cfg.agencyApi.port, cfg.agencyApi.host);
       await listen(webServer, cfg.web.port, cfg.web.host);
+      await listen(opsServer, cfg.ops.port, cfg.ops.host);
       gateway.agencyUrl = `https://localhost:${(agencyServer.address() as { port: number }).port}`;
       gateway.webUrl = `http://${cfg.web.host === '0.0.0.0' ? '127.0.0.1' : cfg.web.host}:${(webServer.address() as { port: number }).port}`;
+      gateway.opsUrl = `http://${urlHost(cfg.ops.host)}:${(opsServer.address() as { port: number }).port}`;
     },
     async stop() {
       // Stop taking work, let in-flight requests and jobs finish, then close connections.
       if (scheduleWatch) clearInterval(scheduleWatch);
-      const closing = [close(agencyServer), close(webServer)];
+      const closing = [close(agencyServer), close(webServer), close(opsServer)];
       agencyServer.closeIdleConnections();
       webServer.closeIdleConnections();
+      opsServer.closeAllConnections();
       setTimeout(() => {
         agencyServer.closeAllConnections();
         webServer.closeAllConnections();
@@ -340,6 +361,12 @@ function listen(server: http.Server | https.Server, port: number, host: string):
       resolve();
     });
   });
+}
+
+function urlHost(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
 }
 
 function close(server: http.Server | https.Server): Promise<void> {

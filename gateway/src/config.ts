@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 
 /**
@@ -18,7 +19,16 @@ export interface GatewayConfig {
   redisUrl?: string;
   queuePrefix: string;
   agencyApi: { host: string; port: number };
-  web: { host: string; port: number; publicUrl: string };
+  /**
+   * trustedProxies: addresses (IP or CIDR) of reverse proxies in front of the web listener. Only a
+   * request whose socket comes from one of them has its X-Forwarded-For believed (for the client
+   * address the sign-in limiter keys on); empty = believe no one.
+   */
+  web: { host: string; port: number; publicUrl: string; trustedProxies: string[] };
+  /** Sign-ins started per client address per window (failed callbacks are counted separately). */
+  loginRateLimit: { windowMs: number; limit: number };
+  /** The operations listener: /readyz and /metrics, kept off the public web listener. */
+  ops: { host: string; port: number };
   pki: { dir: string };
   /** Trusted TLS-terminating proxy that forwards the client certificate in a header (off unless set). */
   trustedProxy?: { header: string; trustedCidrs: string[] };
@@ -86,6 +96,20 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Gateway
     problems.push(`${k} must be true or false (got "${raw}")`);
     return def;
   };
+  // Addresses or CIDR blocks, comma-separated; anything else (names, "*", "true") is refused,
+  // because trusting more than the proxy lets any client choose the address it is limited by.
+  const cidrList = (k: string): string[] => {
+    const items = (str(k) ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    for (const item of items) {
+      const [addr = '', prefix, extra] = item.split('/');
+      const family = isIP(addr);
+      const max = family === 4 ? 32 : 128;
+      const okPrefix = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= max);
+      if (family === 0 || extra !== undefined || !okPrefix) problems.push(`${k}: "${item}" is not an IP address or CIDR block`);
+      else if (prefix !== undefined && Number(prefix) === 0) problems.push(`${k}: "${item}" would trust every address`);
+    }
+    return items;
+  };
   const url = (k: string, protocols: string[]): string | undefined => {
     const raw = str(k);
     if (raw === undefined) return undefined;
@@ -148,6 +172,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Gateway
   const webHost = str('WEB_HOST', '127.0.0.1')!;
   const publicUrl = url('PUBLIC_URL', ['http:', 'https:']) ?? `http://${webHost === '0.0.0.0' ? '127.0.0.1' : webHost}:${webPort}`;
 
+  const webTrustedProxies = cidrList('WEB_TRUSTED_PROXIES');
+
   let trustedProxy: GatewayConfig['trustedProxy'];
   const proxyHeader = str('TRUSTED_PROXY_CERT_HEADER');
   if (proxyHeader) {
@@ -165,7 +191,12 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Gateway
     ...(redisUrl ? { redisUrl } : {}),
     queuePrefix: str('QUEUE_PREFIX', 'marac')!,
     agencyApi: { host: str('AGENCY_API_HOST', '127.0.0.1')!, port: int('AGENCY_API_PORT', 8443, 0, 65535) },
-    web: { host: webHost, port: webPort, publicUrl },
+    web: { host: webHost, port: webPort, publicUrl, trustedProxies: webTrustedProxies },
+    loginRateLimit: {
+      windowMs: int('LOGIN_RATE_WINDOW_SECONDS', 300, 1, 86_400) * 1000,
+      limit: int('LOGIN_RATE_LIMIT', 300, 1, 1_000_000),
+    },
+    ops: { host: str('OPS_HOST', '127.0.0.1')!, port: int('OPS_PORT', 9464, 0, 65535) },
     pki: { dir: path.resolve(cwd, str('PKI_DIR', path.join(dataDir, 'pki'))!) },
     ...(trustedProxy ? { trustedProxy } : {}),
     keys: {

@@ -62,7 +62,7 @@ export async function mountWeb(
       scopes: cfg.oidc.scopes,
     });
   }
-  mountPeopleWeb(app, g, { oidc, sessions: cfg.sessions, publicUrl, logger });
+  mountPeopleWeb(app, g, { oidc, sessions: cfg.sessions, publicUrl, logger, loginRateLimit: cfg.loginRateLimit });
 }
 
 export interface PeopleWebOptions {

@@ -41,14 +41,14 @@ export interface ChildGateway {
 
 /**
  * Starts a gateway (with workers) in a child process on `databaseUrl` with `env` (merged over the
- * test defaults). The web listener (readyz, metrics) is on `webPort` when given.
+ * test defaults). The operations listener (readyz, metrics) is on `opsPort` when given.
  */
-export function spawnChildGateway(opts: { env: Record<string, string>; databaseUrl: string; tls: GatewayTls; webPort?: number }): ChildGateway {
+export function spawnChildGateway(opts: { env: Record<string, string>; databaseUrl: string; tls: GatewayTls; webPort?: number; opsPort?: number }): ChildGateway {
   const dir = mkdtempSync(path.join(tmpdir(), 'marac-child-'));
   const specFile = path.join(dir, 'spec.json');
   const env = {
     MARAC_MODE: 'development', LOG_LEVEL: 'error', DEV_OIDC: 'false', DEMO_ADAPTERS: 'false',
-    ...opts.env, AGENCY_API_PORT: '0', WEB_PORT: String(opts.webPort ?? 0),
+    ...opts.env, AGENCY_API_PORT: '0', WEB_PORT: String(opts.webPort ?? 0), OPS_PORT: String(opts.opsPort ?? 0),
   };
   writeFileSync(specFile, JSON.stringify({ env, databaseUrl: opts.databaseUrl, tls: opts.tls }));
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'test/fault/gateway-child.ts'], {
@@ -91,8 +91,8 @@ export interface ChildWorld {
   creds: Map<string, AgencyCreds>;
   gateway: ChildGateway;
   agencyUrl: string;
-  /** The web listener: /readyz, /metrics. */
-  webUrl: string;
+  /** The operations listener: /readyz, /metrics. */
+  opsUrl: string;
   rssMb(): number;
   /** V8 heap in use, from the child's own /metrics. */
   heapUsedMb(): Promise<number>;
@@ -112,8 +112,8 @@ export async function startChildWorld(opts: { queue?: 'redis' | 'postgres'; env?
   const world = sharedWorld(pki, { ...(queue === 'redis' ? { REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' } : {}), ...opts.env });
   const seed = await startTestGateway({ queue, pki, db, sharedEnv: world.env, sharedTls: world.tls, workers: false });
   await seed.stop();
-  const webPort = await freePort();
-  const gateway = spawnChildGateway({ env: world.env, databaseUrl: db.url, tls: world.tls, webPort });
+  const opsPort = await freePort();
+  const gateway = spawnChildGateway({ env: world.env, databaseUrl: db.url, tls: world.tls, opsPort });
   let agencyUrl: string;
   try {
     agencyUrl = await gateway.ready;
@@ -121,17 +121,17 @@ export async function startChildWorld(opts: { queue?: 'redis' | 'postgres'; env?
     await db.drop();
     throw err;
   }
-  const webUrl = `http://127.0.0.1:${webPort}`;
+  const opsUrl = `http://127.0.0.1:${opsPort}`;
   return {
     db,
     pki,
     creds: seed.creds,
     gateway,
     agencyUrl,
-    webUrl,
+    opsUrl,
     rssMb: () => rssMb(gateway.pid),
     async heapUsedMb() {
-      const text = await (await fetch(`${webUrl}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+      const text = await (await fetch(`${opsUrl}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
       const m = /^nodejs_heap_size_used_bytes (\S+)$/m.exec(text);
       if (!m) throw new Error('no nodejs_heap_size_used_bytes in /metrics');
       return Number(m[1]) / 1024 / 1024;

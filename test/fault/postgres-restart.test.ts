@@ -38,19 +38,19 @@ describe.each(['redis', 'postgres'] as const)('PostgreSQL restarted under load (
       // once its lock lapses (WORKER_LOCK_MS, 30 s by default; short here).
       env: { SWEEP_INTERVAL_MS: '1000', DELIVERY_MAX_ATTEMPTS: '10', WORKER_LOCK_MS: '3000' },
     });
-    await waitReady(t.gateway.webUrl, 200, 10_000);
+    await waitReady(t.gateway.opsUrl, 200, 10_000);
 
     client = new FaultClient(t.gateway.agencyUrl.replace('localhost', '127.0.0.1'), t.creds, 5000);
     traffic = await startTraffic({ client, pull: ['mse-hospitals', 'safe-steps-idva'], push: { 'essex-police': receiver }, requestEveryMs: 50 });
     await eventually(async () => traffic!.ledger.answered.size >= 15 && receiver!.received.length >= 3, 60_000, 100);
 
     await pg.stop();
-    await waitReady(t.gateway.webUrl, 503, 10_000);
+    await waitReady(t.gateway.opsUrl, 503, 10_000);
     await new Promise((r) => setTimeout(r, 3000));
     const createdBefore = traffic.ledger.created.size;
 
     await pg.start();
-    const recoveryMs = await waitReady(t.gateway.webUrl, 200, 30_000);
+    const recoveryMs = await waitReady(t.gateway.opsUrl, 200, 30_000);
     expect(recoveryMs).toBeLessThan(30_000);
     const pushedBefore = receiver.received.length;
     await eventually(async () => traffic!.ledger.created.size >= createdBefore + 8 && receiver!.received.length > pushedBefore, 30_000, 100);

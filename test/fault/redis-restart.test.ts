@@ -37,7 +37,7 @@ describe('Redis stopped and restarted under load', () => {
       queue: 'redis', pki, push: { 'essex-police': receiver.url },
       env: { REDIS_URL: redis.url, SWEEP_INTERVAL_MS: '1000', DELIVERY_MAX_ATTEMPTS: '10' },
     });
-    await waitReady(t.gateway.webUrl, 200, 10_000);
+    await waitReady(t.gateway.opsUrl, 200, 10_000);
 
     client = new FaultClient(t.gateway.agencyUrl.replace('localhost', '127.0.0.1'), t.creds, 5000);
     traffic = await startTraffic({ client, pull: ['mse-hospitals', 'safe-steps-idva'], push: { 'essex-police': receiver }, requestEveryMs: 50 });
@@ -46,7 +46,7 @@ describe('Redis stopped and restarted under load', () => {
     refusing = true;
     await new Promise((r) => setTimeout(r, 1000));
     await redis.kill();
-    await waitReady(t.gateway.webUrl, 503, 10_000);
+    await waitReady(t.gateway.opsUrl, 503, 10_000);
     const createdDuringOutage = traffic.ledger.created.size;
     // Traffic keeps coming for a while with Redis away.
     await new Promise((r) => setTimeout(r, 4000));
@@ -54,7 +54,7 @@ describe('Redis stopped and restarted under load', () => {
 
     refusing = false;
     await redis.start();
-    const recoveryMs = await waitReady(t.gateway.webUrl, 200, 30_000);
+    const recoveryMs = await waitReady(t.gateway.opsUrl, 200, 30_000);
     expect(recoveryMs).toBeLessThan(30_000);
     // And it does real work again: new requests are opened and pushed.
     const before = { created: traffic.ledger.created.size, pushed: receiver.received.length };

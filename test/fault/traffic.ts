@@ -322,11 +322,11 @@ export async function checkExchangeInvariants(
   expect(result).toMatchObject({ ok: true });
 }
 
-/** Polls the web listener's /readyz until it answers `want`; returns the milliseconds it took. */
-export async function waitReady(webUrl: string, want: 200 | 503, timeoutMs: number): Promise<number> {
+/** Polls the operations listener's /readyz until it answers `want`; returns the milliseconds it took. */
+export async function waitReady(opsUrl: string, want: 200 | 503, timeoutMs: number): Promise<number> {
   const t0 = Date.now();
   for (;;) {
-    const status = await fetch(`${webUrl}/readyz`, { signal: AbortSignal.timeout(5000) }).then((r) => r.status, () => 0);
+    const status = await fetch(`${opsUrl}/readyz`, { signal: AbortSignal.timeout(5000) }).then((r) => r.status, () => 0);
     if (status === want) return Date.now() - t0;
     if (Date.now() - t0 > timeoutMs) throw new Error(`/readyz did not answer ${want} within ${timeoutMs} ms (last ${status})`);
     await new Promise((r) => setTimeout(r, 200));

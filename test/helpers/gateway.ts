@@ -97,6 +97,7 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
     LOG_LEVEL: 'error',
     AGENCY_API_PORT: '0',
     WEB_PORT: '0',
+    OPS_PORT: '0',
     QUEUE_PREFIX: opts.queuePrefix ?? `t${randomBytes(5).toString('hex')}`,
     ...(queue === 'redis' ? { REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' } : {}),
     SEALING_KEYS: `k1:${randomBytes(32).toString('base64')}`,

@@ -48,9 +48,13 @@ export interface OpsDeps {
   queuePing: () => Promise<void>;
 }
 
+/**
+ * The operations listener (OPS_HOST:OPS_PORT, 127.0.0.1 by default): liveness, readiness and
+ * Prometheus metrics. Readiness names the dependencies that are down and metrics describe the
+ * traffic and the process, so neither belongs on the public web listener.
+ */
 export function createOpsRouter(d: OpsDeps): Router {
   const r = Router();
-  let openapi: unknown;
   r.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -63,6 +67,16 @@ export function createOpsRouter(d: OpsDeps): Router {
   });
   r.get('/metrics', async (_req, res) => {
     res.type(d.metrics.registry.contentType).send(await d.metrics.registry.metrics());
+  });
+  return r;
+}
+
+/** What the public web listener says about itself: that it is up, and the API description. */
+export function createPublicInfoRouter(): Router {
+  const r = Router();
+  let openapi: unknown;
+  r.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
   });
   r.get('/openapi.json', (_req, res) => {
     openapi ??= loadOpenApiDocument();

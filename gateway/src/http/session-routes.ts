@@ -10,6 +10,7 @@ import type { PersonPrincipal } from '../identity/principal.js';
  * People log-in routes (mount at the site root):
  *   GET  /login?returnTo=/path   start the OIDC flow (303 to the provider)
  *   GET  /auth/callback          the provider's redirect back: exchange the code, open a session
+ *                                (only failed callbacks count towards its own limit)
  *   POST /logout                 end the session (CSRF-protected), 303 to `afterLogoutPath`
  *   GET  /auth/session           JSON: the signed-in person and the CSRF token (401 when none),
  *                                for API clients and tests; same-origin only (no CORS)
@@ -21,8 +22,14 @@ export interface SessionRoutesDeps {
   sessions: PeopleSessions;
   oidc: OidcClient;
   cookies: CookieSettings;
-  /** Limits /login and /auth/callback per client. */
+  /** Limits /login per client. */
   loginLimiter: RequestHandler;
+  /**
+   * Limits failed /auth/callback answers per client. A real sign-in is one /login and one
+   * callback; counting both halved the limit, and a callback is only useful with the state the
+   * matching /login saved, so only failures (forged or replayed callbacks) are counted.
+   */
+  callbackLimiter: RequestHandler;
   authenticate: RequestHandler;
   csrfProtect: RequestHandler;
   afterLogoutPath: string;
@@ -31,17 +38,25 @@ export interface SessionRoutesDeps {
 }
 
 const MAX_RETURN_TO = 2048;
+/** Times `returnTo` is percent-decoded when looking for hidden characters (%252F is %2F twice). */
+const DECODE_ROUNDS = 3;
 
 /**
- * Only a path on this site: starts with one `/`, no scheme, no host, no backslash (browsers read
- * `/\evil` as `//evil`), no control characters. Resolving against a dummy origin must keep it.
+ * Only a path on this site. Browsers, proxies and the URL parser each normalise a location in their
+ * own way (`/.//x` and `/\x` both become `//x`, a host), so the value is held to a narrow form
+ * rather than a list of known tricks:
+ *   - printable ASCII only (no spaces, tabs, controls or Unicode look-alikes), at most 2048;
+ *   - one `/` then a character that is neither `/` nor `\`;
+ *   - no backslash, and no `%` escape of `/`, `\`, a control or a space, even encoded again;
+ *     escapes must be well formed, and the path must decode to ASCII;
+ *   - after the URL parser resolves dot segments, still a path on the dummy origin, still one
+ *     `/` then neither `/` nor `\`. That normalised form is what the browser is sent.
  */
 export function safeReturnTo(raw: unknown): string | undefined {
   if (raw === undefined) return '/';
   if (typeof raw !== 'string' || raw.length === 0 || raw.length > MAX_RETURN_TO) return undefined;
-  if (!raw.startsWith('/') || raw.startsWith('//') || raw.includes('\\')) return undefined;
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(raw)) return undefined;
+  if (!PRINTABLE_ASCII.test(raw) || !SINGLE_SLASH_PATH.test(raw)) return undefined;
+  if (!escapesAreHarmless(raw)) return undefined;
   const base = 'http://gateway.invalid';
   let u: URL;
   try {
@@ -50,7 +65,42 @@ export function safeReturnTo(raw: unknown): string | undefined {
     return undefined;
   }
   if (u.origin !== base) return undefined;
-  return u.pathname + u.search + u.hash;
+  const out = u.pathname + u.search + u.hash;
+  return SINGLE_SLASH_PATH.test(out) && PRINTABLE_ASCII.test(out) && out.length <= MAX_RETURN_TO ? out : undefined;
+}
+
+const PRINTABLE_ASCII = /^[\x21-\x7e]+$/;
+/** `/` alone, or `/` followed by anything but `/` and `\`; never a backslash anywhere. */
+const SINGLE_SLASH_PATH = /^\/(?:[^/\\][^\\]*)?$/;
+// A `%` must start a well-formed escape (browsers and proxies disagree about the rest).
+const BAD_ESCAPE = /%(?![0-9a-f]{2})/i;
+// Escapes that hide a separator, a control or a space (any layer of encoding).
+const HIDDEN = /%(?:2f|5c|[01][0-9a-f]|7f|20)/i;
+// eslint-disable-next-line no-control-regex
+const DECODED_BAD = /[\u0000-\u001f\u007f-\u00a0\\\u00ad\u061c\u115f\u1160\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u206f\u3000\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\uffff]/u;
+
+function escapesAreHarmless(raw: string): boolean {
+  const hashAt = raw.indexOf('#');
+  const queryAt = raw.indexOf('?');
+  const pathEnd = Math.min(...[hashAt, queryAt, raw.length].filter((i) => i >= 0));
+  let path = raw.slice(0, pathEnd);
+  let rest = raw.slice(pathEnd);
+  for (let round = 0; round < DECODE_ROUNDS; round++) {
+    if (BAD_ESCAPE.test(path) || HIDDEN.test(path)) return false;
+    if (BAD_ESCAPE.test(rest) || /%(?:5c|[01][0-9a-f]|7f)/i.test(rest)) return false;
+    if (!path.includes('%') && !rest.includes('%')) break;
+    try {
+      path = decodeURIComponent(path);
+      rest = decodeURIComponent(rest);
+    } catch {
+      return false; // not UTF-8
+    }
+    // The path must be plain ASCII once decoded; the query may carry text (a search), never
+    // invisible or separator characters.
+    if (!PRINTABLE_ASCII.test(path) || DECODED_BAD.test(rest)) return false;
+    if (round === DECODE_ROUNDS - 1 && (path.includes('%') || rest.includes('%'))) return false;
+  }
+  return true;
 }
 
 function noStore(res: express.Response) {
@@ -83,7 +133,7 @@ export function createSessionRoutes(deps: SessionRoutesDeps): Router {
     }
   });
 
-  router.get('/auth/callback', deps.loginLimiter, async (req, res, next) => {
+  router.get('/auth/callback', deps.callbackLimiter, async (req, res, next) => {
     noStore(res);
     res.append('Set-Cookie', clearCookie(cookies.loginName, cookies.secure));
     const fail = async (reason: string, actor?: PersonPrincipal, detail?: Record<string, string>) => {

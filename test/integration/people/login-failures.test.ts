@@ -120,9 +120,20 @@ describe('log-in rate limit', () => {
     const codes: number[] = [];
     for (let i = 0; i < 4; i++) codes.push((await fetch(`${limited.appBase}/login`, { redirect: 'manual' })).status);
     expect(codes).toEqual([303, 303, 303, 429]);
-    const res = await fetch(`${limited.appBase}/auth/callback?state=x&code=y`, { redirect: 'manual' });
+    const res = await fetch(`${limited.appBase}/login`, { redirect: 'manual' });
     expect(res.status).toBe(429);
     expect((await json(res)).code).toBe('RATE_LIMITED');
+  });
+
+  it('callbacks do not use up the sign-in limit; failed callbacks have a limit of their own', async () => {
+    // The /login limit is used up by the test above; a callback is judged on its own count.
+    const codes: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const res = await fetch(`${limited.appBase}/auth/callback?state=x&code=y`, { redirect: 'manual' });
+      codes.push(res.status);
+      if (res.status === 429) expect((await json(res)).code).toBe('RATE_LIMITED');
+    }
+    expect(codes).toEqual([401, 401, 401, 429]);
   });
 });
 

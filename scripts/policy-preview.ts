@@ -37,9 +37,9 @@ export interface PreviewCliOptions {
 /** Facts guessed from subject ids such as subj_victim / subj_perp / subj_child. */
 export function guessFacts(subjectId: string): SubjectFacts {
   const id = subjectId.toLowerCase();
-  if (/perp/.test(id)) return { role: 'PERPETRATOR', art9Conditions: ['DPA_SCH1_P10'], careAndSupportNeeds: false, consentStatus: 'NOT_SOUGHT_UNSAFE', isAdult: true };
-  if (/child/.test(id)) return { role: 'CHILD', art9Conditions: ['DPA_SCH1_P18'], careAndSupportNeeds: false, consentStatus: 'NOT_SOUGHT_OTHER', isAdult: false };
-  return { role: 'VICTIM', art9Conditions: ['DPA_SCH1_P10'], careAndSupportNeeds: false, consentStatus: 'NOT_SOUGHT_UNSAFE', isAdult: true };
+  if (/perp/.test(id)) return { role: 'PERPETRATOR', art9Conditions: ['DPA_SCH1_P10'], art10Conditions: ['DPA_SCH1_P10'], careAndSupportNeeds: false, consentStatus: 'NOT_SOUGHT_UNSAFE', isAdult: true };
+  if (/child/.test(id)) return { role: 'CHILD', art9Conditions: ['DPA_SCH1_P18'], art10Conditions: ['DPA_SCH1_P10'], careAndSupportNeeds: false, consentStatus: 'NOT_SOUGHT_OTHER', isAdult: false };
+  return { role: 'VICTIM', art9Conditions: ['DPA_SCH1_P10'], art10Conditions: ['DPA_SCH1_P10'], careAndSupportNeeds: false, consentStatus: 'NOT_SOUGHT_UNSAFE', isAdult: true };
 }
 
 export function runPreview(o: PreviewCliOptions): PreviewResult {

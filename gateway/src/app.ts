@@ -118,7 +118,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     async getAgency(id, q) {
       const a = await registry.lookupAgency(id, q);
       if (!a) return undefined;
-      return { id: a.id, type: a.type, deliveryMode: a.deliveryMode, ...(a.pushUrl ? { pushUrl: a.pushUrl } : {}), disabled: a.disabledAt !== null };
+      return { id: a.id, type: a.type, deliveryMode: a.deliveryMode, ...(a.pushUrl ? { pushUrl: a.pushUrl } : {}), ...(a.maracArea ? { maracArea: a.maracArea } : {}), disabled: a.disabledAt !== null };
     },
   };
 

@@ -1,11 +1,12 @@
-import { withTx } from '../store/db.js';
+import { withTx, type Queryable } from '../store/db.js';
 import { actingAgency, type ExchangeActor } from './acting-agency.js';
 import type { ExchangeDeps } from './deps.js';
-import { LegalConditionRejected, NotACoordinator, CaseNotFound } from './errors.js';
+import { LegalConditionRejected, MaracAreaNotRegistered, MaracAreaNotYours, NotACoordinator, CaseNotFound, SubjectNotFound } from './errors.js';
 import { newId } from './ids.js';
-import { ValidationFailed } from '../errors.js';
+import { ValidationFailed, type ProblemDetail } from '../errors.js';
 import { EARLIEST_DATE, latestDate, outsideDateWindow } from './date-window.js';
 import type { RiskBasis, SubjectFacts } from './ports.js';
+import { judgeRiskBasis, judgeSubjectFacts, unavailableConditions, type StoredSubjectFacts } from './release-facts.js';
 
 export interface CaseSubjectInput {
   key: string;
@@ -17,12 +18,13 @@ export interface CaseSubjectInput {
   contact?: unknown;
   relationshipToVictim?: string;
   sexOrGender?: string;
-  consent: { status: string; explicitForSpecialCategory?: boolean; rationale?: string };
+  consent: { status: string; explicitForSpecialCategory?: boolean; rationale?: string; decidedBy?: string; decidedAt?: string };
   legal: { art9Conditions?: string[]; art10Conditions?: string[]; part3Sch8?: string[]; careAndSupportNeeds: boolean };
 }
 
 export interface CaseInput {
-  maracArea: string;
+  /** Optional: the area is the coordinator agency's registered one. */
+  maracArea?: string;
   meetingDate: string;
   isEmergency?: boolean;
   riskBasis: RiskBasis;
@@ -34,6 +36,18 @@ export interface CaseInput {
 export interface SealedSubjects {
   subjects: (Omit<CaseSubjectInput, 'key'> & { subjectId: string; key: string })[];
   professionalJudgementRationale?: string;
+  /** Each change of a subject's legal facts: when, by whom, which fields and why (the reason is personal: sealed). */
+  legalChanges?: { subjectId: string; at: string; by: string; fields: string[]; reason: string }[];
+}
+
+/** The body of PATCH /v1/cases/{caseId}/subjects/{subjectId}/legal. */
+export interface LegalUpdateInput {
+  reason: string;
+  careAndSupportNeeds?: boolean;
+  art9Conditions?: string[];
+  art10Conditions?: string[];
+  part3Sch8?: string[];
+  consent?: CaseSubjectInput['consent'];
 }
 
 export interface CaseRow {
@@ -41,23 +55,46 @@ export interface CaseRow {
   coordinatorAgencyId: string;
   maracArea: string;
   meetingDate: string;
+  /** As it stands at the read (release-facts.ts): REPEAT only within 12 months of the last referral. */
   riskBasis: RiskBasis;
+  /** Judged at the read (release-facts.ts), never as they were when the case was opened. */
   subjectFacts: SubjectFacts[];
   createdAt: string;
 }
 
-export function ageAt(dob: string, at: Date): number {
-  const [y, m, d] = dob.split('-').map(Number) as [number, number, number];
-  let age = at.getUTCFullYear() - y;
-  const beforeBirthday = at.getUTCMonth() + 1 < m || (at.getUTCMonth() + 1 === m && at.getUTCDate() < d);
-  if (beforeBirthday) age -= 1;
-  return age;
+/** Case-insensitive, spaces as hyphens: a registration "North Essex" is the body's "north-essex". */
+function sameArea(a: string, b: string): boolean {
+  const norm = (x: string) => x.trim().toLowerCase().replace(/\s+/g, '-');
+  return norm(a) === norm(b);
 }
 
-function monthsBetween(from: string, to: Date): number {
-  const f = new Date(`${from}T00:00:00Z`);
-  return (to.getUTCFullYear() - f.getUTCFullYear()) * 12 + (to.getUTCMonth() - f.getUTCMonth()) - (to.getUTCDate() < f.getUTCDate() ? 1 : 0);
+/** Sharing without consent: the decision cannot be dated after today, nor before the date window. */
+function consentProblems(consent: CaseSubjectInput['consent'] | undefined, at: string, now: Date): ProblemDetail[] {
+  const d = consent?.decidedAt;
+  if (!d) return [];
+  const today = now.toISOString().slice(0, 10);
+  if (d > today || outsideDateWindow(d, now)) {
+    return [{ path: `${at}/decidedAt`, code: 'range', message: `a date from ${EARLIEST_DATE} to today` }];
+  }
+  return [];
 }
+
+/** The time-independent facts kept in plaintext (`cases.subject_facts`): no date of birth, no age. */
+function storedFacts(subjectId: string, s: Pick<CaseSubjectInput, 'role' | 'consent' | 'legal' | 'address'>, addressConfidential?: boolean): StoredSubjectFacts {
+  return {
+    subjectId,
+    role: s.role,
+    art9Conditions: s.legal.art9Conditions ?? [],
+    art10Conditions: s.legal.art10Conditions ?? [],
+    part3Sch8: s.legal.part3Sch8 ?? [],
+    careAndSupportNeeds: s.legal.careAndSupportNeeds,
+    consentStatus: s.consent.status,
+    explicitConsentForSpecialCategory: s.consent.explicitForSpecialCategory === true,
+    addressConfidential: addressConfidential ?? (s.address as { confidential?: boolean } | undefined)?.confidential === true,
+  };
+}
+
+const LEGAL_FIELDS = ['careAndSupportNeeds', 'art9Conditions', 'art10Conditions', 'part3Sch8'] as const;
 
 export function createCaseService(deps: ExchangeDeps) {
   const { pool, audit, sealer } = deps;
@@ -68,43 +105,44 @@ export function createCaseService(deps: ExchangeDeps) {
     deps.validate('case', body);
     const input = body as CaseInput;
     const now = deps.now();
+    const dateProblems: ProblemDetail[] = [];
     if (outsideDateWindow(input.meetingDate, now)) {
-      throw new ValidationFailed('case is not valid', {
-        problems: [{ path: '/meetingDate', code: 'range', message: `must be from ${EARLIEST_DATE} to ${latestDate(now)}` }],
+      dateProblems.push({ path: '/meetingDate', code: 'range', message: `must be from ${EARLIEST_DATE} to ${latestDate(now)}` });
+    }
+    input.subjects.forEach((s, i) => dateProblems.push(...consentProblems(s.consent, `/subjects/${i}/consent`, now)));
+    if (dateProblems.length > 0) throw new ValidationFailed('case is not valid', { problems: dateProblems });
+
+    // The area is the coordinator's registration: a body cannot open a case in another MARAC's area.
+    const registered = (await deps.agencies.getAgency(acting.agencyId))?.maracArea;
+    if (!registered) {
+      throw new MaracAreaNotRegistered('Your agency has no MARAC area in its registration', {
+        problems: [{ path: '/maracArea', code: 'MARAC_AREA_NOT_REGISTERED', message: 'ask the gateway administrator to register your area' }],
+      });
+    }
+    if (input.maracArea !== undefined && !sameArea(input.maracArea, registered)) {
+      throw new MaracAreaNotYours('A case can only be opened in your own MARAC area', {
+        problems: [{ path: '/maracArea', code: 'MARAC_AREA_NOT_YOURS', message: 'not the area your agency is registered for' }],
       });
     }
 
     const problems = [];
-    const facts: SubjectFacts[] = [];
+    const facts: StoredSubjectFacts[] = [];
     const sealed: SealedSubjects = { subjects: [] };
     const keys = new Set<string>();
     for (const [i, s] of input.subjects.entries()) {
       if (keys.has(s.key)) problems.push({ path: `/subjects/${i}/key`, code: 'DUPLICATE_SUBJECT_KEY', message: 'subject keys must be unique' });
       keys.add(s.key);
-      const dob = s.dobs?.[0];
-      const isAdult = s.role === 'CHILD' ? false : dob ? ageAt(dob, now) >= 18 : true;
-      const art9 = s.legal.art9Conditions ?? [];
-      // DPA 2018 Sch 1 para 18 covers children and adults at risk (care and support needs) only.
-      if (art9.includes('DPA_SCH1_P18') && isAdult && !s.legal.careAndSupportNeeds) {
+      // DPA 2018 Sch 1 para 18 covers children and adults at risk (care and support needs) only:
+      // judged on the subject's age today (a CHILD aged 18 by their date of birth is an adult).
+      for (const u of unavailableConditions(s, now)) {
         problems.push({
-          path: `/subjects/${i}/legal/art9Conditions`,
+          path: `/subjects/${i}/legal/${u.list}`,
           code: 'P18_NOT_AVAILABLE_ADULT_WITHOUT_CARE_NEEDS',
           message: 'DPA 2018 Sch 1 para 18 needs a child or an adult with care and support needs',
         });
       }
       const subjectId = newId('subj');
-      facts.push({
-        subjectId,
-        role: s.role,
-        art9Conditions: art9,
-        art10Conditions: s.legal.art10Conditions ?? [],
-        part3Sch8: s.legal.part3Sch8 ?? [],
-        careAndSupportNeeds: s.legal.careAndSupportNeeds,
-        consentStatus: s.consent.status,
-        isAdult,
-        explicitConsentForSpecialCategory: s.consent.explicitForSpecialCategory === true,
-        addressConfidential: (s.address as { confidential?: boolean } | undefined)?.confidential === true,
-      });
+      facts.push(storedFacts(subjectId, s));
       sealed.subjects.push({ ...s, subjectId });
     }
     if (problems.length > 0) throw new LegalConditionRejected('A lawful-basis condition does not hold for a subject', { problems });
@@ -114,10 +152,8 @@ export function createCaseService(deps: ExchangeDeps) {
     const rationale = riskBasis.professionalJudgementRationale;
     delete riskBasis.professionalJudgementRationale;
     if (rationale) sealed.professionalJudgementRationale = rationale;
-    const criteria = new Set(riskBasis.criteria);
-    if (riskBasis.lastMaracReferralDate && monthsBetween(riskBasis.lastMaracReferralDate, now) < 12) criteria.add('REPEAT');
     if (rationale) (riskBasis as RiskBasis & { hasRationale?: boolean }).hasRationale = true;
-    riskBasis.criteria = [...criteria];
+    riskBasis.criteria = judgeRiskBasis(riskBasis, now).criteria;
 
     const caseId = newId('case');
     const box = sealer.seal(sealed, caseId);
@@ -128,7 +164,7 @@ export function createCaseService(deps: ExchangeDeps) {
         `INSERT INTO cases (id, coordinator_agency_id, marac_area, meeting_date, is_emergency, risk_basis, subject_facts,
            subjects_key_id, subjects_iv, subjects_tag, subjects_ciphertext, subject_tokens, created_at)
          VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)`,
-        [caseId, acting.agencyId, input.maracArea, input.meetingDate, input.isEmergency ?? false, riskBasis, JSON.stringify(facts),
+        [caseId, acting.agencyId, registered, input.meetingDate, input.isEmergency ?? false, riskBasis, JSON.stringify(facts),
           box.keyId, box.iv, box.tag, box.ciphertext, tokens, now],
       );
       await audit.append(tx, {
@@ -177,39 +213,143 @@ export function createCaseService(deps: ExchangeDeps) {
     }));
   }
 
-  return { createCase, listCases };
+  /**
+   * The coordinator records a change in a subject's legal facts (care and support needs, Art 9 /
+   * Art 10 / Sch 8 conditions, consent). The next release judges the new facts; a basis that no
+   * longer holds withholds the data with its reason code. A para 18 condition newly recorded for
+   * an adult without care and support needs is refused, as when a case is opened; one already
+   * recorded stays on record (withheld at release) so the history is not rewritten.
+   */
+  async function updateLegal(actor: ExchangeActor, caseId: string, subjectId: string, body: unknown) {
+    const acting = await actingAgency(actor, deps.agencies);
+    deps.validate('case-legal-update', body);
+    const input = body as LegalUpdateInput;
+    const now = deps.now();
+    const dated = consentProblems(input.consent, '/consent', now);
+    if (dated.length > 0) throw new ValidationFailed('legal update is not valid', { problems: dated });
+
+    return withTx(pool, async (tx) => {
+      // The answer path raises confidential-address flags under the same lock (answer-store.ts).
+      const r = await tx.query(
+        `SELECT coordinator_agency_id, subject_facts, subject_tokens, subjects_key_id, subjects_iv, subjects_tag, subjects_ciphertext
+           FROM cases WHERE id = $1 FOR NO KEY UPDATE`,
+        [caseId],
+      );
+      const row = r.rows[0];
+      // Another agency's case looks exactly like a missing one.
+      if (!row || row.coordinator_agency_id !== acting.agencyId) throw new CaseNotFound('No such case');
+      if (acting.agencyType !== 'MARAC_COORDINATOR') throw new NotACoordinator('Only the case coordinator can change legal facts');
+      const sealed = sealer.open(
+        { keyId: row.subjects_key_id, iv: row.subjects_iv, tag: row.subjects_tag, ciphertext: row.subjects_ciphertext }, caseId,
+      ) as SealedSubjects;
+      const subject = sealed.subjects.find((x) => x.subjectId === subjectId);
+      if (!subject) throw new SubjectNotFound('No such subject in this case');
+
+      const before = structuredClone(subject);
+      const changed: string[] = [];
+      for (const k of LEGAL_FIELDS) {
+        if (input[k] === undefined) continue;
+        if (JSON.stringify(subject.legal[k] ?? (k === 'careAndSupportNeeds' ? false : [])) !== JSON.stringify(input[k])) changed.push(`legal.${k}`);
+        (subject.legal as Record<string, unknown>)[k] = input[k];
+      }
+      if (input.consent) {
+        for (const k of new Set([...Object.keys(subject.consent), ...Object.keys(input.consent)])) {
+          const was = (subject.consent as Record<string, unknown>)[k];
+          const now_ = (input.consent as Record<string, unknown>)[k];
+          if (JSON.stringify(was) !== JSON.stringify(now_)) changed.push(`consent.${k}`);
+        }
+        subject.consent = { ...input.consent };
+      }
+      const previously = new Set(unavailableConditions(before, now).map((u) => `${u.list}:${u.condition}`)
+        .concat(LEGAL_FIELDS.flatMap((k) => (Array.isArray(before.legal[k]) ? (before.legal[k] as string[]).map((c) => `${k}:${c}`) : []))));
+      const refused = unavailableConditions(subject, now).filter((u) => !previously.has(`${u.list}:${u.condition}`));
+      if (refused.length > 0) {
+        throw new LegalConditionRejected('A lawful-basis condition does not hold for the subject', {
+          problems: refused.map((u) => ({
+            path: `/${u.list}`, code: 'P18_NOT_AVAILABLE_ADULT_WITHOUT_CARE_NEEDS',
+            message: 'DPA 2018 Sch 1 para 18 needs a child or an adult with care and support needs',
+          })),
+        });
+      }
+
+      const by = actor.kind === 'person' ? actor.userId : actor.agencyId;
+      if (changed.length > 0) {
+        (sealed.legalChanges ??= []).push({ subjectId, at: now.toISOString(), by, fields: changed, reason: input.reason });
+        const box = sealer.seal(sealed, caseId);
+        const stored = (row.subject_facts as StoredSubjectFacts[]).map((f) => (f.subjectId === subjectId
+          ? storedFacts(subjectId, subject, f.addressConfidential === true)
+          : f));
+        await tx.query(
+          `UPDATE cases SET subject_facts = $2, subjects_key_id = $3, subjects_iv = $4, subjects_tag = $5, subjects_ciphertext = $6 WHERE id = $1`,
+          [caseId, JSON.stringify(stored), box.keyId, box.iv, box.tag, box.ciphertext],
+        );
+        await audit.append(tx, {
+          action: 'CASE_UPDATED',
+          actor,
+          caseId,
+          decision: 'NONE',
+          subjectTokens: row.subject_tokens,
+          agencyIds: [acting.agencyId],
+          // Field names only: the values (conditions, needs, consent) are special-category facts.
+          detail: { subjectId, fields: changed.join(','), reasonRecorded: true },
+        });
+      }
+      const facts = judgeSubjectFacts(storedFacts(subjectId, subject), subject, now);
+      return {
+        caseId,
+        subjectId,
+        changed,
+        // Recorded but not usable today: the data they would carry is withheld at release.
+        unavailable: unavailableConditions(subject, now).map((u) => ({ path: `/${u.list}`, condition: u.condition, reason: 'P18_NOT_AVAILABLE_ADULT_WITHOUT_CARE_NEEDS' })),
+        isAdult: facts.isAdult,
+      };
+    });
+  }
+
+  return { createCase, listCases, updateLegal };
 }
 
-/** Reads and unseals cases. Used by the other exchange services. */
-export function createCaseReader(deps: Pick<ExchangeDeps, 'pool' | 'sealer'>) {
-  async function getCase(q: import('../store/db.js').Queryable, caseId: string): Promise<CaseRow & { tokens: string[] }> {
+/**
+ * Reads and unseals cases. Used by the other exchange services. Every read judges the subjects'
+ * legal facts and the referral criteria as of `at` (default: now): there is no way to read the
+ * facts as they were when the case was opened (release-facts.ts).
+ */
+export function createCaseReader(deps: Pick<ExchangeDeps, 'pool' | 'sealer' | 'now'>) {
+  function open(row: { subjects_key_id: string; subjects_iv: Buffer; subjects_tag: Buffer; subjects_ciphertext: Buffer }, caseId: string): SealedSubjects {
+    return deps.sealer.open(
+      { keyId: row.subjects_key_id, iv: row.subjects_iv, tag: row.subjects_tag, ciphertext: row.subjects_ciphertext },
+      caseId,
+    ) as SealedSubjects;
+  }
+
+  async function getCase(q: Queryable, caseId: string, at: Date = deps.now()): Promise<CaseRow & { tokens: string[] }> {
     const r = await q.query(
       `SELECT id, coordinator_agency_id, marac_area, to_char(meeting_date, 'YYYY-MM-DD') AS meeting_date, risk_basis,
-              subject_facts, subject_tokens, created_at FROM cases WHERE id = $1`,
+              subject_facts, subject_tokens, created_at, subjects_key_id, subjects_iv, subjects_tag, subjects_ciphertext
+         FROM cases WHERE id = $1`,
       [caseId],
     );
     const row = r.rows[0];
     if (!row) throw new CaseNotFound('No such case');
+    const sealed = open(row, caseId);
+    const byId = new Map(sealed.subjects.map((s) => [s.subjectId, s]));
     return {
       id: row.id,
       coordinatorAgencyId: row.coordinator_agency_id,
       maracArea: row.marac_area,
       meetingDate: row.meeting_date,
-      riskBasis: row.risk_basis,
-      subjectFacts: row.subject_facts,
+      riskBasis: judgeRiskBasis(row.risk_basis, at),
+      subjectFacts: (row.subject_facts as StoredSubjectFacts[]).map((f) => judgeSubjectFacts(f, byId.get(f.subjectId), at)),
       createdAt: row.created_at.toISOString(),
       tokens: row.subject_tokens,
     };
   }
 
-  async function getSealedSubjects(q: import('../store/db.js').Queryable, caseId: string): Promise<SealedSubjects> {
+  async function getSealedSubjects(q: Queryable, caseId: string): Promise<SealedSubjects> {
     const r = await q.query('SELECT subjects_key_id, subjects_iv, subjects_tag, subjects_ciphertext FROM cases WHERE id = $1', [caseId]);
     const row = r.rows[0];
     if (!row) throw new CaseNotFound('No such case');
-    return deps.sealer.open(
-      { keyId: row.subjects_key_id, iv: row.subjects_iv, tag: row.subjects_tag, ciphertext: row.subjects_ciphertext },
-      caseId,
-    ) as SealedSubjects;
+    return open(row, caseId);
   }
 
   return { getCase, getSealedSubjects };

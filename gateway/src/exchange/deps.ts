@@ -5,7 +5,7 @@ import type { Sealer } from '../store/sealed-box.js';
 
 export type { Sealed, Sealer } from '../store/sealed-box.js';
 
-export type BodySchema = 'case' | 'research-request' | 'research-response' | 'decline';
+export type BodySchema = 'case' | 'case-legal-update' | 'research-request' | 'research-response' | 'decline';
 
 /** Everything the exchange services are built from; wired by hand in app.ts. */
 export interface ExchangeDeps {

@@ -52,3 +52,17 @@ export class AllRecipientsRefused extends GatewayError {
   readonly code = 'ALL_RECIPIENTS_REFUSED';
   readonly status = 403;
 }
+/** The body names a MARAC area other than the one the coordinator agency is registered for. */
+export class MaracAreaNotYours extends GatewayError {
+  readonly code = 'MARAC_AREA_NOT_YOURS';
+  readonly status = 422;
+}
+/** The coordinator agency has no MARAC area in its registration: no case can say where it belongs. */
+export class MaracAreaNotRegistered extends GatewayError {
+  readonly code = 'MARAC_AREA_NOT_REGISTERED';
+  readonly status = 422;
+}
+export class SubjectNotFound extends GatewayError {
+  readonly code = 'SUBJECT_NOT_FOUND';
+  readonly status = 404;
+}

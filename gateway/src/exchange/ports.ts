@@ -72,6 +72,8 @@ export interface AgencyInfo {
   deliveryMode: 'pull' | 'push';
   pushUrl?: string;
   disabled: boolean;
+  /** The MARAC area a coordinator agency is registered for: a case's area comes from here, never from a body. */
+  maracArea?: string;
 }
 
 export interface AgencyDirectory {

@@ -10,7 +10,7 @@ import { parse as parseYaml } from 'yaml';
 import { GatewayError } from '../errors.js';
 import { AGENCY_TYPES, type AgencyType } from '../identity/principal.js';
 import { isAtOrBelow, type CatalogNode, type CatalogTree } from './catalog-tree.js';
-import { assessSpecialCategory, type SpecialCategoryRules } from './lawful-basis.js';
+import { assessCriminalOffence, assessSpecialCategory, type SpecialCategoryRules } from './lawful-basis.js';
 import type { Pipeline } from './pipeline.js';
 import type { WithheldReason } from './reasons.js';
 import { PURPOSES, SUBJECT_ROLES, type LawfulBasis, type Purpose, type SubjectFacts, type SubjectRole } from './types.js';
@@ -27,6 +27,7 @@ export type Guardrail = Base & (
   | { kind: 'clinicalNarrative'; allowedRecipients: AgencyType[] }
   | { kind: 'matchConfirmed'; allowedPaths: string[] }
   | { kind: 'specialCategory'; sch8Recipients: AgencyType[]; safeguardingConditions: string[]; explicitConsentConditions: string[] }
+  | { kind: 'criminalOffence'; sch8Recipients: AgencyType[]; safeguardingConditions: string[]; explicitConsentConditions: string[] }
   | { kind: 'childDob'; paths: string[]; allowedRecipients: AgencyType[] }
   | { kind: 'mentalHealthDiagnosis'; paths: string[]; allowedRecipients: AgencyType[] }
   | { kind: 'perpetratorMentalHealth'; under: string; flag: string; allowedRecipients: AgencyType[] }
@@ -40,6 +41,8 @@ export interface Guardrails {
   readonly version: number;
   readonly list: readonly Guardrail[];
   readonly specialCategory: SpecialCategoryRules & { id: string };
+  /** Art 10 for `CO` fields, when guardrails.yaml defines it (the gateway's own file does). */
+  readonly criminalOffence?: SpecialCategoryRules & { id: string };
   readonly matchConfirmed: { id: string; allowedPaths: ReadonlySet<string> };
 }
 
@@ -51,6 +54,7 @@ const PARAMS: Record<GuardrailKind, Record<string, 'roles' | 'agencies' | 'strin
   clinicalNarrative: { allowedRecipients: 'agencies' },
   matchConfirmed: { allowedPaths: 'strings' },
   specialCategory: { sch8Recipients: 'agencies', safeguardingConditions: 'strings', explicitConsentConditions: 'strings' },
+  criminalOffence: { sch8Recipients: 'agencies', safeguardingConditions: 'strings', explicitConsentConditions: 'strings' },
   childDob: { paths: 'strings', allowedRecipients: 'agencies' },
   mentalHealthDiagnosis: { paths: 'strings', allowedRecipients: 'agencies' },
   perpetratorMentalHealth: { under: 'string', flag: 'string', allowedRecipients: 'agencies' },
@@ -102,13 +106,14 @@ export function loadGuardrails(yamlText: string): Guardrails {
   for (const kind of REQUIRED_KINDS) {
     if (!list.some((g) => g.kind === kind)) problems.push(`the ${kind} guardrail is required`);
   }
-  for (const kind of ['specialCategory', 'matchConfirmed'] as const) {
+  for (const kind of ['specialCategory', 'criminalOffence', 'matchConfirmed'] as const) {
     if (list.filter((g) => g.kind === kind).length > 1) problems.push(`only one ${kind} guardrail may be defined`);
   }
   if (problems.length > 0) throw new GuardrailsInvalid(`guardrails: ${problems.join('; ')}`);
 
   const sc = list.find((g) => g.kind === 'specialCategory') as Extract<Guardrail, { kind: 'specialCategory' }>;
   const mc = list.find((g) => g.kind === 'matchConfirmed') as Extract<Guardrail, { kind: 'matchConfirmed' }>;
+  const co = list.find((g) => g.kind === 'criminalOffence') as Extract<Guardrail, { kind: 'criminalOffence' }> | undefined;
   return deepFreeze({
     version: 1,
     list,
@@ -119,6 +124,14 @@ export function loadGuardrails(yamlText: string): Guardrails {
       explicitConsentConditions: new Set(sc.explicitConsentConditions),
     },
     matchConfirmed: { id: mc.id, allowedPaths: new Set(mc.allowedPaths) },
+    ...(co ? {
+      criminalOffence: {
+        id: co.id,
+        sch8Recipients: new Set(co.sch8Recipients),
+        safeguardingConditions: new Set(co.safeguardingConditions),
+        explicitConsentConditions: new Set(co.explicitConsentConditions),
+      },
+    } : {}),
   });
 }
 
@@ -142,7 +155,7 @@ export interface GuardFacts {
   recipientType: AgencyType;
   purpose: Purpose;
   subject: SubjectFacts;
-  basis: Pick<LawfulBasis, 'article9' | 'part3Sch8'>;
+  basis: Pick<LawfulBasis, 'article9' | 'part3Sch8'> & Partial<Pick<LawfulBasis, 'article10'>>;
   addressConfidential: boolean;
   /** Some subject of the case (not only this one) has a confidential address: free text may name it. */
   caseAddressConfidential?: boolean;
@@ -165,6 +178,10 @@ export function guardModes(g: Guardrails, f: GuardFacts): GuardMode[] {
           ? OFF : { kind: 'blockAll', reason: 'GUARDRAIL_CLINICAL_NARRATIVE', ruleId: gr.id };
       case 'specialCategory': {
         const a = assessSpecialCategory(f.subject, f.recipientType, f.basis, g.specialCategory);
+        return a.ok ? OFF : { kind: 'blockAll', reason: a.reason, ruleId: gr.id };
+      }
+      case 'criminalOffence': {
+        const a = assessCriminalOffence(f.subject, f.recipientType, { article10: f.basis.article10 ?? [], part3Sch8: f.basis.part3Sch8 }, g.criminalOffence!);
         return a.ok ? OFF : { kind: 'blockAll', reason: a.reason, ruleId: gr.id };
       }
       case 'childDob':
@@ -217,6 +234,8 @@ export function covers(gr: Guardrail, node: CatalogNode): boolean {
       return node.info.clinicalNarrative;
     case 'specialCategory':
       return tags.includes('SC');
+    case 'criminalOffence':
+      return tags.includes('CO');
     case 'freeText': case 'locationInText':
       return tags.includes('FT');
     case 'childDob': case 'mentalHealthDiagnosis': case 'transferNoPayload':

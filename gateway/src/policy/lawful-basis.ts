@@ -18,7 +18,7 @@ export interface SpecialCategoryRules {
 
 export type ConditionAssessment =
   | { ok: true; conditions: string[] }
-  | { ok: false; reason: 'NO_ART9_CONDITION' | 'P18_NOT_AVAILABLE_ADULT_WITHOUT_CARE_NEEDS'; rejected: { condition: string; reason: string }[] };
+  | { ok: false; reason: 'NO_ART9_CONDITION' | 'NO_ART10_CONDITION' | 'P18_NOT_AVAILABLE_ADULT_WITHOUT_CARE_NEEDS'; rejected: { condition: string; reason: string }[] };
 
 export function assessSpecialCategory(
   subject: SubjectFacts,
@@ -26,10 +26,37 @@ export function assessSpecialCategory(
   basis: Pick<LawfulBasis, 'article9' | 'part3Sch8'>,
   rules: SpecialCategoryRules,
 ): ConditionAssessment {
+  return assess(subject.art9Conditions ?? [], basis.article9, subject, recipientType, basis.part3Sch8, rules, 'NO_ART9_CONDITION');
+}
+
+/**
+ * Art 10 (criminal offence data, `CO` fields) the way Art 9 works for `SC`: a condition recorded
+ * for THAT subject and relied on by the agreement (DPA 2018 s.10(5): the Sch 1 conditions), or,
+ * for a competent authority, a Part 3 Sch 8 condition. Para 18 needs a child or an adult with
+ * care and support needs here too.
+ */
+export function assessCriminalOffence(
+  subject: SubjectFacts,
+  recipientType: AgencyType,
+  basis: Pick<LawfulBasis, 'article10' | 'part3Sch8'>,
+  rules: SpecialCategoryRules,
+): ConditionAssessment {
+  return assess(subject.art10Conditions ?? [], basis.article10 ?? [], subject, recipientType, basis.part3Sch8, rules, 'NO_ART10_CONDITION');
+}
+
+function assess(
+  recorded: readonly string[],
+  relied: readonly string[],
+  subject: SubjectFacts,
+  recipientType: AgencyType,
+  sch8Relied: readonly string[],
+  rules: SpecialCategoryRules,
+  missing: 'NO_ART9_CONDITION' | 'NO_ART10_CONDITION',
+): ConditionAssessment {
   const offered: string[] = [];
-  for (const c of subject.art9Conditions ?? []) if (basis.article9.includes(c)) offered.push(c);
+  for (const c of recorded) if (relied.includes(c)) offered.push(c);
   if (rules.sch8Recipients.has(recipientType)) {
-    for (const c of subject.part3Sch8 ?? []) if (basis.part3Sch8.includes(c)) offered.push(c);
+    for (const c of subject.part3Sch8 ?? []) if (sch8Relied.includes(c)) offered.push(c);
   }
   const accepted: string[] = [];
   const rejected: { condition: string; reason: string }[] = [];
@@ -45,7 +72,7 @@ export function assessSpecialCategory(
   }
   if (accepted.length > 0) return { ok: true, conditions: accepted };
   const p18 = rejected.some((r) => r.reason === 'P18_NOT_AVAILABLE_ADULT_WITHOUT_CARE_NEEDS');
-  return { ok: false, reason: p18 ? 'P18_NOT_AVAILABLE_ADULT_WITHOUT_CARE_NEEDS' : 'NO_ART9_CONDITION', rejected };
+  return { ok: false, reason: p18 ? 'P18_NOT_AVAILABLE_ADULT_WITHOUT_CARE_NEEDS' : missing, rejected };
 }
 
 /**

@@ -26,6 +26,10 @@ export interface Party {
   type: AgencyType;
   role?: 'coordinator';
   name?: string;
+  /** This party's own Art 6 basis; default: the agreement's `lawfulBasis.article6`. */
+  article6?: string;
+  /** A public authority acting in its tasks (default by type, see validate.ts). */
+  publicAuthority?: boolean;
 }
 
 /** Exactly one key: a specific agency, any party of a type, or the party with a role. */

@@ -25,6 +25,7 @@ export function validateAgreement(doc: unknown, opts: ValidateOptions): Validati
   if (!isObj(doc)) return problems;
   checkDates(doc, problems);
   checkParties(doc, problems);
+  checkArticle6(doc, problems);
   checkPurposes(doc, problems);
   const a = analyseAgreement(doc, opts.catalog, problems);
   checkFlowIds(a, problems);
@@ -79,6 +80,39 @@ function checkParties(doc: Record<string, unknown>, problems: ValidationProblem[
   }
 }
 
+/** Agency types that are public authorities acting in their tasks unless a party says otherwise. */
+const NOT_PUBLIC_BY_DEFAULT: ReadonlySet<string> = new Set(['IDVA', 'SUBSTANCE_MISUSE']);
+const RLI = 'RECOGNISED_LI_SAFEGUARDING';
+/** Data (Use and Access) Act 2025: Art 6(1)(ea) in force from 5 February 2026. */
+const RLI_IN_FORCE = '2026-02-05';
+
+/**
+ * UK GDPR Art 6(1)(ea) recognised legitimate interests (DUAA 2025 Annex 1 para 6, safeguarding
+ * vulnerable individuals) is not open to a public authority acting in its tasks (Art 6(1) last
+ * subparagraph): a charity IDVA service or a housing association may rely on it, the police or a
+ * council may not. Each party relies on its own `article6`, or else on the agreement's.
+ */
+function checkArticle6(doc: Record<string, unknown>, problems: ValidationProblem[]): void {
+  const basis = isObj(doc.lawfulBasis) ? doc.lawfulBasis : {};
+  let relied = false;
+  arr(doc.parties).forEach((p, i) => {
+    if (!isObj(p)) return;
+    const own = typeof p.article6 === 'string' ? p.article6 : undefined;
+    const effective = own ?? basis.article6;
+    if (effective !== RLI) return;
+    relied = true;
+    const publicAuthority = typeof p.publicAuthority === 'boolean' ? p.publicAuthority : !NOT_PUBLIC_BY_DEFAULT.has(String(p.type));
+    if (!publicAuthority) return;
+    problems.push(own
+      ? { path: `/parties/${i}/article6`, code: 'RLI_NOT_FOR_PUBLIC_AUTHORITY', message: `${String(p.agency)} is a public authority acting in its tasks: it cannot rely on recognised legitimate interests (Art 6(1)(ea))` }
+      : { path: '/lawfulBasis/article6', code: 'RLI_NOT_FOR_PUBLIC_AUTHORITY', message: `${String(p.agency)} is a public authority and relies on the agreement's basis: name its own article6 (e.g. PUBLIC_TASK)` });
+  });
+  const from = typeof doc.effectiveFrom === 'string' ? doc.effectiveFrom.slice(0, 10) : undefined;
+  if (relied && from !== undefined && from < RLI_IN_FORCE) {
+    problems.push({ path: '/effectiveFrom', code: 'RLI_NOT_IN_FORCE', message: `recognised legitimate interests is a lawful basis only from ${RLI_IN_FORCE}` });
+  }
+}
+
 function checkPurposes(doc: Record<string, unknown>, problems: ValidationProblem[]): void {
   const purposes = arr(doc.purposes);
   const transfer = purposes.includes('MARAC_TRANSFER');
@@ -125,6 +159,8 @@ function checkRules(doc: Record<string, unknown>, flow: AnalysedFlow, a: Analyse
   const art9 = arr(basis.article9);
   const sch8 = arr(basis.part3Sch8);
   const sch8Recipients = opts.guardrails.specialCategory.sch8Recipients;
+  const art10 = arr(basis.article10);
+  const coSch8Recipients = opts.guardrails.criminalOffence?.sch8Recipients ?? sch8Recipients;
 
   for (const rule of flow.rules) {
     const { node, pipeline, pointer, path } = rule;
@@ -174,6 +210,17 @@ function checkRules(doc: Record<string, unknown>, flow: AnalysedFlow, a: Analyse
         problems.push({
           path: pointer, code: 'SC_WITHOUT_ART9_CONDITION',
           message: `${sc.node.path} is special-category data but lawfulBasis.article9 names no condition${uncovered.length ? ` for ${uncovered.join('/')}` : ''}`,
+        });
+      }
+    }
+    // Art 10 likewise: criminal offence data needs an Art 10 condition (or Sch 8 for police).
+    const co = opts.guardrails.criminalOffence && affectedNodes(rule, flow).find((x) => x.node.info.sensitivity.includes('CO'));
+    if (co) {
+      const uncovered = [...flow.toTypes].filter((t) => art10.length === 0 && !(coSch8Recipients.has(t) && sch8.length > 0));
+      if (uncovered.length > 0 || (flow.toTypes.size === 0 && art10.length === 0)) {
+        problems.push({
+          path: pointer, code: 'CO_WITHOUT_ART10_CONDITION',
+          message: `${co.node.path} is criminal offence data but lawfulBasis.article10 names no condition${uncovered.length ? ` for ${uncovered.join('/')}` : ''}`,
         });
       }
     }

@@ -24,7 +24,7 @@ function failure(text: string): string {
 describe('loadGuardrails', () => {
   it('loads policies/guardrails.yaml, every guardrail with a stable id', () => {
     expect(guardrails.list.map((g) => g.id)).toEqual([
-      'G-MATCH-CONFIRMED', 'G-TRANSFER-NO-PAYLOAD', 'G-SPECIAL-CATEGORY', 'G-CLINICAL-NARRATIVE', 'G-MENTAL-HEALTH-DIAGNOSIS',
+      'G-MATCH-CONFIRMED', 'G-TRANSFER-NO-PAYLOAD', 'G-SPECIAL-CATEGORY', 'G-CRIMINAL-OFFENCE', 'G-CLINICAL-NARRATIVE', 'G-MENTAL-HEALTH-DIAGNOSIS',
       'G-PERPETRATOR-MENTAL-HEALTH', 'G-CONFIDENTIAL-ADDRESS', 'G-LOCATION', 'G-LOCATION-IN-TEXT', 'G-CHILD-DOB',
       'G-FREE-TEXT',
     ]);

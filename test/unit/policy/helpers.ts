@@ -38,6 +38,7 @@ export function facts(over: Partial<SubjectFacts> = {}): SubjectFacts {
   return {
     role: 'VICTIM',
     art9Conditions: ['DPA_SCH1_P10'],
+    art10Conditions: ['DPA_SCH1_P10'],
     careAndSupportNeeds: false,
     consentStatus: 'NOT_SOUGHT_UNSAFE',
     isAdult: true,
@@ -115,7 +116,7 @@ export function tinyAgreement(release: Record<string, unknown>, over: Partial<Ag
       { agency: 'acute', type: 'HEALTH_ACUTE' },
     ],
     purposes: ['MARAC_RESEARCH'],
-    lawfulBasis: { article6: 'PUBLIC_TASK', article9: ['DPA_SCH1_P10', 'DPA_SCH1_P18'], article10: [], part3Sch8: ['SCH8_P4'], statutoryGateways: [] },
+    lawfulBasis: { article6: 'PUBLIC_TASK', article9: ['DPA_SCH1_P10', 'DPA_SCH1_P18'], article10: ['DPA_SCH1_P10'], part3Sch8: ['SCH8_P4'], statutoryGateways: [] },
     caseThreshold: { criteria: ['VISIBLE_HIGH_RISK', 'PROFESSIONAL_JUDGEMENT', 'POTENTIAL_ESCALATION', 'REPEAT'] },
     flows: [{ id: 'f1', from: { type: 'POLICE' }, to: { role: 'coordinator' }, direction: 'response', release: release as never }],
     ...over,

@@ -23,7 +23,7 @@ function base(): Agreement {
       { agency: 'housing', type: 'HOUSING' },
     ],
     purposes: ['MARAC_RESEARCH'],
-    lawfulBasis: { article6: 'PUBLIC_TASK', article9: ['DPA_SCH1_P10'], article10: [], part3Sch8: [], statutoryGateways: [] },
+    lawfulBasis: { article6: 'PUBLIC_TASK', article9: ['DPA_SCH1_P10'], article10: ['DPA_SCH1_P10'], part3Sch8: [], statutoryGateways: [] },
     caseThreshold: { criteria: ['VISIBLE_HIGH_RISK'] },
     flows: [
       { id: 'acute-to-coord', from: { type: 'HEALTH_ACUTE' }, to: { role: 'coordinator' }, direction: 'response', release: { subjectId: 'keep', 'health.pregnancy': 'keep' } },

@@ -8,6 +8,8 @@ import type { Explanation, SubjectFacts } from './ports.js';
 import { actingAgency } from './acting-agency.js';
 import { TRANSFER_FIELDS } from './ports.js';
 import { digest, mergeExplanations } from './request-view.js';
+import { caseLocationContext, withResponseDocuments } from './case-locations.js';
+import type { CaseLocations } from '../policy/location-context.js';
 
 /** Response fields about the case as a whole (not one subject), redacted like any other. */
 const ENVELOPE_FIELDS = ['agencyRiskSummary', 'proposedActions', ...TRANSFER_FIELDS] as const;
@@ -73,6 +75,10 @@ export function createPackService(deps: ExchangeDeps) {
     const explanations: { subjectId: string; explanation: Explanation }[] = [];
     const sections: PackSection[] = [];
     const ruleAgreements = new Set<string>();
+    // What locates the case's subjects, unsealed once per read and only if something is released.
+    let caseLocations: CaseLocations | undefined;
+    const locationsOf = async (subjectResults: unknown[]) =>
+      withResponseDocuments(caseLocations ??= caseLocationContext(await cases.getSealedSubjects(pool, caseId), theCase.subjectFacts), subjectResults);
 
     for (const m of msgs) {
       const responder = await deps.agencies.getAgency(m.recipient_agency_id);
@@ -116,11 +122,12 @@ export function createPackService(deps: ExchangeDeps) {
         subjectResults: ({ subjectId: string; withheld?: { fieldPath: string; reason: string }[] } & Record<string, unknown>)[];
       } & Record<string, unknown>;
       const subjects: PackSection['subjects'] = [];
+      const locations = await locationsOf(body.subjectResults);
       for (const sr of body.subjectResults) {
         const facts = factsById.get(sr.subjectId);
         if (!facts) continue;
         const { withheld: agencyWithheld = [], ...doc } = sr;
-        const { view, explanation } = policy.redact(decision, doc, facts, now);
+        const { view, explanation } = policy.redact(decision, doc, facts, now, locations);
         explanations.push({ subjectId: `${m.recipient_agency_id}/${sr.subjectId}`, explanation });
         subjects.push({
           subjectId: sr.subjectId,
@@ -138,7 +145,7 @@ export function createPackService(deps: ExchangeDeps) {
       for (const k of ENVELOPE_FIELDS) if (body[k] !== undefined) envDoc[k] = body[k];
       const victim = theCase.subjectFacts.find((f) => f.role === 'VICTIM') ?? theCase.subjectFacts[0];
       if (Object.keys(envDoc).length && victim) {
-        const r = policy.redact(decision, envDoc, victim, now);
+        const r = policy.redact(decision, envDoc, victim, now, locations);
         explanations.push({ subjectId: `${m.recipient_agency_id}/envelope`, explanation: r.explanation });
         if (Object.keys(r.view).length > 0) envelope = r.view;
       }

@@ -22,6 +22,7 @@ export interface SubjectFacts {
 // The case facts and parties are the policy engine's own shapes: one definition, used by both.
 export type { RiskBasis, CaseFacts, PartyRef } from '../policy/types.js';
 import type { CaseFacts, PartyRef } from '../policy/types.js';
+import type { CaseLocations } from '../policy/location-context.js';
 
 export interface DecideInput {
   now: Date;
@@ -58,7 +59,11 @@ export interface Explanation {
  */
 export interface PolicyPort {
   decide(input: DecideInput, q?: Queryable): Promise<PolicyDecision>;
-  redact(decision: PermitDecision, doc: Record<string, unknown>, facts: SubjectFacts, now: Date): {
+  /**
+   * `locations`: what locates the case's subjects (case-locations.ts), built once per request or
+   * pack read and passed to every redaction of it, so free text is cleared of locations too.
+   */
+  redact(decision: PermitDecision, doc: Record<string, unknown>, facts: SubjectFacts, now: Date, locations?: CaseLocations): {
     view: Record<string, unknown>;
     explanation: Explanation;
   };

@@ -3,6 +3,7 @@ import type { Queryable } from '../store/db.js';
 import type { ExchangeDeps } from './deps.js';
 import { createCaseReader } from './case-service.js';
 import { policyCaseFacts } from './case-facts.js';
+import { caseLocationContext } from './case-locations.js';
 import type { Explanation, PolicyDecision } from './ports.js';
 
 export interface MessageRow {
@@ -99,12 +100,15 @@ export function createRequestViewBuilder(deps: ExchangeDeps) {
     if (decision.effect === 'DENY') return { ok: false, decision, subjectTokens: theCase.tokens };
 
     const sealed = await cases.getSealedSubjects(q, m.case_id);
+    // One location context for the whole request: every subject's free text is cleared of every
+    // other subject's locations this recipient may not hold (issue 12).
+    const locations = caseLocationContext(sealed, theCase.subjectFacts);
     const parts: { subjectId: string; explanation: Explanation }[] = [];
     const subjects: Record<string, unknown>[] = [];
     for (const s of sealed.subjects) {
       const facts = theCase.subjectFacts.find((f) => f.subjectId === s.subjectId)!;
       const { key: _key, subjectId, consent: _c, legal: _l, ...details } = s;
-      const { view, explanation } = deps.policy.redact(decision, { subjectId, subject: { ...details, role: s.role } }, facts, now);
+      const { view, explanation } = deps.policy.redact(decision, { subjectId, subject: { ...details, role: s.role } }, facts, now, locations);
       parts.push({ subjectId, explanation });
       const released = (view.subject ?? {}) as Record<string, unknown>;
       // The subject id and role are structural: the recipient needs them to answer at all.

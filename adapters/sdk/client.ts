@@ -4,6 +4,7 @@
  * (GatewayRejected with the problem+json `code`, GatewayUnreachable, UnexpectedGatewayReply).
  */
 import https from 'node:https';
+import { TLS_PROFILE } from '../../gateway/src/tls-profile.js';
 import { GatewayRejected, GatewayUnreachable, UnexpectedGatewayReply } from './errors.js';
 import type { Decline, InboxMessage, ResearchResponse } from './types.js';
 
@@ -48,7 +49,7 @@ function isMessage(m: unknown): m is InboxMessage {
 export function createGatewayClient(opts: GatewayClientOptions): GatewayClient {
   const base = new URL(opts.baseUrl);
   if (base.protocol !== 'https:') throw new UnexpectedGatewayReply('the gateway URL must be https');
-  const agent = new https.Agent({ cert: opts.certPem, key: opts.keyPem, ca: opts.caPem, keepAlive: true, maxSockets: 8 });
+  const agent = new https.Agent({ ...TLS_PROFILE, cert: opts.certPem, key: opts.keyPem, ca: opts.caPem, keepAlive: true, maxSockets: 8 });
   const timeoutMs = opts.timeoutMs ?? 15_000;
 
   function call(method: 'GET' | 'POST', path: string, o: { body?: unknown; headers?: Record<string, string>; waitMs?: number; signal?: AbortSignal } = {}): Promise<{ status: number; body: unknown }> {

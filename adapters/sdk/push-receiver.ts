@@ -10,6 +10,7 @@ import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import { TLS_PROFILE } from '../../gateway/src/tls-profile.js';
 import type { Runner } from './runner.js';
 import type { InboxMessage } from './types.js';
 
@@ -52,7 +53,7 @@ export async function startPushReceiver(opts: PushReceiverOptions): Promise<Push
   const maxBody = opts.maxBodyBytes ?? 1_000_000;
   const server = https.createServer({
     cert: opts.certPem, key: opts.keyPem, ca: opts.caPem,
-    requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2',
+    requestCert: true, rejectUnauthorized: true, ...TLS_PROFILE,
   }, (req: IncomingMessage, res: ServerResponse) => {
     const socket = req.socket as TLSSocket;
     const peer = socket.getPeerCertificate();

@@ -1,6 +1,7 @@
 import https from 'node:https';
 import { withTx, type Tx } from '../store/db.js';
 import { GatewayError } from '../errors.js';
+import { TLS_PROFILE } from '../tls-profile.js';
 import type { SystemPrincipal } from '../identity/principal.js';
 import type { ExchangeDeps } from './deps.js';
 import type { InboxService } from './inbox-service.js';
@@ -25,7 +26,7 @@ const MAX_ANSWER_BYTES = 64 * 1024;
 
 /** POSTs JSON over mutual TLS: the gateway proves itself with its own client certificate. */
 export function createPushClient(tls: PushTls, timeoutMs: number) {
-  const agent = new https.Agent({ cert: tls.certPem, key: tls.keyPem, ca: tls.caPem, keepAlive: true, maxSockets: 16 });
+  const agent = new https.Agent({ ...TLS_PROFILE, cert: tls.certPem, key: tls.keyPem, ca: tls.caPem, keepAlive: true, maxSockets: 16 });
   return {
     /**
      * The adapter's answer is its status code. Its body is never read, and neither a slow answer

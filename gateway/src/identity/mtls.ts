@@ -6,6 +6,7 @@ import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import type { RequestHandler } from 'express';
 import { ServiceUnavailable, type GatewayError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { TLS_PROFILE } from '../tls-profile.js';
 import { certificateStatus } from './agency-types.js';
 import type { AgencyRegistry } from './agency-registry.js';
 import {
@@ -39,7 +40,7 @@ export function httpsServerOptions(m: MtlsServerMaterial): ServerOptions {
     key: m.serverKeyPem,
     requestCert: true,
     rejectUnauthorized: false,
-    minVersion: 'TLSv1.2',
+    ...TLS_PROFILE,
   };
 }
 

@@ -4,7 +4,8 @@ import type { ExchangeDeps } from './deps.js';
 import { createCaseReader } from './case-service.js';
 import { policyCaseFacts } from './case-facts.js';
 import { CaseNotFound } from './errors.js';
-import type { Explanation, SubjectFacts } from './ports.js';
+import type { Explanation, PolicyDecision, SubjectFacts } from './ports.js';
+import type { AuditDecision, SectionDecision } from '../audit/types.js';
 import { actingAgency } from './acting-agency.js';
 import { TRANSFER_FIELDS } from './ports.js';
 import { digest, mergeExplanations } from './request-view.js';
@@ -45,7 +46,13 @@ export interface ResearchPack {
 
 /**
  * The research pack: per agency, status and what the agreement lets THIS viewer see, decided and
- * redacted at read time (so a suspension reaches stored research), and audited as one event.
+ * redacted at read time (so a suspension reaches stored research), and audited as one event that
+ * records each section's decision and reason code, refusals included.
+ *
+ * Nothing reveals what it withholds: the coordinator who asked sees every status row (and the
+ * refused recipients); any other party sees its own rows, and another agency's row only when the
+ * agreement lets it receive that agency's research (a PERMIT), never who else was asked, their
+ * states, deadlines or decline reasons.
  */
 export function createPackService(deps: ExchangeDeps) {
   const { pool, audit, policy } = deps;
@@ -75,6 +82,10 @@ export function createPackService(deps: ExchangeDeps) {
     const explanations: { subjectId: string; explanation: Explanation }[] = [];
     const sections: PackSection[] = [];
     const ruleAgreements = new Set<string>();
+    const isCoordinator = theCase.coordinatorAgencyId === viewer.agencyId;
+    const sectionDecisions: SectionDecision[] = [];
+    const record = (m: { recipient_agency_id: string; request_id: string }, decision: AuditDecision, reasonCode?: string) =>
+      sectionDecisions.push({ agencyId: m.recipient_agency_id, requestId: m.request_id, decision, ...(reasonCode ? { reasonCode } : {}) });
     // What locates the case's subjects, unsealed once per read and only if something is released.
     let caseLocations: CaseLocations | undefined;
     const locationsOf = async (subjectResults: unknown[]) =>
@@ -96,27 +107,43 @@ export function createPackService(deps: ExchangeDeps) {
         ...(m.last_error_code ? { lastError: m.last_error_code } : {}),
         subjects: [] as PackSection['subjects'],
       };
-      if (m.answer_kind !== 'response' || !m.ciphertext) {
-        sections.push({ ...base, release: { released: false, reason: m.purged_at ? 'PURGED' : 'NO_RESPONSE' } });
+      const own = m.recipient_agency_id === viewer.agencyId;
+      const hasResearch = m.answer_kind === 'response' && !!m.ciphertext;
+      // Decided for research to release, and for any row a non-coordinator might be shown.
+      const decision: PolicyDecision | undefined = !own && responder && (hasResearch || !isCoordinator)
+        ? await policy.decide({
+          now,
+          purpose: m.purpose,
+          direction: 'response',
+          from: { agencyId: responder.id, agencyType: responder.type },
+          to: viewer,
+          caseFacts,
+          pinned: { agreementId: m.agreement_id, version: m.agreement_version },
+        })
+        : undefined;
+      if (!isCoordinator && !own && decision?.effect !== 'PERMIT') {
+        // Not even the row: that this agency was asked is itself withheld. Audited all the same.
+        record(m, 'DENY', decision?.reason ?? 'UNKNOWN_AGENCY');
         continue;
       }
-      if (m.recipient_agency_id === viewer.agencyId || !responder) {
-        sections.push({ ...base, release: { released: false, reason: responder ? 'OWN_RESPONSE' : 'UNKNOWN_AGENCY' } });
+      if (!hasResearch) {
+        const reason = m.purged_at ? 'PURGED' : 'NO_RESPONSE';
+        sections.push({ ...base, release: { released: false, reason } });
+        record(m, 'NONE', reason);
         continue;
       }
-      const decision = await policy.decide({
-        now,
-        purpose: m.purpose,
-        direction: 'response',
-        from: { agencyId: responder.id, agencyType: responder.type },
-        to: viewer,
-        caseFacts,
-        pinned: { agreementId: m.agreement_id, version: m.agreement_version },
-      });
+      if (own || !responder || !decision) {
+        const reason = responder ? 'OWN_RESPONSE' : 'UNKNOWN_AGENCY';
+        sections.push({ ...base, release: { released: false, reason } });
+        record(m, own ? 'NONE' : 'DENY', reason);
+        continue;
+      }
       if (decision.effect === 'DENY') {
         sections.push({ ...base, release: { released: false, reason: decision.reason } });
+        record(m, 'DENY', decision.reason);
         continue;
       }
+      const explained = explanations.length;
       ruleAgreements.add(`${decision.agreementId}@${decision.version}`);
       const body = deps.sealer.open({ keyId: m.key_id, iv: m.iv, tag: m.tag, ciphertext: m.ciphertext }, m.id) as {
         subjectResults: ({ subjectId: string; withheld?: { fieldPath: string; reason: string }[] } & Record<string, unknown>)[];
@@ -149,6 +176,8 @@ export function createPackService(deps: ExchangeDeps) {
         explanations.push({ subjectId: `${m.recipient_agency_id}/envelope`, explanation: r.explanation });
         if (Object.keys(r.view).length > 0) envelope = r.view;
       }
+      const changed = explanations.slice(explained).some(({ explanation: e }) => e.transformed.length > 0 || e.withheld.length > 0);
+      record(m, changed ? 'PERMIT_WITH_TRANSFORMS' : 'PERMIT');
       sections.push({
         ...base,
         release: { released: true, agreementId: decision.agreementId, version: decision.version, ...(decision.warnings?.length ? { warnings: decision.warnings } : {}) },
@@ -157,7 +186,8 @@ export function createPackService(deps: ExchangeDeps) {
       });
     }
 
-    const refused = (await pool.query(
+    // Which recipients the coordinator's requests were refused for is the coordinator's to know.
+    const refused = !isCoordinator ? [] : (await pool.query(
       `SELECT f.request_id, f.recipient_agency_id, f.reason_code FROM request_refusals f
          JOIN research_requests r ON r.id = f.request_id WHERE r.case_id = $1 ORDER BY f.recipient_agency_id`,
       [caseId],
@@ -174,12 +204,22 @@ export function createPackService(deps: ExchangeDeps) {
       generatedAt: now.toISOString(),
     };
     const merged = mergeExplanations(explanations, { collapse: true });
+    // Every refusal is in the log: DENY when sections were refused and none released, a partial
+    // release otherwise; the reason is the refused sections' one reason, or SECTIONS_REFUSED.
+    const refusedSections = sectionDecisions.filter((d) => d.decision === 'DENY');
+    const releasedSections = sectionDecisions.filter((d) => d.decision === 'PERMIT' || d.decision === 'PERMIT_WITH_TRANSFORMS');
+    const refusalReasons = new Set(refusedSections.map((d) => d.reasonCode!));
+    const overall: AuditDecision = refusedSections.length > 0
+      ? (releasedSections.length === 0 ? 'DENY' : 'PERMIT_WITH_TRANSFORMS')
+      : merged.fieldsTransformed.length || merged.fieldsWithheld.length ? 'PERMIT_WITH_TRANSFORMS' : 'PERMIT';
     await withTx(pool, (tx) =>
       audit.append(tx, {
         action: mode === 'export' ? 'PACK_EXPORTED' : 'VIEW_READ',
         actor,
         caseId,
-        decision: merged.fieldsTransformed.length || merged.fieldsWithheld.length ? 'PERMIT_WITH_TRANSFORMS' : 'PERMIT',
+        decision: overall,
+        ...(refusalReasons.size > 0 ? { reasonCode: refusalReasons.size === 1 ? [...refusalReasons][0]! : 'SECTIONS_REFUSED' } : {}),
+        sectionDecisions,
         ruleIds: merged.ruleIds,
         fieldsReleased: merged.fieldsReleased,
         fieldsTransformed: merged.fieldsTransformed,
@@ -187,7 +227,10 @@ export function createPackService(deps: ExchangeDeps) {
         viewDigest: digest(pack.sections),
         subjectTokens: theCase.tokens,
         agencyIds: [viewer.agencyId],
-        detail: { sections: sections.length, agreements: [...ruleAgreements].join(',') },
+        detail: {
+          sections: sections.length, sectionsReleased: releasedSections.length, sectionsRefused: refusedSections.length,
+          agreements: [...ruleAgreements].join(','),
+        },
       }),
     );
     return pack;

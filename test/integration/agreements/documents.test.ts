@@ -24,7 +24,7 @@ afterAll(async () => {
   await db.drop();
 });
 beforeEach(async () => {
-  await db.pool.query('TRUNCATE agreement_versions, agreements, audit_pending');
+  await db.pool.query('TRUNCATE agreement_party_removals, agreement_versions, agreements, audit_pending');
 });
 
 const codeOf = async (p: Promise<unknown>): Promise<string> => {
@@ -176,7 +176,7 @@ describe('seedFromDirectory', () => {
 
   it('never overrides what IG officers did since', async () => {
     await svc.seedFromDirectory(dir);
-    await svc.suspend(alice, 'test-marac', 1);
+    await svc.suspend(alice, 'test-marac', 1, { reason: 'Partner breach under review', confirm: true });
     await svc.seedFromDirectory(dir);
     expect((await svc.getAgreement('test-marac')).versions.map((x) => x.status)).toEqual(['suspended']);
   });

@@ -19,7 +19,7 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   clock.now = new Date('2025-06-05T09:00:00Z');
-  await db.pool.query('TRUNCATE agreement_versions, agreements, audit_pending');
+  await db.pool.query('TRUNCATE agreement_party_removals, agreement_versions, agreements, audit_pending');
 });
 
 const codeOf = async (p: Promise<unknown>): Promise<string> => {
@@ -218,7 +218,7 @@ describe('activation, suspension, expiry', () => {
 
     const plans = svc.cachedPlans();
     const seq = await lastSeq();
-    await svc.suspend(alice, 'test-marac', 1);
+    await svc.suspend(alice, 'test-marac', 1, { reason: 'Partner breach under review', confirm: true });
     expect((await eventsSince(seq)).map((e) => e.action)).toEqual(['AGREEMENT_SUSPENDED']);
     const after = await svc.compiledVersion('test-marac', 1);
     expect(after?.status).toBe('suspended');
@@ -230,7 +230,7 @@ describe('activation, suspension, expiry', () => {
 
   it('only suspends the active version', async () => {
     await svc.createDraft(alice, sampleAgreement());
-    expect(await codeOf(svc.suspend(bob, 'test-marac', 1))).toBe('AGREEMENT_NOT_ACTIVE');
+    expect(await codeOf(svc.suspend(bob, 'test-marac', 1, { reason: 'Partner breach under review', confirm: true }))).toBe('AGREEMENT_NOT_ACTIVE');
   });
 
   it('keeps a superseded version usable through a pin (decisions pinned to the version in force)', async () => {
@@ -302,7 +302,7 @@ describe('reading', () => {
     expect(list[0]).toMatchObject({ id: 'test-marac', activeVersion: 1, latestVersion: 2 });
     expect(list[0]!.versions.map((v) => v.status)).toEqual(['active', 'draft']);
     expect((await svc.get('test-marac')).version).toBe(1);
-    await svc.suspend(bob, 'test-marac', 1);
+    await svc.suspend(bob, 'test-marac', 1, { reason: 'Partner breach under review', confirm: true });
     expect((await svc.get('test-marac')).version).toBe(2);
     expect(await codeOf(svc.get('missing'))).toBe('AGREEMENT_NOT_FOUND');
     expect(await codeOf(svc.get('test-marac', 0))).toBe('AGREEMENT_VERSION_NOT_FOUND');

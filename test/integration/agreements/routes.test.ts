@@ -50,7 +50,7 @@ afterAll(async () => {
   await db.drop();
 });
 beforeEach(async () => {
-  await db.pool.query('TRUNCATE agreement_versions, agreements, audit_pending');
+  await db.pool.query('TRUNCATE agreement_party_removals, agreement_versions, agreements, audit_pending');
 });
 
 async function call(user: string | null, method: string, url: string, body?: unknown, contentType = 'application/json') {
@@ -148,9 +148,13 @@ describe('agreement routes', () => {
   it('suspends and expires', async () => {
     await call('alice', 'POST', '/v1/agreements', sampleAgreement());
     await call('bob', 'POST', '/v1/agreements/test-marac/versions/1/approve');
-    expect((await call('bob', 'POST', '/v1/agreements/test-marac/versions/1/suspend')).body).toMatchObject({ code: 'AGREEMENT_NOT_ACTIVE' });
+    const reasoned = { reason: 'Partner breach under review', confirm: true };
+    expect((await call('bob', 'POST', '/v1/agreements/test-marac/versions/1/suspend', reasoned)).body).toMatchObject({ code: 'AGREEMENT_NOT_ACTIVE' });
     await call('bob', 'POST', '/v1/agreements/test-marac/versions/1/activate');
-    expect((await call('alice', 'POST', '/v1/agreements/test-marac/versions/1/suspend')).body).toMatchObject({ status: 'suspended' });
+    // The kill switch needs a reason and a confirmation (issue 12).
+    expect(await call('alice', 'POST', '/v1/agreements/test-marac/versions/1/suspend')).toMatchObject({ status: 400, body: { code: 'REASON_REQUIRED' } });
+    expect(await call('alice', 'POST', '/v1/agreements/test-marac/versions/1/suspend', { reason: 'x' })).toMatchObject({ status: 400, body: { code: 'CONFIRMATION_REQUIRED' } });
+    expect((await call('alice', 'POST', '/v1/agreements/test-marac/versions/1/suspend', reasoned)).body).toMatchObject({ status: 'suspended', suspendReason: reasoned.reason });
     expect((await call('alice', 'POST', '/v1/agreements/test-marac/versions/1/expire')).body).toMatchObject({ status: 'expired' });
     expect(await call('alice', 'POST', '/v1/agreements/test-marac/versions/1/activate')).toMatchObject({ status: 409, body: { code: 'AGREEMENT_NOT_APPROVED' } });
   });

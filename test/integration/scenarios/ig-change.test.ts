@@ -41,7 +41,7 @@ describe('an agreement change reaches the exchange on the next message', () => {
 
   describe('IG officer A suspends v1', () => {
     beforeAll(async () => {
-      await t.gateway.agreements.suspend(IG_A, 'essex-marat', 1);
+      await t.gateway.agreements.suspend(IG_A, 'essex-marat', 1, { reason: 'Partner breach under review', confirm: true });
     });
 
     it('research already stored is refused AGREEMENT_SUSPENDED on the next read, and nothing of it is shown', async () => {
@@ -70,9 +70,8 @@ describe('an agreement change reaches the exchange on the next message', () => {
       const r = await requestResearch(t, caseId, ['essex-police', 'chelmsford-housing']);
       expect(r.status).toBe(403);
       expect(r.body.code).toBe('ALL_RECIPIENTS_REFUSED');
-      // v1 is out of the candidates; the refusal currently comes from the one agreement still in
-      // force that names the coordinator (the transfer agreement): see the scenarios report.
-      expect(['AGREEMENT_SUSPENDED', 'PROVIDER_NOT_SIGNATORY']).toContain(r.body.reason);
+      // The suspended version in force explains the refusal (issue 12: refusals say AGREEMENT_SUSPENDED).
+      expect(r.body.reason).toBe('AGREEMENT_SUSPENDED');
       expect((await t.as('essex-police').get('/v1/inbox?wait=0')).body.messages).toEqual([]);
     });
   });

@@ -105,8 +105,9 @@ describe('T7 a confidential address reaches only police and IDVA', () => {
       for (const viewer of ['chelmsford-housing', 'mse-hospitals']) {
         const pack = await readPack(t, viewer, caseId);
         expect(subjectOf(section(pack, 'essex-police'), ids.v1).view.subject, viewer).toEqual({ dateOfBirth: '35-49', address: 'CONFIDENTIAL' });
-        // No flow from IDVA to housing or health at all.
-        expect(section(pack, 'safe-steps-idva').release, viewer).toEqual({ released: false, reason: 'NO_FLOW_FOR_PAIR' });
+        // No flow from IDVA to housing or health at all: not even the IDVA's row is shown (issue 12 class 6).
+        expect(pack.sections.map((x: any) => x.agencyId), viewer).not.toContain('safe-steps-idva');
+        expect(pack.refused, viewer).toEqual([]);
         expectNoLocation(pack, viewer);
       }
 
@@ -127,7 +128,10 @@ describe('T7 a confidential address reaches only police and IDVA', () => {
     it('an export of the research by housing excludes the address and is audited as an export', async () => {
       const housing: AgencyPrincipal = { kind: 'agency', agencyId: 'chelmsford-housing', agencyType: 'HOUSING', certFingerprint: t.as('chelmsford-housing').creds.fingerprint };
       const exported = await t.gateway.exchange.packs.getPack(housing, caseId, 'export');
-      expect(exported.sections.length).toBe(RECIPIENTS.length);
+      // Housing's own row and those it may receive research from; never the IDVA's (issue 12 class 6).
+      const shown = exported.sections.map((x) => x.agencyId);
+      expect(shown).toEqual(expect.arrayContaining(['chelmsford-housing', 'essex-police']));
+      expect(shown).not.toContain('safe-steps-idva');
       expectNoLocation(exported, 'housing export');
       const events = await auditRows(t, `action = 'PACK_EXPORTED' AND case_id = $1`, [caseId]);
       expect(events).toHaveLength(1);

@@ -119,13 +119,17 @@ describe('T8 repeat + MARAC-to-MARAC transfer', () => {
     expect(viewed.at(-1)!.event.ruleIds).toEqual(expect.arrayContaining(['transfer-bundle-southend-to-essex#subjectId']));
   });
 
-  it('Essex research on the case does not reach Southend: the section is refused RECIPIENT_NOT_SIGNATORY and carries nothing', async () => {
+  it('Essex research on the case does not reach Southend: Southend is not even shown that Essex police were asked', async () => {
     const r = await requestResearch(t, caseId, ['essex-police']);
     expect(r.status).toBe(201);
     expect((await answer(t, 'essex-police', r.body.requestId, ids)).response.status).toBe(201);
     const pack = await readPack(t, 'southend-marac', caseId);
-    expect(section(pack, 'essex-police')).toMatchObject({ release: { released: false, reason: 'RECIPIENT_NOT_SIGNATORY' }, subjects: [] });
+    // Issue 12 class 6: a reader sees no row of an agency it may not receive research from.
+    expect(pack.sections.map((s: any) => s.agencyId)).not.toContain('essex-police');
+    expect(JSON.stringify(pack)).not.toContain('essex-police');
     expect(JSON.stringify(pack)).not.toContain('incidentCount12m');
+    const viewed = await auditRows(t, `action = 'VIEW_READ' AND case_id = $1`, [caseId]);
+    expect(viewed.at(-1)!.event.sectionDecisions).toContainEqual({ agencyId: 'essex-police', requestId: r.body.requestId, decision: 'DENY', reasonCode: 'RECIPIENT_NOT_SIGNATORY' });
   });
 
   it('a transfer asked of an agency rather than a MARAC is refused NO_INTER_AREA_AGREEMENT', async () => {
@@ -144,10 +148,11 @@ describe('T8 repeat + MARAC-to-MARAC transfer', () => {
   });
 
   it('without the inter-area agreement in force, no transfer is possible and the stored bundle is no longer released', async () => {
-    await t.gateway.agreements.suspend(IG_A, 'essex-southend-transfer', 1);
+    await t.gateway.agreements.suspend(IG_A, 'essex-southend-transfer', 1, { reason: 'Inter-area arrangements under review', confirm: true });
     const r = await requestResearch(t, caseId, ['southend-marac'], TRANSFER);
     expect(r.status).toBe(403);
-    expect(r.body).toMatchObject({ code: 'ALL_RECIPIENTS_REFUSED', reason: 'NO_INTER_AREA_AGREEMENT' });
+    // While suspended, refusals say so (issue 12), rather than that no agreement covers the areas.
+    expect(r.body).toMatchObject({ code: 'ALL_RECIPIENTS_REFUSED', reason: 'AGREEMENT_SUSPENDED' });
     const pack = await readPack(t, 'essex-marat', caseId);
     expect(section(pack, 'southend-marac')).toMatchObject({ release: { released: false, reason: 'AGREEMENT_SUSPENDED' }, subjects: [] });
   });

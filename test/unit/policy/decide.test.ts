@@ -64,6 +64,7 @@ describe('decide: every deny reason', () => {
     ['NO_FLOW_FOR_PAIR', base({ from: HOUSING, to: IDVA })],
     ['SUBJECT_ROLE_NOT_ALLOWED', base({ from: party('kss-probation', 'PROBATION'), to: IDVA, subjectRoles: ['PERPETRATOR', 'VICTIM'] })],
     ['NO_INTER_AREA_AGREEMENT', base({ purpose: 'MARAC_TRANSFER', direction: 'request', from: COORD, to: party('southend-marac', 'MARAC_COORDINATOR') })],
+    ['PARTY_REMOVED', base({ removedParties: new Map([[essex.id, new Set([POLICE.agencyId])]]) })],
   ];
 
   it('covers the whole closed set of deny reasons', () => {

@@ -135,11 +135,11 @@ describe('location-in-free-text: a confidential location never travels in free t
     const police = section(packs['essex-marat']!, 'essex-police');
     const v = subjectOf(police, ids.v1);
     const summaries = (v.view.police.incidents as Json[]).map((i) => i.summary as string);
-    expect(summaries[0]).toMatch(/^Officers attended the refuge at .*\[LOCATION\]/);
+    expect(summaries[0]).toMatch(/^Officers attended .*\[LOCATION\]/);
     expect(v.transformed).toContainEqual({ path: 'police.incidents[0].summary', op: 'locationText' });
     // The perpetrator's record named V's refuge: cleared too.
     const p = subjectOf(police, ids.p1);
-    expect((p.view.police.incidents as Json[])[0].summary).toContain('[LOCATION]');
+    expect((p.view.police.incidents as Json[])[0]!.summary).toContain('[LOCATION]');
     expect(police.envelope.agencyRiskSummary.text).toContain('[LOCATION]');
     expect(police.envelope.proposedActions[0].description).toContain('[LOCATION]');
     expect(v.view.subject.address).toBe('CONFIDENTIAL');
@@ -152,7 +152,7 @@ describe('location-in-free-text: a confidential location never travels in free t
     const v = subjectOf(section(packs[viewer]!, from), ids.v1);
     const summaries = (v.view.police.incidents as Json[]).map((i) => i.summary as string);
     expect(summaries.length).toBeGreaterThan(0);
-    expect(summaries[0]).toContain('Officers attended the refuge at');
+    expect(summaries[0]).toMatch(/^Officers attended /);
     expect(summaries[0]).toContain('[LOCATION]');
   });
 

@@ -76,7 +76,7 @@ export const FILLER: readonly string[] = [
   'do not disclose', 'NFA', 'occurred at', 'she now lives at', 'moved to', 'visited', 'address:',
 ];
 
-const SEPARATORS = [' ', ' ', ' ', '  ', '\n', '\u00A0', '\t', ' \n ', '\r\n'] as const;
+const SEPARATORS = [' ', ' ', ' ', '  ', '\n', '\u00A0', '\t', ' \n ', '\r\n', ', ', ' - ', '\u2009', '\u3000', '.'] as const;
 
 // ---- case and spacing --------------------------------------------------------------------------
 
@@ -286,11 +286,12 @@ export function streetMentionArb(loc: GeneratedLocation, opts: { requireType?: b
   const letter = loc.houseLetter;
   const numberForms: string[] = [
     `${num}${letter}`, `${num}${letter}`, `${num}${letter.toLowerCase()}`, `${num}${letter},`, `no. ${num}${letter}`,
-    `No ${num}${letter}`, letter ? `${num} ${letter}` : `${num}`,
+    `No ${num}${letter}`, letter ? `${num} ${letter}` : `${num}`, `No.${num}${letter}`, `#${num}${letter}`,
   ];
   if (loc.flat) {
     numberForms.push(`Flat ${loc.flat}, ${num}${letter}`, `${loc.flat}/${num}${letter}`, `Flat ${loc.flat} ${num}${letter}`,
-      `f${loc.flat} ${num}${letter}`, `Apartment ${loc.flat}, ${num}${letter}`);
+      `f${loc.flat} ${num}${letter}`, `Apartment ${loc.flat}, ${num}${letter}`, `Flat ${loc.flat} - ${num}${letter}`,
+      `FLAT ${loc.flat}/${num}${letter}`);
   }
   const typeArb = opts.requireType
     ? typeWordArb(loc.streetType)
@@ -314,7 +315,12 @@ export const fullAddressMentionArb = (loc: GeneratedLocation, opts: { requireTyp
   fc.tuple(streetMentionArb(loc, opts), postcodeRenderingArb(loc.postcode), fc.constantFrom(', ', ',\n', ' ', '\n'), fc.boolean())
     .map(([street, pc, sep, town]) => `${street}${sep}${town ? loc.town + ' ' : ''}${pc}`);
 
-export type MentionKind = 'street' | 'postcode' | 'phone' | 'uprn' | 'full';
+/** The house or refuge name line ("Haven House"), when the address has one (else the street). */
+export const houseNameMentionArb = (loc: GeneratedLocation): fc.Arbitrary<string> =>
+  !loc.houseName ? streetMentionArb(loc)
+    : fc.tuple(caseModeArb, fc.nat()).chain(([mode, seed]) => joinArb(loc.houseName.split(' ').map((w) => applyCase(w, mode, seed))));
+
+export type MentionKind = 'street' | 'postcode' | 'phone' | 'uprn' | 'full' | 'houseName';
 
 export function mentionArb(loc: GeneratedLocation, kinds: readonly MentionKind[], opts: { requireType?: boolean } = {}): fc.Arbitrary<string> {
   const by: Record<MentionKind, () => fc.Arbitrary<string>> = {
@@ -323,6 +329,7 @@ export function mentionArb(loc: GeneratedLocation, kinds: readonly MentionKind[]
     phone: () => phoneMentionArb(loc),
     uprn: () => uprnMentionArb(loc),
     full: () => fullAddressMentionArb(loc, opts),
+    houseName: () => houseNameMentionArb(loc),
   };
   return fc.oneof(...kinds.map((k) => by[k]()));
 }
@@ -354,7 +361,7 @@ export interface LocationText {
  * `requireType`: every street mention carries its street type (for the address-shape net alone).
  */
 export function locationTextArb(opts: { kinds?: readonly MentionKind[]; requireType?: boolean; withHouseName?: boolean } = {}): fc.Arbitrary<LocationText> {
-  const kinds = opts.kinds ?? ['street', 'postcode', 'phone', 'uprn', 'full'];
+  const kinds = opts.kinds ?? ['street', 'postcode', 'phone', 'uprn', 'full', 'houseName'];
   return locationArb({ withHouseName: opts.withHouseName }).chain((loc) =>
     fc.array(mentionArb(loc, kinds, opts), { minLength: 1, maxLength: 4 }).chain((mentions) =>
       embedArb(mentions).map((text) => ({ loc, text, mentions }))));
@@ -371,7 +378,8 @@ export function oracleTokens(s: string): string[] {
 /**
  * What of `loc` survives in `output`: 'street' (house number followed by the street name, in any
  * normalised form), 'postcode' (in any spacing, compared with whitespace removed), 'uprn' and
- * 'phone' (compared digits only). Empty means nothing leaked.
+ * 'phone' (compared digits only), 'houseName' (the house or refuge name's words in a row).
+ * Empty means nothing leaked.
  */
 export function findLeaks(output: string, loc: GeneratedLocation): string[] {
   const leaks: string[] = [];
@@ -389,5 +397,9 @@ export function findLeaks(output: string, loc: GeneratedLocation): string[] {
   const digits = output.replace(/[^0-9]/g, '');
   if (digits.includes(loc.uprn)) leaks.push('uprn');
   if (digits.includes(loc.phoneNsn)) leaks.push('phone');
+  if (loc.houseName) {
+    const hn = oracleTokens(loc.houseName);
+    for (let i = 0; i < toks.length; i++) if (hn.every((w, k) => toks[i + k] === w)) { leaks.push('houseName'); break; }
+  }
   return leaks;
 }

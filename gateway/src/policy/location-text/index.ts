@@ -6,13 +6,22 @@
  * - case-aware: a lexicon compiled from everything the gateway knows locates someone on the case
  *   (sealed addresses and contact details of every subject, every LOC-tagged value in the
  *   response itself), matched robustly (case, whitespace, punctuation, line breaks, street-type
- *   abbreviations, postcodes in any spacing, house number and street apart from the town);
+ *   abbreviations, postcodes in any spacing, phone numbers in any formatting, house number and
+ *   street apart from the town): lexicon.ts says what counts as location text;
  * - address-shaped text, needing no case knowledge (house/flat number with a street name and
- *   type, "refuge"/"safe house" with a name or place, UK postcodes, UPRN-like numbers).
+ *   type, "refuge"/"safe house" with a name or place, UK postcodes, UK phone numbers, UPRN-like
+ *   numbers): address-shapes.ts.
  *
- * THIS FILE DEFINES THE CONTRACT used by the exchange and redact.ts. The implementation below is
- * a placeholder to be replaced by the robust matcher.
+ * Both work on one tokenisation of the text (normalise.ts: offsets into the original, one pass, no
+ * backtracking), collect spans and replace each merged span by LOCATION_PLACEHOLDER.
+ *
+ * This file is the contract used by the exchange and redact.ts.
  */
+import { matchShapes, mayHoldShapes } from './address-shapes.js';
+import { compile, type CompiledLexicon } from './lexicon.js';
+import { matchLexicon } from './match.js';
+import { tokenize } from './normalise.js';
+import { applySpans, type Spans } from './spans.js';
 
 /** Values that locate one subject, as the case or a response holds them. */
 export interface LocationSource {
@@ -30,7 +39,7 @@ export interface LocationSource {
 export interface LocationLexicon {
   readonly empty: boolean;
   /** @internal */
-  readonly patterns: readonly RegExp[];
+  readonly compiled: CompiledLexicon;
 }
 
 export const LOCATION_PLACEHOLDER = '[LOCATION]';
@@ -46,29 +55,22 @@ export interface LocationScrubResult {
   removed: boolean;
 }
 
-export const EMPTY_LEXICON: LocationLexicon = Object.freeze({ empty: true, patterns: Object.freeze([]) as readonly RegExp[] });
-
-function escape(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
+export const EMPTY_LEXICON: LocationLexicon = Object.freeze({ empty: true, compiled: compile([]) });
 
 export function compileLexicon(sources: readonly LocationSource[]): LocationLexicon {
-  const values: string[] = [];
-  for (const s of sources) {
-    for (const l of s.addressLines ?? []) values.push(l);
-    if (s.postcode) values.push(s.postcode);
-    if (s.uprn) values.push(s.uprn);
-    for (const p of s.phones ?? []) values.push(p);
-    for (const e of s.emails ?? []) values.push(e);
-    for (const o of s.other ?? []) values.push(o);
-  }
-  const patterns = values.filter((v) => v.trim().length >= 3).map((v) => new RegExp(escape(v.trim()), 'gi'));
-  return patterns.length === 0 ? EMPTY_LEXICON : Object.freeze({ empty: false, patterns: Object.freeze(patterns) });
+  const compiled = compile(sources);
+  return compiled.empty ? EMPTY_LEXICON : Object.freeze({ empty: false, compiled });
 }
 
 export function scrubLocationText(text: string, lexicon: LocationLexicon | undefined, opts: LocationScrubOptions): LocationScrubResult {
-  let out = text;
-  for (const re of lexicon?.patterns ?? []) out = out.replace(re, LOCATION_PLACEHOLDER);
-  void opts;
-  return { text: out, removed: out !== text };
+  const lex = lexicon?.compiled;
+  const useLexicon = lex !== undefined && !lex.empty;
+  const shapes = opts.addressShapes && mayHoldShapes(text);
+  if (!useLexicon && !shapes) return { text, removed: false };
+  const tokens = tokenize(text);
+  const spans: Spans = [];
+  if (useLexicon) matchLexicon(tokens, lex, opts.addressShapes, spans);
+  if (shapes) matchShapes(text, tokens, spans);
+  if (spans.length === 0) return { text, removed: false };
+  return { text: applySpans(text, spans, LOCATION_PLACEHOLDER), removed: true };
 }

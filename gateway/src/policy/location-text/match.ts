@@ -1,0 +1,51 @@
+/**
+ * The case-aware net: every entry of the lexicon found in the text's tokens (longest first at each
+ * position), and every compact value (postcode, phone, UPRN) found in the compact view.
+ */
+import { numbersBefore, openingBefore, prefixStart, tightGap } from './clusters.js';
+import { EntryKind, type CompiledLexicon, type Entry } from './lexicon.js';
+import { compactView, tokenAt, type Tokens } from './normalise.js';
+import { addSpan, type Spans } from './spans.js';
+import { isStreetType } from './street-types.js';
+
+function matchesAt(t: Tokens, i: number, e: Entry): boolean {
+  const toks = e.toks;
+  if (i + toks.length > t.count) return false;
+  for (let k = 1; k < toks.length; k++) if (t.norm[i + k] !== toks[k]) return false;
+  return true;
+}
+
+export function matchLexicon(t: Tokens, lex: CompiledLexicon, shapes: boolean, spans: Spans): void {
+  if (lex.byFirst.size > 0) {
+    for (let i = 0; i < t.count;) {
+      const candidates = lex.byFirst.get(t.norm[i]!);
+      let hit: Entry | undefined;
+      if (candidates) {
+        for (const e of candidates) {
+          if (e.kind === EntryKind.District && !shapes) continue;
+          if (matchesAt(t, i, e)) { hit = e; break; }
+        }
+      }
+      if (!hit) { i++; continue; }
+      let start = t.start[i]!;
+      let z = i + hit.toks.length; // exclusive
+      if (hit.kind === EntryKind.Address) {
+        start = openingBefore(t, t.start[numbersBefore(t, i)]!);
+        if (z < t.count && !t.num[z] && isStreetType(t.norm[z]!) && tightGap(t, z - 1)) z++;
+      }
+      addSpan(spans, start, t.end[z - 1]!);
+      i = z;
+    }
+  }
+  if (lex.compact.length > 0 && t.num.includes(true)) {
+    const view = compactView(t);
+    for (const cv of lex.compact) {
+      for (let at = view.s.indexOf(cv.value); at >= 0; at = view.s.indexOf(cv.value, at + 1)) {
+        const a = tokenAt(view, at);
+        const z = tokenAt(view, at + cv.value.length - 1);
+        const start = !cv.digits ? t.start[a]! : view.offset[a] === at ? prefixStart(t, a) : openingBefore(t, t.start[a]!);
+        addSpan(spans, start, t.end[z]!);
+      }
+    }
+  }
+}

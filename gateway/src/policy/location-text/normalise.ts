@@ -1,0 +1,162 @@
+/**
+ * Text → tokens with offsets into the original, in one pass over the characters (no regular
+ * expression per character, no backtracking). A token is a run of letters or a run of digits, so
+ * "30a" is 30 + a and "CM19" is cm + 19; between tokens anything else (spaces of every kind, line
+ * breaks, punctuation) is a separator and never matters for matching. Apostrophes, soft hyphens,
+ * zero-width characters and combining marks inside a word are skipped ("St John's" = "St Johns",
+ * "Bir\u00ADch" = "Birch"). Non-ASCII letters are folded (NFKD without marks), fullwidth digits
+ * become digits.
+ */
+import { canonicalWord } from './street-types.js';
+
+const SEP = 0;
+const LETTER = 1;
+const DIGIT = 2;
+/** Skipped inside a token, a separator outside one. */
+const JOIN = 3;
+
+const nonAscii = new Map<number, number>();
+const LETTER_RE = /\p{L}/u;
+const JOIN_RE = /[\p{M}\p{Cf}]/u;
+const FOLD_RE = /[\p{M}\p{Cf}'\u2018\u2019`]/gu;
+
+/**
+ * Cyrillic and Greek letters that look like Latin ones: "Вirch Wаlk" is Birch Walk to a reader,
+ * so it is to the matcher.
+ */
+const HOMOGLYPHS: Record<string, string> = {
+  А: 'a', В: 'b', Е: 'e', К: 'k', М: 'm', Н: 'h', О: 'o', Р: 'p', С: 'c', Т: 't', Х: 'x', У: 'y', І: 'i', Ј: 'j', Ѕ: 's',
+  а: 'a', е: 'e', о: 'o', р: 'p', с: 'c', у: 'y', х: 'x', і: 'i', ј: 'j', ѕ: 's', һ: 'h', ԁ: 'd', ԛ: 'q', ԝ: 'w',
+  Α: 'a', Β: 'b', Ε: 'e', Ζ: 'z', Η: 'h', Ι: 'i', Κ: 'k', Μ: 'm', Ν: 'n', Ο: 'o', Ρ: 'p', Τ: 't', Υ: 'y', Χ: 'x',
+  ο: 'o', α: 'a', ι: 'i', κ: 'k', ν: 'v', ρ: 'p', τ: 't', υ: 'u',
+};
+const HOMOGLYPH_RE = new RegExp(`[${Object.keys(HOMOGLYPHS).join('')}]`, 'g');
+
+function fold(r: string): string {
+  return r.normalize('NFKD').replace(FOLD_RE, '').replace(HOMOGLYPH_RE, (c) => HOMOGLYPHS[c]!);
+}
+
+function classifyNonAscii(code: number): number {
+  let c = nonAscii.get(code);
+  if (c !== undefined) return c;
+  const ch = String.fromCharCode(code);
+  const folded = ch.normalize('NFKD');
+  const f = folded.charCodeAt(0);
+  if (f >= 48 && f <= 57) c = DIGIT;
+  else if (LETTER_RE.test(ch)) c = LETTER;
+  else if (code === 0x2018 || code === 0x2019 || JOIN_RE.test(ch)) c = JOIN;
+  else c = SEP;
+  nonAscii.set(code, c);
+  return c;
+}
+
+function classify(code: number): number {
+  if (code < 128) {
+    if (code >= 97 && code <= 122) return LETTER;
+    if (code >= 48 && code <= 57) return DIGIT;
+    if (code >= 65 && code <= 90) return LETTER;
+    if (code === 39 || code === 96) return JOIN;
+    return SEP;
+  }
+  return classifyNonAscii(code);
+}
+
+export interface Tokens {
+  readonly text: string;
+  readonly count: number;
+  /** Original offsets: token i is text.slice(start[i], end[i]). */
+  readonly start: number[];
+  readonly end: number[];
+  /** Lower case, folded, without joiners. */
+  readonly raw: string[];
+  /** `raw` with street types canonicalised (road → road, rd → road). */
+  readonly norm: string[];
+  /** True for digit runs. */
+  readonly num: boolean[];
+}
+
+export function tokenize(text: string): Tokens {
+  const start: number[] = [];
+  const end: number[] = [];
+  const raw: string[] = [];
+  const norm: string[] = [];
+  const num: boolean[] = [];
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    let cls = classify(text.charCodeAt(i));
+    if (cls === SEP || cls === JOIN) { i++; continue; }
+    const s = i;
+    const kind = cls;
+    let plain = true; // ASCII only, nothing skipped
+    let e = i + 1;
+    i++;
+    while (i < n) {
+      const code = text.charCodeAt(i);
+      cls = classify(code);
+      if (cls === kind) { if (code >= 128) plain = false; e = ++i; continue; }
+      if (cls === JOIN) { plain = false; i++; continue; }
+      break;
+    }
+    if (text.charCodeAt(s) >= 128) plain = false;
+    let r = text.slice(s, e);
+    if (!plain) r = fold(r);
+    r = r.toLowerCase();
+    if (r.length === 0) continue;
+    start.push(s);
+    end.push(e);
+    raw.push(r);
+    const isNum = kind === DIGIT;
+    num.push(isNum);
+    norm.push(isNum ? stripZeros(r) : canonicalWord(r));
+  }
+  return { text, count: start.length, start, end, raw, norm, num };
+}
+
+/** "030" and "30" are the same house number; "0" stays "0". */
+function stripZeros(d: string): string {
+  if (d.charCodeAt(0) !== 48 || d.length === 1) return d;
+  let k = 0;
+  while (k < d.length - 1 && d.charCodeAt(k) === 48) k++;
+  return d.slice(k);
+}
+
+/** Normalised tokens of a short value (used when compiling the lexicon). */
+export function normTokens(value: string): { norm: string[]; num: boolean[]; raw: string[] } {
+  const t = tokenize(value);
+  return { norm: t.norm, num: t.num, raw: t.raw };
+}
+
+/**
+ * The compact view: every token's raw form concatenated (letters and digits only), with each
+ * token's offset in it. Postcodes in any spacing and phone numbers in any formatting are
+ * substrings of this view.
+ */
+export interface CompactView {
+  readonly s: string;
+  /** offset[i] = where token i starts in `s`; offset[count] = s.length. */
+  readonly offset: number[];
+}
+
+export function compactView(t: Tokens): CompactView {
+  const offset: number[] = new Array(t.count + 1);
+  let s = '';
+  for (let i = 0; i < t.count; i++) {
+    offset[i] = s.length;
+    s += t.raw[i];
+  }
+  offset[t.count] = s.length;
+  return { s, offset };
+}
+
+/** The token holding compact offset `at` (binary search). */
+export function tokenAt(view: CompactView, at: number): number {
+  let lo = 0;
+  let hi = view.offset.length - 2;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (view.offset[mid]! <= at) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}

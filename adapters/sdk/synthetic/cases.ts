@@ -17,7 +17,7 @@ export interface CaseSubjectBody {
   identifiers: { system: 'nhs-number' | 'pnc-id' | 'la-child-id'; value: string; verified?: boolean }[];
   address?: { lines: string[]; postcode: string; uprn: string; confidential: boolean };
   relationshipToVictim: string;
-  consent: { status: string; explicitForSpecialCategory: boolean; rationale?: string };
+  consent: { status: string; explicitForSpecialCategory: boolean; rationale?: string; decidedBy?: string; decidedAt?: string };
   legal: { art9Conditions: string[]; art10Conditions?: string[]; part3Sch8?: string[]; careAndSupportNeeds: boolean };
 }
 
@@ -27,6 +27,9 @@ function names(p: SynthPerson): CaseSubjectBody['names'] {
     ...p.aliases.map((a) => ({ given: a.given ?? p.given, family: a.family ?? p.family, use: (a.use === 'maiden' ? 'maiden' : a.use === 'preferred' ? 'preferred' : 'alias') as 'maiden' | 'preferred' | 'alias' })),
   ];
 }
+
+/** Sharing without consent needs who decided and when (the case schema requires both). */
+const DECIDED = { decidedBy: 'Synthetic MARAC coordinator', decidedAt: '2026-01-05' } as const;
 
 /** The subjects of a household's case (victim `v1`, perpetrator `p1`, children `c1`, `c2`...). */
 export function caseSubjects(pop: Population, h: Household, opts: { maxChildren?: number } = {}): CaseSubjectBody[] {
@@ -40,14 +43,14 @@ export function caseSubjects(pop: Population, h: Household, opts: { maxChildren?
       identifiers: [{ system: 'nhs-number', value: v.nhsNumber, verified: true }, ...(v.pncId ? [{ system: 'pnc-id' as const, value: v.pncId }] : [])],
       address: { lines: [...v.address.lines, v.address.town], postcode: v.address.postcode, uprn: v.address.uprn, confidential: v.addressConfidential },
       relationshipToVictim: 'SELF',
-      consent: { status: 'NOT_SOUGHT_UNSAFE', explicitForSpecialCategory: false, rationale: 'Asking would alert the perpetrator (synthetic case).' },
+      consent: { status: 'NOT_SOUGHT_UNSAFE', explicitForSpecialCategory: false, rationale: 'Asking would alert the perpetrator (synthetic case).', ...DECIDED },
       legal: { art9Conditions: ['DPA_SCH1_P10'], art10Conditions: ['DPA_SCH1_P10'], part3Sch8: ['SCH8_P4'], careAndSupportNeeds: s.victimHasCareNeeds },
     },
     {
       key: 'p1', role: 'PERPETRATOR', names: names(p), dobs: [p.dob, ...p.altDobs.filter((d) => d !== p.dob)].slice(0, 5), sexOrGender: p.sex,
       identifiers: [{ system: 'nhs-number', value: p.nhsNumber }, ...(p.pncId ? [{ system: 'pnc-id' as const, value: p.pncId }] : [])],
       relationshipToVictim: s.relationship,
-      consent: { status: 'NOT_SOUGHT_UNSAFE', explicitForSpecialCategory: false },
+      consent: { status: 'NOT_SOUGHT_UNSAFE', explicitForSpecialCategory: false, rationale: 'Seeking his consent would put the victim at risk (synthetic case).', ...DECIDED },
       legal: { art9Conditions: ['DPA_SCH1_P10'], art10Conditions: ['DPA_SCH1_P10'], part3Sch8: ['SCH8_P4'], careAndSupportNeeds: false },
     },
   ];
@@ -57,8 +60,8 @@ export function caseSubjects(pop: Population, h: Household, opts: { maxChildren?
       key: `c${i + 1}`, role: 'CHILD', names: names(c), dobs: [c.dob], sexOrGender: c.sex,
       identifiers: [{ system: 'nhs-number', value: c.nhsNumber }, ...(c.laChildId ? [{ system: 'la-child-id' as const, value: c.laChildId }] : [])],
       relationshipToVictim: 'CHILD_OF_VICTIM',
-      consent: { status: 'NOT_SOUGHT_OTHER', explicitForSpecialCategory: false },
-      legal: { art9Conditions: ['DPA_SCH1_P18'], careAndSupportNeeds: false },
+      consent: { status: 'NOT_SOUGHT_OTHER', explicitForSpecialCategory: false, rationale: 'A child; shared to safeguard them (synthetic case).', ...DECIDED },
+      legal: { art9Conditions: ['DPA_SCH1_P18'], art10Conditions: ['DPA_SCH1_P10'], careAndSupportNeeds: false },
     });
   });
   return subjects;

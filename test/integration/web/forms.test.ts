@@ -20,7 +20,8 @@ describe('referral form', () => {
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.body.meetingDate).toBe('2026-12-16');
-    expect(r.body.maracArea).toBe('essex');
+    // The area is the coordinator agency's registered one: the form does not send it.
+    expect(r.body.maracArea).toBeUndefined();
     expect(r.body.riskBasis).toEqual({ criteria: ['VISIBLE_HIGH_RISK', 'POTENTIAL_ESCALATION'], dashScore: 16, dashVersion: 'SAFELIVES_24Q', policeCallouts12m: 4 });
     expect(r.body.subjects.map((s) => [s.key, s.role])).toEqual([['victim', 'VICTIM'], ['perpetrator', 'PERPETRATOR'], ['child1', 'CHILD']]);
     const victim = r.body.subjects[0]!;
@@ -59,11 +60,35 @@ describe('referral form', () => {
     ['explicit consent as a condition without explicit consent', { 'victim-art9': ['EXPLICIT_CONSENT'] }, 'victim-art9'],
     ['a child aged 18 or over', { 'child1-dob-year': '2000' }, 'child1-dob-day'],
     ['no reason for sharing without consent', { 'victim-consentRationale': '' }, 'victim-consentRationale'],
+    ['no reason when the person lacks capacity', { 'victim-consent': 'LACKS_CAPACITY', 'victim-consentRationale': '' }, 'victim-consentRationale'],
+    ['nobody named as deciding to share without consent', { 'perpetrator-consentDecidedBy': '' }, 'perpetrator-consentDecidedBy'],
+    ['no date for the decision to share without consent', { 'child1-consentDecidedAt-day': '', 'child1-consentDecidedAt-month': '', 'child1-consentDecidedAt-year': '' }, 'child1-consentDecidedAt-day'],
+    ['a decision to share without consent dated in the future', { 'victim-consentDecidedAt-year': '2027' }, 'victim-consentDecidedAt-day'],
     ['a local reference with spaces', { externalRef: 'has spaces' }, 'externalRef'],
   ])('refuses %s with the error on its field', (_name, change, field) => {
     const r = parseCaseForm({ ...referralForm(meeting), ...change }, OPTS);
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.errors.items.map((e) => e.field)).toContain(field);
+  });
+
+  it('sends the decision to share without consent (rationale, who, when) with each subject', () => {
+    const r = parseCaseForm(referralForm(meeting), OPTS);
+    expect(r.ok).toBe(true);
+    if (r.ok) {
+      expect(r.body.subjects[0]!.consent).toEqual({
+        status: 'NOT_SOUGHT_UNSAFE', explicitForSpecialCategory: false, rationale: 'Asking would alert the perpetrator.',
+        decidedBy: 'A. Example, MARAC coordinator', decidedAt: '2026-11-02',
+      });
+    }
+  });
+
+  it('needs no decision record when consent was given', () => {
+    const r = parseCaseForm({
+      ...referralForm(meeting), 'victim-consent': 'GIVEN', 'victim-consentRationale': '', 'victim-consentDecidedBy': '',
+      'victim-consentDecidedAt-day': '', 'victim-consentDecidedAt-month': '', 'victim-consentDecidedAt-year': '',
+    }, OPTS);
+    expect(r.ok).toBe(true);
+    if (r.ok) expect(r.body.subjects[0]!.consent).toEqual({ status: 'GIVEN', explicitForSpecialCategory: false });
   });
 
   it('para 18 is fine for an adult with care and support needs and for a child', () => {

@@ -44,16 +44,37 @@ describe('case', () => {
 
   it('reports every problem at once', () => {
     const c = sample('case.json');
-    delete c.maracArea;
-    c.meetingDate = '2026-02-30';
+    delete c.meetingDate;
     c.subjects[1].role = 'SUSPECT';
     c.riskBasis.dashScore = 25;
+    c.maracArea = 'Not An Area';
     expect(codesAt(validate('case', c)).sort()).toEqual([
       'enum@/subjects/1/role',
-      'format@/meetingDate',
       'maximum@/riskBasis/dashScore',
-      'required@/maracArea',
+      'pattern@/maracArea',
+      'required@/meetingDate',
     ]);
+  });
+
+  it('takes the MARAC area as optional (it comes from the coordinator registration)', () => {
+    const c = sample('case.json');
+    delete c.maracArea;
+    expect(validate('case', c)).toEqual([]);
+  });
+
+  it.each(['REFUSED', 'NOT_SOUGHT_UNSAFE', 'NOT_SOUGHT_OTHER', 'LACKS_CAPACITY'])('consent %s needs rationale, decidedBy and decidedAt', (status) => {
+    for (const missing of ['rationale', 'decidedBy', 'decidedAt']) {
+      const c = sample('case.json');
+      c.subjects[0].consent.status = status;
+      delete c.subjects[0].consent[missing];
+      expect(codesAt(validate('case', c))).toContain(`required@/subjects/0/consent/${missing}`);
+    }
+  });
+
+  it('consent GIVEN needs no decision record', () => {
+    const c = sample('case.json');
+    c.subjects[0].consent = { status: 'GIVEN', explicitForSpecialCategory: true };
+    expect(validate('case', c)).toEqual([]);
   });
 
   it.each([

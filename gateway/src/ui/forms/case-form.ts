@@ -78,7 +78,8 @@ export type CaseFormResult =
   | { ok: true; body: CaseInput; slots: SubjectSlot[] }
   | { ok: false; errors: FormErrors; slots: SubjectSlot[] };
 
-export function parseCaseForm(raw: FormBody, opts: { maracArea: string; today: string }): CaseFormResult {
+/** `maracArea` is accepted for callers' sake and not sent: a case's area is the coordinator's registered one. */
+export function parseCaseForm(raw: FormBody, opts: { maracArea?: string; today: string }): CaseFormResult {
   const body = raw;
   const errors = new FormErrors();
   const slots = subjectSlots(childCount(body));
@@ -177,11 +178,20 @@ export function parseCaseForm(raw: FormBody, opts: { maracArea: string; today: s
 
     const consent = oneOf(body, `${p}-consent`, CONSENT);
     if (!consent) errors.add(`${p}-consent`, `Select the consent position for the ${who}`);
+    // Sharing without consent (anything but GIVEN): why, who decided and when, as the API requires.
+    const withoutConsent = consent !== undefined && consent !== 'GIVEN';
     const consentRationale = text(body, `${p}-consentRationale`, 5000);
     if (consentRationale.length > 4000) errors.add(`${p}-consentRationale`, 'Reason must be 4000 characters or fewer');
-    else if (!consentRationale && (consent === 'NOT_SOUGHT_UNSAFE' || consent === 'NOT_SOUGHT_OTHER' || consent === 'REFUSED')) {
+    else if (!consentRationale && withoutConsent) {
       errors.add(`${p}-consentRationale`, `Explain why information about the ${who} is shared without consent`);
     }
+    const decidedBy = text(body, `${p}-consentDecidedBy`, 300);
+    if (decidedBy.length > 200) errors.add(`${p}-consentDecidedBy`, 'Who decided must be 200 characters or fewer');
+    else if (!decidedBy && withoutConsent) errors.add(`${p}-consentDecidedBy`, `Enter who decided to share information about the ${who} without consent`);
+    const decidedAt = dateInput(body, `${p}-consentDecidedAt`);
+    if (decidedAt.kind === 'invalid') errors.add(`${p}-consentDecidedAt-day`, `The date of the decision ${decidedAt.message}`);
+    else if (decidedAt.kind === 'date' && decidedAt.iso > opts.today) errors.add(`${p}-consentDecidedAt-day`, 'The date of the decision must be today or in the past');
+    else if (decidedAt.kind === 'empty' && withoutConsent) errors.add(`${p}-consentDecidedAt-day`, 'Enter when the decision to share without consent was made');
     const explicit = text(body, `${p}-explicitConsent`) === 'yes';
     const art9 = checked(body, `${p}-art9`, ART9);
     const art10 = checked(body, `${p}-art10`, ART10);
@@ -205,7 +215,13 @@ export function parseCaseForm(raw: FormBody, opts: { maracArea: string; today: s
       ...(address ? { address } : {}),
       ...(contact ? { contact } : {}),
       relationshipToVictim: relationship ?? 'OTHER',
-      consent: { status: consent ?? 'NOT_SOUGHT_OTHER', explicitForSpecialCategory: explicit, ...(consentRationale ? { rationale: consentRationale } : {}) },
+      consent: {
+        status: consent ?? 'NOT_SOUGHT_OTHER',
+        explicitForSpecialCategory: explicit,
+        ...(consentRationale ? { rationale: consentRationale } : {}),
+        ...(decidedBy ? { decidedBy } : {}),
+        ...(decidedAt.kind === 'date' ? { decidedAt: decidedAt.iso } : {}),
+      },
       legal: { art9Conditions: art9, art10Conditions: art10, careAndSupportNeeds: slot.role === 'CHILD' ? care === 'yes' : care === 'yes' },
     });
   }
@@ -225,7 +241,6 @@ export function parseCaseForm(raw: FormBody, opts: { maracArea: string; today: s
     ok: true,
     slots,
     body: {
-      maracArea: opts.maracArea,
       meetingDate: (meeting as { iso: string }).iso,
       isEmergency: text(body, 'isEmergency') === 'yes',
       riskBasis,
@@ -251,6 +266,8 @@ export function fieldForProblem(problem: ProblemDetail, body: CaseInput): string
     };
     if (rest[0] === 'legal') return rest[1] === 'art10Conditions' ? `${p}-art10` : rest[1] === 'careAndSupportNeeds' ? `${p}-careNeeds` : `${p}-art9`;
     if (rest[0] === 'consent' && rest[1] === 'rationale') return `${p}-consentRationale`;
+    if (rest[0] === 'consent' && rest[1] === 'decidedBy') return `${p}-consentDecidedBy`;
+    if (rest[0] === 'consent' && rest[1] === 'decidedAt') return `${p}-consentDecidedAt-day`;
     return map[rest[0] ?? ''] ?? `${p}-family`;
   }
   if (parts[0] === 'riskBasis') {

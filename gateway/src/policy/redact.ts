@@ -18,6 +18,7 @@ import { applyPipeline, type Pipeline } from './pipeline.js';
 import { PLAN, programFor, selectFlows, type NodeRule, type Program, type RedactionPlan } from './plan.js';
 import { DEFAULT_DENY_RULE } from './reasons.js';
 import { locationNet, type CaseLocations, type LocationNet } from './location-context.js';
+import { filterGuardedDescendants } from './guard-filter.js';
 import { scrubLocationText } from './location-text/index.js';
 import type { CatalogTree } from './catalog-tree.js';
 import type { Explanation, SubjectFacts } from './types.js';
@@ -170,6 +171,17 @@ function visit(node: CatalogNode, value: unknown, path: string, inherited: NodeR
     return g.value;
   }
   if (!p.passThrough) {
+    // An aggregate of a parent (booleanise, count...) must not reveal what a guardrail withholds below it.
+    const below = filterGuardedDescendants(node, value, path, p, run.modes, run.guardIdx);
+    if (below.kind !== 'unchanged') {
+      for (const x of below.removed) run.exp.withhold(x.path, x.reason, x.ruleId);
+      if (below.kind === 'empty') {
+        run.exp.withhold(path, below.removed[0]!.reason, below.removed[0]!.ruleId);
+        return NOTHING;
+      }
+      for (const x of below.replaced) run.exp.transform(x.path, 'replace', x.ruleId);
+      value = below.value;
+    }
     // Locations go BEFORE the pipeline, so a truncation cannot cut one in half and leave a
     // fragment no matcher knows; and again after it, on what actually leaves.
     const text = run.loc !== undefined && run.textKind[node.id]! > 0;

@@ -46,6 +46,11 @@ export function createAgencyRouter(d: AgencyRouteDeps): Router {
     res.status(201).json(await d.cases.createCase(agency(res), req.body));
   });
 
+  // The coordinator records a change in a subject's legal facts; the next release judges them.
+  r.patch('/v1/cases/:caseId/subjects/:subjectId/legal', async (req, res) => {
+    res.json(await d.cases.updateLegal(agency(res), id(req, 'caseId'), id(req, 'subjectId'), req.body));
+  });
+
   r.post('/v1/cases/:caseId/research-requests', async (req, res) => {
     res.status(201).json(await d.requests.createResearchRequest(agency(res), id(req, 'caseId'), req.body));
   });

@@ -39,7 +39,10 @@ import { createPolicyPort } from './wiring/policy-port.js';
 import { createAgreementService } from './policy/lifecycle/index.js';
 import { loadGuardrails } from './policy/index.js';
 import { fieldCatalog } from './schema/catalog.js';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createReferralService, type ReferralService } from './referrals/service.js';
+import { defaultReferralCriteria, loadReferralCriteria } from './referrals/criteria-config.js';
+import { createReferralAgencyRouter } from './http/referral-routes.js';
 
 
 export interface GatewayOptions {
@@ -68,6 +71,7 @@ export interface Gateway {
     packs: ReturnType<typeof createPackService>;
     deadlines: ReturnType<typeof createDeadlineService>;
   };
+  referrals: ReferralService;
   sweepNow(): Promise<unknown>;
   /** The delivery queue (tests inspect jobs; nothing else should reach past the services). */
   deliveryJobs: ReturnType<typeof createDeliveryQueue>;
@@ -162,6 +166,13 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const responses = createResponseService(deps);
   const packs = createPackService(deps);
   const deadlines = createDeadlineService(deps);
+  // Referral criteria per area (policies/referrals/criteria.yaml): checked at start-up, every problem listed.
+  const criteriaFile = path.join(cfg.policiesDir, 'referrals', 'criteria.yaml');
+  const referrals = createReferralService({
+    exchange: deps,
+    criteria: existsSync(criteriaFile) ? loadReferralCriteria(readFileSync(criteriaFile, 'utf8')) : defaultReferralCriteria(),
+    validate: (name, data) => schemas.assertValid(name, data),
+  });
   const push = createPushClient(
     { certPem: opts.tls.clientCertPem, keyPem: opts.tls.clientKeyPem, caPem: opts.tls.ca.certPem },
     cfg.delivery.timeoutMs,
@@ -217,6 +228,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   );
   agencyApp.use(requireJson, jsonBody);
   agencyApp.use(createAgencyRouter({ cases, requests, inbox, responses, packs }));
+  agencyApp.use(createReferralAgencyRouter(referrals));
   agencyApp.use(notFoundHandler);
   agencyApp.use(databaseUnavailable);
   agencyApp.use(errorHandler(logger));
@@ -263,6 +275,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     audit,
     checkpointer,
     exchange: { cases, requests, inbox, responses, packs, deadlines },
+    referrals,
     sweepNow: () => sweep(maintenanceDeps, 0),
     deliveryJobs: deliveryQueue,
     agencyApp,

@@ -5,6 +5,12 @@ import type { Principal } from '../identity/principal.js';
 export type AuditAction =
   | 'CASE_CREATED'
   | 'CASE_UPDATED'
+  | 'REFERRAL_SUBMITTED'
+  | 'REFERRAL_VIEWED'
+  | 'REFERRAL_ACCEPTED'
+  | 'REFERRAL_RETURNED'
+  | 'REFERRAL_REPEAT_CONFIRMED'
+  | 'REFERRAL_REPEAT_REJECTED'
   | 'REQUEST_CREATED'
   | 'REQUEST_REFUSED'
   | 'DELIVERED'

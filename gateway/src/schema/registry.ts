@@ -14,9 +14,11 @@ const addFormats = addFormatsModule.default;
 
 export const SCHEMA_BASE = 'https://marac-gateway.example/schemas/';
 
-export type SchemaName = 'case' | 'case-legal-update' | 'research-request' | 'research-response' | 'decline' | 'agreement' | 'audit-event';
+export type SchemaName = 'case' | 'case-legal-update' | 'research-request' | 'research-response' | 'decline' | 'agreement' | 'audit-event'
+  | 'referral' | 'referral-accept' | 'referral-return' | 'referral-repeat-decision';
 export const SCHEMA_NAMES: readonly SchemaName[] = [
   'case', 'case-legal-update', 'research-request', 'research-response', 'decline', 'agreement', 'audit-event',
+  'referral', 'referral-accept', 'referral-return', 'referral-repeat-decision',
 ];
 
 /** A schema the caller asked for is not loaded or does not compile: a deployment fault, fail closed. */

@@ -203,7 +203,9 @@ describe('IG officer pages', () => {
     expect((await w.form(`${base}/activate`, two, {})).headers.get('location')).toBe(`${base}?done=activated`);
     const list = await (await w.page('/agreements', officer)).text();
     expect(list).toContain('imported-transfer');
-    expect((await w.form(`${base}/suspend`, officer, {})).headers.get('location')).toBe(`${base}?done=suspended`);
+    // The kill switch asks for a reason and a confirmation first (issue 12).
+    expect((await w.form(`${base}/suspend`, officer, {})).status).toBe(400);
+    expect((await w.form(`${base}/suspend`, officer, { reason: 'Partner breach', confirm: 'yes' })).headers.get('location')).toBe(`${base}?done=suspended`);
     const page = await (await w.page(base, officer)).text();
     expect(page).toContain('govuk-tag--orange">Suspended');
     expect(page).toContain('Draft a change');

@@ -164,6 +164,11 @@ export const REASONS: Record<string, string> = {
   TIMEOUT: 'The agency’s system did not answer in time',
   UNREACHABLE: 'The agency’s system could not be reached',
   NO_PUSH_URL: 'No delivery address for the agency',
+  CERTIFICATE_REVOKED: 'Not delivered: the agency’s certificate was revoked',
+  CERTIFICATE_EXPIRED: 'Not delivered: the agency’s certificate has expired',
+  AGENCY_DISABLED: 'Not delivered: the agency is disabled',
+  CERTIFICATE_UNKNOWN: 'Not delivered: the certificate is not known',
+  NO_VALID_CERTIFICATE: 'Not delivered: the agency has no valid certificate',
   FORBIDDEN_ROLE: 'Role not allowed',
 };
 

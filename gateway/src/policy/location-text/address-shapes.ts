@@ -39,11 +39,23 @@ export function mayHoldShapes(text: string): boolean {
   return HAS_DIGIT.test(text) || REFUGE_HINT.test(text);
 }
 
-function regexShapes(text: string, spans: Spans): void {
-  if (!HAS_DIGIT.test(text)) return;
-  for (const m of text.matchAll(POSTCODE_RE)) {
-    if (parsePostcode(m[0].replace(/\s+/g, ' '))) addSpan(spans, m.index, m.index + m[0].length);
+/** Letters (one or two) glued to digits, as a postcode's outward code starts: "CM19", "e1", "SW1A". */
+function mayHoldPostcode(t: Tokens): boolean {
+  for (let i = 0; i + 1 < t.count; i++) {
+    if (!t.num[i] && t.num[i + 1] && t.raw[i]!.length <= 2 && t.end[i] === t.start[i + 1]) return true;
+    if (t.raw[i] === 'gir') return true;
   }
+  return false;
+}
+
+function regexShapes(text: string, t: Tokens, spans: Spans): void {
+  if (t.digits === 0) return;
+  if (mayHoldPostcode(t)) {
+    for (const m of text.matchAll(POSTCODE_RE)) {
+      if (parsePostcode(m[0].replace(/\s+/g, ' '))) addSpan(spans, m.index, m.index + m[0].length);
+    }
+  }
+  if (t.digits < 9) return;
   for (const m of text.matchAll(PHONE_RE)) addSpan(spans, m.index, m.index + m[0].length);
   for (const m of text.matchAll(UPRN_RE)) addSpan(spans, m.index, m.index + m[0].length);
 }
@@ -99,7 +111,7 @@ function refugeShapes(t: Tokens, spans: Spans): void {
 }
 
 export function matchShapes(text: string, t: Tokens, spans: Spans): void {
-  regexShapes(text, spans);
+  regexShapes(text, t, spans);
   streetShapes(t, spans);
   if (REFUGE_HINT.test(text)) refugeShapes(t, spans);
 }

@@ -59,8 +59,8 @@ export function prefixStart(t: Tokens, a: number): number {
   return openingBefore(t, t.start[k]!);
 }
 
-/** Takes in a "+", "(" or "#" just before offset s: "+44 …", "(07700) …", "#30 …". */
+/** Takes in a "+" or "#" just before offset s: "+44 …", "#30 …". */
 export function openingBefore(t: Tokens, s: number): number {
   const c = s > 0 ? t.text.charCodeAt(s - 1) : 0;
-  return c === 43 || c === 40 || c === 35 ? s - 1 : s;
+  return c === 43 || c === 35 ? s - 1 : s;
 }

@@ -14,7 +14,7 @@
  */
 import { parsePostcode } from '../operators/postcode.js';
 import { normTokens } from './normalise.js';
-import { FLAT_WORDS, NOT_A_NAME, isStreetType } from './street-types.js';
+import { FLAT_WORDS, NOT_A_NAME, isStreetType, typeVariants } from './street-types.js';
 
 /** Ordered by precedence when one phrase comes with two kinds. */
 export const EntryKind = {
@@ -59,6 +59,15 @@ class Builder {
 
   add(toks: readonly string[], kind: EntryKind): void {
     if (toks.length === 0) return;
+    if (kind === EntryKind.Phrase && toks.length >= 2 && toks.length <= 4) {
+      // A name run together ("HavenHouse") is the same name.
+      const glued = toks.join('');
+      if (glued.length >= 6 && !/[0-9]/.test(glued)) this.put([glued], kind);
+    }
+    this.put(toks, kind);
+  }
+
+  private put(toks: readonly string[], kind: EntryKind): void {
     const key = toks.join('\u0000');
     const had = this.entries.get(key);
     // One phrase, two kinds: the broader one wins (an Address also takes its number and type).
@@ -158,7 +167,12 @@ function addStreet(b: Builder, house: string[] | undefined, name: string[], type
     b.add([house[0]!, ...name], EntryKind.Address);
     if (house.length > 1) b.add([...house, ...name], EntryKind.Address);
   }
-  if (type && meaningful(name)) b.add([...name, type], EntryKind.Address);
+  if (type && meaningful(name)) {
+    b.add([...name, type], EntryKind.Address);
+    // Run together, as in a hurried note or a hashtag: "BirchWalk", "birchwk".
+    const glued = name.join('');
+    if (glued.length >= 4 && name.every((w) => !/[0-9]/.test(w))) for (const v of typeVariants(type)) b.add([glued + v], EntryKind.Address);
+  }
   // A name of two or more words is specific enough alone ("Old Mill", "Harbour Side").
   if (name.length >= 2 && name.join('').length >= 7 && meaningful(name)) b.add(name, EntryKind.Address);
 }

@@ -50,15 +50,13 @@ function classifyNonAscii(code: number): number {
   return c;
 }
 
+const ASCII_CLASS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  ASCII_CLASS[c] = (c >= 97 && c <= 122) || (c >= 65 && c <= 90) ? LETTER : c >= 48 && c <= 57 ? DIGIT : c === 39 || c === 96 ? JOIN : SEP;
+}
+
 function classify(code: number): number {
-  if (code < 128) {
-    if (code >= 97 && code <= 122) return LETTER;
-    if (code >= 48 && code <= 57) return DIGIT;
-    if (code >= 65 && code <= 90) return LETTER;
-    if (code === 39 || code === 96) return JOIN;
-    return SEP;
-  }
-  return classifyNonAscii(code);
+  return code < 128 ? ASCII_CLASS[code]! : classifyNonAscii(code);
 }
 
 export interface Tokens {
@@ -73,7 +71,11 @@ export interface Tokens {
   readonly norm: string[];
   /** True for digit runs. */
   readonly num: boolean[];
+  /** How many digits the text holds (the digit-shaped nets need at least a few). */
+  readonly digits: number;
 }
+
+const ASCII_ONLY = /^[\x00-\x7f]*$/;
 
 export function tokenize(text: string): Tokens {
   const start: number[] = [];
@@ -82,6 +84,9 @@ export function tokenize(text: string): Tokens {
   const norm: string[] = [];
   const num: boolean[] = [];
   const n = text.length;
+  // One lower-casing of the whole text when it is ASCII (same offsets); per token otherwise.
+  const lower = ASCII_ONLY.test(text) ? text.toLowerCase() : undefined;
+  let digits = 0;
   let i = 0;
   while (i < n) {
     let cls = classify(text.charCodeAt(i));
@@ -99,18 +104,25 @@ export function tokenize(text: string): Tokens {
       break;
     }
     if (text.charCodeAt(s) >= 128) plain = false;
-    let r = text.slice(s, e);
-    if (!plain) r = fold(r);
-    r = r.toLowerCase();
-    if (r.length === 0) continue;
+    let r: string;
+    if (plain && lower !== undefined) r = lower.slice(s, e);
+    else {
+      r = text.slice(s, e);
+      if (!plain) r = fold(r);
+      r = r.toLowerCase();
+      if (r.length === 0) continue;
+    }
     start.push(s);
     end.push(e);
     raw.push(r);
     const isNum = kind === DIGIT;
     num.push(isNum);
-    norm.push(isNum ? stripZeros(r) : canonicalWord(r));
+    if (isNum) {
+      digits += r.length;
+      norm.push(stripZeros(r));
+    } else norm.push(canonicalWord(r));
   }
-  return { text, count: start.length, start, end, raw, norm, num };
+  return { text, count: start.length, start, end, raw, norm, num, digits };
 }
 
 /** "030" and "30" are the same house number; "0" stays "0". */

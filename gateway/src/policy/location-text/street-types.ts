@@ -81,7 +81,6 @@ const GROUPS: readonly (readonly string[])[] = [
   ['strand'],
   ['wynd'],
   ['flats'],
-  ['refuge'],
 ];
 
 /** Variant → canonical street type. */
@@ -89,6 +88,12 @@ export const STREET_TYPE = new Map<string, string>();
 for (const g of GROUPS) for (const w of g) STREET_TYPE.set(w, g[0]!);
 
 const CANONICAL = new Set(GROUPS.map((g) => g[0]!));
+const VARIANTS = new Map(GROUPS.map((g) => [g[0]!, g]));
+
+/** Every spelling of a canonical street type ("walk" → walk, wk, wlk). */
+export function typeVariants(canonical: string): readonly string[] {
+  return VARIANTS.get(canonical) ?? [canonical];
+}
 
 /** The canonical form of a lower-case word (itself when it is no street type). */
 export function canonicalWord(lower: string): string {
@@ -131,5 +136,8 @@ export const NOT_A_PLACE: ReadonlySet<string> = new Set([
   'staying', 'visited', 'living', 'lives', 'lived', 'left', 'fled', 'entered', 'placed', 'offered', 'referred',
   'now', 'then', 'still', 'when', 'while', 'until', 'after', 'before', 'since', 'there', 'here', 'where', 'which',
   'who', 'told', 'said', 'says', 'will', 'would', 'can', 'could', 'may', 'might', 'should', 'must', 'did', 'does',
-  'do', 'no', 'yes', 'further', 'via', 'about', 'its', 'refuges', 'refuge', 'accommodated',
+  'do', 'no', 'yes', 'further', 'via', 'about', 'its', 'refuges', 'refuge', 'accommodated', 'last', 'next', 'early',
+  'late', 'recently', 'ago', 'today', 'yesterday', 'tomorrow', 'tonight', 'morning', 'afternoon', 'evening', 'night',
+  'weekend', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday', 'because', 'due', 'and',
+  'but', 'or', 'for', 'with', 'without', 'again', 'too', 'also', 'only', 'just', 'all', 'both', 'each', 'some',
 ]);

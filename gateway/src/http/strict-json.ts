@@ -22,9 +22,9 @@ export class DuplicateJsonKey extends GatewayError {
  * does not validate: on text that is not JSON it stops and leaves the error to JSON.parse.
  */
 export function findDuplicateKey(text: string): number | null {
-  // One entry per open container: null for an array; for an object undefined (no key yet), its
-  // only key, or the Set of its keys.
-  const stack: (null | undefined | string | Set<string>)[] = [];
+  // One entry per open container: null for an array; for an object the keys seen so far, in a
+  // list while short (cheaper than a Set for the few keys most objects have), then in a Set.
+  const stack: (null | string[] | Set<string>)[] = [];
   let expectKey = false;
   const n = text.length;
   let i = 0;
@@ -33,8 +33,8 @@ export function findDuplicateKey(text: string): number | null {
     if (c === 0x22) {
       const end = closingQuote(text, i + 1);
       if (end < 0) return null;
-      const top = stack.length - 1;
-      if (expectKey && top >= 0 && stack[top] !== null) {
+      if (expectKey) {
+        const top = stack.length - 1;
         let key = text.slice(i + 1, end);
         if (key.indexOf('\\') >= 0) {
           try {
@@ -43,45 +43,40 @@ export function findDuplicateKey(text: string): number | null {
             return null;
           }
         }
-        const seen = stack[top];
-        if (seen === undefined) stack[top] = key;
-        else if (typeof seen === 'string') {
-          if (seen === key) return i;
-          stack[top] = new Set([seen, key]);
+        const seen = stack[top]!;
+        if (Array.isArray(seen)) {
+          if (seen.includes(key)) return i;
+          if (seen.length < SMALL) seen.push(key);
+          else stack[top] = new Set([...seen, key]);
         } else {
-          if (seen!.has(key)) return i;
-          seen!.add(key);
+          if (seen.has(key)) return i;
+          seen.add(key);
         }
         expectKey = false;
       }
       i = end + 1;
       continue;
     }
-    switch (c) {
-      case 0x7b: // {
-        stack.push(undefined);
-        expectKey = true;
-        break;
-      case 0x5b: // [
-        stack.push(null);
-        expectKey = false;
-        break;
-      case 0x7d: // }
-      case 0x5d: // ]
-        if (stack.length === 0) return null;
-        stack.pop();
-        expectKey = false;
-        break;
-      case 0x2c: // ,
-        expectKey = stack.length > 0 && stack[stack.length - 1] !== null;
-        break;
-      default:
-        break;
+    if (c === 0x7b) { // {
+      stack.push([]);
+      expectKey = true;
+    } else if (c === 0x5b) { // [
+      stack.push(null);
+      expectKey = false;
+    } else if (c === 0x7d || c === 0x5d) { // } ]
+      if (stack.length === 0) return null;
+      stack.pop();
+      expectKey = false;
+    } else if (c === 0x2c) { // ,
+      expectKey = stack.length > 0 && stack[stack.length - 1] !== null;
     }
     i++;
   }
   return null;
 }
+
+/** Keys kept in a list before an object's keys move to a Set. */
+const SMALL = 16;
 
 /** Index of the quote closing a string whose content starts at `from`, or -1. */
 function closingQuote(text: string, from: number): number {

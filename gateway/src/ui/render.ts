@@ -29,6 +29,7 @@ export interface NavItem {
 /** Navigation by role: each person sees only the sections their roles open. */
 export const NAVIGATION: readonly NavItem[] = [
   { href: '/cases', text: 'Cases', roles: ['coordinator'] },
+  { href: '/referrals', text: 'Referrals', roles: ['coordinator'] },
   { href: '/agreements', text: 'Agreements', roles: ['ig_officer'] },
   { href: '/audit', text: 'Audit log', roles: ['auditor'] },
   { href: '/audit/checkpoint', text: 'Checkpoint', roles: ['auditor'] },

@@ -38,3 +38,26 @@ export function otherVictim(referral: any): any {
 
 let n = 0;
 export const key = () => `ref-test-${process.pid}-${Date.now()}-${n++}`;
+
+/**
+ * The referral web form filled in for the sample family: the case form's people fields (from the
+ * web world) without its meeting and criteria, plus the referrer, the 24 answers and the criteria.
+ */
+export function referralFormFields(caseForm: Record<string, string | string[]>, opts: { yes: number; criteria?: Record<string, string | string[]> }): Record<string, string | string[]> {
+  const people = Object.fromEntries(Object.entries(caseForm).filter(([k]) => !/^(meetingDate|criteria|dashScore|dashVersion|policeCallouts12m|lastReferral|pjRationale|externalRef|isEmergency)/.test(k)));
+  const answers = Object.fromEntries(Object.entries(dashAnswers(opts.yes)).map(([k, v]) => [`dash-${k}`, v]));
+  return {
+    ...people,
+    'referrer-name': 'Pat Officer',
+    'referrer-role': 'IDVA',
+    'dash-completedOn-day': '1',
+    'dash-completedOn-month': '12',
+    'dash-completedOn-year': '2026',
+    ...answers,
+    'dash-other': 'Threats after the hearing (fictional).',
+    'eq-gender': 'FEMALE',
+    'eq-ethnicity': 'WHITE',
+    'eq-age': '36',
+    ...opts.criteria,
+  };
+}

@@ -14,6 +14,7 @@ import { createSealer } from './store/sealed-box.js';
 import { defaultDeadline, addWorkingDays } from './exchange/working-days.js';
 import { createAgencyRegistry, type AgencyRegistry } from './identity/agency-registry.js';
 import { createAgencyAuthenticator, httpsServerOptions, pinPeerPerConnection } from './identity/mtls.js';
+import { requireCurrentCertificate } from './identity/delivery-check.js';
 import type { GatewayTls } from './dev/dev-pki.js';
 import { createInboxSignal } from './exchange/inbox-signal.js';
 import { createCaseService } from './exchange/case-service.js';
@@ -227,6 +228,9 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     }),
   );
   agencyApp.use(requireJson, jsonBody);
+  // Research leaves only to a certificate the database still says is good (a revocation made on
+  // another instance counts at once, whatever this instance's authentication cache holds).
+  agencyApp.get(['/v1/cases/:caseId/research', '/v1/cases/:caseId/research/export'], requireCurrentCertificate(pool));
   agencyApp.use(createAgencyRouter({ cases, requests, inbox, responses, packs }));
   agencyApp.use(createReferralAgencyRouter(referrals));
   agencyApp.use(notFoundHandler);

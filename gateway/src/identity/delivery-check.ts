@@ -1,6 +1,8 @@
 import type { Queryable } from '../store/db.js';
 import { AgencyDisabled, ClientCertExpired, ClientCertRevoked, ClientCertUntrusted } from './errors.js';
 import type { GatewayError } from '../errors.js';
+import type { RequestHandler } from 'express';
+import type { AgencyPrincipal } from './principal.js';
 
 /**
  * Is this certificate (or this agency) still entitled to receive messages, as the database says
@@ -34,13 +36,12 @@ export const HAND_OVER_REFUSALS: readonly HandOverRefusal[] = [
 
 /** The connection's own certificate (pull): the one the principal was authenticated with. */
 export async function lockCertificateForHandOver(
-  tx: Queryable, fingerprint: string, agencyId: string, at: Date = new Date(),
+  tx: Queryable, fingerprint: string, agencyId: string, at: Date = new Date(), lock = true,
 ): Promise<HandOverStatus> {
   const r = await tx.query<{ agency_id: string; revoked_at: Date | null; not_before: Date; not_after: Date; disabled_at: Date | null }>(
     `SELECT c.agency_id, c.revoked_at, c.not_before, c.not_after, a.disabled_at
        FROM agency_certificates c JOIN agencies a ON a.id = c.agency_id
-      WHERE c.fingerprint256 = $1
-        FOR SHARE OF c, a`,
+      WHERE c.fingerprint256 = $1${lock ? ' FOR SHARE OF c, a' : ''}`,
     [fingerprint],
   );
   const row = r.rows[0];
@@ -82,4 +83,21 @@ export function handOverError(status: HandOverRefusal): GatewayError {
     case 'AGENCY_DISABLED': return new AgencyDisabled();
     default: return new ClientCertUntrusted();
   }
+}
+
+/**
+ * Express middleware for agency routes that release research (the pack and its export): the
+ * certificate the request was authenticated with is read again from the database, so a revocation
+ * made on another instance is honoured at once, whatever this instance's authentication cache
+ * still holds. A plain read (no lock): the answer is one response, not a stream of hand-overs.
+ */
+export function requireCurrentCertificate(db: Queryable): RequestHandler {
+  return (_req, res, next) => {
+    const p = res.locals.principal as AgencyPrincipal | undefined;
+    if (!p || p.kind !== 'agency') return next();
+    lockCertificateForHandOver(db, p.certFingerprint, p.agencyId, new Date(), false).then(
+      (status) => next(status === 'valid' ? undefined : handOverError(status)),
+      next,
+    );
+  };
 }

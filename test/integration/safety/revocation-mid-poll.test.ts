@@ -207,4 +207,21 @@ describe('revocation-mid-poll: revocation ends delivery at once', () => {
     await eventually(async () => (await messageRow(messageId)).state === 'delivered');
     expect(receiver.received.filter((m) => m.requestId === requestId)).toHaveLength(1);
   });
+
+  // Last: it stops the other instance from hearing identity changes.
+  it('the research pack is not released to a revoked certificate on an instance that has not heard of the revocation', async () => {
+    const coordinator = await makeAgencyCert(pki, t.gateway.registry, { id: 'essex-marat', type: 'MARAC_COORDINATOR', mode: 'pull' });
+    const c = await t.as('essex-marat').post('/v1/cases', sampleCase());
+    expect(c.status).toBe(201);
+    // The other instance stops listening for identity changes, then caches the certificate as good.
+    await other.gateway.registry.close();
+    const path = `/v1/cases/${c.body.caseId}/research`;
+    expect((await as(coordinator, path, other.gateway.agencyUrl)).status).toBe(200);
+    await t.gateway.registry.revoke(TEST_ADMIN, coordinator.serialHex, 'keyCompromise');
+    for (const p of [path, `${path}/export`]) {
+      const res = await as(coordinator, p, other.gateway.agencyUrl);
+      expect(res.status, p).toBe(401);
+      expect(res.body.code).toBe('CLIENT_CERT_REVOKED');
+    }
+  });
 });

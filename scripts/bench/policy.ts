@@ -9,6 +9,14 @@
  * preparsePolicySet + statefulIsAuthorized (the fast path: no re-parsing per call).
  * Target: ratio (ours / Cedar's) ≤ 0.2.
  *
+ * Since issue 12 the measured redaction includes the location-in-free-text protection as the
+ * exchange runs it for one response: a case of three subjects (the victim's confidential refuge
+ * with contact details, the perpetrator's and the child's addresses), the response's own LOC
+ * values added, and every free-text field scanned by both nets. The context is built once, as the
+ * exchange builds it once per response and viewer, so its lexicon is compiled once and cached on
+ * it (the compilation itself, paid once per response section of a pack read, is printed in the
+ * note).
+ *
  * Standalone: `npx tsx scripts/bench/policy.ts` prints one JSON line per figure.
  */
 import { readFileSync } from 'node:fs';
@@ -19,6 +27,7 @@ import {
   compileAgreement, decide, loadGuardrails, parseAgreementText, redact,
   type Agreement, type DecideInput, type SubjectFacts,
 } from '../../gateway/src/policy/index.js';
+import type { CaseLocations } from '../../gateway/src/policy/location-context.js';
 import { median, ratioOf, type BenchResult } from './lib.js';
 
 const root = (p: string) => fileURLToPath(new URL(`../../${p}`, import.meta.url));
@@ -30,7 +39,9 @@ export function typicalPoliceResult(): Record<string, unknown> {
   const incident = (i: number) => ({
     date: `2026-${String(11 - i).padStart(2, '0')}-1${i}`, type: i % 2 ? 'INCIDENT' : 'CRIME', roleOfSubject: 'VICTIM',
     category: ['DA_ASSAULT', 'DA_VERBAL', 'STALKING', 'DA_HARASSMENT'][i % 4], crimeRef: `42/1000${i}/26`,
-    summary: `Fictional incident ${i}: officers attended after a call from a neighbour; victim shaken, suspect gone. Call 07700 900123.`,
+    summary: i === 0
+      ? 'Fictional incident 0: officers attended the refuge at 9 Quarry Row, Harlow CM19 4QD after a call; victim shaken, suspect gone.'
+      : `Fictional incident ${i}: officers attended after a call from a neighbour; victim shaken, suspect gone. Call 07700 900123.`,
     outcome: 'NFA',
   });
   return {
@@ -42,7 +53,7 @@ export function typicalPoliceResult(): Record<string, unknown> {
       names: [{ given: ['Jane'], family: 'Sampleton', use: 'official' }],
       dateOfBirth: '1990-04-12',
       identifiers: [{ system: 'nhs-number', value: '9990013713', verified: true }],
-      address: { lines: ['1 Example Row', 'Testford'], postcode: 'CM2 9ZZ', confidential: false },
+      address: { lines: ['Larkspur House', '9 Quarry Row', 'Harlow'], postcode: 'CM19 4QD', confidential: true },
     },
     police: {
       incidentCount12m: 4,
@@ -64,6 +75,26 @@ export function countLeaves(v: unknown): number {
 }
 
 const epoch = (s: string) => Math.floor(Date.parse(s) / 1000);
+
+/** What the exchange unseals for a typical case (case-locations.ts): three subjects, the victim in a refuge. */
+export function typicalCaseLocations(response: Record<string, unknown>): CaseLocations {
+  return {
+    subjects: [
+      { subjectId: 'subj_victim', role: 'VICTIM', addressConfidential: true, sources: [
+        { addressLines: ['Larkspur House', '9 Quarry Row', 'Harlow'], postcode: 'CM19 4QD', uprn: '100090001234' },
+        { phones: ['07700 900456'], emails: ['jane.s@example.org'], other: ['Tuesdays after 2pm at the library'] },
+      ] },
+      { subjectId: 'subj_perp', role: 'PERPETRATOR', addressConfidential: false, sources: [
+        { addressLines: ['14 Birch Walk', 'Chelmsford'], postcode: 'CM2 6LA', uprn: '100091112222' },
+        { phones: ['07700 900999'] },
+      ] },
+      { subjectId: 'subj_child', role: 'CHILD', addressConfidential: true, sources: [
+        { addressLines: ['Larkspur House', '9 Quarry Row', 'Harlow'], postcode: 'CM19 4QD' },
+      ] },
+    ],
+    documents: [{ subjectId: 'subj_victim', doc: response }],
+  };
+}
 
 /** The agreement as a Cedar policy set: one permit per flow, guardrails as forbids. */
 export function cedarPolicies(a: Agreement): Record<string, string> {
@@ -112,17 +143,24 @@ export async function run(): Promise<BenchResult[]> {
     from: { agencyId: 'essex-police', agencyType: 'POLICE' }, to: { agencyId: 'essex-marat', agencyType: 'MARAC_COORDINATOR' },
     caseFacts: { maracArea: 'essex', riskBasis: { criteria: ['VISIBLE_HIGH_RISK'], dashScore: 16 } },
   };
-  const subject: SubjectFacts = { role: 'VICTIM', art9Conditions: ['DPA_SCH1_P10'], careAndSupportNeeds: false, consentStatus: 'NOT_SOUGHT_UNSAFE', isAdult: true };
+  const subject: SubjectFacts = { role: 'VICTIM', art9Conditions: ['DPA_SCH1_P10'], art10Conditions: ['DPA_SCH1_P10'], careAndSupportNeeds: false, consentStatus: 'NOT_SOUGHT_UNSAFE', isAdult: true, addressConfidential: true };
   const response = typicalPoliceResult();
-  const ctx = { now, hmacKey: Buffer.alloc(32, 1) };
+  const ctx = { now, hmacKey: Buffer.alloc(32, 1), locations: typicalCaseLocations(response) };
 
   const ours = () => {
     const d = decide(input);
     if (d.effect !== 'PERMIT') throw new Error(`bench decision denied: ${d.reason}`);
     return redact(d.plan, response, subject, ctx);
   };
+  // Once per response and viewer in the gateway: a fresh context compiles its lexicon on first use.
+  const compileOnce = () => {
+    const d = decide(input);
+    if (d.effect !== 'PERMIT') throw new Error(`bench decision denied: ${d.reason}`);
+    return redact(d.plan, response, subject, { ...ctx, locations: typicalCaseLocations(response) });
+  };
   const check = ours();
   if (check.explanation.released.length === 0) throw new Error('bench redaction released nothing');
+  if (!check.explanation.transformed.some((t) => t.op === 'locationText')) throw new Error('bench redaction removed no location text');
 
   const require = createRequire(import.meta.url);
   const cedar = require('@cedar-policy/cedar-wasm/nodejs') as Cedar;
@@ -166,6 +204,7 @@ export async function run(): Promise<BenchResult[]> {
   const [o2, c2] = half();
   const oursUs = median([...o1, ...o2]);
   const cedarUs = median([...c1, ...c2]);
+  const firstUs = median(time(compileOnce));
   return [{
     name: 'policy.decide_redact_us',
     value: round(oursUs),
@@ -173,7 +212,7 @@ export async function run(): Promise<BenchResult[]> {
     baseline: round(cedarUs),
     ratio: ratioOf(oursUs, cedarUs),
     target: 'ratio ≤ 0.2',
-    note: `decide + redact of a ${countLeaves(response)}-field police result (essex-marat, ${doc.flows.length} flows) vs Cedar statefulIsAuthorized with ${Object.keys(cedarPolicies(doc)).length} policies, decision only`,
+    note: `decide + redact of a ${countLeaves(response)}-field police result (essex-marat, ${doc.flows.length} flows) with location-in-free-text (3-subject case lexicon, shape net on; the first redaction of a response, compiling the lexicon, takes ${round(firstUs)} us) vs Cedar statefulIsAuthorized with ${Object.keys(cedarPolicies(doc)).length} policies, decision only`,
   }];
 }
 

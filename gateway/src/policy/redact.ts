@@ -248,10 +248,12 @@ function clearLocations(nodeId: number, v: unknown, run: Run): { value: unknown;
 const textKindCache = new WeakMap<CatalogTree, Uint8Array>();
 
 /**
- * Which fields can carry a location as text. Free text (FT) gets both nets. Other free-form
- * strings (names, references, contact lines: no enum, not dates, not LOC fields, which the
- * location guardrails govern) get the case's own locations only: the shape net would eat
- * legitimate references there, but nothing legitimate in them equals a protected address.
+ * Which fields can carry a location as text. Free text (FT) gets both nets. Third parties'
+ * free-form lines (an officer's or a worker's contact, a landlord) get the case's own locations
+ * only: the shape net would eat legitimate references there, but nothing legitimate in them
+ * equals a protected address. Names, identifiers and references are left alone: scanning every
+ * string of a result doubled the cost of a redaction (docs/BENCHMARKS.md), and their schemas
+ * keep them short and patterned.
  */
 function textKinds(tree: CatalogTree): Uint8Array {
   let k = textKindCache.get(tree);
@@ -262,7 +264,7 @@ function textKinds(tree: CatalogTree): Uint8Array {
     const stringy = n.info.type === 'string' || (n.info.type === 'array' && n.info.itemType === 'string');
     if (!stringy) continue;
     if (tags.includes('FT')) k[n.id] = 2;
-    else if (!n.enumSet && !tags.includes('LOC')) k[n.id] = 1;
+    else if (tags.includes('3P') && !n.enumSet && !tags.includes('LOC')) k[n.id] = 1;
   }
   textKindCache.set(tree, k);
   return k;

@@ -233,8 +233,10 @@ describe('T1 happy path, high risk: every party answers and each sees only what 
       { path: 'health.edAttendances12m[0].date', op: 'date' },
       { path: 'health.edAttendances12m[0].reasonCategory', op: 'categorise' },
     ]));
-    // No flow from housing to police: the section says so and carries nothing.
-    expect(section(pack, 'chelmsford-housing')).toMatchObject({ release: { released: false, reason: 'NO_FLOW_FOR_PAIR' }, subjects: [] });
+    // No flow from housing to police: the police are not even shown that housing was asked (issue 12 class 6).
+    expect(pack.sections.map((x: any) => x.agencyId)).not.toContain('chelmsford-housing');
+    const viewed = await auditRows(t, `action = 'VIEW_READ' AND case_id = $1`, [caseId]);
+    expect(viewed.at(-1)!.event.sectionDecisions).toContainEqual(expect.objectContaining({ agencyId: 'chelmsford-housing', decision: 'DENY', reasonCode: 'NO_FLOW_FOR_PAIR' }));
   });
 
   it('the coordinator gets each agency’s research under its own flows', async () => {

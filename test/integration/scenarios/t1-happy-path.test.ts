@@ -16,11 +16,12 @@ const LONG_SUMMARY =
   'Fictional sample: victim reports being pushed during an argument and called 07700 900123 from a neighbour\'s flat. ' +
   'Officers attended within twenty minutes; the suspect had left. The victim declined to give a statement at the scene ' +
   'but agreed to be contacted by the IDVA service the next morning about safety planning and a non-molestation order.';
-// R4: scrubbed (the phone number becomes a placeholder), then cut at the last word boundary within 280 characters.
+// R4: scrubbed, then cut at the last word boundary within 280 characters. The number is V's own
+// (the case's contact phone), so it goes as a location before the scrub sees it (issue 12).
 const LONG_SUMMARY_RELEASED =
-  'Fictional sample: victim reports being pushed during an argument and called [PHONE] from a neighbour\'s flat. ' +
+  'Fictional sample: victim reports being pushed during an argument and called [LOCATION] from a neighbour\'s flat. ' +
   'Officers attended within twenty minutes; the suspect had left. The victim declined to give a statement at the scene ' +
-  'but agreed to be contacted by the IDVA service the next…[cut]';
+  'but agreed to be contacted by the IDVA service the…[cut]';
 
 /** The sample police research, with a long summary, an incident outside the window and an open address. */
 function policeResponse(ids: Ids) {

@@ -4,7 +4,7 @@ import type { ExchangeDeps } from './deps.js';
 import { InvalidQuery, MessageNotFound } from './errors.js';
 import { InvalidState } from '../errors.js';
 import { createRequestViewBuilder, type MessageRow, type RequestView } from './request-view.js';
-import { handOverError, lockCertificateForHandOver, type HandOverRefusal } from '../identity/delivery-check.js';
+import { HAND_OVER_REFUSALS, handOverError, lockCertificateForHandOver, type HandOverRefusal } from '../identity/delivery-check.js';
 
 /** A delivered message not acknowledged within this time is offered again (adapter crashed). */
 const REDELIVER_AFTER_SECONDS = 60;
@@ -38,9 +38,12 @@ export function createInboxService(deps: ExchangeDeps & { inboxWait: (agencyId: 
       });
       return null;
     }
+    // A refusal of an earlier hand-over (revoked certificate...) no longer describes the message.
     await tx.query(
-      `UPDATE messages SET state = 'delivered', delivered_at = $2, attempts = attempts + 1, updated_at = $2 WHERE id = $1`,
-      [m.id, now],
+      `UPDATE messages SET state = 'delivered', delivered_at = $2, attempts = attempts + 1, updated_at = $2,
+              last_error_code = CASE WHEN last_error_code = ANY($3::text[]) THEN NULL ELSE last_error_code END
+        WHERE id = $1`,
+      [m.id, now, HAND_OVER_REFUSALS],
     );
     await audit.append(tx, {
       action: 'DELIVERED',

@@ -150,7 +150,7 @@ describe('revocation-mid-poll: revocation ends delivery at once', () => {
     // A valid certificate of the same agency then receives both.
     const ok = await t.as('chelmsford-housing').get('/v1/inbox');
     expect(ok.status).toBe(200);
-    expect(ok.body.messages.map((m: { messageId: string }) => m.messageId).sort()).toEqual([first.messageId, second.messageId].sort());
+    expect(ok.body.messages.map((m: { messageId: string }) => m.messageId).sort()).toEqual([first.messageId, second.messageId].sort());    for (const m of [first, second]) expect(await messageRow(m.messageId)).toMatchObject({ state: 'delivered', last_error_code: null });
   });
 
   it('a certificate of another agency, or one the registry does not know, never collects a batch', async () => {
@@ -206,6 +206,20 @@ describe('revocation-mid-poll: revocation ends delivery at once', () => {
     await eventually(async () => receiver.received.some((m) => m.requestId === requestId));
     await eventually(async () => (await messageRow(messageId)).state === 'delivered');
     expect(receiver.received.filter((m) => m.requestId === requestId)).toHaveLength(1);
+    expect((await messageRow(messageId)).last_error_code).toBeNull();
+  });
+
+  it('push needs a certificate that would authenticate now: expired-only is NO_VALID_CERTIFICATE, revoked wins, a good one passes', async () => {
+    const id = 'expired-only-idva';
+    await makeAgencyCert(pki, t.gateway.registry, { id, type: 'IDVA', mode: 'pull', notBefore: new Date('2021-01-01T00:00:00Z'), validDays: 1 });
+    expect(await lockAgencyForHandOver(t.db.pool, id)).toBe('NO_VALID_CERTIFICATE');
+    const early = await makeAgencyCert(pki, t.gateway.registry, { id, type: 'IDVA', mode: 'pull', notBefore: new Date(Date.now() + 86_400_000), validDays: 5 });
+    expect(await lockAgencyForHandOver(t.db.pool, id)).toBe('NO_VALID_CERTIFICATE');
+    await t.gateway.registry.revoke(TEST_ADMIN, early.serialHex, 'superseded');
+    expect(await lockAgencyForHandOver(t.db.pool, id)).toBe('CERTIFICATE_REVOKED');
+    await makeAgencyCert(pki, t.gateway.registry, { id, type: 'IDVA', mode: 'pull' });
+    expect(await lockAgencyForHandOver(t.db.pool, id)).toBe('valid');
+    expect(await lockAgencyForHandOver(t.db.pool, 'no-such-agency')).toBe('CERTIFICATE_UNKNOWN');
   });
 
   // Last: it stops the other instance from hearing identity changes.

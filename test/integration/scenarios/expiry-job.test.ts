@@ -57,10 +57,10 @@ describe('agreement expiry job', () => {
     const events = await auditRows(t, `action = 'AGREEMENT_EXPIRED'`);
     expect(events.map((e) => [e.agreement_id, e.agreement_version]).sort()).toEqual([['essex-marat', 1], ['essex-southend-transfer', 1]]);
     for (const e of events) expect(e.event.actor).toEqual({ kind: 'system', component: 'agreement-expiry' });
-    // Nothing in force: a new request finds no agreement at all.
+    // Nothing active: a new request is refused, and the expired version in force says why (issue 12).
     const { caseId } = await openCase(t);
     const r = await requestResearch(t, caseId, ['essex-police']);
     expect(r.status).toBe(403);
-    expect(r.body).toMatchObject({ code: 'ALL_RECIPIENTS_REFUSED', reason: 'NO_AGREEMENT' });
+    expect(r.body).toMatchObject({ code: 'ALL_RECIPIENTS_REFUSED', reason: 'ISA_EXPIRED' });
   });
 });

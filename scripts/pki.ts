@@ -3,6 +3,7 @@
  *
  *   npm run pki -- init-ca --out <dir> [--cn <name>] [--days 3650]
  *   npm run pki -- server-cert --ca <dir> --host localhost [--host 127.0.0.1 ...] [--out <dir>] [--days 397]
+ *   npm run pki -- gateway-client-cert --ca <dir> [--out <dir>] [--days 825]   (the gateway's push identity)
  *   npm run pki -- csr --agency <id> --out <dir>          (run by the agency: it keeps the key)
  *   npm run pki -- register-agency --id <id> --type <TYPE> --mode pull|push [--push-url <https url>]
  *                                  [--name <name>] [--area <marac area>]
@@ -27,6 +28,7 @@ import { parseArgs } from 'node:util';
 import { createAuditLog } from '../gateway/src/audit/index.js';
 import { ConfigError, loadConfig } from '../gateway/src/config.js';
 import { ensureDevKeys } from '../gateway/src/dev/dev-keys.js';
+import { issueGatewayClientCert } from '../gateway/src/dev/dev-pki.js';
 import { isGatewayError } from '../gateway/src/errors.js';
 import { createAgencyRegistry, type AgencyRegistry } from '../gateway/src/identity/agency-registry.js';
 import { REVOCATION_REASONS, type DeliveryMode, type RevocationReason } from '../gateway/src/identity/agency-types.js';
@@ -47,6 +49,7 @@ class UsageError extends Error {}
 const USAGE = `usage: npm run pki -- <command> [options]
   init-ca          --out <dir> [--cn <name>] [--days 3650] [--force]
   server-cert      --ca <dir> --host <name> [--host <name>...] [--out <dir>] [--days 397] [--force]
+  gateway-client-cert --ca <dir> [--out <dir>] [--days 825] [--force]
   csr              --agency <id> --out <dir> [--force]
   register-agency  --id <id> --type <${AGENCY_TYPES.join('|')}> --mode pull|push [--push-url <url>] [--name <name>] [--area <area>]
   issue            --agency <id> --csr <file> --out <file> [--ca <dir>] [--days 365] [--force]
@@ -89,6 +92,7 @@ export async function runPkiCli(argv: string[], io: CliIo): Promise<number> {
     switch (command) {
       case 'init-ca': return initCa(flags, io);
       case 'server-cert': return serverCert(flags, io);
+      case 'gateway-client-cert': return gatewayClientCert(flags, io);
       case 'csr': return csr(flags, io);
       case 'register-agency':
       case 'issue':
@@ -150,6 +154,21 @@ function serverCert(f: Flags, io: CliIo): number {
   writeFileSync(keyFile, issued.keyPem, { mode: 0o600 });
   writeFileSync(certFile, issued.certPem, { mode: 0o644 });
   io.out(`server certificate for ${hosts.join(', ')}: ${certFile}\nserial ${issued.serialHex}\nsha256 ${issued.fingerprint256}`);
+  return 0;
+}
+
+/** The gateway's client certificate for push deliveries, issued where the CA key is kept. */
+function gatewayClientCert(f: Flags, io: CliIo): number {
+  const caDir = resolveDir(io, required(f.ca, '--ca'));
+  const outDir = f.out ? resolveDir(io, f.out) : caDir;
+  const certFile = path.join(outDir, 'gateway-client-cert.pem');
+  const keyFile = path.join(outDir, 'gateway-client-key.pem');
+  refuseOverwrite([certFile, keyFile], f.force);
+  const issued = issueGatewayClientCert(readCa(caDir), intFlag(f.days, 825));
+  mkdirSync(outDir, { recursive: true, mode: 0o700 });
+  writeFileSync(keyFile, issued.keyPem, { mode: 0o600 });
+  writeFileSync(certFile, issued.certPem, { mode: 0o644 });
+  io.out(`gateway client certificate (push deliveries): ${certFile}`);
   return 0;
 }
 

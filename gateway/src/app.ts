@@ -32,6 +32,7 @@ import { createDeadlineQueue, startDeadlineWorker } from './queue/deadline-queue
 import { createMaintenanceQueue, startMaintenanceWorker, sweep } from './queue/maintenance-queue.js';
 import { apiSecurityHeaders } from './http/api-headers.js';
 import { createAgencyRouter } from './http/agency-routes.js';
+import { createInFlight } from './http/in-flight.js';
 import { createMetrics, createOpsRouter, createPublicInfoRouter } from './http/ops-routes.js';
 import { clientErrorResponder, errorHandler, notFoundHandler, requireJson } from './http/problem.js';
 import { rejectDuplicateKeys } from './http/strict-json.js';
@@ -217,6 +218,9 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   // No ETag: every agency answer is an action's result or no-store, never revalidated, and Express
   // would hash each body for it.
   agencyApp.set('etag', false);
+  // Shutdown waits for requests still being handled before it closes the pool.
+  const inFlight = createInFlight();
+  agencyApp.use(inFlight.track);
   agencyApp.use(apiSecurityHeaders);
   agencyApp.use(metrics.middleware);
   agencyApp.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
@@ -243,6 +247,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   // X-Forwarded-For is believed only from the configured reverse proxies (req.ip, which the
   // sign-in limiter keys on); otherwise req.ip is the socket's address.
   webApp.set('trust proxy', cfg.web.trustedProxies.length > 0 ? cfg.web.trustedProxies : false);
+  webApp.use(inFlight.track);
   webApp.use(metrics.middleware);
   webApp.use(createPublicInfoRouter());
 
@@ -334,6 +339,8 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       }, 5000).unref();
       await Promise.allSettled(workers.map((w) => w.close()));
       await Promise.allSettled(closing);
+      // A handler whose socket was cut (a long-poll at the forced close) may still query.
+      await inFlight.drained(IN_FLIGHT_DRAIN_MS);
       await Promise.allSettled([deliveryQueue.queue.close(), deadlineQueue.queue.close(), maintenanceQueue.queue.close()]);
       await inboxSignal.close();
       await audit.stop().catch(() => {});
@@ -350,6 +357,8 @@ const databaseUnavailable: ErrorRequestHandler = (err, _req, _res, next) => {
   next(isDatabaseUnavailable(err) ? new ServiceUnavailable('The service is temporarily unavailable; retry shortly', { cause: err }) : err);
 };
 
+/** How long shutdown waits for requests still being handled after the listeners closed. */
+const IN_FLIGHT_DRAIN_MS = 10_000;
 /** How long an HTTP answer waits for a job to reach the queue after commit. */
 const ENQUEUE_WAIT_MS = 1000;
 /** How often each process checks that the maintenance schedules still exist in the queue store. */

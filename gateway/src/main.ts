@@ -1,14 +1,32 @@
 import { ConfigError, loadConfig } from './config.js';
-import { createLogger } from './logger.js';
+import { createLogger, type Logger } from './logger.js';
 import { startEmbeddedPostgres } from './dev/embedded-postgres.js';
 import { ensureDevKeys } from './dev/dev-keys.js';
-import { ensureGatewayPki } from './dev/dev-pki.js';
+import { GatewayPkiMissing, ensureGatewayPki, loadGatewayPki } from './dev/dev-pki.js';
 import { seedDemoAgencies } from './dev/demo-agencies.js';
 import { createGateway } from './app.js';
 import { mountWeb } from './web.js';
 import { startDemoAdapters } from './dev/demo-adapters.js';
 
-/** Process entry: config → (embedded services in development) → wiring → servers and workers. */
+/** How long one shutdown step may take before the next one runs anyway. */
+const STOP_STEP_MS = 20_000;
+
+interface StopStep {
+  name: string;
+  run: () => Promise<unknown>;
+}
+
+/**
+ * Process entry: config → (embedded services in development) → wiring → servers and workers.
+ *
+ * Shutdown (SIGINT, SIGTERM) runs in the reverse order of start-up, each step bounded:
+ *   demo adapters → the gateway (stop accepting requests, finish in-flight ones, close workers
+ *   and queues, close pools and LISTEN connections) → the development OIDC provider → the
+ *   embedded PostgreSQL, last, so nothing is connected to it when it stops.
+ * A signal sent to the whole process group (Ctrl-C, `kill -TERM -<pgid>`) also reaches the
+ * embedded postgres, which may go first; every pool and client has an error listener so that
+ * costs nothing but a few failed queries (see store/db.ts, queue/backend.ts).
+ */
 async function main(): Promise<void> {
   let cfg;
   try {
@@ -21,63 +39,126 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(cfg.logLevel);
-  const stops: (() => Promise<unknown>)[] = [];
+
+  // Filled in as things start; run from the top on the way down.
+  const steps: StopStep[] = [];
+  let requested: string | undefined;
+  let running = false;
+  let stopping: Promise<never> | undefined;
+  const shutdown = (signal: string): Promise<never> => {
+    stopping ??= runShutdown(steps, signal, logger);
+    return stopping;
+  };
+  const onSignal = (signal: string) => {
+    requested ??= signal;
+    // During start-up the signal is acted on at the next step boundary (`checkpoint`).
+    if (running) void shutdown(signal);
+  };
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  const checkpoint = async () => {
+    if (requested) await shutdown(requested);
+  };
 
   let databaseUrl = cfg.databaseUrl;
   if (!databaseUrl) {
     logger.info('no DATABASE_URL: starting the embedded PostgreSQL', { dataDir: cfg.dataDir, port: cfg.embeddedPgPort });
     const pg = await startEmbeddedPostgres({ dataDir: cfg.dataDir, port: cfg.embeddedPgPort });
     databaseUrl = pg.url;
-    stops.push(pg.stop);
+    steps.unshift({ name: 'embedded PostgreSQL', run: pg.stop });
+    await checkpoint();
   }
   if (cfg.mode === 'development') {
     const dev = ensureDevKeys(cfg);
     cfg = { ...cfg, keys: dev.keys };
     if (dev.generated.length) logger.warn('development keys generated (never use these in production)', { files: dev.generated.join(',') });
   }
-  const { tls, generated } = ensureGatewayPki(cfg.pki.dir);
-  if (generated.length) logger.warn('gateway PKI material generated', { items: generated.join(','), dir: cfg.pki.dir });
+  let tls;
+  if (cfg.mode === 'production') {
+    // Production never makes PKI material: a new CA would lock out every agency. The CA key stays
+    // offline with `npm run pki`; only the certificates and the server's own keys are read.
+    try {
+      tls = loadGatewayPki(cfg.pki.dir);
+    } catch (err) {
+      if (err instanceof GatewayPkiMissing) {
+        process.stderr.write(`${err.message}\n`);
+        await runSteps(steps, logger);
+        process.exit(2);
+      }
+      throw err;
+    }
+  } else {
+    const made = ensureGatewayPki(cfg.pki.dir);
+    tls = made.tls;
+    if (made.generated.length) logger.warn('gateway PKI material generated', { items: made.generated.join(','), dir: cfg.pki.dir });
+  }
 
+  const webStops: (() => Promise<unknown>)[] = [];
   const gateway = await createGateway({
     config: cfg,
     logger,
     databaseUrl,
     tls,
-    web: (app, g) => mountWeb(app, g, cfg, logger, stops),
+    web: (app, g) => mountWeb(app, g, cfg, logger, webStops),
   });
+  steps.unshift({ name: 'development OIDC provider', run: () => Promise.allSettled(webStops.map((s) => s())) });
+  steps.unshift({ name: 'gateway', run: () => gateway.stop() });
   let creds;
   if (cfg.mode === 'development') {
     creds = await seedDemoAgencies(gateway.registry, cfg.pki.dir);
     const seeded = await gateway.agreements.seedFromDirectory(cfg.policiesDir);
     logger.info('demo agencies and sample agreements loaded', { agencies: creds.size, agreements: seeded.length });
   }
+  await checkpoint();
   await gateway.start();
-  stops.unshift(() => gateway.stop());
+  await checkpoint();
   if (cfg.demo.adapters && creds) {
     const adapters = await startDemoAdapters({ gatewayUrl: gateway.agencyUrl, caPem: tls.ca.certPem, creds, logger });
-    stops.unshift(adapters.stop);
+    steps.unshift({ name: 'demo adapters', run: adapters.stop });
   }
+  running = true;
+  await checkpoint();
 
   process.stdout.write([
     '',
     'MARAC gateway is running.',
     `  People (UI, agreements, audit):  ${gateway.webUrl}   (health: ${gateway.webUrl}/healthz)`,
     `  Agency API (mTLS):              ${gateway.agencyUrl}  (client certificates in ${cfg.pki.dir}/agencies/<agency>/)`,
+    `  Operations (readiness, metrics): ${gateway.opsUrl}/readyz  ${gateway.opsUrl}/metrics`,
     cfg.oidc.devProvider ? '  Demo log-ins (password "demo"): coordinator@essex-marat, ig.officer1, ig.officer2, auditor, admin' : '',
     `  Try: npm run demo`,
     '',
   ].filter((l) => l !== '').join('\n') + '\n');
+}
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info('shutting down', { signal });
-    for (const stop of stops) await stop().catch((err) => logger.warn('shutdown step failed', { err }));
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+/** Runs every step in order, each bounded by STOP_STEP_MS; true when all of them finished. */
+async function runSteps(steps: StopStep[], logger: Logger): Promise<boolean> {
+  let clean = true;
+  for (const step of steps) {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), STOP_STEP_MS);
+    });
+    const outcome = await Promise.race([step.run().then(() => 'done' as const, (err: unknown) => err), timedOut]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') {
+      clean = false;
+      logger.warn('shutdown step did not finish in time; going on', { step: step.name, ms: STOP_STEP_MS });
+    } else if (outcome !== 'done') {
+      clean = false;
+      logger.warn('shutdown step failed; going on', { step: step.name, err: outcome });
+    }
+  }
+  return clean;
+}
+
+async function runShutdown(steps: StopStep[], signal: string, logger: Logger): Promise<never> {
+  logger.info('shutting down', { signal });
+  const clean = await runSteps(steps, logger);
+  logger.info('stopped', { clean });
+  // Let the log lines reach a pipe before the process goes.
+  await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+  process.exit(clean ? 0 : 1);
 }
 
 main().catch((err) => {

@@ -1,4 +1,5 @@
 import { Queue, Worker, createPostgresBackend, type Processor, type WorkerOptions, type QueueOptions } from 'bullmq';
+import pg from 'pg';
 
 /**
  * BullMQ behind one code path: Redis (ioredis) when a Redis URL is configured, BullMQ 6's
@@ -36,6 +37,39 @@ function redisConnection(url: string) {
   };
 }
 
+const ignore = () => {};
+
+/**
+ * A pg client whose lost connection is never an unhandled 'error' event, even after a library
+ * strips its listeners: BullMQ's close() calls removeAllListeners() on its LISTEN client and then
+ * end(), so a database stopping at the same moment (Ctrl-C reaches the embedded postgres too)
+ * crashed the process with 57P01 during an orderly shutdown.
+ */
+class QuietClient extends pg.Client {
+  constructor(config?: string | pg.ClientConfig) {
+    super(config);
+    this.on('error', ignore);
+  }
+
+  override removeAllListeners(event?: string | symbol): this {
+    super.removeAllListeners(event);
+    if (event === undefined || event === 'error') this.on('error', ignore);
+    return this;
+  }
+}
+
+/**
+ * BullMQ's PostgreSQL backend builds its pool from our config (`Client: QuietClient` covers the
+ * pooled clients) but its dedicated LISTEN client from the pg module's own `Client`, with no way
+ * to pass another. So the module's `Client` becomes QuietClient for the process. Every other pg
+ * client in the gateway already listens for errors (store/db.ts, the LISTEN connections); this
+ * only makes that the rule for code we do not control.
+ */
+function quietPgClients(): void {
+  const mod = pg as unknown as { Client: typeof pg.Client };
+  if (mod.Client !== QuietClient) mod.Client = QuietClient;
+}
+
 export function createQueueBackend(opts: QueueBackendOptions): QueueBackend {
   if (opts.redisUrl) {
     const connection = redisConnection(opts.redisUrl);
@@ -48,8 +82,14 @@ export function createQueueBackend(opts: QueueBackendOptions): QueueBackend {
     };
   }
   if (!opts.postgresUrl) throw new Error('queue backend needs a Redis URL or a PostgreSQL URL');
+  quietPgClients();
   const schema = opts.prefix.replace(/[^a-z0-9_]/gi, '_').toLowerCase();
-  const connection = { connectionString: opts.postgresUrl, schema: `bullmq_${schema}`, migrate: true, max: 4 };
+  // BullMQ builds its own pg.Pool from this config and listens for errors only on the pool (idle
+  // clients) and its LISTEN client. A client checked out for a query when the database goes away
+  // (restart, failover, or the embedded server stopping first on Ctrl-C) would emit an 'error'
+  // nobody listens to, which crashes the process: `Client` gives every pooled client a listener.
+  // The query itself still fails, and BullMQ retries or reports it.
+  const connection = { connectionString: opts.postgresUrl, schema: `bullmq_${schema}`, migrate: true, max: 4, Client: QuietClient };
   return {
     kind: 'postgres',
     queue: <T>(name: string, o: Omit<QueueOptions, 'connection'> = {}) =>

@@ -12,52 +12,21 @@
  * - UK phone numbers in any usual formatting, and UPRN-like numbers (9 to 12 digits standing
  *   alone, possibly grouped).
  *
- * The regular expressions each start with a lookbehind and have bounded quantifiers, so every
- * position costs a bounded amount of work (linear on hostile input); the rest walks the tokens.
+ * Everything walks the tokens with bounded look-around, so the cost is linear in the text
+ * (number-shapes.ts has the numbers and postcodes).
  */
-import { parsePostcode } from '../operators/postcode.js';
 import { isHouseLetter, numbersBefore, openingBefore, tightGap } from './clusters.js';
 import type { Tokens } from './normalise.js';
+import { digitShapes } from './number-shapes.js';
 import { addSpan, type Spans } from './spans.js';
 import { NOT_A_NAME, NOT_A_PLACE, isStreetType } from './street-types.js';
 
-const POSTCODE_RE = /(?<![A-Za-z0-9])(?:[Gg][Ii][Rr]\s{0,3}0[Aa][Aa]|[A-Za-z]{1,2}[0-9][A-Za-z0-9]?\s{0,3}[0-9][A-Za-z]{2})(?![A-Za-z0-9])/g;
-
-// A digit after an optional closing bracket and up to two separators (as the scrub operator).
-const SEP_DIGIT = String.raw`(?:\)?[\s.\-]{0,2}[0-9])`;
-const INTL = String.raw`(?:\+|00)\s?44\s?(?:\(0\)\s?)?[1-9]${SEP_DIGIT}{8,9}`;
-const NATIONAL = String.raw`\(?0[1-9]${SEP_DIGIT}{8,9}`;
-const PHONE_RE = new RegExp(String.raw`(?<![0-9+])(?:${INTL}|${NATIONAL})(?![0-9])`, 'g');
-
-const UPRN_RE = /(?<![0-9])[0-9](?:[ \u00A0-]?[0-9]){8,11}(?![0-9])/g;
-
-const HAS_DIGIT = /[0-9\uFF10-\uFF19]/;
 const REFUGE_HINT = /refuge|safe\s*-?\s*house/i;
+const HAS_DIGIT = /[0-9\uFF10-\uFF19]/;
 
-/** Cheap test: can this text hold an address shape at all? */
+/** Cheap test before tokenising: can this text hold an address shape at all? */
 export function mayHoldShapes(text: string): boolean {
   return HAS_DIGIT.test(text) || REFUGE_HINT.test(text);
-}
-
-/** Letters (one or two) glued to digits, as a postcode's outward code starts: "CM19", "e1", "SW1A". */
-function mayHoldPostcode(t: Tokens): boolean {
-  for (let i = 0; i + 1 < t.count; i++) {
-    if (!t.num[i] && t.num[i + 1] && t.raw[i]!.length <= 2 && t.end[i] === t.start[i + 1]) return true;
-    if (t.raw[i] === 'gir') return true;
-  }
-  return false;
-}
-
-function regexShapes(text: string, t: Tokens, spans: Spans): void {
-  if (t.digits === 0) return;
-  if (mayHoldPostcode(t)) {
-    for (const m of text.matchAll(POSTCODE_RE)) {
-      if (parsePostcode(m[0].replace(/\s+/g, ' '))) addSpan(spans, m.index, m.index + m[0].length);
-    }
-  }
-  if (t.digits < 9) return;
-  for (const m of text.matchAll(PHONE_RE)) addSpan(spans, m.index, m.index + m[0].length);
-  for (const m of text.matchAll(UPRN_RE)) addSpan(spans, m.index, m.index + m[0].length);
 }
 
 /** Number, name words, street type: returns where the name's number cluster starts, or -1. */
@@ -110,8 +79,8 @@ function refugeShapes(t: Tokens, spans: Spans): void {
   }
 }
 
-export function matchShapes(text: string, t: Tokens, spans: Spans): void {
-  regexShapes(text, t, spans);
-  streetShapes(t, spans);
-  if (REFUGE_HINT.test(text)) refugeShapes(t, spans);
+export function matchShapes(t: Tokens, spans: Spans): void {
+  digitShapes(t, spans);
+  if (t.digits > 0) streetShapes(t, spans);
+  refugeShapes(t, spans);
 }

@@ -65,12 +65,13 @@ export function compileLexicon(sources: readonly LocationSource[]): LocationLexi
 export function scrubLocationText(text: string, lexicon: LocationLexicon | undefined, opts: LocationScrubOptions): LocationScrubResult {
   const lex = lexicon?.compiled;
   const useLexicon = lex !== undefined && !lex.empty;
-  const shapes = opts.addressShapes && mayHoldShapes(text);
+  // With a lexicon the text is tokenised anyway and the shape net's own checks are cheaper.
+  const shapes = opts.addressShapes && (useLexicon || mayHoldShapes(text));
   if (!useLexicon && !shapes) return { text, removed: false };
   const tokens = tokenize(text);
   const spans: Spans = [];
   if (useLexicon) matchLexicon(tokens, lex, opts.addressShapes, spans);
-  if (shapes) matchShapes(text, tokens, spans);
+  if (shapes) matchShapes(tokens, spans);
   if (spans.length === 0) return { text, removed: false };
   return { text: applySpans(text, spans, LOCATION_PLACEHOLDER), removed: true };
 }

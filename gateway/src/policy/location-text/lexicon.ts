@@ -14,6 +14,7 @@
  */
 import { parsePostcode } from '../operators/postcode.js';
 import { normTokens } from './normalise.js';
+import { WordFilter } from './word-filter.js';
 import { FLAT_WORDS, NOT_A_NAME, isStreetType, typeVariants } from './street-types.js';
 
 /** Ordered by precedence when one phrase comes with two kinds. */
@@ -36,6 +37,8 @@ export interface CompiledLexicon {
   readonly empty: boolean;
   /** First token → entries starting with it, longest first. */
   readonly byFirst: ReadonlyMap<string, readonly Entry[]>;
+  /** Pre-check for byFirst. */
+  readonly firstFilter: WordFilter;
   /** Postcodes (lower case, no space) and digit values (phones' national numbers, UPRNs). */
   readonly compact: readonly CompactValue[];
   /** Some entry is a District (so the shape net has case knowledge to use). */
@@ -87,9 +90,13 @@ class Builder {
       if (list) list.push(e);
       else byFirst.set(e.toks[0]!, [e]);
     }
-    for (const list of byFirst.values()) list.sort((a, b) => b.toks.length - a.toks.length);
+    const firstFilter = new WordFilter();
+    for (const [first, list] of byFirst) {
+      list.sort((a, b) => b.toks.length - a.toks.length);
+      firstFilter.add(first);
+    }
     const compact = [...this.compact.values()];
-    return { empty: byFirst.size === 0 && compact.length === 0, byFirst, compact, hasDistricts };
+    return { empty: byFirst.size === 0 && compact.length === 0, byFirst, firstFilter, compact, hasDistricts };
   }
 }
 

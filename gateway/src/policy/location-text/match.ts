@@ -18,7 +18,8 @@ function matchesAt(t: Tokens, i: number, e: Entry): boolean {
 export function matchLexicon(t: Tokens, lex: CompiledLexicon, shapes: boolean, spans: Spans): void {
   if (lex.byFirst.size > 0) {
     for (let i = 0; i < t.count;) {
-      const candidates = lex.byFirst.get(t.norm[i]!);
+      const w = t.norm[i]!;
+      const candidates = lex.firstFilter.mayHave(w) ? lex.byFirst.get(w) : undefined;
       let hit: Entry | undefined;
       if (candidates) {
         for (const e of candidates) {
@@ -37,13 +38,14 @@ export function matchLexicon(t: Tokens, lex: CompiledLexicon, shapes: boolean, s
       i = z;
     }
   }
-  if (lex.compact.length > 0 && t.num.includes(true)) {
+  if (lex.compact.length > 0 && t.digits > 0) {
     const view = compactView(t);
     for (const cv of lex.compact) {
       for (let at = view.s.indexOf(cv.value); at >= 0; at = view.s.indexOf(cv.value, at + 1)) {
-        const a = tokenAt(view, at);
-        const z = tokenAt(view, at + cv.value.length - 1);
-        const start = !cv.digits ? t.start[a]! : view.offset[a] === at ? prefixStart(t, a) : openingBefore(t, t.start[a]!);
+        const ia = tokenAt(view, at);
+        const a = view.tok[ia]!;
+        const z = view.tok[tokenAt(view, at + cv.value.length - 1)]!;
+        const start = !cv.digits ? t.start[a]! : view.offset[ia] === at ? prefixStart(t, a) : openingBefore(t, t.start[a]!);
         addSpan(spans, start, t.end[z]!);
       }
     }

@@ -7,7 +7,7 @@
  * "Bir\u00ADch" = "Birch"). Non-ASCII letters are folded (NFKD without marks), fullwidth digits
  * become digits.
  */
-import { canonicalWord } from './street-types.js';
+import { MAX_TYPE_LENGTH, canonicalWord } from './street-types.js';
 
 const SEP = 0;
 const LETTER = 1;
@@ -120,7 +120,7 @@ export function tokenize(text: string): Tokens {
     if (isNum) {
       digits += r.length;
       norm.push(stripZeros(r));
-    } else norm.push(canonicalWord(r));
+    } else norm.push(r.length <= MAX_TYPE_LENGTH ? canonicalWord(r) : r);
   }
   return { text, count: start.length, start, end, raw, norm, num, digits };
 }
@@ -140,31 +140,43 @@ export function normTokens(value: string): { norm: string[]; num: boolean[]; raw
 }
 
 /**
- * The compact view: every token's raw form concatenated (letters and digits only), with each
- * token's offset in it. Postcodes in any spacing and phone numbers in any formatting are
- * substrings of this view.
+ * The compact view: the raw forms of the tokens near digits (two either side) concatenated, with
+ * "|" where tokens were left out. Postcodes in any spacing and phone numbers or UPRNs in any
+ * formatting are substrings of it; every one of them holds a digit, so prose far from digits
+ * never needs joining.
  */
 export interface CompactView {
   readonly s: string;
-  /** offset[i] = where token i starts in `s`; offset[count] = s.length. */
+  /** Token index of each included token, in order. */
+  readonly tok: number[];
+  /** Where each included token starts in `s`. */
   readonly offset: number[];
 }
 
 export function compactView(t: Tokens): CompactView {
-  const offset: number[] = new Array(t.count + 1);
+  const tok: number[] = [];
+  const offset: number[] = [];
   let s = '';
+  let lastDigit = -100;
+  let next = 0; // next digit token at or after i
+  let prev = -1;
   for (let i = 0; i < t.count; i++) {
-    offset[i] = s.length;
+    if (t.num[i]) lastDigit = i;
+    if (next < i) { next = i; while (next < t.count && !t.num[next]) next++; }
+    if (i - lastDigit > 2 && next - i > 2) continue;
+    if (prev >= 0 && prev !== i - 1) s += '|';
+    tok.push(i);
+    offset.push(s.length);
     s += t.raw[i];
+    prev = i;
   }
-  offset[t.count] = s.length;
-  return { s, offset };
+  return { s, tok, offset };
 }
 
-/** The token holding compact offset `at` (binary search). */
+/** The token holding compact offset `at` (binary search), as an index into view.tok. */
 export function tokenAt(view: CompactView, at: number): number {
   let lo = 0;
-  let hi = view.offset.length - 2;
+  let hi = view.offset.length - 1;
   while (lo < hi) {
     const mid = (lo + hi + 1) >> 1;
     if (view.offset[mid]! <= at) lo = mid;

@@ -44,8 +44,12 @@ function balanced(text: string, s: number, e: number): [number, number] {
 export function applySpans(text: string, spans: Spans, placeholder: string): string {
   const n = spans.length >> 1;
   if (n === 0) return text;
+  if (n === 1) {
+    const [s, e] = balanced(text, spans[0]!, spans[1]!);
+    return text.slice(0, s) + placeholder + text.slice(e);
+  }
   const order = Array.from({ length: n }, (_, i) => i);
-  if (n > 1) order.sort((x, y) => spans[2 * x]! - spans[2 * y]! || spans[2 * y + 1]! - spans[2 * x + 1]!);
+  order.sort((x, y) => spans[2 * x]! - spans[2 * y]! || spans[2 * y + 1]! - spans[2 * x + 1]!);
   // Merge, then take in brackets, then merge what the brackets made overlap.
   const merged: [number, number][] = [];
   for (const k of order) {

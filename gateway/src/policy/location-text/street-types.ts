@@ -4,6 +4,8 @@
  * canonical form. "St" is Street and Saint at once: both spellings meet at the same canonical
  * word, so "St John's Rd" and "Saint Johns Road" are one street.
  */
+import { WordFilter } from './word-filter.js';
+
 const GROUPS: readonly (readonly string[])[] = [
   ['road', 'rd'],
   ['street', 'st', 'str', 'saint'],
@@ -87,6 +89,9 @@ const GROUPS: readonly (readonly string[])[] = [
 export const STREET_TYPE = new Map<string, string>();
 for (const g of GROUPS) for (const w of g) STREET_TYPE.set(w, g[0]!);
 
+/** No street-type word is longer: longer words skip the lookup. */
+export const MAX_TYPE_LENGTH = Math.max(...[...STREET_TYPE.keys()].map((w) => w.length));
+
 const CANONICAL = new Set(GROUPS.map((g) => g[0]!));
 const VARIANTS = new Map(GROUPS.map((g) => [g[0]!, g]));
 
@@ -95,14 +100,20 @@ export function typeVariants(canonical: string): readonly string[] {
   return VARIANTS.get(canonical) ?? [canonical];
 }
 
+const TYPE_FILTER = new WordFilter();
+for (const w of STREET_TYPE.keys()) TYPE_FILTER.add(w);
+
 /** The canonical form of a lower-case word (itself when it is no street type). */
 export function canonicalWord(lower: string): string {
-  return STREET_TYPE.get(lower) ?? lower;
+  return TYPE_FILTER.mayHave(lower) ? STREET_TYPE.get(lower) ?? lower : lower;
 }
+
+const CANONICAL_FILTER = new WordFilter();
+for (const w of CANONICAL) CANONICAL_FILTER.add(w);
 
 /** True for a canonical street-type word. */
 export function isStreetType(norm: string): boolean {
-  return CANONICAL.has(norm);
+  return CANONICAL_FILTER.mayHave(norm) && CANONICAL.has(norm);
 }
 
 /** Words that introduce a flat or house number: "Flat 6", "f6", "No. 30", "Apt 2". */

@@ -234,8 +234,12 @@ export function covers(gr: Guardrail, node: CatalogNode): boolean {
       return node.info.clinicalNarrative;
     case 'specialCategory':
       return tags.includes('SC');
-    case 'criminalOffence':
-      return tags.includes('CO');
+    case 'criminalOffence': {
+      // A payload tagged CO as a whole (probation, police) makes everything in it criminal
+      // offence data: being on an offender manager's books says the person was convicted.
+      for (let n: CatalogNode | undefined = node; n; n = n.parent) if (n.info.sensitivity.includes('CO')) return true;
+      return false;
+    }
     case 'freeText': case 'locationInText':
       return tags.includes('FT');
     case 'childDob': case 'mentalHealthDiagnosis': case 'transferNoPayload':

@@ -31,7 +31,7 @@ describe('T6 health data without an Art 9 condition', () => {
     const { caseId, ids } = await openCase(t, caseBody({
       subjects: {
         v1: (s) => {
-          s.consent = { status: 'REFUSED', explicitForSpecialCategory: false, rationale: 'Victim declined (fictional sample).' };
+          s.consent = { status: 'REFUSED', explicitForSpecialCategory: false, rationale: 'Victim declined (fictional sample).', decidedBy: 'A. Example, MARAC coordinator', decidedAt: '2026-01-15' };
           s.legal = { art9Conditions: [], art10Conditions: ['DPA_SCH1_P10'], careAndSupportNeeds: false };
         },
       },

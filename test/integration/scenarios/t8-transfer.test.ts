@@ -139,7 +139,10 @@ describe('T8 repeat + MARAC-to-MARAC transfer', () => {
   });
 
   it('a case in an area the inter-area agreement does not cover is refused NO_INTER_AREA_AGREEMENT', async () => {
-    const other = await openCase(t, caseBody({ maracArea: 'm-north' }));
+    // A body cannot choose the area (it is the coordinator's registration, MARAC_AREA_NOT_YOURS
+    // otherwise): a case recorded in an area outside the agreement is set on the row directly.
+    const other = await openCase(t, caseBody());
+    await t.db.pool.query(`UPDATE cases SET marac_area = 'm-north' WHERE id = $1`, [other.caseId]);
     const r = await requestResearch(t, other.caseId, ['southend-marac'], TRANSFER);
     expect(r.status).toBe(403);
     expect(r.body).toMatchObject({ code: 'ALL_RECIPIENTS_REFUSED', reason: 'NO_INTER_AREA_AGREEMENT' });

@@ -28,11 +28,30 @@ export interface AnswerReceipt {
   alreadyAnswered?: boolean;
 }
 
+/** What the gateway says about a referral it received (schemas/openapi.yaml ReferralReceived). */
+export interface ReferralReceipt {
+  referralId: string;
+  status: string;
+  maracArea: string;
+  /** Computed by the gateway from the 24 answers. */
+  dashScore: number;
+  criteria: { id: string; met: boolean; reason: string }[];
+  meetsCriteria: boolean;
+  possibleRepeat: boolean;
+}
+
 export interface GatewayClient {
   pollInbox(waitSeconds: number, signal?: AbortSignal): Promise<InboxMessage[]>;
   ack(messageId: string): Promise<{ messageId: string; state: string }>;
   respond(requestId: string, response: ResearchResponse, idempotencyKey: string): Promise<AnswerReceipt>;
   decline(requestId: string, decline: Decline, idempotencyKey: string): Promise<AnswerReceipt>;
+  /**
+   * Sends a referral (schemas/referral.schema.json) with the Dash as completed in the agency's own
+   * system: the 24 answers, no score. The same key and body sent again returns the first receipt.
+   */
+  refer(referral: Record<string, unknown>, idempotencyKey: string): Promise<ReferralReceipt>;
+  /** A referral this agency made: its status, the criteria with reasons, and any return reason. */
+  referral(referralId: string): Promise<Record<string, unknown>>;
   close(): void;
 }
 
@@ -127,6 +146,14 @@ export function createGatewayClient(opts: GatewayClientOptions): GatewayClient {
     decline(requestId, decline, key) {
       if (!ID.test(requestId)) return Promise.reject(new UnexpectedGatewayReply('malformed request id'));
       return answer(`/v1/research-requests/${requestId}/decline`, decline, key, requestId);
+    },
+    async refer(referral, key) {
+      const r = await call('POST', '/v1/referrals', { body: referral, headers: { 'idempotency-key': key } });
+      return r.body as ReferralReceipt;
+    },
+    async referral(referralId) {
+      if (!/^ref_[0-9a-f]{32}$/.test(referralId)) throw new UnexpectedGatewayReply('malformed referral id');
+      return (await call('GET', `/v1/referrals/${referralId}`)).body as Record<string, unknown>;
     },
     close: () => agent.destroy(),
   };

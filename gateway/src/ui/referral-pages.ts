@@ -11,7 +11,7 @@ import { asBody, dateInput, FormErrors, londonToday, type FormBody } from './for
 import { DASH_ANSWER_LABELS, EQUALITY, fieldForReferralProblem, parseReferralForm, scoreOf } from './forms/referral-form.js';
 import { ART10_CONDITIONS, ART9_CONDITIONS, CONSENT_STATUSES, optionsOf, RISK_CRITERIA_SHORT, SUBJECT_ROLES } from './labels.js';
 import type { PageRouter } from './page-router.js';
-import type { PageRenderer } from './render.js';
+import { formatDate, type PageRenderer } from './render.js';
 
 /**
  * Coordinator pages for referrals: the intake list, the referral form (the 24 Dash questions, the
@@ -152,7 +152,7 @@ export function referralPages(pages: PageRouter, deps: ReferralPagesDeps): void 
       people: (full.referral?.subjects ?? []).map((s: any) => ({
         role: SUBJECT_ROLES[s.role] ?? s.role,
         name: (s.names ?? []).map((n: any) => [...(n.given ?? []), n.family].join(' ')).join('; also known as '),
-        dobs: s.dobs ?? [],
+        dobs: (s.dobs ?? []).map((d: string) => formatDate(d)),
         identifiers: (s.identifiers ?? []).map((i: any) => `${ID_SYSTEMS[i.system] ?? i.system}: ${i.value}`),
         consent: CONSENT_STATUSES[s.consent?.status] ?? s.consent?.status,
         conditions: (s.legal?.art9Conditions ?? []).map((c: string) => ART9_CONDITIONS[c] ?? c),

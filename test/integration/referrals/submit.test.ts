@@ -5,6 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.js';
 import { agencyFetch } from '../../helpers/pki.js';
+import { createGatewayClient } from '../../../adapters/sdk/client.js';
+import { GatewayRejected } from '../../../adapters/sdk/errors.js';
 import { dashAnswers, key, otherVictim, sampleReferral } from './fixtures.js';
 
 let t: TestGateway;
@@ -96,6 +98,26 @@ describe('a party agency refers', () => {
     const text = ev.rows[0].b as string;
     expect(text).toContain('PROFESSIONAL_JUDGEMENT');
     for (const leak of ['Sampleton', 'Jane', '9990013713', '1990-04-12', 'fears']) expect(text).not.toContain(leak);
+  });
+});
+
+describe('the adapter SDK', () => {
+  it('sends a Dash completed in the agency’s own system and reads the referral back, without re-keying', async () => {
+    const creds = t.creds.get('essex-police')!;
+    const client = createGatewayClient({ baseUrl: t.gateway.agencyUrl.replace('localhost', '127.0.0.1'), certPem: creds.certPem, keyPem: creds.keyPem, caPem: creds.caPem! });
+    try {
+      const k = key();
+      const receipt = await client.refer(otherVictim(sampleReferral({ yes: 17 })), k);
+      expect(receipt).toMatchObject({ status: 'SUBMITTED', dashScore: 17, meetsCriteria: true });
+      expect((await client.refer(otherVictim(sampleReferral({ yes: 17 })), k).catch((e) => e))).toBeInstanceOf(GatewayRejected);
+      const seen = await client.referral(receipt.referralId);
+      expect(seen).toMatchObject({ referralId: receipt.referralId, status: 'SUBMITTED', dashScore: 17 });
+      const bad = await client.refer({ ...sampleReferral(), dash: { version: 'SAFELIVES_24Q', completedOn: '2026-11-01', answers: {}, score: 20 } }, key()).catch((e) => e);
+      expect(bad).toBeInstanceOf(GatewayRejected);
+      expect(bad.code).toBe('VALIDATION_FAILED');
+    } finally {
+      client.close();
+    }
   });
 });
 

@@ -45,3 +45,14 @@ describe('the SafeLives Dash RIC', () => {
     expect(schema.properties.dash.additionalProperties).toBe(false);
   });
 });
+
+describe('the OpenAPI description', () => {
+  it('describes every referral route', async () => {
+    const YAML = (await import('yaml')).default;
+    const doc = YAML.parse(readFileSync('schemas/openapi.yaml', 'utf8'));
+    for (const [path, method] of [
+      ['/v1/referrals', 'post'], ['/v1/referrals', 'get'], ['/v1/referrals/{referralId}', 'get'], ['/v1/referrals/{referralId}/accept', 'post'],
+      ['/v1/referrals/{referralId}/return', 'post'], ['/v1/referrals/{referralId}/repeat-matches/{caseId}', 'post'],
+    ]) expect(doc.paths[path!]?.[method!], `${method} ${path}`).toBeDefined();
+  });
+});

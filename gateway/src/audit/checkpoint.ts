@@ -51,7 +51,13 @@ export function rowToCheckpoint(r: CheckpointRow): Checkpoint {
   return { treeSize: Number(r.tree_size), rootHash: r.root_hash.toString('base64'), ts: r.ts.toISOString(), keyId: r.key_id, note: r.note };
 }
 
-export const CHECKPOINT_COLUMNS = 'tree_size, root_hash, ts, key_id, note';
+/**
+ * A checkpoint as served and exported: the gateway's signed note with any witness cosignature
+ * lines appended (a signed note may carry any number of signatures; verifiers ignore the keys
+ * they do not know), so a witnessed checkpoint travels as one self-contained note.
+ */
+export const CHECKPOINT_COLUMNS = `tree_size, root_hash, ts, key_id, note || coalesce((SELECT string_agg(c.line, '' ORDER BY c.witness, c.key_hash)
+  FROM audit_cosignatures c WHERE c.tree_size = audit_checkpoints.tree_size), '') AS note`;
 
 /**
  * Signs tree heads. Called every second by a BullMQ repeatable job (and by the sequencer every N

@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import { parseWitnessKey, verifiedCosignatures, type WitnessKey } from './cosignature.js';
 import { GENESIS_HASH } from './event.js';
 import { EMPTY_ROOT, verifyInclusion } from './merkle.js';
 import { noteSignedBy, parseNote, parsePublicKey } from './note.js';
@@ -71,7 +72,9 @@ export type VerifyReason =
   | 'NO_CHECKPOINT'
   | 'TRUNCATED'
   | 'PROOF_MISSING'
-  | 'PROOF_INVALID';
+  | 'PROOF_INVALID'
+  | 'WITNESS_MISSING'
+  | 'WITNESS_STALE';
 
 export type VerifyResult =
   | {
@@ -87,6 +90,11 @@ export type VerifyResult =
       uncheckpointed: number;
       /** Base64 root of the recomputed tree (full mode). */
       rootHash: string | null;
+      /**
+       * The largest checkpoint cosigned by a quorum of the trusted witnesses that the export was
+       * checked against (null when no witness keys were given).
+       */
+      witnessed: { treeSize: number; cosignedAt: string; witnesses: string[] } | null;
     }
   | { ok: false; seq: number; reason: VerifyReason; line: number; detail?: string };
 
@@ -104,6 +112,23 @@ export interface VerifyOptions {
   trustedCheckpoints?: { treeSize: number; rootHash: string; note?: string }[];
   /** Accept an export that holds events but no checkpoint (chain-only). Default false. */
   allowUncheckpointed?: boolean;
+  /**
+   * Witness keys (C2SP cosignature/v1 verifier keys). A witness refuses to cosign a log that was
+   * cut back or forked, so a checkpoint it cosigned, here or in `trustedCheckpoints`, is a size
+   * and root the export must reach and agree with, whatever the gateway now says.
+   */
+  witnessKeys?: (string | WitnessKey)[];
+  /** Distinct witnesses whose cosignatures make a checkpoint witnessed (default 1). */
+  witnessQuorum?: number;
+  /**
+   * Fail with WITNESS_MISSING unless a witnessed checkpoint was checked. Default: true when
+   * `witnessKeys` are given. The CLI and the auditor's page require it unless told otherwise.
+   */
+  requireWitness?: boolean;
+  /** Fail with WITNESS_STALE when the newest witnessed checkpoint's cosignature is older than this. */
+  witnessMaxAgeSeconds?: number;
+  /** The verifier's clock, for cosignature times (default: now). */
+  now?: Date;
 }
 
 const NL = 10;
@@ -172,6 +197,24 @@ export function createVerifierCore(opts: VerifyOptions, tree: 'per-event' | 'blo
   let checkpoints = 0;
   let checkpointedSize = 0;
 
+  const witnessKeys: WitnessKey[] = (opts.witnessKeys ?? []).map((k) => (typeof k === 'string' ? parseWitnessKey(k) : k));
+  const quorum = Math.max(1, opts.witnessQuorum ?? 1);
+  const requireWitness = opts.requireWitness ?? witnessKeys.length > 0;
+  if (requireWitness && witnessKeys.length === 0) throw new Error('a witnessed checkpoint is required but no witness key was given');
+  const nowSeconds = Math.floor((opts.now ?? new Date()).getTime() / 1000);
+  let witnessed: { treeSize: number; time: number; witnesses: string[] } | null = null;
+
+  /** Notes a checkpoint (already known to be signed by the log) as witnessed when a quorum cosigned it. */
+  function noteWitnessed(parsed: NonNullable<ReturnType<typeof parseNote>>): void {
+    if (witnessKeys.length === 0) return;
+    const cos = verifiedCosignatures(parsed, witnessKeys, nowSeconds);
+    const names = [...new Set(cos.map((c) => c.witness))];
+    if (names.length < quorum) return;
+    const time = Math.max(...cos.map((c) => c.time));
+    const size = parsed.body.treeSize;
+    if (!witnessed || size > witnessed.treeSize || (size === witnessed.treeSize && time > witnessed.time)) witnessed = { treeSize: size, time, witnesses: names };
+  }
+
   /** A signed checkpoint from the export agreed with the recomputed tree at `size`. */
   function countSigned(size: number): void {
     if (signedSizes.has(size)) return;
@@ -192,7 +235,7 @@ export function createVerifierCore(opts: VerifyOptions, tree: 'per-event' | 'blo
       if (!parsed || parsed.body.treeSize !== t.treeSize || !parsed.body.root.equals(root)) throw new Error('trusted checkpoint note does not match its fields');
       if (!noteSignedBy(parsed, keys)) {
         failed = { ok: false, seq: t.treeSize, reason: 'CHECKPOINT_SIGNATURE_INVALID', line: 0, detail: 'the trusted checkpoint is not signed by these keys' };
-      }
+      } else noteWitnessed(parsed);
     }
     addPending({ treeSize: t.treeSize, root: root.toString('latin1'), line: 0, trusted: true });
   }
@@ -365,6 +408,7 @@ export function createVerifierCore(opts: VerifyOptions, tree: 'per-event' | 'blo
     else if (body.origin !== origin) return fail(body.treeSize, 'CHECKPOINT_ORIGIN_MISMATCH');
     if (!noteSignedBy(parsed, keys)) return fail(body.treeSize, 'CHECKPOINT_SIGNATURE_INVALID');
     if (body.treeSize === 0) return;
+    noteWitnessed(parsed);
 
     const root = body.root.toString('latin1');
     const known = verifiedRoots.get(body.treeSize);
@@ -477,6 +521,16 @@ export function createVerifierCore(opts: VerifyOptions, tree: 'per-event' | 'blo
           return failed!;
         }
       }
+      // Every witnessed checkpoint was matched against the export above (reached, same root).
+      const w = witnessed as { treeSize: number; time: number; witnesses: string[] } | null;
+      if (requireWitness && !w) {
+        fail(count + 1, 'WITNESS_MISSING', 'no checkpoint cosigned by the trusted witness(es): fetch the latest witnessed checkpoint from the witness and give it');
+        return failed!;
+      }
+      if (w && opts.witnessMaxAgeSeconds !== undefined && nowSeconds - w.time > opts.witnessMaxAgeSeconds) {
+        fail(w.treeSize, 'WITNESS_STALE', `the newest witnessed checkpoint was cosigned ${nowSeconds - w.time} s ago`);
+        return failed!;
+      }
       return {
         ok: true,
         mode,
@@ -485,6 +539,9 @@ export function createVerifierCore(opts: VerifyOptions, tree: 'per-event' | 'blo
         checkpointedSize,
         uncheckpointed: mode === 'full' ? count - checkpointedSize : 0,
         rootHash: mode === 'full' ? Buffer.from(currentRoot(), 'latin1').toString('base64') : null,
+        witnessed: witnessed
+          ? { treeSize: (witnessed as { treeSize: number }).treeSize, cosignedAt: new Date((witnessed as { time: number }).time * 1000).toISOString(), witnesses: (witnessed as { witnesses: string[] }).witnesses }
+          : null,
       };
     },
 

@@ -205,7 +205,7 @@ describe('returnTo (open redirect after sign-in)', () => {
     for (const p of ['/readyz', '/metrics', '/metrics?x=1', '/readyz/']) {
       const res = await fetch(`${w.base}${p}`, { headers: { accept: 'application/json' } });
       expect(res.status, p).toBe(404);
-      expect((await res.json()).code, p).toBe('NOT_FOUND');
+      expect(((await res.json()) as { code?: string }).code, p).toBe('NOT_FOUND');
     }
   });
 

@@ -255,13 +255,13 @@ export function createCaseService(deps: ExchangeDeps) {
       if (input.consent) {
         for (const k of new Set([...Object.keys(subject.consent), ...Object.keys(input.consent)])) {
           const was = (subject.consent as Record<string, unknown>)[k];
-          const now_ = (input.consent as Record<string, unknown>)[k];
-          if (JSON.stringify(was) !== JSON.stringify(now_)) changed.push(`consent.${k}`);
+          const is = (input.consent as Record<string, unknown>)[k];
+          if (JSON.stringify(was) !== JSON.stringify(is)) changed.push(`consent.${k}`);
         }
         subject.consent = { ...input.consent };
       }
-      const previously = new Set(unavailableConditions(before, now).map((u) => `${u.list}:${u.condition}`)
-        .concat(LEGAL_FIELDS.flatMap((k) => (Array.isArray(before.legal[k]) ? (before.legal[k] as string[]).map((c) => `${k}:${c}`) : []))));
+      // Only a condition this change adds is refused: one already on record stays (withheld at release).
+      const previously = new Set(LEGAL_FIELDS.flatMap((k) => (Array.isArray(before.legal[k]) ? (before.legal[k] as string[]).map((c) => `${k}:${c}`) : [])));
       const refused = unavailableConditions(subject, now).filter((u) => !previously.has(`${u.list}:${u.condition}`));
       if (refused.length > 0) {
         throw new LegalConditionRejected('A lawful-basis condition does not hold for the subject', {

@@ -16,7 +16,7 @@
  * A subject recorded as CHILD who turns 18 keeps the CHILD role (the case's flows and the child
  * date-of-birth guardrail still protect them as a child), but is an adult in law: para 18 then
  * needs care and support needs, as for any adult. Both choices are the protective ones.
- * (docs/decisions/0010-legal-facts-at-release.md)
+ * (docs/decisions/0015-legal-facts-at-release.md)
  */
 import { withinLastMonths } from '../policy/dates.js';
 import { THRESHOLD_DEFAULTS } from '../policy/threshold.js';

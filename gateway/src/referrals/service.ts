@@ -131,12 +131,13 @@ export function createReferralService(deps: ReferralDeps) {
   async function submit(actor: ExchangeActor, body: unknown, idempotencyKey?: unknown): Promise<StoredAnswer> {
     const acting = await actingAgency(actor, agencies);
     const key = actor.kind === 'agency' ? requireIdempotencyKey(idempotencyKey) : undefined;
+    // The schema first: hashing walks the body recursively, and only a checked body is shallow.
+    deps.validate('referral', body);
     const hash = bodyHash({ kind: 'referral', body });
     if (key) {
       const prior = await findAnswer(pool, acting.agencyId, key, hash);
       if (prior) return prior;
     }
-    deps.validate('referral', body);
     const input = body as ReferralInput;
     const at = now();
     const { link, inForce } = await routeFor(acting, input.maracArea, at);

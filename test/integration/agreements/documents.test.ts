@@ -197,7 +197,7 @@ describe('preview', () => {
     subjectResults: Record<string, unknown>[];
   };
   const victimFacts = {
-    role: 'VICTIM', art9Conditions: ['DPA_SCH1_P10'], careAndSupportNeeds: false, consentStatus: 'NOT_SOUGHT_UNSAFE', isAdult: true,
+    role: 'VICTIM', art9Conditions: ['DPA_SCH1_P10'], art10Conditions: ['DPA_SCH1_P10'], careAndSupportNeeds: false, consentStatus: 'NOT_SOUGHT_UNSAFE', isAdult: true,
   };
   const perpFacts = { role: 'PERPETRATOR', art9Conditions: [], careAndSupportNeeds: false, consentStatus: 'NOT_SOUGHT_OTHER', isAdult: true };
   const facts = { subj_victim: victimFacts, subj_perp: perpFacts, subj_child: { ...victimFacts, role: 'CHILD', isAdult: false } };

@@ -130,7 +130,8 @@ describe('agreement routes', () => {
   it('previews a sample response per recipient', async () => {
     await call('alice', 'POST', '/v1/agreements', sampleAgreement());
     const sample = { subjectResults: [{ subjectId: 's1', match: { status: 'MATCHED', confidence: 1, matchedOn: ['pnc-id'] }, police: { incidentCount12m: 3, firearmsCertificateHeld: true } }] };
-    const facts = { s1: { role: 'PERPETRATOR', art9Conditions: [], careAndSupportNeeds: false, consentStatus: 'NOT_SOUGHT_OTHER', isAdult: true } };
+    // Police research is criminal offence data: the subject needs an Art 10 condition (G-CRIMINAL-OFFENCE).
+    const facts = { s1: { role: 'PERPETRATOR', art9Conditions: [], art10Conditions: ['DPA_SCH1_P10'], careAndSupportNeeds: false, consentStatus: 'NOT_SOUGHT_OTHER', isAdult: true } };
     const p = await call('bob', 'POST', '/v1/agreements/test-marac/versions/1/preview', { sampleResponse: sample, subjectFacts: facts, provider: 'test-police' });
     expect(p.status).toBe(200);
     const byAgency = Object.fromEntries((p.body.recipients as { agencyId: string; subjects: { view: unknown }[] }[]).map((r) => [r.agencyId, r.subjects[0]!.view]));

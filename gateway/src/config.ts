@@ -1,9 +1,12 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { SETTINGS, defaultFor, type Setting, type SettingName, type SettingOfType } from './settings.js';
 
 /**
  * The one config loader (medplum `config/loader.ts` style): every key typed, defaults explicit,
- * every problem collected and reported at once. Only this file reads the environment.
+ * every problem collected and reported at once. Only this file reads the environment, and only
+ * through the declarations in settings.ts (type, default, limits, meaning; docs/configuration.md
+ * is generated from them), so a default or a range is written in one place.
  */
 export type Mode = 'development' | 'production';
 
@@ -74,13 +77,20 @@ type Env = Record<string, string | undefined>;
 
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): GatewayConfig {
   const problems: string[] = [];
-  const str = (k: string, def?: string): string | undefined => {
+  // Mode-dependent defaults need the mode, which is the first thing read.
+  let prod = false;
+  /** `computed`: the default of a setting whose default depends on others (declared without one). */
+  const str = (k: SettingName, computed?: string): string | undefined => {
     const v = env[k];
-    return v === undefined || v === '' ? def : v;
+    if (v !== undefined && v !== '') return v;
+    const d = defaultFor(k, prod);
+    return d === undefined ? computed : String(d);
   };
-  const int = (k: string, def: number, min: number, max: number): number => {
-    const raw = str(k);
-    if (raw === undefined) return def;
+  const int = (k: SettingOfType<'integer'>): number => {
+    const { min = 0, max = Number.MAX_SAFE_INTEGER } = SETTINGS[k] as Setting;
+    const def = defaultFor(k, prod) as number;
+    const raw = env[k];
+    if (raw === undefined || raw === '') return def;
     const n = Number(raw);
     if (!Number.isInteger(n) || n < min || n > max) {
       problems.push(`${k} must be an integer from ${min} to ${max} (got "${raw}")`);
@@ -88,9 +98,10 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Gateway
     }
     return n;
   };
-  const bool = (k: string, def: boolean): boolean => {
-    const raw = str(k);
-    if (raw === undefined) return def;
+  const bool = (k: SettingOfType<'boolean'>): boolean => {
+    const def = defaultFor(k, prod) as boolean;
+    const raw = env[k];
+    if (raw === undefined || raw === '') return def;
     if (raw === 'true' || raw === '1') return true;
     if (raw === 'false' || raw === '0') return false;
     problems.push(`${k} must be true or false (got "${raw}")`);
@@ -98,7 +109,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Gateway
   };
   // Addresses or CIDR blocks, comma-separated; anything else (names, "*", "true") is refused,
   // because trusting more than the proxy lets any client choose the address it is limited by.
-  const cidrList = (k: string): string[] => {
+  const cidrList = (k: SettingOfType<'list'>): string[] => {
     const items = (str(k) ?? '').split(',').map((s) => s.trim()).filter(Boolean);
     for (const item of items) {
       const [addr = '', prefix, extra] = item.split('/');
@@ -110,7 +121,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Gateway
     }
     return items;
   };
-  const url = (k: string, protocols: string[]): string | undefined => {
+  const url = (k: SettingOfType<'url'>): string | undefined => {
+    const protocols = (SETTINGS[k] as Setting).protocols ?? [];
     const raw = str(k);
     if (raw === undefined) return undefined;
     try {
@@ -122,17 +134,17 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Gateway
     return raw;
   };
 
-  const modeRaw = str('MARAC_MODE', 'development');
+  const modeRaw = str('MARAC_MODE');
   if (modeRaw !== 'development' && modeRaw !== 'production') problems.push(`MARAC_MODE must be development or production (got "${modeRaw}")`);
   const mode: Mode = modeRaw === 'production' ? 'production' : 'development';
-  const prod = mode === 'production';
+  prod = mode === 'production';
 
-  const logLevel = str('LOG_LEVEL', 'info') as GatewayConfig['logLevel'];
-  if (!['error', 'warn', 'info', 'debug'].includes(logLevel)) problems.push(`LOG_LEVEL must be error, warn, info or debug`);
+  const logLevel = str('LOG_LEVEL') as GatewayConfig['logLevel'];
+  if (!SETTINGS.LOG_LEVEL.values.includes(logLevel)) problems.push(`LOG_LEVEL must be ${SETTINGS.LOG_LEVEL.values.join(', ')} (got "${logLevel}")`);
 
-  const dataDir = path.resolve(cwd, str('MARAC_DATA_DIR', '.data')!);
-  const databaseUrl = url('DATABASE_URL', ['postgres:', 'postgresql:']);
-  const redisUrl = url('REDIS_URL', ['redis:', 'rediss:']);
+  const dataDir = path.resolve(cwd, str('MARAC_DATA_DIR')!);
+  const databaseUrl = url('DATABASE_URL');
+  const redisUrl = url('REDIS_URL');
   if (prod && !databaseUrl) problems.push('DATABASE_URL is required in production (the embedded database is for development)');
 
   // Keys: production must supply them; development generates them in dataDir (see dev-keys.ts), announced at start.
@@ -160,17 +172,19 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Gateway
   if (prod && !auditSigningKeyPem) problems.push('AUDIT_SIGNING_KEY_PEM is required in production');
   if (auditSigningKeyPem && !auditSigningKeyPem.includes('PRIVATE KEY')) problems.push('AUDIT_SIGNING_KEY_PEM must be a PEM private key');
 
-  const issuerUrl = url('OIDC_ISSUER_URL', ['https:', 'http:']);
-  const devProvider = bool('DEV_OIDC', !prod);
+  const issuerUrl = url('OIDC_ISSUER_URL');
+  const devProvider = bool('DEV_OIDC');
+  // Read (and checked) whatever the mode: a malformed value is reported, never silently unused.
+  const devProviderInProduction = bool('DEV_OIDC_ALLOW_IN_PRODUCTION');
   if (prod && !issuerUrl && !devProvider) problems.push('OIDC_ISSUER_URL is required in production');
-  if (prod && devProvider && !bool('DEV_OIDC_ALLOW_IN_PRODUCTION', false)) {
+  if (prod && devProvider && !devProviderInProduction) {
     problems.push('DEV_OIDC is refused in production unless DEV_OIDC_ALLOW_IN_PRODUCTION=true');
   }
   if (issuerUrl && !str('OIDC_CLIENT_SECRET')) problems.push('OIDC_CLIENT_SECRET is required with OIDC_ISSUER_URL');
 
-  const webPort = int('WEB_PORT', 3000, 0, 65535);
-  const webHost = str('WEB_HOST', '127.0.0.1')!;
-  const publicUrl = url('PUBLIC_URL', ['http:', 'https:']) ?? `http://${webHost === '0.0.0.0' ? '127.0.0.1' : webHost}:${webPort}`;
+  const webPort = int('WEB_PORT');
+  const webHost = str('WEB_HOST')!;
+  const publicUrl = url('PUBLIC_URL') ?? `http://${webHost === '0.0.0.0' ? '127.0.0.1' : webHost}:${webPort}`;
 
   const webTrustedProxies = cidrList('WEB_TRUSTED_PROXIES');
 
@@ -187,16 +201,16 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Gateway
     logLevel,
     dataDir,
     ...(databaseUrl ? { databaseUrl } : {}),
-    embeddedPgPort: int('EMBEDDED_PG_PORT', 54329, 1024, 65535),
+    embeddedPgPort: int('EMBEDDED_PG_PORT'),
     ...(redisUrl ? { redisUrl } : {}),
-    queuePrefix: str('QUEUE_PREFIX', 'marac')!,
-    agencyApi: { host: str('AGENCY_API_HOST', '127.0.0.1')!, port: int('AGENCY_API_PORT', 8443, 0, 65535) },
+    queuePrefix: str('QUEUE_PREFIX')!,
+    agencyApi: { host: str('AGENCY_API_HOST')!, port: int('AGENCY_API_PORT') },
     web: { host: webHost, port: webPort, publicUrl, trustedProxies: webTrustedProxies },
     loginRateLimit: {
-      windowMs: int('LOGIN_RATE_WINDOW_SECONDS', 300, 1, 86_400) * 1000,
-      limit: int('LOGIN_RATE_LIMIT', 300, 1, 1_000_000),
+      windowMs: int('LOGIN_RATE_WINDOW_SECONDS') * 1000,
+      limit: int('LOGIN_RATE_LIMIT'),
     },
-    ops: { host: str('OPS_HOST', '127.0.0.1')!, port: int('OPS_PORT', 9464, 0, 65535) },
+    ops: { host: str('OPS_HOST')!, port: int('OPS_PORT') },
     pki: { dir: path.resolve(cwd, str('PKI_DIR', path.join(dataDir, 'pki'))!) },
     ...(trustedProxy ? { trustedProxy } : {}),
     keys: {
@@ -204,39 +218,39 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Gateway
       currentSealingKeyId,
       hmac,
       ...(auditSigningKeyPem ? { auditSigningKeyPem } : {}),
-      auditKeyId: str('AUDIT_KEY_ID', 'gateway-1')!,
+      auditKeyId: str('AUDIT_KEY_ID')!,
     },
     delivery: {
-      maxAttempts: int('DELIVERY_MAX_ATTEMPTS', 6, 1, 100),
-      backoffMs: int('DELIVERY_BACKOFF_MS', 1000, 10, 600_000),
-      timeoutMs: int('DELIVERY_TIMEOUT_MS', 10_000, 100, 120_000),
-      sweepIntervalMs: int('SWEEP_INTERVAL_MS', 5_000, 100, 3_600_000),
-      workerLockMs: int('WORKER_LOCK_MS', 30_000, 1_000, 600_000),
+      maxAttempts: int('DELIVERY_MAX_ATTEMPTS'),
+      backoffMs: int('DELIVERY_BACKOFF_MS'),
+      timeoutMs: int('DELIVERY_TIMEOUT_MS'),
+      sweepIntervalMs: int('SWEEP_INTERVAL_MS'),
+      workerLockMs: int('WORKER_LOCK_MS'),
     },
     deadlines: {
-      workingDaysBefore: int('DEADLINE_WORKING_DAYS_BEFORE', 1, 0, 20),
-      cutoffHour: int('DEADLINE_CUTOFF_HOUR', 17, 0, 23),
-      reminderWorkingDaysBefore: int('REMINDER_WORKING_DAYS_BEFORE', 1, 0, 10),
+      workingDaysBefore: int('DEADLINE_WORKING_DAYS_BEFORE'),
+      cutoffHour: int('DEADLINE_CUTOFF_HOUR'),
+      reminderWorkingDaysBefore: int('REMINDER_WORKING_DAYS_BEFORE'),
     },
-    checkpoint: { intervalMs: int('CHECKPOINT_INTERVAL_MS', 1000, 100, 3_600_000), everyEvents: int('CHECKPOINT_EVERY_EVENTS', 1000, 1, 1_000_000) },
+    checkpoint: { intervalMs: int('CHECKPOINT_INTERVAL_MS'), everyEvents: int('CHECKPOINT_EVERY_EVENTS') },
     oidc: {
       ...(issuerUrl ? { issuerUrl } : {}),
-      clientId: str('OIDC_CLIENT_ID', 'marac-gateway')!,
+      clientId: str('OIDC_CLIENT_ID')!,
       ...(str('OIDC_CLIENT_SECRET') ? { clientSecret: str('OIDC_CLIENT_SECRET')! } : {}),
-      roleClaim: str('OIDC_ROLE_CLAIM', 'marac_roles')!,
-      agencyClaim: str('OIDC_AGENCY_CLAIM', 'agency')!,
+      roleClaim: str('OIDC_ROLE_CLAIM')!,
+      agencyClaim: str('OIDC_AGENCY_CLAIM')!,
       devProvider,
-      devProviderPort: int('DEV_OIDC_PORT', 3001, 0, 65535),
-      scopes: (str('OIDC_SCOPES', 'openid profile marac')!).split(/\s+/).filter(Boolean),
+      devProviderPort: int('DEV_OIDC_PORT'),
+      scopes: (str('OIDC_SCOPES')!).split(/\s+/).filter(Boolean),
     },
     sessions: {
-      cookieName: str('SESSION_COOKIE_NAME', prod ? '__Host-marac' : 'marac_session')!,
-      secureCookies: bool('SESSION_SECURE_COOKIES', prod),
-      idleMinutes: int('SESSION_IDLE_MINUTES', 30, 1, 24 * 60),
-      absoluteHours: int('SESSION_ABSOLUTE_HOURS', 10, 1, 24 * 7),
+      cookieName: str('SESSION_COOKIE_NAME')!,
+      secureCookies: bool('SESSION_SECURE_COOKIES'),
+      idleMinutes: int('SESSION_IDLE_MINUTES'),
+      absoluteHours: int('SESSION_ABSOLUTE_HOURS'),
     },
-    policiesDir: path.resolve(cwd, str('POLICIES_DIR', 'policies')!),
-    demo: { adapters: bool('DEMO_ADAPTERS', !prod) },
+    policiesDir: path.resolve(cwd, str('POLICIES_DIR')!),
+    demo: { adapters: bool('DEMO_ADAPTERS') },
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return cfg;

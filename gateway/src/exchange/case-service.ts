@@ -7,6 +7,7 @@ import { ValidationFailed, type ProblemDetail } from '../errors.js';
 import { EARLIEST_DATE, latestDate, outsideDateWindow } from './date-window.js';
 import type { RiskBasis, SubjectFacts } from './ports.js';
 import { judgeRiskBasis, judgeSubjectFacts, unavailableConditions, type StoredSubjectFacts } from './release-facts.js';
+import { assertThresholdMet } from './case-threshold.js';
 
 export interface CaseSubjectInput {
   key: string;
@@ -111,6 +112,8 @@ export function createCaseService(deps: ExchangeDeps) {
     }
     input.subjects.forEach((s, i) => dateProblems.push(...consentProblems(s.consent, `/subjects/${i}/consent`, now)));
     if (dateProblems.length > 0) throw new ValidationFailed('case is not valid', { problems: dateProblems });
+    // Never a case that every agency would refuse unresearched (THRESHOLD_NOT_MET, reasons in words).
+    assertThresholdMet(input.riskBasis, now);
 
     // The area is the coordinator's registration: a body cannot open a case in another MARAC's area.
     const registered = (await deps.agencies.getAgency(acting.agencyId))?.maracArea;

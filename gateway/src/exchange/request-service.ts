@@ -18,6 +18,21 @@ export interface ResearchRequestInput {
   transferFromMaracArea?: string;
 }
 
+/** Every research domain (schemas/research-request.schema.json). */
+export const RESEARCH_DOMAINS = [
+  'DA_INCIDENTS', 'ORDERS_AND_BAIL', 'CONVICTIONS', 'HEALTH_ATTENDANCES', 'PREGNANCY', 'MENTAL_HEALTH',
+  'TENANCY', 'CHILDREN_STATUS', 'ADULT_SOCIAL_CARE', 'SUPERVISION', 'VICTIM_VIEWS',
+] as const;
+
+/**
+ * A request that names no domains asks for all of them: research is what a round is for, and the
+ * agreements still decide what each answer may release. An empty list is the explicit choice of an
+ * identity check only. Stored resolved, so adapters never have to guess what "nothing" meant.
+ */
+export function resolveDomains(requested: readonly string[] | undefined): string[] {
+  return requested === undefined ? [...RESEARCH_DOMAINS] : [...requested];
+}
+
 export interface FanOutResult {
   requestId: string;
   caseId: string;
@@ -119,7 +134,7 @@ export function createRequestService(deps: ExchangeDeps) {
       await tx.query(
         `INSERT INTO research_requests (id, case_id, sender_agency_id, purpose, requested_domains, lookback_months, deadline, created_at)
          VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`,
-        [requestId, caseId, acting.agencyId, input.purpose, input.requestedDomains ?? [], input.lookbackMonths ?? 12, deadline, now],
+        [requestId, caseId, acting.agencyId, input.purpose, resolveDomains(input.requestedDomains), input.lookbackMonths ?? 12, deadline, now],
       );
       for (const m of planned) {
         await tx.query(

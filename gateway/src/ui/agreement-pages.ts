@@ -4,6 +4,7 @@ import type { Request, Response } from 'express';
 import type { Gateway } from '../app.js';
 import { GatewayError, NotFound, type ProblemDetail } from '../errors.js';
 import { personOf } from '../identity/people-auth.js';
+import { actorId } from '../policy/lifecycle/actor.js';
 import {
   AgreementIdInvalid, AgreementInvalid, AgreementNotActive, AgreementNotApproved, AgreementNotDraft, AgreementNotSuspended, AgreementUnreadable,
   ConfirmationRequired, InvalidAgreementTransition, MakerCheckerViolation, NotAParty, PartyAlreadyRemoved, PartyNotRemoved, PreviewInputInvalid,
@@ -155,6 +156,9 @@ export function agreementPages(pages: PageRouter, deps: AgreementPagesDeps): voi
 
   async function versionPage(res: Response, v: VersionRecord, extra: Record<string, unknown> = {}, status = 200) {
     const names = await agencyName();
+    // Maker-checker: a button the service would refuse this person is not offered at all.
+    const me = personOf(res);
+    const who = me ? actorId(me) : '';
     const doc = v.doc;
     const flows = (Array.isArray(doc.flows) ? doc.flows : []).filter(isObj).map((f, i) => ({
       index: i,
@@ -176,12 +180,15 @@ export function agreementPages(pages: PageRouter, deps: AgreementPagesDeps): voi
     render.page(res, 'agreements/version.njk', {
       title: `${String(doc.title ?? v.agreementId)}, version ${v.version}`,
       v: { ...v, tag: statusTag(v.status) },
+      mayApprove: !v.authors.includes(who),
+      mayResume: v.suspendedBy !== who,
       doc,
       inForceNote,
       partyActions: !!v.activatedAt,
       parties: (Array.isArray(doc.parties) ? doc.parties : []).filter(isObj).map((p) => ({
         ...p, typeText: AGENCY_TYPES[p.type as string] ?? p.type, registered: names(p.agency as string) !== p.agency,
         removal: removals.get(p.agency as string),
+        mayRestore: removals.get(p.agency as string)?.removedBy !== who,
       })),
       flows,
       compareWith: others[0] !== undefined && others.includes(v.version - 1) ? v.version - 1 : others[0],

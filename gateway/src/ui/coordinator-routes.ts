@@ -2,6 +2,7 @@ import type { Request, Response } from 'express';
 import type { Gateway } from '../app.js';
 import { ValidationFailed } from '../errors.js';
 import { AllRecipientsRefused, CaseNotFound, LegalConditionRejected } from '../exchange/errors.js';
+import { ThresholdNotMet } from '../exchange/case-threshold.js';
 import { personOf } from '../identity/people-auth.js';
 import type { PersonPrincipal } from '../identity/principal.js';
 import type { FieldCatalog } from '../schema/catalog.js';
@@ -52,29 +53,10 @@ export function coordinatorPages(pages: PageRouter, deps: CoordinatorPagesDeps):
     return (id) => names.get(id) ?? id;
   }
 
+  // By id, however many cases the coordinator has (the case list and search: case-list-pages.ts).
   async function findCase(res: Response, caseId: string) {
-    const cases = await g.exchange.cases.listCases(me(res), { limit: 500 });
-    const found = cases.find((c) => c.caseId === caseId);
-    if (!found) throw new CaseNotFound('No such case');
-    return found;
+    return g.exchange.cases.caseSummary(me(res), caseId);
   }
-
-  pages.get('/cases', COORDINATOR, async (_req, res) => {
-    const now = deps.now();
-    const today = londonToday(now);
-    const cases = await g.exchange.cases.listCases(me(res));
-    const rows = cases.map((c) => ({
-      ...c,
-      criteria: c.criteria.map((x) => describeCode(x)),
-      countdown: c.nextDeadline ? countdown(c.nextDeadline, now) : undefined,
-      past: c.meetingDate < today,
-    }));
-    render.page(res, 'coordinator/cases.njk', {
-      title: 'Cases',
-      open: rows.filter((r) => !r.past),
-      past: rows.filter((r) => r.past),
-    });
-  });
 
   function caseFormPage(res: Response, values: FormBody, errors?: FormErrors, status = 200) {
     const children = childCount(values);
@@ -113,7 +95,7 @@ export function coordinatorPages(pages: PageRouter, deps: CoordinatorPagesDeps):
       const created = await g.exchange.cases.createCase(person, parsed.body);
       res.redirect(303, `/cases/${created.caseId}?opened=1`);
     } catch (err) {
-      if (err instanceof ValidationFailed || err instanceof LegalConditionRejected) {
+      if (err instanceof ValidationFailed || err instanceof LegalConditionRejected || err instanceof ThresholdNotMet) {
         const errors = new FormErrors();
         for (const p of err.problems ?? []) errors.add(fieldForProblem(p, parsed.body), p.message);
         if (!errors.any) errors.add('meetingDate-day', err.message);
@@ -166,12 +148,13 @@ export function coordinatorPages(pages: PageRouter, deps: CoordinatorPagesDeps):
         recipients: agencies.map((a) => ({ value: a.id, text: a.name, hint: { text: AGENCY_TYPES[a.type] ?? a.type }, checked: selected.includes(a.id) })),
         purpose: optionsOf(PURPOSES, [typeof values.purpose === 'string' ? values.purpose : 'MARAC_RESEARCH']),
         domains: optionsOf(REQUEST_DOMAINS, domains),
+        scope: typeof values.scope === 'string' && values.scope ? values.scope : 'ALL',
       },
     }, status);
   }
 
   pages.get('/cases/:caseId/research/new', COORDINATOR, async (req, res) => {
-    await requestFormPage(res, caseIdOf(req), { purpose: 'MARAC_RESEARCH', lookbackMonths: '12' });
+    await requestFormPage(res, caseIdOf(req), { purpose: 'MARAC_RESEARCH', lookbackMonths: '12', scope: 'ALL' });
   });
 
   pages.post('/cases/:caseId/research/new', COORDINATOR, async (req, res) => {

@@ -22,44 +22,55 @@ describe('T5 not high risk, T5b permitted variants', () => {
     await t?.stop();
   });
 
-  async function refusedAll(riskBasis: Record<string, unknown>): Promise<{ caseId: string; body: any }> {
-    const { caseId } = await openCase(t, caseBody({ riskBasis }));
-    const r = await requestResearch(t, caseId, RECIPIENTS);
-    expect(r.status, JSON.stringify(r.body)).toBe(403);
-    return { caseId, body: r.body };
+  /** Opening the case is refused with each criterion's reason in words; nothing is written. */
+  async function refusedAtOpening(riskBasis: Record<string, unknown>): Promise<any> {
+    const before = await t.db.pool.query('SELECT (SELECT count(*)::int FROM cases) AS cases, (SELECT count(*)::int FROM audit_events) AS events');
+    const r = await t.as('essex-marat').post('/v1/cases', caseBody({ riskBasis }));
+    expect(r.status, JSON.stringify(r.body)).toBe(422);
+    expect(r.body.code).toBe('THRESHOLD_NOT_MET');
+    const after = await t.db.pool.query('SELECT (SELECT count(*)::int FROM cases) AS cases, (SELECT count(*)::int FROM audit_events) AS events');
+    expect(after.rows[0]).toEqual(before.rows[0]);
+    for (const a of RECIPIENTS) expect((await t.as(a).get('/v1/inbox?wait=0')).body.messages, a).toEqual([]);
+    return r.body;
   }
 
+  // Before issue 13 such a case opened and every agency then refused it (MARAC_THRESHOLD_NOT_MET)
+  // with nothing researched; now it is refused when it is opened, with the reasons in words.
   describe('T5', () => {
-    it('Dash 9, no rationale, one call-out, no previous referral → every recipient refused MARAC_THRESHOLD_NOT_MET; the risk basis is stored', async () => {
-      const riskBasis = { criteria: ['VISIBLE_HIGH_RISK'], dashScore: 9, dashVersion: 'SAFELIVES_24Q', policeCallouts12m: 1 };
-      const { caseId, body } = await refusedAll(riskBasis);
-      expect(body).toMatchObject({ code: 'ALL_RECIPIENTS_REFUSED', reason: 'MARAC_THRESHOLD_NOT_MET' });
-      expect(body.problems.map((p: any) => p.code)).toEqual(['MARAC_THRESHOLD_NOT_MET', 'MARAC_THRESHOLD_NOT_MET', 'MARAC_THRESHOLD_NOT_MET']);
-      for (const a of RECIPIENTS) expect((await t.as(a).get('/v1/inbox?wait=0')).body.messages, a).toEqual([]);
+    it('Dash 9, one call-out, no previous referral → refused at opening, THRESHOLD_NOT_MET, the reasons in words', async () => {
+      const body = await refusedAtOpening({ criteria: ['VISIBLE_HIGH_RISK'], dashScore: 9, dashVersion: 'SAFELIVES_24Q', policeCallouts12m: 1 });
+      expect(body.problems).toEqual([
+        { path: '/riskBasis/dashScore', code: 'NOT_MET', message: 'Dash score 9 is below 14 for visible high risk' },
+        { path: '/riskBasis/policeCallouts12m', code: 'NOT_MET', message: '1 police call-out in 12 months is below 3 for potential escalation' },
+      ]);
+    });
 
-      const refused = await auditRows(t, `action = 'REQUEST_REFUSED' AND case_id = $1`, [caseId]);
-      expect(refused.map((e) => e.reason_code)).toEqual(['MARAC_THRESHOLD_NOT_MET', 'MARAC_THRESHOLD_NOT_MET', 'MARAC_THRESHOLD_NOT_MET']);
-      const stored = await t.db.pool.query('SELECT risk_basis FROM cases WHERE id = $1', [caseId]);
-      expect(stored.rows[0].risk_basis).toEqual(riskBasis);
-      const created = await auditRows(t, `action = 'CASE_CREATED' AND case_id = $1`, [caseId]);
-      expect(created[0]!.event.detail).toMatchObject({ criteria: 'VISIBLE_HIGH_RISK' });
+    it('Dash 10 and Dash 13 under visible high risk are refused; 14 opens', async () => {
+      for (const dashScore of [0, 10, 13]) {
+        const body = await refusedAtOpening({ criteria: ['VISIBLE_HIGH_RISK'], dashScore });
+        expect(body.problems.map((p: any) => p.message)).toEqual([`Dash score ${dashScore} is below 14 for visible high risk`]);
+      }
+      const { riskBasis } = await openCase(t, caseBody({ riskBasis: { criteria: ['VISIBLE_HIGH_RISK'], dashScore: 14 } }));
+      expect(riskBasis.criteria).toEqual(['VISIBLE_HIGH_RISK']);
     });
 
     it('a criterion ticked without its substance does not count: judgement without a rationale, escalation with two call-outs', async () => {
-      for (const riskBasis of [
-        { criteria: ['PROFESSIONAL_JUDGEMENT'], dashScore: 9 },
-        { criteria: ['POTENTIAL_ESCALATION'], dashScore: 9, policeCallouts12m: 2 },
-      ]) {
-        const { body } = await refusedAll(riskBasis);
-        expect(body.reason, JSON.stringify(riskBasis)).toBe('MARAC_THRESHOLD_NOT_MET');
-      }
+      const judgement = await refusedAtOpening({ criteria: ['PROFESSIONAL_JUDGEMENT'], dashScore: 9 });
+      expect(judgement.problems.map((p: any) => p.message)).toContain('Professional judgement needs the reasons for it');
+      const escalation = await refusedAtOpening({ criteria: ['POTENTIAL_ESCALATION'], dashScore: 9, policeCallouts12m: 2 });
+      expect(escalation.problems.map((p: any) => p.message)).toContain('2 police call-outs in 12 months is below 3 for potential escalation');
+      const blankRationale = await refusedAtOpening({ criteria: ['PROFESSIONAL_JUDGEMENT'], professionalJudgementRationale: '   ' });
+      expect(blankRationale.code).toBe('THRESHOLD_NOT_MET');
     });
 
     it('a previous referral 12 months and a day ago is not a repeat', async () => {
-      const { caseId, body } = await refusedAll({ criteria: ['VISIBLE_HIGH_RISK'], dashScore: 9, lastMaracReferralDate: '2025-12-09' });
-      expect(body.reason).toBe('MARAC_THRESHOLD_NOT_MET');
-      const stored = await t.db.pool.query('SELECT risk_basis FROM cases WHERE id = $1', [caseId]);
-      expect(stored.rows[0].risk_basis.criteria).toEqual(['VISIBLE_HIGH_RISK']);
+      const body = await refusedAtOpening({ criteria: ['VISIBLE_HIGH_RISK', 'REPEAT'], dashScore: 9, lastMaracReferralDate: '2025-12-09' });
+      expect(body.problems.map((p: any) => p.message)).toContain('The last MARAC referral, on 2025-12-09, is more than 12 months ago: not a repeat');
+    });
+
+    it('another criterion that holds opens the case: Dash 10 with three call-outs', async () => {
+      const { riskBasis } = await openCase(t, caseBody({ riskBasis: { criteria: ['VISIBLE_HIGH_RISK', 'POTENTIAL_ESCALATION'], dashScore: 10, policeCallouts12m: 3 } }));
+      expect(riskBasis.criteria).toEqual(['VISIBLE_HIGH_RISK', 'POTENTIAL_ESCALATION']);
     });
   });
 

@@ -4,10 +4,14 @@ import { checked, dateInput, FormErrors, londonTimeOn, oneOf, wholeNumber, type 
 
 /**
  * "Send research request": recipients chosen from the registered agencies, the purpose, an
- * optional deadline (default: the gateway's working-day rule before the meeting) and the domains.
+ * optional deadline (default: the gateway's working-day rule before the meeting) and the scope:
+ * everything the agreements allow unless the coordinator narrows it to some domains, or chooses
+ * an identity check only. Nothing ticked never silently means "identity check only".
  */
 
 export const PURPOSE_CODES = Object.keys(PURPOSES);
+/** ALL: every domain; SOME: the domains ticked; IDENTITY: does the agency know these people, nothing more. */
+export const SCOPES = ['ALL', 'SOME', 'IDENTITY'] as const;
 export const DOMAIN_CODES = Object.keys(REQUEST_DOMAINS);
 /** Research is due by the end of the working day. */
 export const DEADLINE_HOUR = 17;
@@ -36,7 +40,10 @@ export function parseRequestForm(
   }
   const lookback = wholeNumber(body, 'lookbackMonths', 1, 120);
   if (lookback.kind === 'invalid') errors.add('lookbackMonths', 'Months to look back must be a whole number from 1 to 120');
+  const scope = body.scope === undefined || body.scope === '' ? 'ALL' : oneOf(body, 'scope', SCOPES);
+  if (!scope) errors.add('scope', 'Select what you want the agencies to research');
   const domains = checked(body, 'requestedDomains', DOMAIN_CODES);
+  if (scope === 'SOME' && domains.length === 0) errors.add('requestedDomains', 'Select at least one thing you need to know, or choose everything');
 
   if (errors.any) return { ok: false, errors };
   return {
@@ -44,7 +51,7 @@ export function parseRequestForm(
     body: {
       purpose: purpose!,
       recipients,
-      ...(domains.length ? { requestedDomains: domains } : {}),
+      ...(scope === 'SOME' ? { requestedDomains: domains } : scope === 'IDENTITY' ? { requestedDomains: [] } : {}),
       lookbackMonths: lookback.kind === 'int' ? lookback.value : 12,
       ...(deadline ? { deadline } : {}),
     },

@@ -5,6 +5,9 @@ import type { Principal } from '../identity/principal.js';
 export type AuditAction =
   | 'CASE_CREATED'
   | 'CASE_UPDATED'
+  | 'CASE_WITHDRAWN'
+  | 'CASE_CLOSED'
+  | 'CASE_REOPENED'
   | 'REFERRAL_SUBMITTED'
   | 'REFERRAL_VIEWED'
   | 'REFERRAL_ACCEPTED'

@@ -8,6 +8,7 @@ import { EARLIEST_DATE, latestDate, outsideDateWindow } from './date-window.js';
 import type { RiskBasis, SubjectFacts } from './ports.js';
 import { judgeRiskBasis, judgeSubjectFacts, unavailableConditions, type StoredSubjectFacts } from './release-facts.js';
 import { assertThresholdMet } from './case-threshold.js';
+import { backfillSearchTokens, parseCaseQuery, queryCases, type CaseQuery, type CaseStatus } from './case-search.js';
 
 export interface CaseSubjectInput {
   key: string;
@@ -37,6 +38,12 @@ export interface CaseInput {
 export interface SealedSubjects {
   subjects: (Omit<CaseSubjectInput, 'key'> & { subjectId: string; key: string })[];
   professionalJudgementRationale?: string;
+  /** The coordinator's local reference (searchable through its keyed token only). */
+  externalRef?: string;
+  /** Each edit of the case (case-lifecycle.ts): when, by whom, which fields and why. */
+  caseChanges?: { at: string; by: string; fields: string[]; reason: string }[];
+  /** Each withdrawal, close and reopen, with its reason (personal: sealed). */
+  statusChanges?: { at: string; by: string; to: CaseStatus; outcome?: string; reason?: string }[];
   /** Each change of a subject's legal facts: when, by whom, which fields and why (the reason is personal: sealed). */
   legalChanges?: { subjectId: string; at: string; by: string; fields: string[]; reason: string }[];
 }
@@ -61,6 +68,9 @@ export interface CaseRow {
   /** Judged at the read (release-facts.ts), never as they were when the case was opened. */
   subjectFacts: SubjectFacts[];
   createdAt: string;
+  /** OPEN, WITHDRAWN or CLOSED (with `outcome`): only an open case can be researched or edited. */
+  status: CaseStatus;
+  outcome: string | null;
 }
 
 /** Case-insensitive, spaces as hyphens: a registration "North Essex" is the body's "north-essex". */
@@ -81,7 +91,7 @@ function consentProblems(consent: CaseSubjectInput['consent'] | undefined, at: s
 }
 
 /** The time-independent facts kept in plaintext (`cases.subject_facts`): no date of birth, no age. */
-function storedFacts(subjectId: string, s: Pick<CaseSubjectInput, 'role' | 'consent' | 'legal' | 'address'>, addressConfidential?: boolean): StoredSubjectFacts {
+export function storedFacts(subjectId: string, s: Pick<CaseSubjectInput, 'role' | 'consent' | 'legal' | 'address'>, addressConfidential?: boolean): StoredSubjectFacts {
   return {
     subjectId,
     role: s.role,
@@ -96,6 +106,10 @@ function storedFacts(subjectId: string, s: Pick<CaseSubjectInput, 'role' | 'cons
 }
 
 const LEGAL_FIELDS = ['careAndSupportNeeds', 'art9Conditions', 'art10Conditions', 'part3Sch8'] as const;
+
+function isParsed(q: Record<string, unknown> | CaseQuery): q is CaseQuery {
+  return Array.isArray((q as CaseQuery).statuses) && typeof (q as CaseQuery).page === 'number';
+}
 
 export function createCaseService(deps: ExchangeDeps) {
   const { pool, audit, sealer } = deps;
@@ -130,7 +144,7 @@ export function createCaseService(deps: ExchangeDeps) {
 
     const problems = [];
     const facts: StoredSubjectFacts[] = [];
-    const sealed: SealedSubjects = { subjects: [] };
+    const sealed: SealedSubjects = { subjects: [], ...(input.externalRef ? { externalRef: input.externalRef } : {}) };
     const keys = new Set<string>();
     for (const [i, s] of input.subjects.entries()) {
       if (keys.has(s.key)) problems.push({ path: `/subjects/${i}/key`, code: 'DUPLICATE_SUBJECT_KEY', message: 'subject keys must be unique' });
@@ -161,14 +175,15 @@ export function createCaseService(deps: ExchangeDeps) {
     const caseId = newId('case');
     const box = sealer.seal(sealed, caseId);
     const tokens = [...new Set(sealed.subjects.flatMap((s) => deps.subjectTokens(s)))];
+    const searchTokens = deps.caseSearch.forCase(sealed);
 
     await withTx(pool, async (tx) => {
       await tx.query(
         `INSERT INTO cases (id, coordinator_agency_id, marac_area, meeting_date, is_emergency, risk_basis, subject_facts,
-           subjects_key_id, subjects_iv, subjects_tag, subjects_ciphertext, subject_tokens, created_at)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)`,
+           subjects_key_id, subjects_iv, subjects_tag, subjects_ciphertext, subject_tokens, search_tokens, created_at)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)`,
         [caseId, acting.agencyId, registered, input.meetingDate, input.isEmergency ?? false, riskBasis, JSON.stringify(facts),
-          box.keyId, box.iv, box.tag, box.ciphertext, tokens, now],
+          box.keyId, box.iv, box.tag, box.ciphertext, tokens, searchTokens, now],
       );
       await audit.append(tx, {
         action: 'CASE_CREATED',
@@ -187,33 +202,58 @@ export function createCaseService(deps: ExchangeDeps) {
     };
   }
 
-  /** The acting coordinator's cases, newest first: statuses and deadlines only, nothing personal. */
-  async function listCases(actor: ExchangeActor, opts: { limit?: number } = {}) {
+  /**
+   * The acting coordinator's cases, a page at a time with the total (no silent cap): upcoming
+   * meetings first, filtered and searched (case-search.ts). Statuses, deadlines and the local
+   * reference only: who a case is about is read on the case page (an audited view).
+   * `query` is the raw query string (checked whole) or an already parsed CaseQuery.
+   */
+  async function listCases(actor: ExchangeActor, query: Record<string, unknown> | CaseQuery = {}) {
+    const acting = await actingAgency(actor, deps.agencies);
+    if (acting.agencyType !== 'MARAC_COORDINATOR') throw new NotACoordinator('Only a MARAC coordinator agency has cases');
+    const q = isParsed(query) ? query : parseCaseQuery(query);
+    const now = deps.now();
+    await backfillSearchTokens(pool, sealer, deps.caseSearch, acting.agencyId);
+    const today = now.toISOString().slice(0, 10);
+    const { total, rows } = await queryCases(pool, acting.agencyId, q, deps.caseSearch.forQuery(q), today);
+    return {
+      items: rows.map((x) => {
+        const sealed = sealer.open({ keyId: x.sealed.subjects_key_id, iv: x.sealed.subjects_iv, tag: x.sealed.subjects_tag, ciphertext: x.sealed.subjects_ciphertext }, x.id) as SealedSubjects;
+        return {
+          caseId: x.id,
+          ...(sealed.externalRef ? { externalRef: sealed.externalRef } : {}),
+          maracArea: x.maracArea,
+          meetingDate: x.meetingDate,
+          status: x.status,
+          outcome: x.outcome,
+          repeat: x.repeat,
+          criteria: judgeRiskBasis(x.riskBasis as unknown as RiskBasis, now).criteria,
+          createdAt: x.createdAt.toISOString(),
+          nextDeadline: x.nextDeadline ? x.nextDeadline.toISOString() : null,
+          messages: x.messages,
+          answered: x.answered,
+          overdue: x.overdue,
+          failed: x.failed,
+        };
+      }),
+      total,
+      page: q.page,
+      pageSize: q.pageSize,
+      pages: Math.max(1, Math.ceil(total / q.pageSize)),
+    };
+  }
+
+  /** One case of the acting coordinator by id (another agency's case looks missing): state and dates, nothing personal. */
+  async function caseSummary(actor: ExchangeActor, caseId: string) {
     const acting = await actingAgency(actor, deps.agencies);
     const r = await pool.query(
-      `SELECT c.id, c.marac_area, to_char(c.meeting_date, 'YYYY-MM-DD') AS meeting_date, c.risk_basis->'criteria' AS criteria, c.created_at,
-              min(m.deadline) FILTER (WHERE m.state IN ('queued','delivered','acknowledged')) AS next_deadline,
-              count(m.id)::int AS messages,
-              count(m.id) FILTER (WHERE m.state IN ('responded','declined'))::int AS answered,
-              count(m.id) FILTER (WHERE m.state = 'overdue')::int AS overdue,
-              count(m.id) FILTER (WHERE m.state = 'failed')::int AS failed
-         FROM cases c LEFT JOIN messages m ON m.case_id = c.id
-        WHERE c.coordinator_agency_id = $1
-        GROUP BY c.id ORDER BY c.meeting_date, c.created_at DESC LIMIT $2`,
-      [acting.agencyId, Math.min(opts.limit ?? 100, 500)],
+      `SELECT id, coordinator_agency_id, marac_area, to_char(meeting_date, 'YYYY-MM-DD') AS meeting_date, status, outcome
+         FROM cases WHERE id = $1`,
+      [caseId],
     );
-    return r.rows.map((x) => ({
-      caseId: x.id as string,
-      maracArea: x.marac_area as string,
-      meetingDate: x.meeting_date as string,
-      criteria: x.criteria as string[],
-      createdAt: (x.created_at as Date).toISOString(),
-      nextDeadline: x.next_deadline ? (x.next_deadline as Date).toISOString() : null,
-      messages: x.messages as number,
-      answered: x.answered as number,
-      overdue: x.overdue as number,
-      failed: x.failed as number,
-    }));
+    const row = r.rows[0];
+    if (!row || row.coordinator_agency_id !== acting.agencyId) throw new CaseNotFound('No such case');
+    return { caseId: row.id as string, maracArea: row.marac_area as string, meetingDate: row.meeting_date as string, status: row.status as CaseStatus, outcome: row.outcome as string | null };
   }
 
   /**
@@ -309,7 +349,7 @@ export function createCaseService(deps: ExchangeDeps) {
     });
   }
 
-  return { createCase, listCases, updateLegal };
+  return { createCase, listCases, caseSummary, updateLegal };
 }
 
 /**
@@ -328,7 +368,7 @@ export function createCaseReader(deps: Pick<ExchangeDeps, 'pool' | 'sealer' | 'n
   async function getCase(q: Queryable, caseId: string, at: Date = deps.now()): Promise<CaseRow & { tokens: string[] }> {
     const r = await q.query(
       `SELECT id, coordinator_agency_id, marac_area, to_char(meeting_date, 'YYYY-MM-DD') AS meeting_date, risk_basis,
-              subject_facts, subject_tokens, created_at, subjects_key_id, subjects_iv, subjects_tag, subjects_ciphertext
+              subject_facts, subject_tokens, created_at, status, outcome, subjects_key_id, subjects_iv, subjects_tag, subjects_ciphertext
          FROM cases WHERE id = $1`,
       [caseId],
     );
@@ -344,6 +384,8 @@ export function createCaseReader(deps: Pick<ExchangeDeps, 'pool' | 'sealer' | 'n
       riskBasis: judgeRiskBasis(row.risk_basis, at),
       subjectFacts: (row.subject_facts as StoredSubjectFacts[]).map((f) => judgeSubjectFacts(f, byId.get(f.subjectId), at)),
       createdAt: row.created_at.toISOString(),
+      status: row.status,
+      outcome: row.outcome,
       tokens: row.subject_tokens,
     };
   }

@@ -19,6 +19,8 @@ export interface ExchangeDeps {
   validate(schema: BodySchema, data: unknown): void;
   /** Keyed HMAC tokens of a subject's normalised identifiers (for audit search). */
   subjectTokens(subject: unknown): string[];
+  /** Keyed search tokens of a case and of a search (case-search.ts): a key of their own, never audit tokens. */
+  caseSearch: import('./case-search.js').CaseSearchTokens;
   now(): Date;
   deadlines: {
     defaultDeadline(meetingDate: string): Date;

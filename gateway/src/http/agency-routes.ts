@@ -5,6 +5,7 @@ import type { createRequestService } from '../exchange/request-service.js';
 import type { InboxService } from '../exchange/inbox-service.js';
 import type { createResponseService } from '../exchange/response-service.js';
 import type { createPackService } from '../exchange/pack-service.js';
+import type { CaseLifecycle } from '../exchange/case-lifecycle.js';
 import { GatewayError, ValidationFailed } from '../errors.js';
 
 class MethodNotAllowed extends GatewayError {
@@ -18,6 +19,7 @@ export interface AgencyRouteDeps {
   inbox: InboxService;
   responses: ReturnType<typeof createResponseService>;
   packs: ReturnType<typeof createPackService>;
+  lifecycle: CaseLifecycle;
 }
 
 const ID = /^[a-z]{3,4}_[0-9a-f]{32}$/;
@@ -44,6 +46,31 @@ export function createAgencyRouter(d: AgencyRouteDeps): Router {
 
   r.post('/v1/cases', async (req, res) => {
     res.status(201).json(await d.cases.createCase(agency(res), req.body));
+  });
+
+  // The coordinator's cases: a page at a time, searched through keyed tokens (case-search.ts).
+  r.get('/v1/cases', async (req, res) => {
+    res.set('cache-control', 'no-store').json(await d.cases.listCases(agency(res), req.query as Record<string, unknown>));
+  });
+
+  r.get('/v1/cases/:caseId', async (req, res) => {
+    res.set('cache-control', 'no-store').json(await d.cases.caseSummary(agency(res), id(req, 'caseId')));
+  });
+
+  r.patch('/v1/cases/:caseId', async (req, res) => {
+    res.json(await d.lifecycle.updateCase(agency(res), id(req, 'caseId'), req.body));
+  });
+
+  r.post('/v1/cases/:caseId/withdraw', async (req, res) => {
+    res.json(await d.lifecycle.withdrawCase(agency(res), id(req, 'caseId'), req.body));
+  });
+
+  r.post('/v1/cases/:caseId/close', async (req, res) => {
+    res.json(await d.lifecycle.closeCase(agency(res), id(req, 'caseId'), req.body));
+  });
+
+  r.post('/v1/cases/:caseId/reopen', async (req, res) => {
+    res.json(await d.lifecycle.reopenCase(agency(res), id(req, 'caseId'), req.body));
   });
 
   // The coordinator records a change in a subject's legal facts; the next release judges them.

@@ -15,10 +15,12 @@ const addFormats = addFormatsModule.default;
 export const SCHEMA_BASE = 'https://marac-gateway.example/schemas/';
 
 export type SchemaName = 'case' | 'case-legal-update' | 'research-request' | 'research-response' | 'decline' | 'agreement' | 'audit-event'
-  | 'referral' | 'referral-accept' | 'referral-return' | 'referral-repeat-decision';
+  | 'referral' | 'referral-accept' | 'referral-return' | 'referral-repeat-decision'
+  | 'case-update' | 'case-withdraw' | 'case-close';
 export const SCHEMA_NAMES: readonly SchemaName[] = [
   'case', 'case-legal-update', 'research-request', 'research-response', 'decline', 'agreement', 'audit-event',
   'referral', 'referral-accept', 'referral-return', 'referral-repeat-decision',
+  'case-update', 'case-withdraw', 'case-close',
 ];
 
 /** A schema the caller asked for is not loaded or does not compile: a deployment fault, fail closed. */

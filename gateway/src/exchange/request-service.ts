@@ -4,6 +4,7 @@ import type { ExchangeDeps } from './deps.js';
 import { createCaseReader } from './case-service.js';
 import { AllRecipientsRefused, CaseNotFound, NotACoordinator, RequestNotFound } from './errors.js';
 import { newId } from './ids.js';
+import { CaseNotOpen } from './case-errors.js';
 import { policyCaseFacts } from './case-facts.js';
 import { InvalidDateInput } from './working-days.js';
 import { EARLIEST_DATE, latestDate, outsideDateWindow } from './date-window.js';
@@ -58,6 +59,8 @@ export function createRequestService(deps: ExchangeDeps) {
     // Only the case's own coordinator may ask; anyone else learns nothing about the case.
     if (theCase.coordinatorAgencyId !== acting.agencyId) throw new CaseNotFound('No such case');
     if (acting.agencyType !== 'MARAC_COORDINATOR') throw new NotACoordinator('Only a MARAC coordinator agency can request research');
+    // A withdrawn or closed case asks nobody anything (reopen it first); nothing is written.
+    if (theCase.status !== 'OPEN') throw new CaseNotOpen(`This case is ${theCase.status.toLowerCase()}: reopen it to ask for research`, { reason: theCase.status });
 
     const deadline = input.deadline ? new Date(input.deadline) : deps.deadlines.defaultDeadline(theCase.meetingDate);
     const reminderAt = reminderFor(deadline);

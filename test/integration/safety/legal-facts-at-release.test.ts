@@ -411,7 +411,8 @@ describe('legal-facts-at-release: consent, recognised legitimate interests and t
       doc.effectiveFrom = '2026-03-01';
       change(doc);
       const draft = await t.gateway.agreements.createDraft(IG_A, doc);
-      return draft.problems.map((p: Json) => ({ path: p.path, code: p.code }));
+      // Only the Art 6 problems: the drafts these tests leave behind are compared with each other too.
+      return draft.problems.filter((p: Json) => p.code.startsWith('RLI_')).map((p: Json) => ({ path: p.path, code: p.code }));
     }
     const partyIndex = (doc: Json, agency: string) => doc.parties.findIndex((p: Json) => p.agency === agency);
 

@@ -18,6 +18,8 @@ import { requireCurrentCertificate } from './identity/delivery-check.js';
 import type { GatewayTls } from './dev/dev-pki.js';
 import { createInboxSignal } from './exchange/inbox-signal.js';
 import { createCaseService } from './exchange/case-service.js';
+import { createCaseSearchTokens } from './exchange/case-search.js';
+import { createCaseLifecycle, type CaseLifecycle } from './exchange/case-lifecycle.js';
 import { createRequestService } from './exchange/request-service.js';
 import { createInboxService } from './exchange/inbox-service.js';
 import { createResponseService } from './exchange/response-service.js';
@@ -72,6 +74,8 @@ export interface Gateway {
     responses: ReturnType<typeof createResponseService>;
     packs: ReturnType<typeof createPackService>;
     deadlines: ReturnType<typeof createDeadlineService>;
+    /** Edit, withdraw, close and reopen a case. */
+    lifecycle: CaseLifecycle;
   };
   referrals: ReferralService;
   sweepNow(): Promise<unknown>;
@@ -153,6 +157,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     sealer,
     validate: (name, data) => schemas.assertValid(name, data),
     subjectTokens: (s) => tokensForSubject(cfg.keys.hmac, s as Parameters<typeof tokensForSubject>[1]),
+    caseSearch: createCaseSearchTokens(cfg.keys.hmac),
     now,
     deadlines: {
       defaultDeadline: (meetingDate) =>
@@ -167,6 +172,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const inbox = createInboxService({ ...deps, inboxWait: inboxSignal.wait });
   const responses = createResponseService(deps);
   const packs = createPackService(deps);
+  const lifecycle = createCaseLifecycle({ ...deps, validateCase: (name, data) => schemas.assertValid(name, data) });
   const deadlines = createDeadlineService(deps);
   // Referral criteria per area (policies/referrals/criteria.yaml): checked at start-up, every problem listed.
   const criteriaFile = path.join(cfg.policiesDir, 'referrals', 'criteria.yaml');
@@ -235,7 +241,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   // Research leaves only to a certificate the database still says is good (a revocation made on
   // another instance counts at once, whatever this instance's authentication cache holds).
   agencyApp.get(['/v1/cases/:caseId/research', '/v1/cases/:caseId/research/export'], requireCurrentCertificate(pool));
-  agencyApp.use(createAgencyRouter({ cases, requests, inbox, responses, packs }));
+  agencyApp.use(createAgencyRouter({ cases, requests, inbox, responses, packs, lifecycle }));
   agencyApp.use(createReferralAgencyRouter(referrals));
   agencyApp.use(notFoundHandler);
   agencyApp.use(databaseUnavailable);
@@ -283,7 +289,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     agreements,
     audit,
     checkpointer,
-    exchange: { cases, requests, inbox, responses, packs, deadlines },
+    exchange: { cases, requests, inbox, responses, packs, deadlines, lifecycle },
     referrals,
     sweepNow: () => sweep(maintenanceDeps, 0),
     deliveryJobs: deliveryQueue,

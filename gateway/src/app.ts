@@ -39,6 +39,7 @@ import { createMetrics, createOpsRouter, createPublicInfoRouter } from './http/o
 import { clientErrorResponder, errorHandler, notFoundHandler, requireJson } from './http/problem.js';
 import { rejectDuplicateKeys } from './http/strict-json.js';
 import { createAuditLog, createCheckpointer, tokensForSubject } from './audit/index.js';
+import { createWitnessing, parseWitnessEndpoints, type Witnessing } from './audit/witnessing.js';
 import { createPolicyPort } from './wiring/policy-port.js';
 import { createAgreementService } from './policy/lifecycle/index.js';
 import { loadGuardrails } from './policy/index.js';
@@ -67,6 +68,8 @@ export interface Gateway {
   agreements: ReturnType<typeof createAgreementService>;
   audit: ReturnType<typeof createAuditLog>;
   checkpointer: ReturnType<typeof createCheckpointer>;
+  /** Sends checkpoints to the audit witnesses; reports how far the log is witnessed. */
+  witness: Witnessing;
   exchange: {
     cases: ReturnType<typeof createCaseService>;
     requests: ReturnType<typeof createRequestService>;
@@ -117,6 +120,14 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     integrate: () => auditRef!.integrate(pool),
   });
   const audit = createAuditLog({ hmacKey: cfg.keys.hmac, now, pool, checkpointer, checkpointEvery: cfg.checkpoint.everyEvents, logger });
+  const witness = createWitnessing({
+    pool,
+    endpoints: parseWitnessEndpoints(cfg.witness.endpoints.map((e) => e.url), cfg.witness.endpoints.map((e) => e.key)),
+    now,
+    timeoutMs: cfg.witness.timeoutMs,
+    maxBackoffMs: cfg.witness.maxBackoffMs,
+    logger,
+  });
   auditRef = audit;
   const registry = createAgencyRegistry({ pool, audit, ca: opts.tls.ca });
   const agreements = createAgreementService({ pool, audit, catalog, guardrails, now });
@@ -198,7 +209,12 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     deadlines,
     delivery: pushDelivery,
     deliveryQueue,
-    checkpoint: () => checkpointer.tick(),
+    // The witness round runs beside the job, never holding it (or any request) up.
+    checkpoint: async () => {
+      const signed = await checkpointer.tick();
+      witness.nudge();
+      return signed;
+    },
     expireAgreements: () => agreements.expireDue(),
     maxAttempts: cfg.delivery.maxAttempts,
     logger,
@@ -211,6 +227,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     queuePing: async () => {
       await deliveryQueue.queue.getJobCounts('waiting');
     },
+    witness: () => witness.report(),
   });
 
   // Prototype-polluting keys are refused by the schema registry before validation (FORBIDDEN_KEY).
@@ -289,6 +306,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     agreements,
     audit,
     checkpointer,
+    witness,
     exchange: { cases, requests, inbox, responses, packs, deadlines, lifecycle },
     referrals,
     sweepNow: () => sweep(maintenanceDeps, 0),

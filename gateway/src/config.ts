@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { parseWitnessKey } from './audit/cosignature.js';
 import { SETTINGS, defaultFor, type Setting, type SettingName, type SettingOfType } from './settings.js';
 
 /**
@@ -49,6 +50,12 @@ export interface GatewayConfig {
   delivery: { maxAttempts: number; backoffMs: number; timeoutMs: number; sweepIntervalMs: number; workerLockMs: number };
   deadlines: { workingDaysBefore: number; cutoffHour: number; reminderWorkingDaysBefore: number };
   checkpoint: { intervalMs: number; everyEvents: number };
+  /**
+   * Witnesses that cosign audit checkpoints (c2sp.org/tlog-witness): URL and verifier key each.
+   * `embedded`: development with none configured, so main.ts starts one on loopback. `disabled`:
+   * explicitly none (AUDIT_WITNESS_DISABLED=true), the only way production runs without one.
+   */
+  witness: { endpoints: { url: string; key: string }[]; embedded: boolean; disabled: boolean; timeoutMs: number; maxBackoffMs: number };
   oidc: {
     issuerUrl?: string;
     clientId: string;
@@ -172,6 +179,29 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Gateway
   if (prod && !auditSigningKeyPem) problems.push('AUDIT_SIGNING_KEY_PEM is required in production');
   if (auditSigningKeyPem && !auditSigningKeyPem.includes('PRIVATE KEY')) problems.push('AUDIT_SIGNING_KEY_PEM must be a PEM private key');
 
+  const witnessUrls = (str('AUDIT_WITNESS_URLS') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const witnessKeys = (str('AUDIT_WITNESS_KEYS') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const witnessDisabled = bool('AUDIT_WITNESS_DISABLED');
+  for (const [i, u] of witnessUrls.entries()) {
+    try {
+      if (!['http:', 'https:'].includes(new URL(u).protocol)) problems.push(`AUDIT_WITNESS_URLS entry ${i + 1} must be http(s)`);
+    } catch {
+      problems.push(`AUDIT_WITNESS_URLS entry ${i + 1} is not a URL`);
+    }
+  }
+  for (const [i, k] of witnessKeys.entries()) {
+    try {
+      parseWitnessKey(k);
+    } catch (err) {
+      problems.push(`AUDIT_WITNESS_KEYS entry ${i + 1}: ${(err as Error).message}`);
+    }
+  }
+  if (witnessUrls.length !== witnessKeys.length) problems.push('AUDIT_WITNESS_URLS and AUDIT_WITNESS_KEYS must list the same number of witnesses');
+  if (witnessDisabled && witnessUrls.length > 0) problems.push('AUDIT_WITNESS_DISABLED=true contradicts AUDIT_WITNESS_URLS');
+  if (prod && witnessUrls.length === 0 && !witnessDisabled) {
+    problems.push('AUDIT_WITNESS_URLS and AUDIT_WITNESS_KEYS are required in production (a witness at another organisation), or AUDIT_WITNESS_DISABLED=true to run unwitnessed');
+  }
+
   const issuerUrl = url('OIDC_ISSUER_URL');
   const devProvider = bool('DEV_OIDC');
   // Read (and checked) whatever the mode: a malformed value is reported, never silently unused.
@@ -233,6 +263,13 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Gateway
       reminderWorkingDaysBefore: int('REMINDER_WORKING_DAYS_BEFORE'),
     },
     checkpoint: { intervalMs: int('CHECKPOINT_INTERVAL_MS'), everyEvents: int('CHECKPOINT_EVERY_EVENTS') },
+    witness: {
+      endpoints: witnessUrls.map((u, i) => ({ url: u, key: witnessKeys[i] ?? '' })),
+      embedded: !prod && witnessUrls.length === 0 && !witnessDisabled,
+      disabled: witnessDisabled,
+      timeoutMs: int('AUDIT_WITNESS_TIMEOUT_MS'),
+      maxBackoffMs: int('AUDIT_WITNESS_MAX_BACKOFF_MS'),
+    },
     oidc: {
       ...(issuerUrl ? { issuerUrl } : {}),
       clientId: str('OIDC_CLIENT_ID')!,

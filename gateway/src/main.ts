@@ -7,6 +7,9 @@ import { seedDemoAgencies } from './dev/demo-agencies.js';
 import { createGateway } from './app.js';
 import { mountWeb } from './web.js';
 import { startDemoAdapters } from './dev/demo-adapters.js';
+import { startEmbeddedWitness } from './witness/embedded.js';
+import { verifierKey } from './audit/note.js';
+import { createPublicKey } from 'node:crypto';
 
 /** How long one shutdown step may take before the next one runs anyway. */
 const STOP_STEP_MS = 20_000;
@@ -91,6 +94,16 @@ async function main(): Promise<void> {
     const made = ensureGatewayPki(cfg.pki.dir);
     tls = made.tls;
     if (made.generated.length) logger.warn('gateway PKI material generated', { items: made.generated.join(','), dir: cfg.pki.dir });
+  }
+
+  if (cfg.witness.embedded && cfg.keys.auditSigningKeyPem) {
+    // The embedded default's audit witness: its own key and state under .data/witness, on loopback.
+    const logKey = verifierKey(cfg.keys.auditKeyId, createPublicKey(cfg.keys.auditSigningKeyPem));
+    const w = await startEmbeddedWitness({ dataDir: cfg.dataDir, origin: 'marac-gateway', logKey, logger });
+    steps.unshift({ name: 'embedded witness', run: w.stop });
+    cfg = { ...cfg, witness: { ...cfg.witness, endpoints: [{ url: w.url, key: w.verifierKey }] } };
+    logger.info('embedded audit witness started (development; in production the witness runs at another organisation)', { url: w.url, witness: w.verifierKey });
+    await checkpoint();
   }
 
   const webStops: (() => Promise<unknown>)[] = [];

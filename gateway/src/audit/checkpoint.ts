@@ -117,6 +117,17 @@ export function createCheckpointer(opts: CheckpointerOptions): Checkpointer {
   };
 }
 
+/**
+ * The largest checkpoint a witness has cosigned, cosignature lines in its note. Cosignatures are
+ * checked against the configured witness key before they are stored (audit/witnessing.ts).
+ */
+export async function latestCosigned(pool: Pick<pg.Pool, 'query'>): Promise<Checkpoint | null> {
+  const r = await pool.query<CheckpointRow>(
+    `SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE tree_size = (SELECT max(tree_size) FROM audit_cosignatures)`,
+  );
+  return r.rows[0] ? rowToCheckpoint(r.rows[0]) : null;
+}
+
 /** Reads a checkpoint's parts back from its note (for exports and the API). */
 export function checkpointFromNote(note: string, keyId: string): Checkpoint | null {
   const parsed = parseNote(note);

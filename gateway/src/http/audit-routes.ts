@@ -3,7 +3,7 @@ import type pg from 'pg';
 import type { PersonPrincipal, PersonRole } from '../identity/principal.js';
 import type { Logger } from '../logger.js';
 import { withTx } from '../store/db.js';
-import type { Checkpointer } from '../audit/checkpoint.js';
+import { latestCosigned, type Checkpointer } from '../audit/checkpoint.js';
 import { AuditQueryInvalid, ProofRangeInvalid } from '../audit/errors.js';
 import { exportEvents, type ExportFormat } from '../audit/export.js';
 import { consistencyProof, inclusionProof } from '../audit/proofs.js';
@@ -189,9 +189,16 @@ export function createAuditRouter(deps: AuditRouterDeps): Router {
     }
   }));
 
-  router.get('/v1/audit/checkpoints/latest', auditor, wrap(async (_req, res) => {
-    const latest = await deps.checkpointer.latest();
-    if (!latest) throw new CheckpointNotFound('No checkpoint has been signed yet');
+  // ?witnessed=true: the largest checkpoint a witness cosigned (its note carries the cosignature
+  // lines), which is what the offline verifier wants beside an export.
+  router.get('/v1/audit/checkpoints/latest', auditor, wrap(async (req, res) => {
+    onlyKnown(req, new Set(['witnessed']));
+    const witnessed = single(req, 'witnessed');
+    if (witnessed !== undefined && witnessed !== 'true' && witnessed !== 'false') {
+      throw new AuditQueryInvalid('witnessed is true or false', { reason: 'WITNESSED_INVALID' });
+    }
+    const latest = witnessed === 'true' ? await latestCosigned(deps.pool) : await deps.checkpointer.latest();
+    if (!latest) throw new CheckpointNotFound(witnessed === 'true' ? 'No checkpoint has been cosigned by a witness yet' : 'No checkpoint has been signed yet');
     res.set('Cache-Control', 'no-store').json(latest);
   }));
 

@@ -2,6 +2,7 @@ import { Router, type RequestHandler } from 'express';
 import client from 'prom-client';
 import type pg from 'pg';
 import { loadOpenApiDocument } from '../schema/openapi.js';
+import type { WitnessReport } from '../audit/witnessing.js';
 
 export interface Metrics {
   registry: client.Registry;
@@ -46,6 +47,46 @@ export interface OpsDeps {
   pool: pg.Pool;
   metrics: Metrics;
   queuePing: () => Promise<void>;
+  /** How far the audit log is witnessed. Reported, never a readiness failure: the gateway works on. */
+  witness?: () => Promise<WitnessReport>;
+}
+
+/** Gauges read from the witness report on scrape (one report per scrape, shared by the gauges). */
+function registerWitnessMetrics(registry: client.Registry, report: () => Promise<WitnessReport>): void {
+  let pending: Promise<WitnessReport | null> | null = null;
+  const once = () => {
+    pending ??= report().catch(() => null).finally(() => setTimeout(() => (pending = null), 0));
+    return pending;
+  };
+  new client.Gauge({
+    name: 'marac_audit_witness_up',
+    help: '1 when the witness cosigned on the last attempt (or has not been asked yet), 0 when unreachable or refusing',
+    labelNames: ['witness'] as const,
+    registers: [registry],
+    async collect() {
+      const r = await once();
+      this.reset();
+      for (const w of r?.witnesses ?? []) this.set({ witness: w.witness }, w.state === 'ok' || w.state === 'unknown' ? 1 : 0);
+    },
+  });
+  new client.Gauge({
+    name: 'marac_audit_unwitnessed_seconds',
+    help: 'Seconds the oldest checkpoint not yet cosigned by a witness has waited (0 when the latest is witnessed)',
+    registers: [registry],
+    async collect() {
+      const r = await once();
+      if (r) this.set(r.lagSeconds);
+    },
+  });
+  new client.Gauge({
+    name: 'marac_audit_unwitnessed_events',
+    help: 'Audit events signed in a checkpoint but not yet covered by a witnessed checkpoint',
+    registers: [registry],
+    async collect() {
+      const r = await once();
+      if (r) this.set(r.unwitnessedEvents);
+    },
+  });
 }
 
 /**
@@ -55,6 +96,7 @@ export interface OpsDeps {
  */
 export function createOpsRouter(d: OpsDeps): Router {
   const r = Router();
+  if (d.witness) registerWitnessMetrics(d.metrics.registry, d.witness);
   r.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -63,7 +105,13 @@ export function createOpsRouter(d: OpsDeps): Router {
     await d.pool.query('SELECT 1').then(() => (checks.postgres = 'ok'), () => (checks.postgres = 'fail'));
     await withTimeout(d.queuePing(), 2000).then(() => (checks.queue = 'ok'), () => (checks.queue = 'fail'));
     const ok = Object.values(checks).every((v) => v === 'ok');
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not-ready', checks });
+    // The witness is reported beside the checks: while it is away the gateway must go on serving.
+    const witness = d.witness ? await withTimeout(d.witness(), 2000).catch(() => null) : undefined;
+    res.status(ok ? 200 : 503).json({
+      status: ok ? 'ready' : 'not-ready',
+      checks,
+      ...(witness !== undefined ? { witness: witness ?? { status: 'unknown' } } : {}),
+    });
   });
   r.get('/metrics', async (_req, res) => {
     res.type(d.metrics.registry.contentType).send(await d.metrics.registry.metrics());

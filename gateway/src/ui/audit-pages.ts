@@ -24,7 +24,7 @@ import type { PageRenderer } from './render.js';
  */
 
 export interface AuditPagesDeps {
-  g: Pick<Gateway, 'pool' | 'audit' | 'checkpointer' | 'registry'>;
+  g: Pick<Gateway, 'pool' | 'audit' | 'checkpointer' | 'registry' | 'witness'>;
   render: PageRenderer;
 }
 
@@ -249,9 +249,16 @@ export function auditPages(pages: PageRouter, deps: AuditPagesDeps): void {
     render.page(res, 'audit/event.njk', { title: `Audit event ${seq}`, event, row: eventRow(event), reasonText: event.reasonCode ? describeCode(event.reasonCode) : '' });
   });
 
+  /** What the checkpoint page shows about witnessing: the report and the latest witnessed checkpoint. */
+  async function witnessView() {
+    if (!g.witness.enabled) return { enabled: false };
+    const [report, witnessed] = await Promise.all([g.witness.report(), g.witness.latestWitnessed()]);
+    return { enabled: true, report, witnessed, keys: g.witness.endpoints.map((e) => ({ name: e.key.name, url: e.url, verifierKey: e.key.verifierKey })) };
+  }
+
   pages.get('/audit/checkpoint', AUDITOR, async (_req, res) => {
     const latest = await g.checkpointer.latest();
-    render.page(res, 'audit/checkpoint.njk', { title: 'Signed checkpoint', latest, key: g.checkpointer.publicKey() });
+    render.page(res, 'audit/checkpoint.njk', { title: 'Signed checkpoint', latest, key: g.checkpointer.publicKey(), witness: await witnessView() });
   });
 
   pages.get('/audit/public-key.pem', AUDITOR, (_req, res) => {
@@ -262,12 +269,33 @@ export function auditPages(pages: PageRouter, deps: AuditPagesDeps): void {
     await g.audit.flush(g.pool);
     const key = g.checkpointer.publicKey();
     const started = Date.now();
+    // With witnesses configured, a witnessed checkpoint is required, fetched from the witnesses
+    // themselves when they answer (the gateway's database could have been cut back with the log),
+    // else the latest witnessed one the gateway holds, and the page says which.
+    let trusted: { treeSize: number; rootHash: string; note: string }[] = [];
+    let source: 'witness' | 'gateway' | 'none' = 'none';
+    if (g.witness.enabled) {
+      trusted = (await g.witness.fromWitnesses('marac-gateway')).map((w) => ({ treeSize: w.treeSize, rootHash: w.rootHash, note: w.note }));
+      source = 'witness';
+      if (trusted.length === 0) {
+        const held = await g.witness.latestWitnessed();
+        trusted = held ? [{ treeSize: held.treeSize, rootHash: held.rootHash, note: held.note }] : [];
+        source = 'gateway';
+      }
+    }
     const result = await verifyExport(exportEvents(g.pool, {}, 'ndjson', { origin: 'marac-gateway', checkpointer: g.checkpointer }), {
       publicKeys: [key.publicKeyPem],
       origin: 'marac-gateway',
+      trustedCheckpoints: trusted,
+      ...(g.witness.enabled ? { witnessKeys: g.witness.endpoints.map((e) => e.key), requireWitness: true } : { requireWitness: false }),
     });
-    await recordQuery(res, 'verify', undefined, { ok: result.ok, ...(result.ok ? { count: result.count } : { failedSeq: result.seq, reason: result.reason }) });
+    await recordQuery(res, 'verify', undefined, {
+      ok: result.ok, witnessSource: source, ...(result.ok ? { count: result.count } : { failedSeq: result.seq, reason: result.reason }),
+    });
     const latest = await g.checkpointer.latest();
-    render.page(res, 'audit/checkpoint.njk', { title: 'Signed checkpoint', navPath: '/audit/checkpoint', latest, key, verified: { ...result, ms: Date.now() - started } });
+    render.page(res, 'audit/checkpoint.njk', {
+      title: 'Signed checkpoint', navPath: '/audit/checkpoint', latest, key, witness: await witnessView(),
+      verified: { ...result, ms: Date.now() - started, source },
+    });
   });
 }

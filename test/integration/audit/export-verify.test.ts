@@ -255,13 +255,17 @@ describe('npm run audit:verify', { timeout: 120_000 }, () => {
       .then((r) => ({ code: 0, stdout: r.stdout }))
       .catch((e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }));
 
+  // No witness in this world: the CLI requires one unless told --no-witness (test/security/witness-cli.test.ts covers the witnessed runs).
   it('prints OK <count> events and exits 0 for a good export', async () => {
-    expect(await cli(path.join(dir, 'good.ndjson'), '--key', path.join(dir, 'key.pem'))).toEqual({ code: 0, stdout: `OK ${TOTAL} events\n` });
+    expect(await cli(path.join(dir, 'good.ndjson'), '--key', path.join(dir, 'key.pem'), '--no-witness')).toEqual({ code: 0, stdout: `OK ${TOTAL} events\n` });
   });
   it('prints FAIL seq=<n> <reason> and exits 1 for a tampered one', async () => {
-    expect(await cli(path.join(dir, 'bad.ndjson'), '--key', path.join(dir, 'key.pem'))).toEqual({ code: 1, stdout: 'FAIL seq=42 SEQ_GAP\n' });
+    expect(await cli(path.join(dir, 'bad.ndjson'), '--key', path.join(dir, 'key.pem'), '--no-witness')).toEqual({ code: 1, stdout: 'FAIL seq=42 SEQ_GAP\n' });
   });
   it('exits 2 without a key', async () => {
-    expect((await cli(path.join(dir, 'good.ndjson'))).code).toBe(2);
+    expect((await cli(path.join(dir, 'good.ndjson'), '--no-witness')).code).toBe(2);
+  });
+  it('exits 2 without a witness key unless --no-witness is given', async () => {
+    expect((await cli(path.join(dir, 'good.ndjson'), '--key', path.join(dir, 'key.pem'))).code).toBe(2);
   });
 });

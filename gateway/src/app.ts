@@ -37,6 +37,7 @@ import { createAgencyRouter } from './http/agency-routes.js';
 import { createInFlight } from './http/in-flight.js';
 import { createMetrics, createOpsRouter, createPublicInfoRouter } from './http/ops-routes.js';
 import { clientErrorResponder, errorHandler, notFoundHandler, requireJson } from './http/problem.js';
+import { requestContext } from './http/request-id.js';
 import { rejectDuplicateKeys } from './http/strict-json.js';
 import { createAuditLog, createCheckpointer, tokensForSubject } from './audit/index.js';
 import { createWitnessing, parseWitnessEndpoints, type Witnessing } from './audit/witnessing.js';
@@ -220,7 +221,11 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     logger,
   };
 
-  const metrics = createMetrics(pool);
+  const metrics = createMetrics(pool, {
+    now,
+    queues: { delivery: deliveryQueue.queue, deadline: deadlineQueue.queue, maintenance: maintenanceQueue.queue },
+    certificates: { ca: opts.tls.ca.certPem, server: opts.tls.serverCertPem, 'push-client': opts.tls.clientCertPem },
+  });
   const ops = createOpsRouter({
     pool,
     metrics,
@@ -243,6 +248,8 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   agencyApp.set('etag', false);
   // Shutdown waits for requests still being handled before it closes the pool.
   const inFlight = createInFlight();
+  // First: the request id, returned on every answer and carried by every log line of the request.
+  agencyApp.use(requestContext({ listener: 'agency', logger, trustedProxies: cfg.trustedProxy?.trustedCidrs ?? [] }));
   agencyApp.use(inFlight.track);
   agencyApp.use(apiSecurityHeaders);
   agencyApp.use(metrics.middleware);
@@ -270,6 +277,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   // X-Forwarded-For is believed only from the configured reverse proxies (req.ip, which the
   // sign-in limiter keys on); otherwise req.ip is the socket's address.
   webApp.set('trust proxy', cfg.web.trustedProxies.length > 0 ? cfg.web.trustedProxies : false);
+  webApp.use(requestContext({ listener: 'web', logger, trustedProxies: cfg.web.trustedProxies }));
   webApp.use(inFlight.track);
   webApp.use(metrics.middleware);
   webApp.use(createPublicInfoRouter());
@@ -278,6 +286,8 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const opsApp = express();
   opsApp.disable('x-powered-by');
   opsApp.set('etag', false);
+  // Probes and scrapes every few seconds: their lines go at debug.
+  opsApp.use(requestContext({ listener: 'ops', logger, trustedProxies: [], level: 'debug' }));
   opsApp.use(ops);
   opsApp.use(notFoundHandler);
   opsApp.use(errorHandler(logger));

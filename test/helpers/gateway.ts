@@ -11,7 +11,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createGateway, type Gateway } from '../../gateway/src/app.js';
 import { loadConfig } from '../../gateway/src/config.js';
-import { silentLogger } from '../../gateway/src/logger.js';
+import { silentLogger, type Logger } from '../../gateway/src/logger.js';
 import { DEMO_AGENCIES } from '../../gateway/src/dev/demo-agencies.js';
 import { createCsr, issueFromCsr } from '../../gateway/src/identity/pki/ca.js';
 import type { DeliveryMode } from '../../gateway/src/identity/agency-types.js';
@@ -82,6 +82,8 @@ export interface TestGatewayOptions {
   /** Keys and TLS of an existing world (a second instance must share them). */
   sharedEnv?: Record<string, string>;
   sharedTls?: GatewayTls;
+  /** The gateway's logger (default: silent); tests that read the log pass a capturing one. */
+  logger?: Logger;
 }
 
 export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<TestGateway> {
@@ -117,7 +119,7 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
   const tls: GatewayTls = opts.sharedTls ?? { ca: pki.ca, serverCertPem: pki.server.certPem, serverKeyPem: pki.server.keyPem, clientCertPem: gwClient!.certPem, clientKeyPem: gwCsr!.keyPem };
   const gateway = await createGateway({
     config,
-    logger: silentLogger,
+    logger: opts.logger ?? silentLogger,
     databaseUrl: db.url,
     tls,
     now: clock.now,

@@ -4,14 +4,19 @@ import type { Duplex } from 'node:stream';
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { GatewayError, MalformedJson, NotFound, PayloadTooLarge, UnsupportedMediaType } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { REQUEST_ID_HEADER, requestIdOf } from './request-id.js';
 
 export class MalformedUrl extends GatewayError {
   readonly code = 'MALFORMED_URL';
   readonly status = 400;
 }
 
-/** RFC 9457 problem+json with our stable code. No stack, no SQL, no input echoed back. */
+/**
+ * RFC 9457 problem+json with our stable code. No stack, no SQL, no input echoed back. `requestId`
+ * is the X-Request-Id of the response, so a caller's report can be matched to the log.
+ */
 export function sendProblem(res: Response, err: GatewayError, instance?: string): void {
+  const requestId = requestIdOf(res);
   res.status(err.status).type('application/problem+json').json({
     type: `https://marac-gateway.example/problems/${err.code.toLowerCase().replaceAll('_', '-')}`,
     title: err.message,
@@ -20,6 +25,7 @@ export function sendProblem(res: Response, err: GatewayError, instance?: string)
     ...(err.reason ? { reason: err.reason } : {}),
     ...(err.problems ? { problems: err.problems } : {}),
     ...(instance ? { instance } : {}),
+    ...(requestId ? { requestId } : {}),
   });
 }
 
@@ -38,7 +44,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if ((err as { status?: number }).status === 400) return sendProblem(res, new MalformedJson('The request body could not be read'));
     const id = randomUUID();
     logger.error('unhandled error', { errorId: id, err });
-    res.status(500).type('application/problem+json').json({ type: 'about:blank', title: 'Internal error', status: 500, code: 'INTERNAL', instance: id });
+    const requestId = requestIdOf(res);
+    res.status(500).type('application/problem+json').json({ type: 'about:blank', title: 'Internal error', status: 500, code: 'INTERNAL', instance: id, ...(requestId ? { requestId } : {}) });
   };
 }
 
@@ -58,7 +65,8 @@ export const notFoundHandler: RequestHandler = (_req, res) => sendProblem(res, n
  * `clientError` listener for the HTTP servers. Without it Node answers a request it cannot parse
  * (a NUL or bare CR in a header, both Content-Length and Transfer-Encoding, headers over 16 kB)
  * with a bare status line; with it the client gets the same problem+json and stable code as every
- * other 4xx. Nothing from the request is echoed.
+ * other 4xx. Nothing from the request is echoed, not even an X-Request-Id (the request could not be
+ * read): a fresh id is returned.
  */
 export function clientErrorResponder(err: Error & { code?: string }, socket: Duplex): void {
   if (err.code === 'ECONNRESET' || !socket.writable) {
@@ -70,7 +78,8 @@ export function clientErrorResponder(err: Error & { code?: string }, socket: Dup
     : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
       ? [408, 'REQUEST_TIMEOUT', 'The request took too long to arrive']
       : [400, 'MALFORMED_REQUEST', 'The request is not valid HTTP/1.1'];
-  const body = JSON.stringify({ type: `https://marac-gateway.example/problems/${code.toLowerCase().replaceAll('_', '-')}`, title, status, code });
-  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/problem+json\r\n`
+  const requestId = randomUUID();
+  const body = JSON.stringify({ type: `https://marac-gateway.example/problems/${code.toLowerCase().replaceAll('_', '-')}`, title, status, code, requestId });
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/problem+json\r\n${REQUEST_ID_HEADER}: ${requestId}\r\n`
     + `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }

@@ -8,7 +8,7 @@ import type { GatewayConfig } from './config.js';
 import type { Logger } from './logger.js';
 import { createPool, isDatabaseUnavailable } from './store/db.js';
 import { ServiceUnavailable } from './errors.js';
-import { migrate } from './store/migrate.js';
+import { prepareDatabase } from './store/prepare.js';
 import { createSchemaRegistry } from './schema/registry.js';
 import { createSealer } from './store/sealed-box.js';
 import { defaultDeadline, addWorkingDays } from './exchange/working-days.js';
@@ -34,6 +34,7 @@ import { createDeadlineQueue, startDeadlineWorker } from './queue/deadline-queue
 import { createMaintenanceQueue, startMaintenanceWorker, sweep } from './queue/maintenance-queue.js';
 import { apiSecurityHeaders } from './http/api-headers.js';
 import { createAgencyRouter } from './http/agency-routes.js';
+import { createAgencyLimiter } from './http/agency-limits.js';
 import { createInFlight } from './http/in-flight.js';
 import { createMetrics, createOpsRouter, createPublicInfoRouter } from './http/ops-routes.js';
 import { clientErrorResponder, errorHandler, notFoundHandler, requireJson } from './http/problem.js';
@@ -55,6 +56,8 @@ export interface GatewayOptions {
   config: GatewayConfig;
   logger: Logger;
   databaseUrl: string;
+  /** The migration owner's URL (else config's MIGRATION_DATABASE_URL); see store/prepare.ts. */
+  migrationDatabaseUrl?: string;
   tls: GatewayTls;
   now?: () => Date;
   /** Run BullMQ workers in this process (default true). */
@@ -104,7 +107,12 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const { config: cfg, logger } = opts;
   const now = opts.now ?? (() => new Date());
   const pool = createPool(opts.databaseUrl, 20);
-  await migrate(pool);
+  // Migrations as the owner; production refuses a runtime role that could alter the audit log.
+  const migrationUrl = opts.migrationDatabaseUrl ?? cfg.migrationDatabaseUrl;
+  await prepareDatabase({ pool, ...(migrationUrl ? { migrationUrl } : {}), production: cfg.mode === 'production', logger }).catch(async (err) => {
+    await pool.end().catch(() => {});
+    throw err;
+  });
 
   const schemas = createSchemaRegistry();
   const catalog = fieldCatalog();
@@ -241,6 +249,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
 
   // Agency API: HTTPS with client certificates. Identity is the certificate, nothing else.
   const agencyApp = express();
+  const agencyLimiter = createAgencyLimiter(cfg.agencyLimits);
   agencyApp.disable('x-powered-by');
   agencyApp.set('trust proxy', false);
   // No ETag: every agency answer is an action's result or no-store, never revalidated, and Express
@@ -261,6 +270,8 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       ...(cfg.trustedProxy ? { trustedProxy: cfg.trustedProxy } : {}),
     }),
   );
+  // Per certificate, before any body is read or any work done (http/agency-limits.ts).
+  agencyApp.use(agencyLimiter.middleware);
   agencyApp.use(requireJson, jsonBody);
   // Research leaves only to a certificate the database still says is good (a revocation made on
   // another instance counts at once, whatever this instance's authentication cache holds).
@@ -297,6 +308,8 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     agencyApp,
   );
   pinPeerPerConnection(agencyServer);
+  // Connections beyond the cap are closed at accept, before a TLS handshake costs anything.
+  agencyServer.maxConnections = cfg.agencyLimits.maxConnections;
   // Long-polls last up to 30 s; keep idle sockets a little longer than that.
   agencyServer.keepAliveTimeout = 35_000;
   agencyServer.headersTimeout = 40_000;

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { parseWitnessKey } from './audit/cosignature.js';
+import { parseAgencyLimitOverrides, type AgencyLimitsConfig } from './http/agency-limits.js';
 import { SETTINGS, defaultFor, type Setting, type SettingName, type SettingOfType } from './settings.js';
 
 /**
@@ -18,11 +19,15 @@ export interface GatewayConfig {
   dataDir: string;
   /** Absent → the embedded PostgreSQL in `dataDir/pg` (development only). */
   databaseUrl?: string;
+  /** The migration owner's URL; migrations run with it at start-up (the runtime role cannot). */
+  migrationDatabaseUrl?: string;
   embeddedPgPort: number;
   /** Absent → BullMQ's PostgreSQL backend on the same database. */
   redisUrl?: string;
   queuePrefix: string;
   agencyApi: { host: string; port: number };
+  /** Per-certificate rate, concurrency and long-poll limits, and the listener's connection cap. */
+  agencyLimits: AgencyLimitsConfig;
   /**
    * trustedProxies: addresses (IP or CIDR) of reverse proxies in front of the web listener. Only a
    * request whose socket comes from one of them has its X-Forwarded-For believed (for the client
@@ -151,6 +156,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Gateway
 
   const dataDir = path.resolve(cwd, str('MARAC_DATA_DIR')!);
   const databaseUrl = url('DATABASE_URL');
+  const migrationDatabaseUrl = url('MIGRATION_DATABASE_URL');
   const redisUrl = url('REDIS_URL');
   if (prod && !databaseUrl) problems.push('DATABASE_URL is required in production (the embedded database is for development)');
 
@@ -231,10 +237,21 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Gateway
     logLevel,
     dataDir,
     ...(databaseUrl ? { databaseUrl } : {}),
+    ...(migrationDatabaseUrl ? { migrationDatabaseUrl } : {}),
     embeddedPgPort: int('EMBEDDED_PG_PORT'),
     ...(redisUrl ? { redisUrl } : {}),
     queuePrefix: str('QUEUE_PREFIX')!,
     agencyApi: { host: str('AGENCY_API_HOST')!, port: int('AGENCY_API_PORT') },
+    agencyLimits: {
+      defaults: {
+        rate: int('AGENCY_RATE_PER_SECOND'),
+        burst: int('AGENCY_RATE_BURST'),
+        concurrent: int('AGENCY_MAX_CONCURRENT'),
+        polls: int('AGENCY_MAX_LONG_POLLS'),
+      },
+      perAgency: parseAgencyLimitOverrides(str('AGENCY_LIMITS'), problems),
+      maxConnections: int('AGENCY_MAX_CONNECTIONS'),
+    },
     web: { host: webHost, port: webPort, publicUrl, trustedProxies: webTrustedProxies },
     loginRateLimit: {
       windowMs: int('LOGIN_RATE_WINDOW_SECONDS') * 1000,

@@ -69,6 +69,12 @@ export const SETTINGS = {
     example: 'postgres://marac@db.internal:5432/marac',
     description: 'PostgreSQL connection URL (may hold a password).',
   },
+  MIGRATION_DATABASE_URL: {
+    group: 'Mode and storage', type: 'url', protocols: ['postgres:', 'postgresql:'], secret: true,
+    defaultText: 'none: production applies no migrations and refuses to start while any is pending; development migrates with DATABASE_URL',
+    example: 'postgres://marac_owner@db.internal:5432/marac',
+    description: 'PostgreSQL URL of the migration owner (owns the tables). Used only to migrate at start-up; the gateway then runs as DATABASE_URL, the runtime role (see SECURITY.md "Database roles").',
+  },
   EMBEDDED_PG_PORT: {
     group: 'Mode and storage', type: 'integer', default: 54329, min: 1024, max: 65535,
     description: 'Port of the embedded PostgreSQL started when there is no DATABASE_URL.',
@@ -94,6 +100,32 @@ export const SETTINGS = {
     description: 'Address the agency API (HTTPS with client certificates) listens on.',
   },
   AGENCY_API_PORT: { group: 'Listeners', type: 'integer', default: 8443, ...PORT, description: 'Port of the agency API (0: any free port).' },
+  AGENCY_MAX_CONNECTIONS: {
+    group: 'Listeners', type: 'integer', default: 512, min: 1, max: 100_000,
+    description: 'Open connections the agency API accepts at once (all agencies); further connections are closed at once.',
+  },
+  AGENCY_RATE_PER_SECOND: {
+    group: 'Listeners', type: 'integer', default: 20, min: 1, max: 1_000_000,
+    description: 'Requests per second each agency certificate may make on average (token bucket); beyond it 429 AGENCY_RATE_LIMITED with Retry-After.',
+  },
+  AGENCY_RATE_BURST: {
+    group: 'Listeners', type: 'integer', default: 60, min: 1, max: 1_000_000,
+    description: 'Requests an agency certificate may make at once above its rate (the bucket size).',
+  },
+  AGENCY_MAX_CONCURRENT: {
+    group: 'Listeners', type: 'integer', default: 8, min: 1, max: 100_000,
+    description: 'Requests one agency certificate may have in progress at once (long-polls not counted); beyond it 429 AGENCY_CONCURRENCY_LIMITED.',
+  },
+  AGENCY_MAX_LONG_POLLS: {
+    group: 'Listeners', type: 'integer', default: 4, min: 1, max: 10_000,
+    description: 'Inbox long-polls (`GET /v1/inbox?wait=N`, N > 0) one agency certificate may hold open at once; beyond it 429 AGENCY_LONG_POLL_LIMITED.',
+  },
+  AGENCY_LIMITS: {
+    group: 'Listeners', type: 'string',
+    defaultText: 'none: every agency gets the four limits above',
+    example: 'kss-probation:rate=5,burst=10,concurrent=2,polls=1;essex-police:rate=50',
+    description: 'Per-agency overrides of the limits above: `<agency-id>:<key>=<n>,...` separated by `;`, keys rate, burst, concurrent, polls.',
+  },
   WEB_HOST: {
     group: 'Listeners', type: 'string', default: '127.0.0.1',
     description: 'Address the web listener (people: pages, people APIs, sign-in; plain HTTP behind the reverse proxy) listens on.',

@@ -112,6 +112,13 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
     SWEEP_INTERVAL_MS: '1000',
     DEV_OIDC: 'false',
     DEMO_ADAPTERS: 'false',
+    // Tests drive one agency far harder than any adapter; the agency limits get their own test
+    // (test/security/agency-fairness.test.ts), which sets them.
+    AGENCY_RATE_PER_SECOND: '1000000',
+    AGENCY_RATE_BURST: '1000000',
+    AGENCY_MAX_CONCURRENT: '100000',
+    AGENCY_MAX_LONG_POLLS: '10000',
+    AGENCY_MAX_CONNECTIONS: '100000',
     ...opts.sharedEnv,
     ...opts.env,
   };
@@ -120,7 +127,10 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
   const gateway = await createGateway({
     config,
     logger: opts.logger ?? silentLogger,
-    databaseUrl: db.url,
+    // The gateway runs as the runtime role (no UPDATE/DELETE on the audit log, owns nothing);
+    // migrations as the owner.
+    databaseUrl: db.runtimeUrl ?? db.url,
+    migrationDatabaseUrl: db.url,
     tls,
     now: clock.now,
     ...(opts.workers !== undefined ? { workers: opts.workers } : {}),

@@ -49,16 +49,21 @@ function parseHead(row: HeadRow): HeadState {
 
 const HEAD_SELECT = 'SELECT tree_size, head_hash, border FROM audit_head WHERE id = 1';
 
+// The runtime role may not UPDATE audit_head, which SELECT ... FOR UPDATE needs: the lock and the
+// move of the head go through SECURITY DEFINER functions (migration 0015) that only go forward.
+const HEAD_LOCK_WAIT = 'SELECT tree_size, head_hash, border FROM audit_lock_head(true)';
+const HEAD_LOCK_SKIP = 'SELECT tree_size, head_hash, border FROM audit_lock_head(false)';
+
 /** The head, optionally locked FOR UPDATE (waiting for whoever holds it). */
 export async function readHead(q: Queryable, lock: 'none' | 'wait' = 'none'): Promise<HeadState> {
-  const r = await q.query<HeadRow>(lock === 'wait' ? `${HEAD_SELECT} FOR UPDATE` : HEAD_SELECT);
+  const r = await q.query<HeadRow>(lock === 'wait' ? HEAD_LOCK_WAIT : HEAD_SELECT);
   if (r.rowCount === 0) throw new AuditStateCorrupt('audit head row is missing');
   return parseHead(r.rows[0]!);
 }
 
 /** The head locked FOR UPDATE, or null when another sequencer holds it. */
 export async function tryLockHead(q: Queryable): Promise<HeadState | null> {
-  const r = await q.query<HeadRow>(`${HEAD_SELECT} FOR UPDATE SKIP LOCKED`);
+  const r = await q.query<HeadRow>(HEAD_LOCK_SKIP);
   return r.rowCount === 0 ? null : parseHead(r.rows[0]!);
 }
 
@@ -205,11 +210,13 @@ export async function integrateBatch(client: pg.PoolClient, batchSize: number, w
       cols.hash, cols.prevHash, JSON.stringify(cols.canonical), cols.leaf,
     ]);
     if (nodeLevel.length > 0) await client.query(INSERT_NODES, [nodeLevel, nodeIdx, nodeHash]);
-    await client.query('DELETE FROM audit_pending WHERE id = ANY($1::bigint[])', [pending.rows.map((r) => r.id)]);
-    await client.query('UPDATE audit_head SET tree_size = $1, head_hash = $2, border = $3::bytea[], updated_at = now() WHERE id = 1', [
+    // Deletes the pending rows and moves the head, after checking the batch is in the log.
+    await client.query('SELECT audit_advance_head($1, $2, $3, $4::bytea[], $5::bigint[])', [
+      head.treeSize,
       seq,
       headHash,
       border,
+      pending.rows.map((r) => r.id),
     ]);
     await client.query('COMMIT');
     return { integrated: pending.rows.length, busy: false, treeSize: seq };

@@ -14,6 +14,9 @@ export async function migrate(pool: pg.Pool): Promise<string[]> {
   const applied: string[] = [];
   try {
     await client.query('SELECT pg_advisory_lock(726172616301)');
+    // Only public: a schema named after this role (which a role with CREATE on the database could
+    // make) must not shadow the tables these files name.
+    await client.query('SET search_path TO public');
     await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
     const done = new Set(
@@ -34,9 +37,37 @@ export async function migrate(pool: pg.Pool): Promise<string[]> {
         throw new Error(`migration ${file} failed: ${(err as Error).message}`, { cause: err });
       }
     }
+    if (applied.length > 0) await client.query(AUDIT_APPEND_ONLY_GRANTS);
     return applied;
   } finally {
+    await client.query('RESET search_path').catch(() => {});
     await client.query('SELECT pg_advisory_unlock(726172616301)').catch(() => {});
     client.release();
   }
+}
+
+/**
+ * After every run: no role but the owner may change an audit table, whatever default privileges
+ * (migration 0015) gave a table a later migration created. Partitions included.
+ */
+const AUDIT_APPEND_ONLY_GRANTS = `DO $$
+DECLARE
+  t regclass;
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'marac_app') THEN RETURN; END IF;
+  FOR t IN SELECT c.oid::regclass FROM pg_class c
+    WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p') AND c.relname LIKE 'audit\\_%'
+  LOOP
+    EXECUTE format('REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON %s FROM PUBLIC, marac_app', t);
+  END LOOP;
+END
+$$`;
+
+/** Migration files not yet applied to this database (read-only: the runtime role can run it). */
+export async function pendingMigrations(q: Pick<pg.Pool, 'query'>): Promise<string[]> {
+  const files = (await readdir(MIGRATIONS_DIR)).filter((f) => f.endsWith('.sql')).sort();
+  const exists = await q.query<{ t: string | null }>(`SELECT to_regclass('public.schema_migrations')::text AS t`);
+  if (!exists.rows[0]?.t) return files;
+  const done = new Set((await q.query<{ name: string }>('SELECT name FROM public.schema_migrations')).rows.map((r) => r.name));
+  return files.filter((f) => !done.has(f));
 }

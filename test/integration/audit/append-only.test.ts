@@ -70,7 +70,9 @@ describe('the audit tables are append-only', () => {
     await expect(asOwner('DELETE FROM audit_events')).rejects.toThrow(/append-only: DELETE on audit_events/);
   });
 
-  it('marac_app can read and append, and run the sequencer', async () => {
+  // Since migration 0015 the sequencer deletes pending rows and moves the head only through
+  // audit_advance_head (test/security/least-privilege.test.ts runs the whole flow as the runtime role).
+  it('marac_app can read and append, lock the head and keep the partitions ahead', async () => {
     const client = await db.pool.connect();
     try {
       await client.query('BEGIN');
@@ -78,8 +80,7 @@ describe('the audit tables are append-only', () => {
       const r = await client.query('SELECT count(*)::int AS n FROM audit_events');
       expect(r.rows[0].n).toBe(20);
       await client.query(`INSERT INTO audit_pending (ts, body) VALUES (now(), '{}')`);
-      await client.query('DELETE FROM audit_pending');
-      await client.query(`UPDATE audit_head SET updated_at = now()`);
+      await client.query('SELECT * FROM audit_lock_head(true)');
       await client.query(`SELECT audit_ensure_partitions(now(), 2)`);
     } finally {
       await client.query('ROLLBACK');

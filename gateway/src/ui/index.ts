@@ -14,6 +14,7 @@ import { agreementPages } from './agreement-pages.js';
 import { ASSET_ROUTES, assetRoutes } from './assets.js';
 import { auditPages } from './audit-pages.js';
 import { coordinatorPages } from './coordinator-routes.js';
+import { caseListPages } from './case-list-pages.js';
 import { referralPages } from './referral-pages.js';
 import { htmlErrorPages, htmlNotFound } from './error-pages.js';
 import { createPageRouter, type RouteSpec } from './page-router.js';
@@ -142,6 +143,7 @@ export function mountPeopleUi(app: Express, g: Gateway, opts: PeopleUiOptions): 
       sections: navigationFor(person, '/account'),
     });
   });
+  caseListPages(pages, { g, render, now });
   coordinatorPages(pages, { g, catalog, render, now });
   referralPages(pages, { g, render, now });
   agreementPages(pages, { g, catalog, render, now, samplesDir: opts.samplesDir ?? DEFAULT_SAMPLES });

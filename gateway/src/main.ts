@@ -64,10 +64,13 @@ async function main(): Promise<void> {
   };
 
   let databaseUrl = cfg.databaseUrl;
+  let migrationDatabaseUrl = cfg.migrationDatabaseUrl;
   if (!databaseUrl) {
     logger.info('no DATABASE_URL: starting the embedded PostgreSQL', { dataDir: cfg.dataDir, port: cfg.embeddedPgPort });
     const pg = await startEmbeddedPostgres({ dataDir: cfg.dataDir, port: cfg.embeddedPgPort });
+    // Two roles, as in production: the gateway runs as one that cannot alter the audit log.
     databaseUrl = pg.url;
+    migrationDatabaseUrl = pg.migrationUrl;
     steps.unshift({ name: 'embedded PostgreSQL', run: pg.stop });
     await checkpoint();
   }
@@ -111,6 +114,7 @@ async function main(): Promise<void> {
     config: cfg,
     logger,
     databaseUrl,
+    ...(migrationDatabaseUrl ? { migrationDatabaseUrl } : {}),
     tls,
     web: (app, g) => mountWeb(app, g, cfg, logger, webStops),
   });

@@ -11,6 +11,7 @@ import { TRANSFER_FIELDS } from './ports.js';
 import { digest, mergeExplanations } from './request-view.js';
 import { caseLocationContext, withResponseDocuments } from './case-locations.js';
 import type { CaseLocations } from '../policy/location-context.js';
+import { caseDetails, type CaseDetails } from './case-details.js';
 
 /** Response fields about the case as a whole (not one subject), redacted like any other. */
 const ENVELOPE_FIELDS = ['agencyRiskSummary', 'proposedActions', ...TRANSFER_FIELDS] as const;
@@ -33,6 +34,17 @@ export interface PackSection {
   envelope?: Record<string, unknown>;
 }
 
+/** One research request: what was asked, when and for what (no recipients: they are the sections). */
+export interface PackRound {
+  requestId: string;
+  purpose: string;
+  askedAt: string;
+  deadline: string;
+  /** [] is an identity check only. */
+  requestedDomains: string[];
+  lookbackMonths: number;
+}
+
 export interface ResearchPack {
   caseId: string;
   maracArea: string;
@@ -40,8 +52,12 @@ export interface ResearchPack {
   riskCriteria: string[];
   viewer: string;
   sections: PackSection[];
+  /** The request rounds the sections answer, oldest first (only rounds with a section this viewer sees). */
+  rounds: PackRound[];
   refused: { requestId: string; agencyId: string; reason: string }[];
   generatedAt: string;
+  /** Who the case is about: for the case's own coordinator, when asked for (the case page, the pack download). */
+  about?: CaseDetails;
 }
 
 /**
@@ -62,7 +78,9 @@ export function createPackService(deps: ExchangeDeps) {
     return actingAgency(actor, deps.agencies).catch(() => undefined);
   }
 
-  async function getPack(actor: AgencyPrincipal | PersonPrincipal, caseId: string, mode: 'read' | 'export' = 'read'): Promise<ResearchPack> {
+  async function getPack(
+    actor: AgencyPrincipal | PersonPrincipal, caseId: string, mode: 'read' | 'export' = 'read', opts: { withCaseDetails?: boolean } = {},
+  ): Promise<ResearchPack> {
     const viewer = await viewerAgency(actor);
     if (!viewer) throw new CaseNotFound('No such case');
     const theCase = await cases.getCase(pool, caseId);
@@ -193,6 +211,17 @@ export function createPackService(deps: ExchangeDeps) {
       [caseId],
     )).rows.map((x) => ({ requestId: x.request_id, agencyId: x.recipient_agency_id, reason: x.reason_code }));
 
+    const shown = new Set(sections.map((x) => x.requestId));
+    const rounds: PackRound[] = (await pool.query(
+      `SELECT id, purpose, requested_domains, lookback_months, deadline, created_at FROM research_requests WHERE case_id = $1 ORDER BY created_at, id`,
+      [caseId],
+    )).rows.filter((r) => shown.has(r.id)).map((r) => ({
+      requestId: r.id, purpose: r.purpose, askedAt: r.created_at.toISOString(), deadline: r.deadline.toISOString(),
+      requestedDomains: r.requested_domains ?? [], lookbackMonths: r.lookback_months,
+    }));
+    // Only the case's own coordinator, who recorded them, is shown who the case is about.
+    const about = opts.withCaseDetails && isCoordinator ? caseDetails(theCase, await cases.getSealedSubjects(pool, caseId), now) : undefined;
+
     const pack: ResearchPack = {
       caseId,
       maracArea: theCase.maracArea,
@@ -200,8 +229,10 @@ export function createPackService(deps: ExchangeDeps) {
       riskCriteria: theCase.riskBasis.criteria,
       viewer: viewer.agencyId,
       sections,
+      rounds,
       refused,
       generatedAt: now.toISOString(),
+      ...(about ? { about } : {}),
     };
     const merged = mergeExplanations(explanations, { collapse: true });
     // Every refusal is in the log: DENY when sections were refused and none released, a partial
@@ -229,6 +260,8 @@ export function createPackService(deps: ExchangeDeps) {
         agencyIds: [viewer.agencyId],
         detail: {
           sections: sections.length, sectionsReleased: releasedSections.length, sectionsRefused: refusedSections.length,
+          // That the page showed who the case is about (and to how many people), never what it showed.
+          ...(about ? { caseDetailsShown: true, subjectsShown: about.subjects.length } : {}),
           agreements: [...ruleAgreements].join(','),
         },
       }),

@@ -108,7 +108,7 @@ export function coordinatorPages(pages: PageRouter, deps: CoordinatorPagesDeps):
   pages.get('/cases/:caseId', COORDINATOR, async (req, res) => {
     const caseId = caseIdOf(req);
     const sentId = typeof req.query.sent === 'string' && REQUEST_ID.test(req.query.sent) ? req.query.sent : undefined;
-    const [names, pack] = [await agencyNames(), await g.exchange.packs.getPack(me(res), caseId, 'read')];
+    const [names, pack] = [await agencyNames(), await g.exchange.packs.getPack(me(res), caseId, 'read', { withCaseDetails: true })];
     let flash;
     if (sentId) {
       const status = await g.exchange.requests.getRequestStatus(me(res), sentId).catch(() => undefined);
@@ -126,6 +126,7 @@ export function coordinatorPages(pages: PageRouter, deps: CoordinatorPagesDeps):
       flash = { type: 'success', title: 'Success', text: 'Case opened. Now send research requests to the partner agencies.' };
     }
     render.page(res, 'coordinator/case.njk', {
+      // No name in the title: it ends up in browser history and tab lists.
       title: `Case for the meeting on ${pack.meetingDate}`,
       pack: packView(pack, { catalog: deps.catalog, agencyName: names, now: deps.now() }),
       flash,
@@ -189,7 +190,7 @@ export function coordinatorPages(pages: PageRouter, deps: CoordinatorPagesDeps):
     const caseId = caseIdOf(req);
     const format = asBody(req.body).format === 'json' ? 'json' : 'html';
     const names = await agencyNames();
-    const pack = await g.exchange.packs.getPack(me(res), caseId, 'export');
+    const pack = await g.exchange.packs.getPack(me(res), caseId, 'export', { withCaseDetails: true });
     res.set('Cache-Control', 'no-store');
     if (format === 'json') {
       res.attachment(`research-pack-${caseId}.json`);

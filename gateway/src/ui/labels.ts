@@ -170,7 +170,80 @@ export const REASONS: Record<string, string> = {
   CERTIFICATE_UNKNOWN: 'Not delivered: the certificate is not known',
   NO_VALID_CERTIFICATE: 'Not delivered: the agency has no valid certificate',
   FORBIDDEN_ROLE: 'Role not allowed',
+  INVALID_DATE: 'The date could not be read, so it was not released',
+  INVALID_AGE: 'The date of birth gives no valid age, so it was not released',
+  AGE_BELOW_BANDS: 'The age is below every age band in the agreement',
+  HMAC_KEY_MISSING: 'The value could not be pseudonymised safely, so it was not released',
+  OPERATOR_FAILED: 'The rule could not be applied safely, so nothing was released',
+  NO_EXPLICIT_CONSENT: 'Explicit consent for special category data is not recorded for this person',
+  THRESHOLD_NOT_MET: 'The case meets no MARAC referral criterion',
 };
+
+/** The parts of a research answer, as headings and as the first words of a field's label. */
+export const PAYLOAD_GROUPS: Record<string, string> = {
+  match: 'Match',
+  subject: 'Person details',
+  police: 'Police',
+  health: 'Health',
+  housing: 'Housing',
+  childrensSocialCare: "Children's social care",
+  adultSocialCare: 'Adult social care',
+  probation: 'Probation',
+  idva: 'IDVA',
+  agencyRiskSummary: 'Agency risk summary',
+  proposedActions: 'Proposed actions',
+};
+
+/** "incidents" → "incident", "ED attendances (12 months)" → "ED attendance (12 months)". */
+function singular(label: string): string {
+  const at = label.indexOf(' (');
+  const [head, tail] = at < 0 ? [label, ''] : [label.slice(0, at), label.slice(at)];
+  const one = head === 'children' || head === 'Children' ? head.replace(/ren$/, '')
+    : head.replace(/(\w)ies$/, '$1y').replace(/(\w\w[^s])s$/, '$1');
+  return one + tail;
+}
+
+/**
+ * A field path as a person reads it: `police.incidents[0].summary` → "Police — incident 1 —
+ * summary"; `police.incidents[].date` (the catalog's form) → "Police — each incident — date".
+ * A word never follows itself ("Health — health visitor" stays, "Match — match status" → "Match — status").
+ */
+export function pathLabel(path: string): string {
+  const parts: string[] = [];
+  for (const seg of path.split('.')) {
+    const m = /^([^[\]]+)((?:\[\d*\])*)$/.exec(seg);
+    if (!m) return path;
+    const name = m[1]!;
+    const indexes = [...m[2]!.matchAll(/\[(\d*)\]/g)].map((x) => x[1]!);
+    const base = parts.length === 0 && Object.hasOwn(PAYLOAD_GROUPS, name) ? PAYLOAD_GROUPS[name]! : fieldLabel(name);
+    let text = parts.length === 0 ? base : base.charAt(0).toLowerCase() + base.slice(1);
+    if (/^[a-z]/.test(text) && /^[A-Z]{2}/.test(base)) text = base; // keep "ED", "NHS", "PNC" as written
+    if (indexes.length) text = indexes.map((i) => (i === '' ? `each ${singular(text)}` : `${singular(text)} ${Number(i) + 1}`)).join(' — ');
+    parts.push(text);
+  }
+  return dedupeWords(parts.join(' — '));
+}
+
+/** "Match — match status" → "Match — status": a word straight after itself (across a dash) goes. */
+export function dedupeWords(text: string): string {
+  const words = text.split(' ');
+  const out: string[] = [];
+  for (const w of words) {
+    const prev = out[out.length - 1] === '—' ? out[out.length - 2] : out[out.length - 1];
+    const bare = (x: string) => x.toLowerCase().replace(/[:;,]$/, '');
+    if (prev && w !== '—' && bare(prev) === bare(w)) continue;
+    out.push(w);
+  }
+  return out.join(' ');
+}
+
+/** What a research round asked for, in words. */
+export function domainsText(domains: readonly string[]): string {
+  if (domains.length === 0) return 'Identity check only';
+  const all = Object.keys(REQUEST_DOMAINS);
+  if (all.every((d) => domains.includes(d))) return 'Everything the agreements allow';
+  return domains.map((d) => REQUEST_DOMAINS[d] ?? d).join(', ');
+}
 
 export const OPERATORS: Record<string, string> = {
   keep: 'kept',

@@ -8,3 +8,8 @@ for (const button of document.querySelectorAll('[data-app-print]')) {
   button.hidden = false;
   button.addEventListener('click', () => window.print());
 }
+
+// Folded parts of a page (earlier research rounds) print unfolded.
+window.addEventListener('beforeprint', () => {
+  for (const d of document.querySelectorAll('details[data-app-print-open]')) d.open = true;
+});

@@ -1,5 +1,5 @@
 import type { FieldCatalog } from '../../schema/catalog.js';
-import { describeCode, fieldLabel, operatorLabel } from '../labels.js';
+import { dedupeWords, describeCode, fieldLabel, operatorLabel, PAYLOAD_GROUPS } from '../labels.js';
 
 /**
  * A released (or original) subject document as rows a person can read: grouped by top-level key
@@ -31,19 +31,7 @@ export interface DisplayGroup {
   tables: DisplayRow[];
 }
 
-const GROUP_HEADINGS: Record<string, string> = {
-  match: 'Match',
-  subject: 'Person details',
-  police: 'Police',
-  health: 'Health',
-  housing: 'Housing',
-  childrensSocialCare: "Children's social care",
-  adultSocialCare: 'Adult social care',
-  probation: 'Probation',
-  idva: 'IDVA',
-  agencyRiskSummary: 'Agency risk summary',
-  proposedActions: 'Proposed actions',
-};
+const GROUP_HEADINGS = PAYLOAD_GROUPS;
 
 /** `police.incidents[2].date` → `police.incidents[].date` (the catalog's form). */
 export function catalogPath(path: string): string {
@@ -129,7 +117,7 @@ function opsFor(path: string, transformed: readonly { path: string; op: string }
 function rowsOf(value: unknown, path: string, labelPrefix: string, opts: ViewOptions, out: DisplayRow[]): void {
   const transformed = opts.transformed ?? [];
   const last = path.split('.').pop()!.replace(/\[\d+\]$/, '');
-  const label = labelPrefix ? `${labelPrefix}: ${fieldLabel(last).toLowerCase()}` : fieldLabel(last);
+  const label = labelPrefix ? dedupeWords(`${labelPrefix}: ${fieldLabel(last).toLowerCase()}`) : fieldLabel(last);
   if (isRecord(value)) {
     const entries = Object.entries(value);
     if (entries.length === 0) return;

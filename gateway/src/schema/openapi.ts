@@ -1,9 +1,11 @@
 /**
  * `schemas/openapi.yaml` refers to the JSON Schema files by relative path (`./case.schema.json`),
- * which is right on disk but not for a client fetching `/openapi.json`. This bundles it: every
- * schema file is embedded under `components.schemas` (keeping its `$id`, so the files' own
- * relative `$ref`s still resolve in any 2020-12 tool) and the file references are rewritten to
- * point at the embedded copies.
+ * which is right on disk but not for a client fetching `/openapi.json`. This bundles it into ONE
+ * self-contained document: every schema file is embedded under `components.schemas`, and every
+ * `$ref` (the spec's and the schema files' own, relative to each file's `$id`) is rewritten to a
+ * local pointer `#/components/schemas/<Name>/...`. The `$id`s are dropped: with them, a 2020-12
+ * tool would resolve those local pointers against the schema file instead of the document, and
+ * OpenAPI tools that ignore `$id` (code generators, Redoc) could not follow file references.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,6 +34,21 @@ function rewriteRefs(node: Json, map: (ref: string) => string): Json {
   return out;
 }
 
+/**
+ * `then: true` and friends as `{}` (and `false` as `{ not: {} }`): the same meaning in 2020-12,
+ * but OpenAPI tools expect an object where a subschema stands.
+ */
+const SUBSCHEMA_KEYWORDS = new Set(['if', 'then', 'else', 'not', 'contains', 'propertyNames']);
+function booleanSubschemas(node: Json): Json {
+  if (Array.isArray(node)) return node.map(booleanSubschemas);
+  if (node === null || typeof node !== 'object') return node;
+  const out: { [k: string]: Json } = {};
+  for (const [k, v] of Object.entries(node)) {
+    out[k] = SUBSCHEMA_KEYWORDS.has(k) && typeof v === 'boolean' ? (v ? {} : { not: {} }) : booleanSubschemas(v);
+  }
+  return out;
+}
+
 export function loadOpenApiDocument(
   opts: { path?: string; registry?: SchemaRegistry } = {},
 ): Record<string, unknown> {
@@ -41,7 +58,17 @@ export function loadOpenApiDocument(
   const embedded: Record<string, Json> = {};
   for (const [id, schema] of registry.documents()) {
     if (!id.startsWith(SCHEMA_BASE)) continue;
-    embedded[componentName(id.slice(SCHEMA_BASE.length))] = schema as Json;
+    const name = componentName(id.slice(SCHEMA_BASE.length));
+    const local = (ref: string): string => {
+      const target = new URL(ref, id);
+      const fragment = decodeURIComponent(target.hash.replace(/^#/, ''));
+      target.hash = '';
+      if (!target.href.startsWith(SCHEMA_BASE)) throw new Error(`${id} refers outside the schemas: ${ref}`);
+      const into = target.href === id ? name : componentName(target.href.slice(SCHEMA_BASE.length));
+      return `#/components/schemas/${into}${fragment ? fragment.replace(/^\/?/, '/') : ''}`;
+    };
+    const { $id: _id, $schema: _dialect, ...body } = booleanSubschemas(rewriteRefs(schema as Json, local)) as { [k: string]: Json };
+    embedded[name] = body;
   }
 
   const bundled = rewriteRefs(doc, (ref) => {

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { generateKeyPairSync } from 'node:crypto';
+import { witnessKey } from '../../gateway/src/audit/cosignature.js';
+import { verifierKey } from '../../gateway/src/audit/note.js';
 import { ConfigError, loadConfig } from '../../gateway/src/config.js';
+
+const WITNESS_KEY = witnessKey('witness.auditors.example/w1', generateKeyPairSync('ed25519').publicKey).verifierKey;
 
 function problems(env: Record<string, string>): string[] {
   try {
@@ -31,8 +36,9 @@ describe('config loader', () => {
       expect.stringContaining('SUBJECT_HMAC_KEY'),
       expect.stringContaining('AUDIT_SIGNING_KEY_PEM'),
       expect.stringContaining('OIDC_ISSUER_URL'),
+      expect.stringContaining('AUDIT_WITNESS_URLS'),
     ]));
-    expect(p.length).toBeGreaterThanOrEqual(5);
+    expect(p.length).toBeGreaterThanOrEqual(6);
   });
 
   it('bad values are reported with their key, all together', () => {
@@ -57,11 +63,31 @@ describe('config loader', () => {
       OIDC_ISSUER_URL: 'https://login.example.org',
       OIDC_CLIENT_SECRET: 's3cret',
       DEV_OIDC: 'false',
+      AUDIT_WITNESS_URLS: 'https://witness.auditors.example',
+      AUDIT_WITNESS_KEYS: WITNESS_KEY,
     }, '/srv');
+    expect(cfg.witness).toMatchObject({ endpoints: [{ url: 'https://witness.auditors.example', key: WITNESS_KEY }], embedded: false, disabled: false });
     expect(cfg.keys.currentSealingKeyId).toBe('k2');
     expect(Object.keys(cfg.keys.sealing)).toEqual(['k1', 'k2']);
     expect(cfg.sessions.secureCookies).toBe(true);
     expect(cfg.sessions.cookieName).toBe('__Host-marac');
     expect(cfg.demo.adapters).toBe(false);
+  });
+
+  it('audit witnesses: development embeds one, production needs one or an explicit opt-out, bad lists are refused', () => {
+    expect(loadConfig({}, '/srv').witness).toMatchObject({ embedded: true, disabled: false, endpoints: [] });
+    expect(loadConfig({ AUDIT_WITNESS_DISABLED: 'true' }, '/srv').witness).toMatchObject({ embedded: false, disabled: true });
+    const logKey = verifierKey('gateway-1', generateKeyPairSync('ed25519').publicKey);
+    for (const env of [
+      { AUDIT_WITNESS_URLS: 'https://w.example' },
+      { AUDIT_WITNESS_KEYS: WITNESS_KEY },
+      { AUDIT_WITNESS_URLS: 'https://a.example,https://b.example', AUDIT_WITNESS_KEYS: WITNESS_KEY },
+      { AUDIT_WITNESS_URLS: 'ftp://w.example', AUDIT_WITNESS_KEYS: WITNESS_KEY },
+      { AUDIT_WITNESS_URLS: 'not a url', AUDIT_WITNESS_KEYS: WITNESS_KEY },
+      { AUDIT_WITNESS_URLS: 'https://w.example', AUDIT_WITNESS_KEYS: 'junk' },
+      // A log (checkpoint) key is not a witness key.
+      { AUDIT_WITNESS_URLS: 'https://w.example', AUDIT_WITNESS_KEYS: logKey },
+      { AUDIT_WITNESS_URLS: 'https://w.example', AUDIT_WITNESS_KEYS: WITNESS_KEY, AUDIT_WITNESS_DISABLED: 'true' },
+    ]) expect(problems(env).some((p) => p.includes('AUDIT_WITNESS')), JSON.stringify(env)).toBe(true);
   });
 });

@@ -137,6 +137,7 @@ export const AREAS: readonly { module: string; figures: readonly string[] }[] = 
   { module: 'policy', figures: ['policy.'] },
   { module: 'audit', figures: ['audit.'] },
   { module: 'adapters', figures: ['adapters.', 'adapter.'] },
+  { module: 'cases', figures: ['cases.'] },
 ];
 
 /** Can a figure whose name starts with `figurePrefix` have a name starting with `prefix`? */

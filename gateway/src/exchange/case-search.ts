@@ -272,22 +272,22 @@ export async function queryCases(db: Queryable, coordinatorAgencyId: string, q: 
   if (q.overdue !== undefined) where.push(q.overdue ? overdueSql : `NOT ${overdueSql}`);
   const whereSql = where.join(' AND ');
 
-  // Same parameter numbering as the page query ($2 today and $3 the repeat cut-off typed even if unused).
-  const total = Number((await db.query(
-    `SELECT count(*)::int AS n FROM cases c WHERE ${whereSql} AND $2::date IS NOT NULL AND $3::text IS NOT NULL`,
-    params,
-  )).rows[0].n);
-  if (total === 0) return { total, rows: [] };
-
-  const order = `(c.meeting_date < $2::date), CASE WHEN c.meeting_date >= $2::date THEN c.meeting_date END ASC,
-                 c.meeting_date DESC, c.created_at DESC, c.id`;
+  // One round trip: the page (with the total from a window count) first, then its message counts
+  // and repeat links for those rows only. $2 (today) and $3 (the repeat cut-off) are always typed.
+  const order = (p: string) => `(${p}meeting_date < $2::date), CASE WHEN ${p}meeting_date >= $2::date THEN ${p}meeting_date END ASC,
+                 ${p}meeting_date DESC, ${p}created_at DESC, ${p}id`;
   params.push(q.pageSize, (q.page - 1) * q.pageSize);
   const r = await db.query(
-    `SELECT c.id, c.marac_area, to_char(c.meeting_date, 'YYYY-MM-DD') AS meeting_date, c.status, c.outcome, c.risk_basis, c.created_at,
-            c.subjects_key_id, c.subjects_iv, c.subjects_tag, c.subjects_ciphertext,
-            ${repeatSql} AS repeat,
+    `WITH page AS (
+       SELECT c.id, c.marac_area, c.meeting_date, c.status, c.outcome, c.risk_basis, c.created_at,
+              c.subjects_key_id, c.subjects_iv, c.subjects_tag, c.subjects_ciphertext, count(*) OVER () AS total
+         FROM cases c
+        WHERE ${whereSql} AND $3::text IS NOT NULL
+        ORDER BY ${order('c.')}
+        LIMIT $${params.length - 1} OFFSET $${params.length})
+     SELECT c.*, to_char(c.meeting_date, 'YYYY-MM-DD') AS meeting_day, ${repeatSql} AS repeat,
             agg.next_deadline, agg.messages, agg.answered, agg.overdue, agg.failed
-       FROM cases c
+       FROM page c
        LEFT JOIN LATERAL (
          SELECT min(m.deadline) FILTER (WHERE m.state IN ('queued','delivered','acknowledged')) AS next_deadline,
                 count(m.id)::int AS messages,
@@ -295,17 +295,20 @@ export async function queryCases(db: Queryable, coordinatorAgencyId: string, q: 
                 count(m.id) FILTER (WHERE m.state = 'overdue')::int AS overdue,
                 count(m.id) FILTER (WHERE m.state = 'failed')::int AS failed
            FROM messages m WHERE m.case_id = c.id) agg ON true
-      WHERE ${whereSql}
-      ORDER BY ${order}
-      LIMIT $${params.length - 1} OFFSET $${params.length}`,
+      ORDER BY ${order('c.')}`,
     params,
   );
+  let total = r.rows.length > 0 ? Number(r.rows[0].total) : 0;
+  // Past the last page: still say how many there are.
+  if (r.rows.length === 0 && q.page > 1) {
+    total = Number((await db.query(`SELECT count(*)::int AS n FROM cases c WHERE ${whereSql} AND $2::date IS NOT NULL AND $3::text IS NOT NULL`, params.slice(0, -2))).rows[0].n);
+  }
   return {
     total,
     rows: r.rows.map((x) => ({
       id: x.id,
       maracArea: x.marac_area,
-      meetingDate: x.meeting_date,
+      meetingDate: x.meeting_day,
       status: x.status,
       outcome: x.outcome,
       repeat: x.repeat === true,

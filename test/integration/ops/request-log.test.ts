@@ -147,7 +147,7 @@ describe('the request log after a research round and subject searches', () => {
       expect(response.status, JSON.stringify(response.body)).toBe(201);
     }
     const pack = await w.t.as('essex-marat').get(`/v1/cases/${caseId}/research`);
-    seen.push({ id: pack.headers['x-request-id']!, route: '/v1/cases/:caseId/research', listener: 'agency' });
+    seen.push({ id: String(pack.headers['x-request-id']), route: '/v1/cases/:caseId/research', listener: 'agency' });
     await readPack(w.t, 'essex-marat', caseId);
 
     // Searches that carry identifiers: the case search (agency API), the audit API (query string)

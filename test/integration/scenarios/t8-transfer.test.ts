@@ -106,9 +106,11 @@ describe('T8 repeat + MARAC-to-MARAC transfer', () => {
     ]));
     // The bundle: minutes summary (scrubbed), action plan, risk basis, referral dates; never the
     // coordinator's own risk summary or proposed actions, which the transfer flow does not list.
+    // The number in the minutes is V's own phone on the case: cleared as location text
+    // (G-LOCATION-IN-TEXT), before the generic scrub would have called it [PHONE].
     expect(bundle.envelope).toEqual({
       fromMaracArea: 'southend',
-      minutesSummary: 'Heard 2026-02-01. Call [PHONE] for the Southend IDVA (fictional sample).',
+      minutesSummary: 'Heard 2026-02-01. Call [LOCATION] for the Southend IDVA (fictional sample).',
       actionPlan: [{ description: 'Sanctuary measures at the previous address (fictional sample).', ownerAgencyId: 'southend-marac', dueBy: '2026-03-01', status: 'DONE' }],
       riskBasis: { criteria: ['VISIBLE_HIGH_RISK'], dashScore: 17, riskLevel: 'HIGH' },
       lastMaracReferralDate: '2026-02-01',

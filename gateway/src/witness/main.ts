@@ -41,7 +41,9 @@ async function main(argv: string[]): Promise<void> {
     onRefusal: (info) => logger.warn('refused a checkpoint: possible log misbehaviour, evidence kept in the state file', info),
   });
   const server = await startWitnessServer(witness, { host: cfg.host, port: cfg.port, logger });
-  logger.info('witness listening', { url: server.url, verifierKey: witness.key.verifierKey, logs: cfg.logs.map((l) => l.origin).join(',') });
+  // The verifier key on stdout as well: the log redacts anything named like a key.
+  logger.info('witness listening', { url: server.url, witness: witness.key.name, logs: cfg.logs.map((l) => l.origin).join(',') });
+  process.stdout.write(`witness verifier key: ${witness.key.verifierKey}\n`);
   const stop = async () => {
     await server.close();
     store.close();

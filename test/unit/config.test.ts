@@ -78,7 +78,7 @@ describe('config loader', () => {
     expect(loadConfig({}, '/srv').witness).toMatchObject({ embedded: true, disabled: false, endpoints: [] });
     expect(loadConfig({ AUDIT_WITNESS_DISABLED: 'true' }, '/srv').witness).toMatchObject({ embedded: false, disabled: true });
     const logKey = verifierKey('gateway-1', generateKeyPairSync('ed25519').publicKey);
-    for (const env of [
+    const envs: Record<string, string>[] = [
       { AUDIT_WITNESS_URLS: 'https://w.example' },
       { AUDIT_WITNESS_KEYS: WITNESS_KEY },
       { AUDIT_WITNESS_URLS: 'https://a.example,https://b.example', AUDIT_WITNESS_KEYS: WITNESS_KEY },
@@ -88,6 +88,7 @@ describe('config loader', () => {
       // A log (checkpoint) key is not a witness key.
       { AUDIT_WITNESS_URLS: 'https://w.example', AUDIT_WITNESS_KEYS: logKey },
       { AUDIT_WITNESS_URLS: 'https://w.example', AUDIT_WITNESS_KEYS: WITNESS_KEY, AUDIT_WITNESS_DISABLED: 'true' },
-    ]) expect(problems(env).some((p) => p.includes('AUDIT_WITNESS')), JSON.stringify(env)).toBe(true);
+    ];
+    for (const env of envs) expect(problems(env).some((p) => p.includes('AUDIT_WITNESS')), JSON.stringify(env)).toBe(true);
   });
 });

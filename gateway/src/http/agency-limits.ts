@@ -94,6 +94,25 @@ export interface AgencyLimiter {
   snapshot(): { key: string; active: number; polls: number }[];
 }
 
+/**
+ * Tokens a request costs. A research pack (or its export) is redacted for the reader on every
+ * read, the most CPU any request takes; counting it as several keeps an agency's pack reads to a
+ * fraction of its request rate.
+ */
+const PACK_READ = /^\/v1\/cases\/[^/]+\/research(\/export)?$/;
+export const PACK_READ_COST = 5;
+function costOf(method: string, path: string): number {
+  return method === 'GET' && PACK_READ.test(path) ? PACK_READ_COST : 1;
+}
+
+/**
+ * A refused request is answered after this long (at most its Retry-After): a client that ignores
+ * 429 and retries at once on a kept-alive connection would otherwise make the gateway answer
+ * thousands of 429s a second, at the other agencies' expense. The connection cap bounds how many
+ * refused requests can be waiting.
+ */
+const REFUSAL_DELAY_MS = 1000;
+
 /** A long-poll is `GET /v1/inbox` asking to wait: `wait` present and not zero. */
 function isLongPoll(method: string, path: string, query: Record<string, unknown>): boolean {
   if (method !== 'GET' || path !== '/v1/inbox') return false;
@@ -108,6 +127,9 @@ export function createAgencyLimiter(cfg: AgencyLimitsConfig, now: () => number =
   const refuse = (res: Response, retryAfterS: number, err: GatewayError) => {
     res.setHeader('Retry-After', String(Math.max(1, Math.ceil(retryAfterS))));
     return err;
+  };
+  const later = (next: (err: GatewayError) => void, err: GatewayError, retryAfterS: number) => {
+    setTimeout(() => next(err), Math.min(REFUSAL_DELAY_MS, Math.max(0, retryAfterS * 1000))).unref();
   };
 
   const middleware: RequestHandler = (req, res, next) => {
@@ -125,18 +147,22 @@ export function createAgencyLimiter(cfg: AgencyLimitsConfig, now: () => number =
     const { rate, burst, concurrent, polls } = b.limits;
     b.tokens = Math.min(burst, b.tokens + ((t - b.at) / 1000) * rate);
     b.at = t;
-    if (b.tokens < 1) {
-      return next(refuse(res, (1 - b.tokens) / rate, new AgencyRateLimited('Too many requests from this certificate; retry after the time in Retry-After')));
+    const cost = costOf(req.method, req.path);
+    if (b.tokens < cost) {
+      const wait = (cost - b.tokens) / rate;
+      return later(next, refuse(res, wait, new AgencyRateLimited('Too many requests from this certificate; retry after the time in Retry-After')), wait);
     }
     const poll = isLongPoll(req.method, req.path, req.query as Record<string, unknown>);
     if (poll ? b.polls >= polls : b.active >= concurrent) {
-      return next(
+      return later(
+        next,
         poll
           ? refuse(res, 1, new AgencyLongPollLimited(`At most ${polls} inbox long-polls may be open at once per certificate`))
           : refuse(res, 1, new AgencyConcurrencyLimited(`At most ${concurrent} requests may be in progress at once per certificate`)),
+        poll ? 1 : 0.1,
       );
     }
-    b.tokens -= 1;
+    b.tokens -= cost;
     const bucket = b;
     if (poll) bucket.polls++;
     else bucket.active++;

@@ -61,7 +61,7 @@ describe('verifier with witness keys', () => {
     const good = l.note(10, [{ key: wPriv, name: W.name }]);
     const line = good.split('\n').find((x) => x.startsWith(`\u2014 ${W.name}`))!;
     const raw = Buffer.from(line.split(' ')[2]!, 'base64');
-    raw[raw.length - 1] ^= 1;
+    raw[raw.length - 1] = raw[raw.length - 1]! ^ 1;
     expect(await v(l.exportText(`${l.note(10)}\u2014 ${W.name} ${raw.toString('base64')}\n`))).toMatchObject({ ok: false, reason: 'WITNESS_MISSING' });
   });
 

@@ -233,9 +233,15 @@ export function createVerifierCore(opts: VerifyOptions, tree: 'per-event' | 'blo
     if (t.note !== undefined) {
       const parsed = parseNote(t.note);
       if (!parsed || parsed.body.treeSize !== t.treeSize || !parsed.body.root.equals(root)) throw new Error('trusted checkpoint note does not match its fields');
-      if (!noteSignedBy(parsed, keys)) {
+      if (origin !== null && parsed.body.origin !== origin) {
+        // A checkpoint (however witnessed) of another log says nothing about this one.
+        failed = { ok: false, seq: t.treeSize, reason: 'CHECKPOINT_ORIGIN_MISMATCH', line: 0, detail: 'the trusted checkpoint is of another log' };
+      } else if (!noteSignedBy(parsed, keys)) {
         failed = { ok: false, seq: t.treeSize, reason: 'CHECKPOINT_SIGNATURE_INVALID', line: 0, detail: 'the trusted checkpoint is not signed by these keys' };
-      } else noteWitnessed(parsed);
+      } else {
+        origin ??= parsed.body.origin;
+        noteWitnessed(parsed);
+      }
     }
     addPending({ treeSize: t.treeSize, root: root.toString('latin1'), line: 0, trusted: true });
   }

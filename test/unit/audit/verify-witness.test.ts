@@ -65,6 +65,15 @@ describe('verifier with witness keys', () => {
     expect(await v(l.exportText(`${l.note(10)}\u2014 ${W.name} ${raw.toString('base64')}\n`))).toMatchObject({ ok: false, reason: 'WITNESS_MISSING' });
   });
 
+  it('a witnessed checkpoint of another log (origin) is refused, not counted', async () => {
+    const l = log(6);
+    const body = formatNoteBody({ origin: 'other-log', treeSize: 6, root: Buffer.alloc(32, 1) });
+    const note = signNote(body, 'gateway-1', priv).note + cosignLine(body, W.name, wPriv, T);
+    const trusted = { treeSize: 6, rootHash: Buffer.alloc(32, 1).toString('base64'), note };
+    expect(await v(l.exportText(), { trustedCheckpoints: [trusted] })).toMatchObject({ ok: false, reason: 'CHECKPOINT_ORIGIN_MISMATCH' });
+    expect(await v(l.exportText(), { trustedCheckpoints: [trusted], origin: 'marac-gateway' })).toMatchObject({ ok: false, reason: 'CHECKPOINT_ORIGIN_MISMATCH' });
+  });
+
   it('a quorum of two needs two distinct witnesses', async () => {
     const l = log(6);
     const one = l.note(6, [{ key: wPriv, name: W.name }]);

@@ -41,7 +41,10 @@ import {
  * that no checkpoint promises more events than the export holds (tail truncation). Because every
  * checkpoint root is matched against the same recomputed tree, consecutive checkpoints are
  * consistent by construction; `trustedCheckpoints` (roots an auditor saw before) extends that to
- * earlier audits.
+ * earlier audits. With `witnessKeys`, a checkpoint cosigned by the witness(es) (in the export or
+ * trusted) is one the export must reach and agree with, and `requireWitness` fails an export that
+ * no witnessed checkpoint covers: only a witness can tell a log cut back, together with its own
+ * checkpoints, from the real one (docs/decisions/0017).
  *
  * Two halves: verify-line.js analyses one line without state (where hash, prevHash and seq are;
  * whether the hash matches; the leaf hash; whether prevHash equals the hash of the event line

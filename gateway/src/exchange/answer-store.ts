@@ -3,6 +3,7 @@ import type { AuditLog, PreparedAuditRow } from '../audit/types.js';
 import type { CaseRow } from './case-service.js';
 import type { StoredAnswer } from './idempotency.js';
 import type { MessageRow } from './request-view.js';
+import { inForceLateral } from '../policy/store/agreement-repo.js';
 
 /**
  * The SQL of answering a message (respond or decline), in as few round trips as the work allows:
@@ -23,8 +24,13 @@ import type { MessageRow } from './request-view.js';
 export interface AnswerContext {
   m: MessageRow & { purpose: string };
   theCase: Pick<CaseRow, 'maracArea' | 'riskBasis' | 'subjectFacts'> & { tokens: string[] };
-  /** The pinned agreement version's status and document digest, read now (a suspension counts at once). */
-  agreement?: { status: string; docDigest: string };
+  /**
+   * The pinned agreement version's status and document digest, and the agreement's version in force
+   * with its removed parties (which bind every version), read now: a suspension counts at once.
+   */
+  agreement?: { status: string; docDigest: string; release: { inForce?: { version: number; status: string; docDigest: string }; removed: string[] } };
+  /** The requester's agency type (read with the message: no lookup of its own), if it is registered. */
+  senderType?: string;
   /** The first answer stored under this agency's Idempotency-Key, if any (whatever request it was for). */
   prior?: { requestHash: string; answer: StoredAnswer };
 }
@@ -40,6 +46,11 @@ interface ContextRow extends MessageRow {
   idem_body: Record<string, unknown> | null;
   agreement_status: string | null;
   agreement_digest: string | null;
+  inforce_version: number | null;
+  inforce_status: string | null;
+  inforce_digest: string | null;
+  inforce_removed: string[] | null;
+  sender_type: string | null;
 }
 
 /** What an answer reads: the message, its request's purpose, the case facts, the key's row, the agreement's status. */
@@ -47,13 +58,17 @@ const CONTEXT_COLUMNS = `m.id, m.request_id, m.case_id, m.sender_agency_id, m.re
                   m.agreement_id, m.agreement_version, m.state, m.deadline, m.attempts, r.purpose,
                   c.marac_area, c.risk_basis, c.subject_facts, c.subject_tokens,
                   k.request_hash AS idem_hash, k.status AS idem_status, k.body AS idem_body,
-                  av.status AS agreement_status, av.doc_digest AS agreement_digest`;
+                  av.status AS agreement_status, av.doc_digest AS agreement_digest,
+                  f.version AS inforce_version, f.status AS inforce_status, f.doc_digest AS inforce_digest, f.removed AS inforce_removed,
+                  sa.type AS sender_type`;
 
 /** The joins from `messages m` to the rest of CONTEXT_COLUMNS, for the given agency and key expressions. */
 const contextJoins = (agency: string, key: string) => `JOIN research_requests r ON r.id = m.request_id
              JOIN cases c ON c.id = m.case_id
              LEFT JOIN idempotency_keys k ON k.agency_id = ${agency} AND k.key = ${key}
-             LEFT JOIN agreement_versions av ON av.agreement_id = m.agreement_id AND av.version = m.agreement_version`;
+             LEFT JOIN agreement_versions av ON av.agreement_id = m.agreement_id AND av.version = m.agreement_version
+             ${inForceLateral('m.agreement_id')}
+             LEFT JOIN agencies sa ON sa.id = m.sender_agency_id`;
 
 /** Which answer a batched read is for: the certificate's agency, the request and the key. */
 export interface AnswerKey {
@@ -113,12 +128,19 @@ export async function lockForAnswer(tx: Tx, requestId: string, agencyId: string,
 function toContext(row: ContextRow): AnswerContext {
   const {
     purpose, marac_area, risk_basis, subject_facts, subject_tokens, idem_hash, idem_status, idem_body, agreement_status, agreement_digest,
+    inforce_version, inforce_status, inforce_digest, inforce_removed, sender_type,
     ...message
   } = row;
+  const release = {
+    ...(inforce_version !== null && inforce_status !== null && inforce_digest !== null
+      ? { inForce: { version: inforce_version, status: inforce_status, docDigest: inforce_digest } } : {}),
+    removed: inforce_removed ?? [],
+  };
   return {
     m: { ...message, purpose },
     theCase: { maracArea: marac_area, riskBasis: risk_basis, subjectFacts: subject_facts, tokens: subject_tokens },
-    ...(agreement_status !== null && agreement_digest !== null ? { agreement: { status: agreement_status, docDigest: agreement_digest } } : {}),
+    ...(agreement_status !== null && agreement_digest !== null ? { agreement: { status: agreement_status, docDigest: agreement_digest, release } } : {}),
+    ...(sender_type !== null ? { senderType: sender_type } : {}),
     ...(idem_hash !== null ? { prior: { requestHash: idem_hash, answer: { status: idem_status!, body: idem_body! } } } : {}),
   };
 }

@@ -24,6 +24,17 @@ export type { RiskBasis, CaseFacts, PartyRef } from '../policy/types.js';
 import type { CaseFacts, PartyRef } from '../policy/types.js';
 import type { CaseLocations } from '../policy/location-context.js';
 
+/**
+ * The pinned version's status and digest as the caller read them in its own statement, and, when
+ * read in the same statement, the agreement's version in force and its removed parties (then the
+ * policy port reads nothing more: the answer path decides with no round trip of its own).
+ */
+export interface PinnedCurrent {
+  status: string;
+  docDigest: string;
+  release?: { inForce?: { version: number; status: string; docDigest: string }; removed: string[] };
+}
+
 export interface DecideInput {
   now: Date;
   purpose: string;
@@ -36,7 +47,7 @@ export interface DecideInput {
    * the caller just read them in its transaction (the answer path reads them with the message
    * lock), so the port need not read them again; without it the port reads them through `q`.
    */
-  pinned?: { agreementId: string; version: number; current?: { status: string; docDigest: string } };
+  pinned?: { agreementId: string; version: number; current?: PinnedCurrent };
   /** Roles of the subjects the message is about; each must be covered by a flow. */
   subjectRoles?: SubjectFacts['role'][];
 }

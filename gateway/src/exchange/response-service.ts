@@ -187,8 +187,10 @@ export function createResponseService(deps: ExchangeDeps) {
         confidential = newlyConfidential(await lockCase(m.case_id), listed!.confidential);
       }
 
-      // The research may only be stored if it could lawfully reach the requester at all.
-      const sender = await deps.agencies.getAgency(m.sender_agency_id, q);
+      // The research may only be stored if it could lawfully reach the requester at all. The
+      // requester's type came with the read: deciding needs no round trip, so answers arriving
+      // together stay together for the write.
+      const sender = ctx.senderType ? { id: m.sender_agency_id, type: ctx.senderType as AgencyPrincipal['agencyType'] } : undefined;
       const decision = sender
         ? await policy.decide({
           now,

@@ -1,5 +1,5 @@
 import { decide, redact, type CompiledAgreement, type Decision } from '../policy/index.js';
-import type { PolicyDecision, PolicyPort } from '../exchange/ports.js';
+import type { PinnedCurrent, PolicyDecision, PolicyPort } from '../exchange/ports.js';
 import type { Queryable } from '../store/db.js';
 
 /** The slice of the agreement store the exchange's policy port needs. */
@@ -9,11 +9,11 @@ export interface CompiledAgreementSource {
    * That version with its CURRENT status (suspension must reach pinned decisions): read through
    * `q`, or given as `current` when the caller read it in the same transaction.
    */
-  compiledVersion(agreementId: string, version: number, q?: Queryable, current?: { status: string; docDigest: string }): Promise<CompiledAgreement | undefined | null>;
+  compiledVersion(agreementId: string, version: number, q?: Queryable, current?: PinnedCurrent): Promise<CompiledAgreement | undefined | null>;
   /** Kill switch: every agreement's version in force (any status) and the parties removed from each. */
   releaseState(q?: Queryable): Promise<{ inForce: CompiledAgreement[]; removed: Map<string, Set<string>> }>;
   /** Kill switch: the pinned version, the agreement's version in force and its removed parties. */
-  pinnedRelease(agreementId: string, version: number, q?: Queryable, current?: { status: string; docDigest: string }): Promise<{
+  pinnedRelease(agreementId: string, version: number, q?: Queryable, current?: PinnedCurrent): Promise<{
     pinned?: CompiledAgreement; inForce?: CompiledAgreement; removed: Set<string>;
   }>;
 }

@@ -516,9 +516,18 @@ export function createAgreementService(opts: AgreementServiceOptions) {
      * status and parties bind every version) and the removed parties, read now in one statement.
      * `current`: the pinned version's status as the caller read it in its own transaction.
      */
-    async pinnedRelease(id: string, version: number, q: Queryable = pool, current?: { status: string; docDigest: string }): Promise<PinnedRelease> {
+    async pinnedRelease(
+      id: string, version: number, q: Queryable = pool,
+      current?: { status: string; docDigest: string; release?: { inForce?: { version: number; status: string; docDigest: string }; removed: string[] } },
+    ): Promise<PinnedRelease> {
       if (!positiveInt(version)) return { removed: new Set() };
-      const read = await repo.readPinnedRelease(q, id, version);
+      // The caller read the release state in its own statement (the answer path): no second read.
+      const given = current?.release;
+      const read = given
+        ? { state: given.inForce && repo.VERSION_STATUSES.includes(given.inForce.status as VersionStatus)
+          ? { inForce: { agreementId: id, version: given.inForce.version, status: given.inForce.status as VersionStatus, docDigest: given.inForce.docDigest }, removed: given.removed }
+          : undefined }
+        : await repo.readPinnedRelease(q, id, version);
       const known = current && repo.VERSION_STATUSES.includes(current.status as VersionStatus)
         ? { status: current.status as VersionStatus, docDigest: current.docDigest } : undefined;
       const p = current ? known : read.pinned;

@@ -313,6 +313,14 @@ const toRelease = (r: ReleaseRow): ReleaseState => ({
   removed: r.removed,
 });
 
+/**
+ * The in-force row of the agreement named by `idExpr` (an SQL expression), as a lateral join
+ * aliased `f` (columns agreement_id, version, status, doc_digest, removed): for statements of
+ * other stores that read it together with their own rows (the answer path's single read).
+ */
+export const inForceLateral = (idExpr: string) =>
+  `LEFT JOIN LATERAL (${IN_FORCE_ROWS} AND v.agreement_id = ${idExpr} ORDER BY v.agreement_id, v.activated_at DESC, v.version DESC LIMIT 1) f ON true`;
+
 /** Every agreement's version in force (active, suspended or expired) with its removed parties: one statement. */
 export async function listInForce(q: Queryable): Promise<ReleaseState[]> {
   const { rows } = await q.query<ReleaseRow>(`${IN_FORCE_ROWS} ORDER BY v.agreement_id, v.activated_at DESC, v.version DESC`);

@@ -121,7 +121,7 @@ describe('coordinator', () => {
     await signIn(page, w.base, 'coordinator@essex-marat', new URL(caseUrl).pathname);
     expect(page.url()).toBe(caseUrl);
     const main = page.locator('main');
-    expect(await main.locator('h1').textContent()).toBe('Research pack');
+    expect(await main.locator('h1').textContent()).toBe('Case and research pack');
     expect(await main.locator('.govuk-tag', { hasText: 'Answered' }).count()).toBeGreaterThanOrEqual(4);
     // Released, transformed, withheld (policy vs agency) and opinion labels are all on the page.
     expect(await main.locator('.govuk-tag', { hasText: /^Policy$/ }).count()).toBeGreaterThan(0);
@@ -197,10 +197,11 @@ describe('IG officers', () => {
     expect(await coordinatorSection.locator('.govuk-grid-column-one-half').nth(1).textContent()).not.toContain('Rent arrears band');
     expect(await capture(page, 'agreement-preview', { docs: true })).toEqual([]);
 
-    // Maker-checker: the author cannot approve their own draft.
+    // Maker-checker: the author is not offered the approval of their own draft (issue 13; the
+    // service still refuses a hand-made post: test/integration/web/case-page.test.ts).
     await page.goto(draftUrl);
-    await page.getByRole('button', { name: 'Approve this version' }).click();
-    expect(await page.locator('.govuk-error-summary').textContent()).toContain('another IG officer must approve it');
+    expect(await page.getByRole('button', { name: 'Approve this version' }).count()).toBe(0);
+    expect(await page.locator('main').textContent()).toContain('another IG officer must approve it');
   }, JOURNEY_TIMEOUT);
 
   it('officer 2 approves and activates it, and the next message follows it', async () => {

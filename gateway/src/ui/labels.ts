@@ -234,7 +234,8 @@ export function dedupeWords(text: string): string {
     if (prev && w !== '—' && bare(prev) === bare(w)) continue;
     out.push(w);
   }
-  return out.join(' ');
+  // "DVDS disclosure made: made" loses its last word: no dangling colon or dash.
+  return out.join(' ').replace(/\s*[:—]$/, '');
 }
 
 /** What a research round asked for, in words. */

@@ -64,6 +64,7 @@ describe('field labels', () => {
     expect(dedupeWords('Tenancy: tenancy type')).toBe('Tenancy: type');
     expect(dedupeWords('Match — match status')).toBe('Match — status');
     expect(dedupeWords('Police — incident 1 — summary')).toBe('Police — incident 1 — summary');
+    expect(dedupeWords('DVDS disclosure made: made')).toBe('DVDS disclosure made');
   });
 
   it('a round says what it asked for', () => {

@@ -1,5 +1,5 @@
 import type { CaseDetails, CaseDetailsSubject } from '../../exchange/case-details.js';
-import { ART10_CONDITIONS, ART9_CONDITIONS, CONSENT_STATUSES, RISK_CRITERIA_SHORT, SUBJECT_ROLES } from '../labels.js';
+import { ART10_CONDITIONS, ART9_CONDITIONS, CONSENT_STATUSES, SUBJECT_ROLES } from '../labels.js';
 import { humaniseCode, scalarText } from './released-view.js';
 
 /** "Who the case is about" on the case page and in the pack: one summary list per person. */
@@ -78,9 +78,9 @@ export function caseAboutView(d: CaseDetails) {
     ];
     return { role, name: main ? nameText(main) : role, rows };
   });
+  // The criteria are in the pack's own summary above: not repeated here.
   const summary = [
     ...(d.localReference ? [row('Local reference', d.localReference)] : []),
-    row('Referral criteria met', d.criteria.length ? d.criteria.map((c) => RISK_CRITERIA_SHORT[c] ?? c).join(', ') : 'None'),
     row('Dash score', d.dashScore !== undefined ? `${d.dashScore} out of 24` : 'Not given'),
     ...(d.policeCallouts12m !== undefined ? [row('Police call-outs in the last 12 months', String(d.policeCallouts12m))] : []),
     ...(d.lastMaracReferralDate ? [row('Last MARAC referral', scalarText(d.lastMaracReferralDate))] : []),

@@ -54,7 +54,10 @@ describe('the audit tables are append-only', () => {
     ['TRUNCATE audit_tree_nodes', 'TRUNCATE audit_tree_nodes'],
     ['UPDATE audit_checkpoints', `UPDATE audit_checkpoints SET note = 'x'`],
     ['DELETE FROM audit_checkpoints', 'DELETE FROM audit_checkpoints'],
-    ['TRUNCATE audit_checkpoints', 'TRUNCATE audit_checkpoints'],
+    // CASCADE: the witnesses' cosignatures (0013) refer to the checkpoints, so a plain TRUNCATE
+    // would stop at the foreign key before any trigger ran; with CASCADE both tables' triggers refuse.
+    ['TRUNCATE audit_checkpoints', 'TRUNCATE audit_checkpoints CASCADE'],
+    ['TRUNCATE audit_cosignatures', 'TRUNCATE audit_cosignatures'],
     ['DELETE FROM audit_head', 'DELETE FROM audit_head'],
   ];
 

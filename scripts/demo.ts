@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { generatePopulation } from '../adapters/sdk/synthetic/population.js';
 import { caseBody, pickRichHousehold } from '../adapters/sdk/synthetic/cases.js';
+import { describeCode, domainsText, operatorLabel, pathLabel } from '../gateway/src/ui/labels.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, def: string) => {
@@ -43,19 +44,37 @@ function client(agency: string) {
 const PARTIES = ['essex-police', 'mse-hospitals', 'essex-gp-federation', 'eput-mental-health', 'chelmsford-housing',
   'essex-childrens-services', 'essex-adult-social-care', 'kss-probation', 'safe-steps-idva', 'recovery-ltd'];
 
-function printPack(title: string, pack: any): void {
+/** Research fields released in a subject's view (beyond the match and the person's details). */
+function researchFields(view: Record<string, unknown>): string[] {
+  return Object.keys(view).filter((k) => !['subjectId', 'match', 'knownToAgency', 'currentInvolvement', 'subject'].includes(k));
+}
+
+/** The pack by request round, the latest round first, fields by label (as the case page shows it). */
+function printPack(title: string, pack: any): { withResearch: number } {
   console.log(`\n=== ${title} (viewer: ${pack.viewer}) ===`);
-  for (const s of pack.sections) {
-    const rel = s.release.released ? `released under ${s.release.agreementId} v${s.release.version}` : `nothing released: ${s.release.reason}`;
-    console.log(`\n● ${s.agencyId} — ${s.state}${s.late ? ' (late)' : ''} — ${rel}`);
-    for (const subj of s.subjects ?? []) {
-      console.log(`  ${subj.role}: ${JSON.stringify(subj.view)}`);
-      for (const t of subj.transformed) console.log(`    transformed ${t.path} (${t.op})`);
-      for (const w of subj.withheld.slice(0, 12)) console.log(`    withheld ${w.path} — ${w.reason} (by ${w.by})`);
-      if (subj.withheld.length > 12) console.log(`    … and ${subj.withheld.length - 12} more withheld`);
+  let withResearch = 0;
+  const rounds: any[] = [...(pack.rounds ?? [])].reverse();
+  for (const round of rounds) {
+    const n = pack.rounds.indexOf(round) + 1;
+    console.log(`\n--- Round ${n}: asked ${round.askedAt}, due ${round.deadline}; ${domainsText(round.requestedDomains)} ---`);
+    for (const s of pack.sections.filter((x: any) => x.requestId === round.requestId)) {
+      const rel = s.release.released ? `released under ${s.release.agreementId} v${s.release.version}` : `nothing released: ${describeCode(s.release.reason)}`;
+      console.log(`\n● ${s.agencyId} — ${s.state}${s.late ? ' (late)' : ''} — ${rel}`);
+      let research = false;
+      for (const subj of s.subjects ?? []) {
+        const fields = researchFields(subj.view);
+        if (fields.length) research = true;
+        console.log(`  ${subj.role}: ${subj.view.match?.status ?? 'no match shown'}${fields.length ? `; research: ${fields.join(', ')}` : ''}`);
+        console.log(`    ${JSON.stringify(subj.view)}`);
+        for (const t of subj.transformed) console.log(`    changed: ${pathLabel(t.path)} (${operatorLabel(t.op)})`);
+        for (const w of subj.withheld.slice(0, 12)) console.log(`    withheld: ${pathLabel(w.path)}: ${describeCode(w.reason)} (by the ${w.by})`);
+        if (subj.withheld.length > 12) console.log(`    … and ${subj.withheld.length - 12} more withheld`);
+      }
+      if (research) withResearch++;
     }
   }
-  for (const r of pack.refused) console.log(`\n✗ ${r.agencyId} was not asked: ${r.reason}`);
+  for (const r of pack.refused) console.log(`\n✗ ${r.agencyId} was not asked: ${describeCode(r.reason)}`);
+  return { withResearch };
 }
 
 async function main(): Promise<void> {
@@ -72,6 +91,7 @@ async function main(): Promise<void> {
   const created = await coordinator.post('/v1/cases', body);
   if (created.status !== 201) throw new Error(`opening the case failed: ${created.status} ${JSON.stringify(created.body)}`);
   console.log(`Opened case ${created.body.caseId} (criteria: ${created.body.riskBasis.criteria.join(', ')})`);
+  // No requestedDomains: every domain the agreements allow (an empty list would be an identity check only).
   const req = await coordinator.post(`/v1/cases/${created.body.caseId}/research-requests`, { purpose: 'MARAC_RESEARCH', recipients: PARTIES });
   if (req.status !== 201) throw new Error(`research request failed: ${req.status} ${JSON.stringify(req.body)}`);
   console.log(`Asked ${req.body.messages.length} agencies; refused: ${req.body.refused.map((r: any) => `${r.recipient} (${r.reason})`).join(', ') || 'none'}`);
@@ -87,7 +107,8 @@ async function main(): Promise<void> {
     }
     await new Promise((r) => setTimeout(r, 500));
   }
-  printPack('Research pack for the MARAC coordinator', (await coordinator.get(`/v1/cases/${created.body.caseId}/research`)).body);
+  const { withResearch } = printPack('Research pack for the MARAC coordinator', (await coordinator.get(`/v1/cases/${created.body.caseId}/research`)).body);
+  console.log(`\n${withResearch} agenc${withResearch === 1 ? 'y' : 'ies'} released research to the coordinator.`);
   const police = client('essex-police');
   printPack('Research pack as the police see it', (await police.get(`/v1/cases/${created.body.caseId}/research`)).body);
   coordinator.close();

@@ -36,8 +36,18 @@ function nhsNumber(i: number): string {
   return c === 10 ? '' : `${nine}${c === 11 ? 0 : c}`;
 }
 
+function letters(n: number): string {
+  let out = '';
+  do {
+    out = String.fromCharCode(97 + (n % 26)) + out;
+    n = Math.floor(n / 26);
+  } while (n > 0);
+  return `B${out}`;
+}
+
 function person(i: number, role: 'VICTIM' | 'PERPETRATOR') {
-  const family = `Fam${(i * 7919 + (role === 'VICTIM' ? 0 : 13)) % FAMILIES}son`;
+  // Letters only: the name normaliser drops digits, so "Fam17son" and "Fam18son" would be one name.
+  const family = `${letters((i * 7919 + (role === 'VICTIM' ? 0 : 13)) % FAMILIES)}son`;
   const given = GIVEN[(i + (role === 'VICTIM' ? 0 : 5)) % GIVEN.length]!;
   const dob = new Date(Date.UTC(1960, 0, 1) + ((i * 37 + (role === 'VICTIM' ? 0 : 11)) % 15_000) * 86_400_000).toISOString().slice(0, 10);
   const nhs = nhsNumber(role === 'VICTIM' ? i : i + CASES);
@@ -98,6 +108,7 @@ export async function run(): Promise<BenchResult[]> {
     }
 
     const service: number[] = [];
+    const byKind: Record<string, number[]> = {};
     const bare: number[] = [];
     let found = 0;
     for (const round_ of [0, 1]) {
@@ -107,10 +118,13 @@ export async function run(): Promise<BenchResult[]> {
         const page = await cases.listCases(coordinator, q);
         const ms = performance.now() - t;
         t = performance.now();
-        await db.pool.query('SELECT id FROM cases WHERE coordinator_agency_id = $1 AND search_tokens @> $2::text[] LIMIT 25', [COORDINATOR, search.forQuery(q)]);
+        // The bare GIN lookup (materialised, so the planner cannot trade it for a LIMIT-driven scan of all 100,000 rows).
+        await db.pool.query(`WITH m AS MATERIALIZED (SELECT id, coordinator_agency_id FROM cases WHERE search_tokens @> $2::text[])
+                             SELECT id FROM m WHERE coordinator_agency_id = $1 LIMIT 25`, [COORDINATOR, search.forQuery(q)]);
         const bareMs = performance.now() - t;
         if (round_ === 1) {
           service.push(ms);
+          (byKind[Object.keys(q).join('+')] ??= []).push(ms);
           bare.push(bareMs);
           if (page.total > 0) found++;
         }
@@ -125,7 +139,7 @@ export async function run(): Promise<BenchResult[]> {
       baseline: round(base, 1),
       ratio: ratioOf(p95, base),
       target: '≤ 50 ms',
-      note: `${CASES} cases, ${service.length} searches (NHS number, name with DOB, family name alone, reference), ${found} found a case; p50 ${round(percentile(service, 50), 1)} ms (bare ${round(percentile(bare, 50), 1)} ms); first round discarded as warm-up`,
+      note: `p95 by kind: ${Object.entries(byKind).map(([k, v]) => `${k} ${round(percentile(v, 95), 1)} ms`).join(', ')}; ${CASES} cases, ${service.length} searches (NHS number, name with DOB, family name alone, reference), ${found} found a case; p50 ${round(percentile(service, 50), 1)} ms (bare ${round(percentile(bare, 50), 1)} ms); first round discarded as warm-up`,
     }];
   } finally {
     await db.drop().catch(() => {});

@@ -203,11 +203,23 @@ describe('agency API under schema-driven fuzzing', () => {
   // Valid documents are accepted: the generator is meaningful.
   // -------------------------------------------------------------------------------------------
 
-  it('valid cases (realistic dates, unique keys, lawful P18) are created', async () => {
+  it('valid cases (realistic dates, unique keys, lawful P18, a criterion met, the coordinator\'s own area) are created', async () => {
     const valid = documentArbitrary('case', { dates: 'realistic' }).map((c) => {
+      // A case that meets no MARAC criterion is refused at opening (THRESHOLD_NOT_MET), and the area
+      // comes from the coordinator's registration: keep what the schema generated, made lawful.
+      delete c.maracArea;
+      c.riskBasis.criteria = [...new Set([...c.riskBasis.criteria, 'VISIBLE_HIGH_RISK'])];
+      c.riskBasis.dashScore = 14 + ((c.riskBasis.dashScore ?? 0) % 11);
       c.subjects.forEach((s: any, i: number) => {
         s.key = `s${i}`;
-        if (s.legal.art9Conditions?.includes('DPA_SCH1_P18')) s.legal.careAndSupportNeeds = true;
+        if (s.legal.art9Conditions?.includes('DPA_SCH1_P18') || s.legal.art10Conditions?.includes('DPA_SCH1_P18')) s.legal.careAndSupportNeeds = true;
+        // Sharing without consent needs the decision recorded: why, who and when (not in the future).
+        if (s.consent.status !== 'GIVEN') {
+          s.consent.rationale ??= 'Asking would put her at risk (fuzz).';
+          s.consent.decidedBy ??= 'MARAC coordinator (fuzz)';
+        }
+        // A decision date from 2000 to today (the schema's format alone allows any year).
+        if (s.consent.decidedAt !== undefined || s.consent.status !== 'GIVEN') s.consent.decidedAt = '2025-06-01';
       });
       return c;
     });

@@ -61,7 +61,7 @@ describe('statistics', () => {
 
 describe('prefix filter', () => {
   it('an empty prefix runs every area', () => {
-    expect(areasFor('')).toEqual(['exchange', 'load-at-80', 'policy', 'audit', 'adapters']);
+    expect(areasFor('')).toEqual(['exchange', 'load-at-80', 'policy', 'audit', 'adapters', 'cases']);
   });
 
   it('a figure prefix imports only the area that can produce it', () => {

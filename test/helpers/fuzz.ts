@@ -174,7 +174,9 @@ function arbFor(l0: Located, o: Required<Omit<DocOptions, 'overrides'>>, ov: Doc
         : fc.array(item, { minLength, maxLength });
     }
     case 'object': {
-      const required = new Set<string>(s.required ?? []);
+      // `if`/`else: {required}` (consent: any status but GIVEN needs the decision recorded): always
+      // generating the keys the `else` branch requires satisfies both branches.
+      const required = new Set<string>([...(s.required ?? []), ...((s.if && s.else?.required) ?? [])]);
       const model: Record<string, fc.Arbitrary<unknown>> = {};
       for (const [k, sub] of Object.entries((s.properties ?? {}) as Record<string, Schema>)) {
         const p = `${path}/${k}`;

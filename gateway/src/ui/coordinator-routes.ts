@@ -1,4 +1,5 @@
 import type { Request, Response } from 'express';
+import { OUTCOME_LABELS } from './case-list-pages.js';
 import type { Gateway } from '../app.js';
 import { ValidationFailed } from '../errors.js';
 import { AllRecipientsRefused, CaseNotFound, LegalConditionRejected } from '../exchange/errors.js';
@@ -22,6 +23,14 @@ import { countdown, packView } from './view-model/pack-view.js';
  * The exchange services do every check and write every audit event; these handlers only turn
  * forms into calls and results into pages.
  */
+
+/** What the case page says after a change made on one of the case's own pages (?changed=…). */
+const CHANGED = {
+  edited: 'Case details saved. The change and its reason are recorded in the audit log.',
+  withdraw: 'Case withdrawn. No new research can be asked for it.',
+  close: 'Case closed with its outcome. No new research can be asked for it.',
+  reopen: 'Case reopened.',
+} as const;
 
 export interface CoordinatorPagesDeps {
   g: Pick<Gateway, 'exchange' | 'registry'>;
@@ -109,6 +118,7 @@ export function coordinatorPages(pages: PageRouter, deps: CoordinatorPagesDeps):
     const caseId = caseIdOf(req);
     const sentId = typeof req.query.sent === 'string' && REQUEST_ID.test(req.query.sent) ? req.query.sent : undefined;
     const [names, pack] = [await agencyNames(), await g.exchange.packs.getPack(me(res), caseId, 'read', { withCaseDetails: true })];
+    const state = await findCase(res, caseId);
     let flash;
     if (sentId) {
       const status = await g.exchange.requests.getRequestStatus(me(res), sentId).catch(() => undefined);
@@ -124,11 +134,14 @@ export function coordinatorPages(pages: PageRouter, deps: CoordinatorPagesDeps):
       }
     } else if (req.query.opened === '1') {
       flash = { type: 'success', title: 'Success', text: 'Case opened. Now send research requests to the partner agencies.' };
+    } else if (typeof req.query.changed === 'string' && req.query.changed in CHANGED) {
+      flash = { type: 'success', title: 'Success', text: CHANGED[req.query.changed as keyof typeof CHANGED] };
     }
     render.page(res, 'coordinator/case.njk', {
       // No name in the title: it ends up in browser history and tab lists.
       title: `Case for the meeting on ${pack.meetingDate}`,
       pack: packView(pack, { catalog: deps.catalog, agencyName: names, now: deps.now() }),
+      state: { ...state, outcomeLabel: state.outcome ? OUTCOME_LABELS[state.outcome as keyof typeof OUTCOME_LABELS] ?? state.outcome : undefined },
       flash,
     });
   });

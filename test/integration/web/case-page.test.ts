@@ -252,3 +252,23 @@ describe('maker-checker buttons', () => {
     expect(await forced.text()).toContain('another IG officer must approve it');
   });
 });
+
+describe('the case page leads to the case\'s own changes', () => {
+  it('an open case shows its state and links to edit, close and withdraw; after a withdrawal it says so, offers reopen and no new request', async () => {
+    const caseUrl = await openCase();
+    const open = await (await w.page(caseUrl, coord)).text();
+    expect(open).toContain('govuk-tag--blue">Open');
+    for (const action of ['edit', 'close', 'withdraw']) expect(open).toContain(`href="${caseUrl}/${action}"`);
+    expect(open).toContain('Send a research request');
+    expect(open).not.toContain(`href="${caseUrl}/reopen"`);
+
+    const withdrawn = await w.form(`${caseUrl}/withdraw`, coord, { reason: 'Moved out of the area (fictional).' });
+    expect(withdrawn.status).toBe(303);
+    const after = await (await w.page(withdrawn.headers.get('location')!, coord)).text();
+    expect(after).toContain('Case withdrawn.');
+    expect(after).toContain('govuk-tag--grey">Withdrawn');
+    expect(after).toContain(`href="${caseUrl}/reopen"`);
+    expect(after).not.toContain(`href="${caseUrl}/edit"`);
+    expect(after).not.toContain('Send a research request');
+  });
+});

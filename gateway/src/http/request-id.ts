@@ -44,7 +44,10 @@ export function requestContext(o: RequestContextOptions): RequestHandler {
       if (logged) return;
       logged = true;
       const agency = (res.locals.principal as { agencyId?: string } | undefined)?.agencyId;
-      logContext.run({ requestId: id }, () => o.logger.log(level, 'request', {
+      // An adapter's long-poll that ends without a hitch is its heartbeat (nine adapters wrote 27
+      // lines a minute at info): debug, unless it failed.
+      const quiet = level === 'debug' || (req.method === 'GET' && req.path === '/v1/inbox' && res.statusCode < 400);
+      logContext.run({ requestId: id }, () => o.logger.log(quiet ? 'debug' : level, 'request', {
         listener: o.listener,
         method: req.method,
         route: routePattern(req),

@@ -179,6 +179,10 @@ describe('the request log after a research round and subject searches', () => {
     const answers = all.filter((l) => l.route === '/v1/research-requests/:requestId/response');
     expect(answers.map((l) => l.agency).sort()).toEqual(['essex-police', 'mse-hospitals']);
     expect(answers.every((l) => l.status === 201)).toBe(true);
+    // An adapter's inbox poll that went well is its heartbeat: logged at debug, not info.
+    const polls = all.filter((l) => l.route === '/v1/inbox' && l.status === 200);
+    expect(polls.length).toBeGreaterThan(0);
+    expect(polls.every((l) => l.level === 'debug')).toBe(true);
     // Every request id in the log is unique to its request.
     const ids = all.map((l) => l.requestId);
     expect(new Set(ids).size).toBe(ids.length);

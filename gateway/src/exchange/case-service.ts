@@ -365,7 +365,12 @@ export function createCaseReader(deps: Pick<ExchangeDeps, 'pool' | 'sealer' | 'n
     ) as SealedSubjects;
   }
 
-  async function getCase(q: Queryable, caseId: string, at: Date = deps.now()): Promise<CaseRow & { tokens: string[] }> {
+  /**
+   * The case with its facts judged at `at`, and the sealed subjects it opened to judge them
+   * (`sealed`: for the caller's own release work, never to be sent anywhere as it is), so no
+   * release path reads and opens the same row twice.
+   */
+  async function getCase(q: Queryable, caseId: string, at: Date = deps.now()): Promise<CaseRow & { tokens: string[]; sealed: SealedSubjects }> {
     const r = await q.query(
       `SELECT id, coordinator_agency_id, marac_area, to_char(meeting_date, 'YYYY-MM-DD') AS meeting_date, risk_basis,
               subject_facts, subject_tokens, created_at, status, outcome, subjects_key_id, subjects_iv, subjects_tag, subjects_ciphertext
@@ -387,15 +392,9 @@ export function createCaseReader(deps: Pick<ExchangeDeps, 'pool' | 'sealer' | 'n
       status: row.status,
       outcome: row.outcome,
       tokens: row.subject_tokens,
+      sealed,
     };
   }
 
-  async function getSealedSubjects(q: Queryable, caseId: string): Promise<SealedSubjects> {
-    const r = await q.query('SELECT subjects_key_id, subjects_iv, subjects_tag, subjects_ciphertext FROM cases WHERE id = $1', [caseId]);
-    const row = r.rows[0];
-    if (!row) throw new CaseNotFound('No such case');
-    return open(row, caseId);
-  }
-
-  return { getCase, getSealedSubjects };
+  return { getCase };
 }

@@ -107,7 +107,7 @@ export function createPackService(deps: ExchangeDeps) {
     // What locates the case's subjects, unsealed once per read and only if something is released.
     let caseLocations: CaseLocations | undefined;
     const locationsOf = async (subjectResults: unknown[]) =>
-      withResponseDocuments(caseLocations ??= caseLocationContext(await cases.getSealedSubjects(pool, caseId), theCase.subjectFacts), subjectResults);
+      withResponseDocuments(caseLocations ??= caseLocationContext(theCase.sealed, theCase.subjectFacts), subjectResults);
 
     for (const m of msgs) {
       const responder = await deps.agencies.getAgency(m.recipient_agency_id);
@@ -220,7 +220,7 @@ export function createPackService(deps: ExchangeDeps) {
       requestedDomains: r.requested_domains ?? [], lookbackMonths: r.lookback_months,
     }));
     // Only the case's own coordinator, who recorded them, is shown who the case is about.
-    const about = opts.withCaseDetails && isCoordinator ? caseDetails(theCase, await cases.getSealedSubjects(pool, caseId), now) : undefined;
+    const about = opts.withCaseDetails && isCoordinator ? caseDetails(theCase, theCase.sealed, now) : undefined;
 
     const pack: ResearchPack = {
       caseId,

@@ -99,7 +99,7 @@ export function createRequestViewBuilder(deps: ExchangeDeps) {
     }, q);
     if (decision.effect === 'DENY') return { ok: false, decision, subjectTokens: theCase.tokens };
 
-    const sealed = await cases.getSealedSubjects(q, m.case_id);
+    const sealed = theCase.sealed;
     // One location context for the whole request: every subject's free text is cleared of every
     // other subject's locations this recipient may not hold (issue 12).
     const locations = caseLocationContext(sealed, theCase.subjectFacts);

@@ -247,9 +247,20 @@ export function createCaseLifecycle(deps: CaseLifecycleDeps) {
   }
 
   /** What the edit form starts from: the case as recorded (the coordinator's own case only). */
+  /** The case's details to fill the edit form: showing them is an access, audited with it. */
   async function editable(actor: ExchangeActor, caseId: string) {
     return withTx(pool, async (tx) => {
-      const { row, sealed } = await lock(tx, actor, caseId);
+      const { acting, row, sealed } = await lock(tx, actor, caseId);
+      await audit.append(tx, {
+        action: 'VIEW_READ',
+        actor,
+        caseId,
+        decision: 'PERMIT',
+        subjectTokens: row.subject_tokens,
+        agencyIds: [acting.agencyId],
+        // That the edit form showed who the case is about (and to how many people), never what.
+        detail: { view: 'case-edit-form', caseDetailsShown: true, subjectsShown: sealed.subjects.length },
+      });
       return {
         caseId,
         status: row.status,

@@ -63,6 +63,12 @@ describe('changing a case', () => {
     const a = await open(`Edit${letters(8)}`);
     const form = await (await w.page(`/cases/${a.caseId}/edit`, coord)).text();
     expect(form).toContain('value="Anna"');
+    // Showing the details is an access: audited, with the count of people and never what was shown.
+    await w.t.gateway.audit.flush(w.t.gateway.pool);
+    const shown = (await w.t.db.pool.query(`SELECT canonical FROM audit_events WHERE action = 'VIEW_READ' AND case_id = $1`, [a.caseId])).rows
+      .map((r) => JSON.parse(r.canonical as string));
+    expect(shown.map((e) => e.detail)).toContainEqual(expect.objectContaining({ view: 'case-edit-form', caseDetailsShown: true }));
+    expect(JSON.stringify(shown)).not.toContain('Anna');
     const newName = `Edited${letters(6)}`;
     const fields = {
       'meetingDate-day': '3', 'meetingDate-month': '3', 'meetingDate-year': '2027', externalRef: a.ref, dashScore: '16',

@@ -20,8 +20,13 @@ export const AGENCY_TYPES: readonly AgencyType[] = [
   'CHILDRENS_SOCIAL_CARE', 'ADULT_SOCIAL_CARE', 'PROBATION', 'IDVA', 'SUBSTANCE_MISUSE',
 ];
 
-export type PersonRole = 'coordinator' | 'ig_officer' | 'auditor' | 'admin';
-export const PERSON_ROLES: readonly PersonRole[] = ['coordinator', 'ig_officer', 'auditor', 'admin'];
+/**
+ * agency_researcher answers research for the agency the identity provider names (the agency
+ * claim); agency_representative attends the meeting for it: reads the circulated pack and minutes,
+ * updates its actions. Both need the agency claim; without it they are refused.
+ */
+export type PersonRole = 'coordinator' | 'ig_officer' | 'auditor' | 'admin' | 'agency_researcher' | 'agency_representative';
+export const PERSON_ROLES: readonly PersonRole[] = ['coordinator', 'ig_officer', 'auditor', 'admin', 'agency_researcher', 'agency_representative'];
 
 export interface AgencyPrincipal {
   kind: 'agency';

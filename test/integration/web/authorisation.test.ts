@@ -17,6 +17,8 @@ const PEOPLE: Record<PersonRole, string> = {
   ig_officer: 'ig.officer1',
   auditor: 'auditor',
   admin: 'admin',
+  agency_researcher: 'researcher@chelmsford-housing',
+  agency_representative: 'rep@chelmsford-housing',
 };
 const ROLES = Object.keys(PEOPLE) as PersonRole[];
 

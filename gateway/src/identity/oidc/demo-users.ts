@@ -25,4 +25,9 @@ export const DEMO_USERS: readonly DemoUser[] = [
   { username: 'ig.officer2', password: DEMO_PASSWORD, name: 'Glen Checker', roles: ['ig_officer'] },
   { username: 'auditor', password: DEMO_PASSWORD, name: 'Ada Auditor', roles: ['auditor'] },
   { username: 'admin', password: DEMO_PASSWORD, name: 'Sam Admin', roles: ['admin'] },
+  // Partner agency staff with no integrated system: they answer research and attend in the browser.
+  { username: 'researcher@chelmsford-housing', password: DEMO_PASSWORD, name: 'Harper Housing', roles: ['agency_researcher'], agency: 'chelmsford-housing' },
+  { username: 'rep@chelmsford-housing', password: DEMO_PASSWORD, name: 'Hollis Housing', roles: ['agency_representative'], agency: 'chelmsford-housing' },
+  { username: 'researcher@essex-police', password: DEMO_PASSWORD, name: 'Parker Police', roles: ['agency_researcher'], agency: 'essex-police' },
+  { username: 'rep@safe-steps-idva', password: DEMO_PASSWORD, name: 'Iris Advocate', roles: ['agency_representative', 'agency_researcher'], agency: 'safe-steps-idva' },
 ];

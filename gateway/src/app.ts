@@ -50,6 +50,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createReferralService, type ReferralService } from './referrals/service.js';
 import { defaultReferralCriteria, loadReferralCriteria } from './referrals/criteria-config.js';
 import { createReferralAgencyRouter } from './http/referral-routes.js';
+import { createMinutesService, type MinutesService } from './meetings/minutes-service.js';
+import { createActionService, type ActionService } from './meetings/action-service.js';
+import { createActionAgencyRouter } from './http/action-routes.js';
 
 
 export interface GatewayOptions {
@@ -85,6 +88,9 @@ export interface Gateway {
     lifecycle: CaseLifecycle;
   };
   referrals: ReferralService;
+  /** Minutes of a case at a meeting, and the case's action plan (meetings/). */
+  minutes: MinutesService;
+  actions: ActionService;
   sweepNow(): Promise<unknown>;
   /** The delivery queue (tests inspect jobs; nothing else should reach past the services). */
   deliveryJobs: ReturnType<typeof createDeliveryQueue>;
@@ -201,6 +207,9 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     criteria: existsSync(criteriaFile) ? loadReferralCriteria(readFileSync(criteriaFile, 'utf8')) : defaultReferralCriteria(),
     validate: (name, data) => schemas.assertValid(name, data),
   });
+  const minutesActionsDeps = { pool, audit, sealer, agencies, now, validate: (name: 'case-minutes' | 'case-action' | 'case-action-update', data: unknown) => schemas.assertValid(name, data) };
+  const minutes = createMinutesService(minutesActionsDeps);
+  const actions = createActionService(minutesActionsDeps);
   const push = createPushClient(
     { certPem: opts.tls.clientCertPem, keyPem: opts.tls.clientKeyPem, caPem: opts.tls.ca.certPem },
     cfg.delivery.timeoutMs,
@@ -278,6 +287,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   agencyApp.get(['/v1/cases/:caseId/research', '/v1/cases/:caseId/research/export'], requireCurrentCertificate(pool));
   agencyApp.use(createAgencyRouter({ cases, requests, inbox, responses, packs, lifecycle }));
   agencyApp.use(createReferralAgencyRouter(referrals));
+  agencyApp.use(createActionAgencyRouter({ minutes, actions }));
   agencyApp.use(notFoundHandler);
   agencyApp.use(databaseUnavailable);
   agencyApp.use(errorHandler(logger));
@@ -332,6 +342,8 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     witness,
     exchange: { cases, requests, inbox, responses, packs, deadlines, lifecycle },
     referrals,
+    minutes,
+    actions,
     sweepNow: () => sweep(maintenanceDeps, 0),
     deliveryJobs: deliveryQueue,
     agencyApp,

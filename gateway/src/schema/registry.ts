@@ -16,11 +16,15 @@ export const SCHEMA_BASE = 'https://marac-gateway.example/schemas/';
 
 export type SchemaName = 'case' | 'case-legal-update' | 'research-request' | 'research-response' | 'decline' | 'agreement' | 'audit-event'
   | 'referral' | 'referral-accept' | 'referral-return' | 'referral-repeat-decision'
-  | 'case-update' | 'case-withdraw' | 'case-close';
+  | 'case-update' | 'case-withdraw' | 'case-close'
+  | 'meeting' | 'meeting-update' | 'agenda-add' | 'agenda-order' | 'agenda-item-update' | 'attendance'
+  | 'case-minutes' | 'case-action' | 'case-action-update';
 export const SCHEMA_NAMES: readonly SchemaName[] = [
   'case', 'case-legal-update', 'research-request', 'research-response', 'decline', 'agreement', 'audit-event',
   'referral', 'referral-accept', 'referral-return', 'referral-repeat-decision',
   'case-update', 'case-withdraw', 'case-close',
+  'meeting', 'meeting-update', 'agenda-add', 'agenda-order', 'agenda-item-update', 'attendance',
+  'case-minutes', 'case-action', 'case-action-update',
 ];
 
 /** A schema the caller asked for is not loaded or does not compile: a deployment fault, fail closed. */

@@ -9,6 +9,7 @@ import { judgeRiskBasis, type StoredSubjectFacts } from './release-facts.js';
 import { storedFacts, type SealedSubjects } from './case-service.js';
 import type { CaseStatus } from './case-search.js';
 import type { RiskBasis } from './ports.js';
+import { refreshReturnFacts } from '../reporting/return-facts.js';
 
 /**
  * A case after it opens: edited (audited, with a reason), withdrawn, closed with an outcome, and
@@ -179,6 +180,8 @@ export function createCaseLifecycle(deps: CaseLifecycleDeps) {
         [caseId, meetingDate, isEmergency, riskBasis, JSON.stringify(facts), box.keyId, box.iv, box.tag, box.ciphertext,
           tokens, deps.caseSearch.forCase(sealed), now],
       );
+      // The data return's coarse flags (reporting/return-facts.ts), in the same transaction.
+      await refreshReturnFacts(tx, sealer, caseId);
       await audit.append(tx, {
         action: 'CASE_UPDATED',
         actor,

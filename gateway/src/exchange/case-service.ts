@@ -9,6 +9,7 @@ import type { RiskBasis, SubjectFacts } from './ports.js';
 import { judgeRiskBasis, judgeSubjectFacts, unavailableConditions, type StoredSubjectFacts } from './release-facts.js';
 import { assertThresholdMet } from './case-threshold.js';
 import { backfillSearchTokens, parseCaseQuery, queryCases, type CaseQuery, type CaseStatus } from './case-search.js';
+import { refreshReturnFacts } from '../reporting/return-facts.js';
 
 export interface CaseSubjectInput {
   key: string;
@@ -185,6 +186,8 @@ export function createCaseService(deps: ExchangeDeps) {
         [caseId, acting.agencyId, registered, input.meetingDate, input.isEmergency ?? false, riskBasis, JSON.stringify(facts),
           box.keyId, box.iv, box.tag, box.ciphertext, tokens, searchTokens, now],
       );
+      // The data return's coarse flags (reporting/return-facts.ts), in the same transaction.
+      await refreshReturnFacts(tx, sealer, caseId);
       await audit.append(tx, {
         action: 'CASE_CREATED',
         actor,

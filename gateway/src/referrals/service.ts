@@ -32,6 +32,7 @@ import {
 } from './errors.js';
 import { findRepeatCandidates, labelledTokens } from './repeat.js';
 import * as repo from './repo.js';
+import { refreshReturnFacts } from '../reporting/return-facts.js';
 import type { TokenSubject } from '../audit/subject-tokens.js';
 
 export type ReferralSchema = 'referral' | 'referral-accept' | 'referral-return' | 'referral-repeat-decision';
@@ -371,6 +372,8 @@ export function createReferralService(deps: ReferralDeps) {
       const cases = createCaseService({ ...deps.exchange, pool: savepointPool(tx) });
       const opened = await cases.createCase(actor, caseBody);
       await repo.markDecided(tx, id, { status: 'ACCEPTED', at, by: by(actor), caseId: opened.caseId });
+      // The data return's flags now with the referral's equality data and referring agency.
+      await refreshReturnFacts(tx, sealer, opened.caseId);
       await audit.append(tx, {
         action: 'REFERRAL_ACCEPTED',
         actor,

@@ -8,6 +8,7 @@
  */
 import type { FieldCatalog, FieldInfo, FieldType } from './types.js';
 import { TRANSFER_BUNDLE_FIELDS } from './transfer-bundle.js';
+import { MINUTES_FIELDS } from './minutes-fields.js';
 
 export interface CatalogNode {
   /** Dense id, index into per-plan arrays. */
@@ -43,7 +44,7 @@ export function isPrimitiveType(t: FieldType | undefined): boolean {
 
 const trees = new WeakMap<FieldCatalog, CatalogTree>();
 
-/** The catalog plus the transfer-bundle fields (R10) when the catalog does not define them. */
+/** The catalog plus the transfer-bundle fields (R10) and the minutes fields (MARAC_ACTION_REVIEW) when the catalog does not define them. */
 export function catalogTree(catalog: FieldCatalog): CatalogTree {
   let t = trees.get(catalog);
   if (!t) {
@@ -72,6 +73,7 @@ function buildTree(catalog: FieldCatalog): CatalogTree {
     if (info && isValidPathSyntax(p)) infos.set(p, info);
   }
   for (const f of TRANSFER_BUNDLE_FIELDS) if (!infos.has(f.path)) infos.set(f.path, f);
+  for (const f of MINUTES_FIELDS) if (!infos.has(f.path)) infos.set(f.path, f);
 
   // Parents before children: sort by segment count, then name.
   const ordered = [...infos.keys()].sort((a, b) => depth(a) - depth(b) || (a < b ? -1 : a > b ? 1 : 0));

@@ -21,6 +21,7 @@ export { validateAgreement, type ValidateOptions } from './validate.js';
 export { assessSpecialCategory, rejectedSubjectConditions, type ConditionAssessment } from './lawful-basis.js';
 export { criteriaMet, THRESHOLD_DEFAULTS } from './threshold.js';
 export { TRANSFER_BUNDLE_FIELDS } from './transfer-bundle.js';
+export { MINUTES_FIELDS } from './minutes-fields.js';
 export type { RedactionPlan } from './plan.js';
 export {
   DENY_REASONS, WITHHELD_REASONS, DECISION_WARNINGS, DEFAULT_DENY_RULE, isDenyReason,

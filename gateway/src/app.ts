@@ -50,6 +50,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createReferralService, type ReferralService } from './referrals/service.js';
 import { defaultReferralCriteria, loadReferralCriteria } from './referrals/criteria-config.js';
 import { createReferralAgencyRouter } from './http/referral-routes.js';
+import { createMeetingService, type MeetingService } from './meetings/meeting-service.js';
+import { createMeetingAgencyRouter } from './http/meeting-routes.js';
 import { createMinutesService, type MinutesService } from './meetings/minutes-service.js';
 import { createActionService, type ActionService } from './meetings/action-service.js';
 import { createActionAgencyRouter } from './http/action-routes.js';
@@ -88,6 +90,8 @@ export interface Gateway {
     lifecycle: CaseLifecycle;
   };
   referrals: ReferralService;
+  /** Meetings, their agendas and attendance (meetings/meeting-service.ts). */
+  meetings: MeetingService;
   /** Minutes of a case at a meeting, and the case's action plan (meetings/). */
   minutes: MinutesService;
   actions: ActionService;
@@ -210,6 +214,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const minutesActionsDeps = { pool, audit, sealer, agencies, now, validate: (name: 'case-minutes' | 'case-action' | 'case-action-update', data: unknown) => schemas.assertValid(name, data) };
   const minutes = createMinutesService(minutesActionsDeps);
   const actions = createActionService(minutesActionsDeps);
+  const meetings = createMeetingService({ pool, audit, sealer, agencies, now, validate: (name, data) => schemas.assertValid(name, data) });
   const push = createPushClient(
     { certPem: opts.tls.clientCertPem, keyPem: opts.tls.clientKeyPem, caPem: opts.tls.ca.certPem },
     cfg.delivery.timeoutMs,
@@ -287,6 +292,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   agencyApp.get(['/v1/cases/:caseId/research', '/v1/cases/:caseId/research/export'], requireCurrentCertificate(pool));
   agencyApp.use(createAgencyRouter({ cases, requests, inbox, responses, packs, lifecycle }));
   agencyApp.use(createReferralAgencyRouter(referrals));
+  agencyApp.use(createMeetingAgencyRouter(meetings));
   agencyApp.use(createActionAgencyRouter({ minutes, actions }));
   agencyApp.use(notFoundHandler);
   agencyApp.use(databaseUnavailable);
@@ -342,6 +348,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     witness,
     exchange: { cases, requests, inbox, responses, packs, deadlines, lifecycle },
     referrals,
+    meetings,
     minutes,
     actions,
     sweepNow: () => sweep(maintenanceDeps, 0),

@@ -13,6 +13,7 @@ import { createSchemaRegistry } from './schema/registry.js';
 import { createSealer } from './store/sealed-box.js';
 import { defaultDeadline, addWorkingDays } from './exchange/working-days.js';
 import { createAgencyRegistry, type AgencyRegistry } from './identity/agency-registry.js';
+import { createAccessionService, type AccessionService } from './policy/accession/service.js';
 import { createAgencyAuthenticator, httpsServerOptions, pinPeerPerConnection } from './identity/mtls.js';
 import { requireCurrentCertificate } from './identity/delivery-check.js';
 import type { GatewayTls } from './dev/dev-pki.js';
@@ -32,6 +33,8 @@ import { createQueueBackend } from './queue/backend.js';
 import { createDeliveryQueue, startDeliveryWorker } from './queue/delivery-queue.js';
 import { createDeadlineQueue, startDeadlineWorker } from './queue/deadline-queue.js';
 import { createMaintenanceQueue, startMaintenanceWorker, sweep } from './queue/maintenance-queue.js';
+import { createNotificationQueue, startNotificationWorker } from './queue/notification-queue.js';
+import { createNotifications, type Notifications } from './notifications/service.js';
 import { apiSecurityHeaders } from './http/api-headers.js';
 import { createAgencyRouter } from './http/agency-routes.js';
 import { createAgencyLimiter } from './http/agency-limits.js';
@@ -50,6 +53,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createReferralService, type ReferralService } from './referrals/service.js';
 import { defaultReferralCriteria, loadReferralCriteria } from './referrals/criteria-config.js';
 import { createReferralAgencyRouter } from './http/referral-routes.js';
+import { createDataReturnService, type DataReturnService } from './reporting/data-return.js';
+import { createDashboardService, type DashboardService } from './reporting/dashboard.js';
+import { createReportRouter } from './http/report-routes.js';
 import { createMeetingService, type MeetingService } from './meetings/meeting-service.js';
 import { createMeetingAgencyRouter } from './http/meeting-routes.js';
 import { createMinutesService, type MinutesService } from './meetings/minutes-service.js';
@@ -75,6 +81,8 @@ export interface Gateway {
   pool: pg.Pool;
   registry: AgencyRegistry;
   agreements: ReturnType<typeof createAgreementService>;
+  /** Providers joining or leaving agreements in force (policy/accession). */
+  accessions: AccessionService;
   audit: ReturnType<typeof createAuditLog>;
   checkpointer: ReturnType<typeof createCheckpointer>;
   /** Sends checkpoints to the audit witnesses; reports how far the log is witnessed. */
@@ -90,6 +98,10 @@ export interface Gateway {
     lifecycle: CaseLifecycle;
   };
   referrals: ReferralService;
+  /** Notifications derived from the audit log, their outbox and transports (notifications/). */
+  notifications: Notifications;
+  /** The SafeLives data return and the steering-group dashboard (reporting/). */
+  reports: { dataReturn: DataReturnService; dashboard: DashboardService };
   /** Meetings, their agendas and attendance (meetings/meeting-service.ts). */
   meetings: MeetingService;
   /** Minutes of a case at a meeting, and the case's action plan (meetings/). */
@@ -150,6 +162,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   auditRef = audit;
   const registry = createAgencyRegistry({ pool, audit, ca: opts.tls.ca });
   const agreements = createAgreementService({ pool, audit, catalog, guardrails, now });
+  const accessions = createAccessionService({ pool, audit, agreements, registry, now });
   const policy = createPolicyPort({ agreements, hmacKey: cfg.keys.hmac });
 
   // Cached rows (NOTIFY-invalidated like certificate status): every answered message looks up its
@@ -170,6 +183,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const deliveryQueue = createDeliveryQueue(backend, cfg.delivery);
   const deadlineQueue = createDeadlineQueue(backend);
   const maintenanceQueue = createMaintenanceQueue(backend);
+  const notificationQueue = createNotificationQueue(backend);
   const inboxSignal = createInboxSignal(pool);
 
   const deps: ExchangeDeps = {
@@ -215,6 +229,8 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const minutes = createMinutesService(minutesActionsDeps);
   const actions = createActionService(minutesActionsDeps);
   const meetings = createMeetingService({ pool, audit, sealer, agencies, now, validate: (name, data) => schemas.assertValid(name, data) });
+  const dataReturn = createDataReturnService({ pool, audit, sealer, agencies, now });
+  const reports = { dataReturn, dashboard: createDashboardService({ pool, audit, sealer, agencies, now, returns: dataReturn }) };
   const push = createPushClient(
     { certPem: opts.tls.clientCertPem, keyPem: opts.tls.clientKeyPem, caPem: opts.tls.ca.certPem },
     cfg.delivery.timeoutMs,
@@ -242,6 +258,12 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     maxAttempts: cfg.delivery.maxAttempts,
     logger,
   };
+
+  const notifications = createNotifications({
+    pool, audit, now, logger, publicUrl: cfg.web.publicUrl, config: cfg.notifications,
+    leaseMs: Math.max(cfg.delivery.workerLockMs, 2 * cfg.notifications.timeoutMs),
+  });
+  const notificationSchedule = { dispatchMs: cfg.notifications.pollMs, sweepMs: NOTIFICATION_SWEEP_MS };
 
   const metrics = createMetrics(pool, {
     now,
@@ -292,6 +314,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   agencyApp.get(['/v1/cases/:caseId/research', '/v1/cases/:caseId/research/export'], requireCurrentCertificate(pool));
   agencyApp.use(createAgencyRouter({ cases, requests, inbox, responses, packs, lifecycle }));
   agencyApp.use(createReferralAgencyRouter(referrals));
+  agencyApp.use(createReportRouter(dataReturn, now));
   agencyApp.use(createMeetingAgencyRouter(meetings));
   agencyApp.use(createActionAgencyRouter({ minutes, actions }));
   agencyApp.use(notFoundHandler);
@@ -343,11 +366,14 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     pool,
     registry,
     agreements,
+    accessions,
     audit,
     checkpointer,
     witness,
     exchange: { cases, requests, inbox, responses, packs, deadlines, lifecycle },
     referrals,
+    notifications,
+    reports,
     meetings,
     minutes,
     actions,
@@ -371,6 +397,11 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
         workers.push(startDeliveryWorker(backend, pushDelivery, logger, { maxAttempts: cfg.delivery.maxAttempts, lockMs: cfg.delivery.workerLockMs }));
         workers.push(startDeadlineWorker(backend, deadlines, logger));
         workers.push(startMaintenanceWorker(backend, maintenanceDeps));
+        if (notifications.enabled) {
+          await notifications.start();
+          workers.push(startNotificationWorker(backend, notifications, logger));
+          await notificationQueue.schedule(notificationSchedule);
+        }
         const schedule = { sweepMs: cfg.delivery.sweepIntervalMs, purgeMs: 3_600_000, checkpointMs: cfg.checkpoint.intervalMs, expireMs: 3_600_000 };
         await maintenanceQueue.schedule(schedule);
         // Redis can come back empty (no persistence, failover, eviction): put lost schedules back.
@@ -379,6 +410,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
           if (checking) return;
           checking = true;
           maintenanceQueue.ensureScheduled(schedule)
+            .then(async (n) => n + (notifications.enabled ? await notificationQueue.ensureScheduled(notificationSchedule) : 0))
             .then((n) => n > 0 && logger.warn('maintenance schedules were lost by the queue store and re-created', { restored: n }))
             .catch(() => {})
             .finally(() => (checking = false));
@@ -403,11 +435,13 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
         agencyServer.closeAllConnections();
         webServer.closeAllConnections();
       }, 5000).unref();
+      // Sends in progress end (each stays in the outbox, marked uncertain) before the workers close.
+      await notifications.stop().catch(() => {});
       await Promise.allSettled(workers.map((w) => w.close()));
       await Promise.allSettled(closing);
       // A handler whose socket was cut (a long-poll at the forced close) may still query.
       await inFlight.drained(IN_FLIGHT_DRAIN_MS);
-      await Promise.allSettled([deliveryQueue.queue.close(), deadlineQueue.queue.close(), maintenanceQueue.queue.close()]);
+      await Promise.allSettled([deliveryQueue.queue.close(), deadlineQueue.queue.close(), maintenanceQueue.queue.close(), notificationQueue.queue.close()]);
       await inboxSignal.close();
       await audit.stop().catch(() => {});
       await registry.close().catch(() => {});
@@ -427,6 +461,8 @@ const databaseUnavailable: ErrorRequestHandler = (err, _req, _res, next) => {
 const IN_FLIGHT_DRAIN_MS = 10_000;
 /** How long an HTTP answer waits for a job to reach the queue after commit. */
 const ENQUEUE_WAIT_MS = 1000;
+/** How often open actions are checked for being due or overdue (keyed by due date: repeats add nothing). */
+const NOTIFICATION_SWEEP_MS = 3_600_000;
 /** How often each process checks that the maintenance schedules still exist in the queue store. */
 const SCHEDULE_CHECK_MS = 5000;
 

@@ -207,6 +207,42 @@ export function createAgreementService(opts: AgreementServiceOptions) {
     return { version: saved, problems: await problemsOf(tx, id, doc) };
   }
 
+  async function approveTx(tx: Tx, actor: Principal, id: string, version: number): Promise<VersionRecord> {
+    const who = actorId(actor);
+    const v = await mustFind(tx, id, version, true);
+    if (v.status !== 'draft') throw new AgreementNotDraft(`Version ${version} of ${id} is ${v.status}; only drafts can be approved`);
+    if (v.authors.includes(who)) {
+      throw new MakerCheckerViolation('A version must be approved by an IG officer who did not write or edit it');
+    }
+    const problems = await problemsOf(tx, id, v.doc);
+    if (problems.length > 0) throw new AgreementInvalid(`Version ${version} of ${id} has ${problems.length} problem(s)`, { problems });
+    await repo.markApproved(tx, id, version, who, now());
+    await event(tx, actor, 'AGREEMENT_APPROVED', id, version);
+    return mustFind(tx, id, version);
+  }
+
+  async function activateTx(tx: Tx, actor: Principal, id: string, version: number): Promise<VersionRecord> {
+    // Lock the agreement first: two activations of the same agreement run one after the other.
+    if (!(await repo.findAgreement(tx, id, true))) throw new AgreementNotFound(`No agreement ${id}`);
+    const v = await mustFind(tx, id, version, true);
+    if (v.status !== 'approved') throw new AgreementNotApproved(`Version ${version} of ${id} is ${v.status}; only approved versions can be activated`);
+    // Catalog, guardrails or other agreements may have changed since approval: check again.
+    const problems = await problemsOf(tx, id, v.doc);
+    if (problems.length > 0) throw new AgreementInvalid(`Version ${version} of ${id} has ${problems.length} problem(s)`, { problems });
+    await cache.get(id, version, v.docDigest, 'active', async () => v.doc);
+    const at = now();
+    const previous = await repo.findActive(tx, id, true);
+    if (previous) await repo.markSuperseded(tx, id, previous.version, at);
+    await repo.markActive(tx, id, version, actorId(actor), at);
+    await repo.updateAgreementTitle(tx, id, titleOf(v.doc, id));
+    // A new version, approved by a second officer, says afresh who the parties are.
+    const lifted = await repo.liftRemovals(tx, id, 'NEW_VERSION', actorId(actor), at);
+    await event(tx, actor, 'AGREEMENT_ACTIVATED', id, version, {
+      supersededVersion: previous?.version ?? null, ...(lifted.length ? { removalsLifted: lifted.join(',') } : {}),
+    });
+    return mustFind(tx, id, version);
+  }
+
   const service = {
     /** Saves a new draft version (version 1 of a new agreement, or the next version of an existing one). */
     async createDraft(actor: Principal, doc: unknown): Promise<SavedDraft> {
@@ -257,45 +293,27 @@ export function createAgreementService(opts: AgreementServiceOptions) {
     /** Maker-checker: nobody who wrote the version may approve it; it must validate clean. */
     async approve(actor: Principal, id: string, version: number): Promise<VersionRecord> {
       assertMayChangeAgreements(actor);
-      const who = actorId(actor);
-      return withTx(pool, async (tx) => {
-        const v = await mustFind(tx, id, version, true);
-        if (v.status !== 'draft') throw new AgreementNotDraft(`Version ${version} of ${id} is ${v.status}; only drafts can be approved`);
-        if (v.authors.includes(who)) {
-          throw new MakerCheckerViolation('A version must be approved by an IG officer who did not write or edit it');
-        }
-        const problems = await problemsOf(tx, id, v.doc);
-        if (problems.length > 0) throw new AgreementInvalid(`Version ${version} of ${id} has ${problems.length} problem(s)`, { problems });
-        await repo.markApproved(tx, id, version, who, now());
-        await event(tx, actor, 'AGREEMENT_APPROVED', id, version);
-        return mustFind(tx, id, version);
-      });
+      return withTx(pool, (tx) => approveTx(tx, actor, id, version));
     },
 
     /** Puts an approved version in force; the version in force before it is superseded. */
     async activate(actor: Principal, id: string, version: number): Promise<VersionRecord> {
       assertMayChangeAgreements(actor);
-      return withTx(pool, async (tx) => {
-        // Lock the agreement first: two activations of the same agreement run one after the other.
-        if (!(await repo.findAgreement(tx, id, true))) throw new AgreementNotFound(`No agreement ${id}`);
-        const v = await mustFind(tx, id, version, true);
-        if (v.status !== 'approved') throw new AgreementNotApproved(`Version ${version} of ${id} is ${v.status}; only approved versions can be activated`);
-        // Catalog, guardrails or other agreements may have changed since approval: check again.
-        const problems = await problemsOf(tx, id, v.doc);
-        if (problems.length > 0) throw new AgreementInvalid(`Version ${version} of ${id} has ${problems.length} problem(s)`, { problems });
-        await cache.get(id, version, v.docDigest, 'active', async () => v.doc);
-        const at = now();
-        const previous = await repo.findActive(tx, id, true);
-        if (previous) await repo.markSuperseded(tx, id, previous.version, at);
-        await repo.markActive(tx, id, version, actorId(actor), at);
-        await repo.updateAgreementTitle(tx, id, titleOf(v.doc, id));
-        // A new version, approved by a second officer, says afresh who the parties are.
-        const lifted = await repo.liftRemovals(tx, id, 'NEW_VERSION', actorId(actor), at);
-        await event(tx, actor, 'AGREEMENT_ACTIVATED', id, version, {
-          supersededVersion: previous?.version ?? null, ...(lifted.length ? { removalsLifted: lifted.join(',') } : {}),
-        });
-        return mustFind(tx, id, version);
-      });
+      return withTx(pool, (tx) => activateTx(tx, actor, id, version));
+    },
+
+    /**
+     * Inside the caller's transaction (accession, docs/decisions/0023-accession.md): a new version
+     * written by `maker` from `doc`, approved by `checker` (maker-checker, validation) and put in
+     * force by `checker`, each step with its usual audit event. Any failure rolls back all of it.
+     */
+    async deriveAndActivateTx(tx: Tx, maker: Principal, checker: Principal, doc: Record<string, unknown>): Promise<VersionRecord> {
+      assertMayChangeAgreements(maker);
+      assertMayChangeAgreements(checker);
+      const saved = await createDraftTx(tx, maker, doc);
+      const { agreementId, version } = saved.version;
+      await approveTx(tx, checker, agreementId, version);
+      return activateTx(tx, checker, agreementId, version);
     },
 
     /**

@@ -10,6 +10,7 @@
  *   npm run pki -- issue --agency <id> --csr <file> --out <file> [--ca <dir>] [--days 365]
  *   npm run pki -- revoke --serial <serial or sha256 fingerprint> [--reason keyCompromise]
  *   npm run pki -- disable-agency --id <id>
+ *   npm run pki -- enable-agency --id <id>
  *   npm run pki -- list [--json]
  *
  * Commands that touch the registry take the database from --database-url, else DATABASE_URL,
@@ -55,6 +56,7 @@ const USAGE = `usage: npm run pki -- <command> [options]
   issue            --agency <id> --csr <file> --out <file> [--ca <dir>] [--days 365] [--force]
   revoke           --serial <serial|fingerprint> [--reason ${REVOCATION_REASONS.join('|')}]
   disable-agency   --id <id>
+  enable-agency    --id <id>
   list             [--json]
 common: --database-url <url> (else DATABASE_URL)`;
 
@@ -98,6 +100,7 @@ export async function runPkiCli(argv: string[], io: CliIo): Promise<number> {
       case 'issue':
       case 'revoke':
       case 'disable-agency':
+      case 'enable-agency':
       case 'list':
         return await withRegistry(flags, io, command === 'issue', (registry, actor) => registryCommand(command!, flags, io, registry, actor));
       default:
@@ -223,6 +226,11 @@ async function registryCommand(
     case 'disable-agency': {
       const agency = await registry.disableAgency(actor, required(f.id, '--id'));
       io.out(`agency disabled: ${agency.id}; none of its certificates authenticate any more`);
+      return 0;
+    }
+    case 'enable-agency': {
+      const agency = await registry.enableAgency(actor, required(f.id, '--id'));
+      io.out(`agency enabled: ${agency.id}; its valid certificates authenticate again`);
       return 0;
     }
     default: { // list

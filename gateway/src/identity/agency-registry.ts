@@ -10,9 +10,9 @@ import {
 import { createAgencyCache } from './agency-cache.js';
 import { createCertificateStatusCache, type CertificateStatusCache } from './certificate-status-cache.js';
 import {
-  AgencyExists, AgencyIsDisabled, AgencyNotFound, CaInvalid, CertificateAlreadyRevoked, CertificateNotFound,
+  AgencyExists, AgencyIsDisabled, AgencyNotDisabled, CsrAgencyMismatch, AgencyNotFound, CaKeyNotHere, CertificateAlreadyRevoked, CertificateNotFound,
 } from './errors.js';
-import { issueFromCsr, type IssuedCertificate } from './pki/ca.js';
+import { csrCommonName, issueFromCsr, type IssuedCertificate } from './pki/ca.js';
 import { AGENCY_TYPES, type AgencyType, type Principal } from './principal.js';
 
 /**
@@ -43,6 +43,10 @@ export interface AgencyRegistry {
   /** `serialOrFingerprint`: 32 hex digits (serial) or 64 (SHA-256 fingerprint); colons allowed. */
   revoke(actor: Principal, serialOrFingerprint: string, reason: RevocationReason): Promise<CertificateRecord>;
   disableAgency(actor: Principal, agencyId: string): Promise<Agency>;
+  /** Undoes `disableAgency`: its unrevoked, unexpired certificates count again. */
+  enableAgency(actor: Principal, agencyId: string): Promise<Agency>;
+  /** Whether this process holds the CA key (development, embedded): otherwise issue with `npm run pki`. */
+  readonly canIssue: boolean;
   /** Pass the caller's transaction client when inside one: never take a second connection. */
   getAgency(id: string, q?: Queryable): Promise<Agency | null>;
   /**
@@ -105,6 +109,7 @@ export function createAgencyRegistry(opts: AgencyRegistryOptions): AgencyRegistr
 
   return {
     caCertPem: ca.certPem,
+    canIssue: typeof ca.keyPem === 'string' && ca.keyPem.length > 0,
 
     async registerAgency(actor, input) {
       assertAdministrator(actor);
@@ -129,11 +134,15 @@ export function createAgencyRegistry(opts: AgencyRegistryOptions): AgencyRegistr
 
     async issueCertificate(actor, agencyId, csrPem, issueOpts = {}) {
       assertAdministrator(actor);
-      if (!ca.keyPem) throw new CaInvalid('this gateway process holds no CA key');
+      if (!ca.keyPem) throw new CaKeyNotHere('this gateway process holds no CA key: issue with `npm run pki -- issue` where the CA key is kept');
       const caMaterial = { certPem: ca.certPem, keyPem: ca.keyPem };
       const issued = await withTx(pool, async (tx) => {
         const agency = await lockAgency(tx, agencyId);
         if (agency.disabledAt) throw new AgencyIsDisabled('the agency is disabled');
+        const cn = csrCommonName(csrPem);
+        if (cn !== undefined && cn !== agency.id) {
+          throw new CsrAgencyMismatch(`the CSR was made for ${cn.slice(0, 63)}, not ${agency.id}`);
+        }
         const issued = issueFromCsr(caMaterial, csrPem, {
           agencyId: agency.id,
           agencyType: agency.type,
@@ -217,6 +226,22 @@ export function createAgencyRegistry(opts: AgencyRegistryOptions): AgencyRegistr
           'UPDATE agencies SET disabled_at = now() WHERE id = $1 RETURNING *', [current.id],
         );
         await audit.append(tx, { action: 'AGENCY_DISABLED', actor, agencyIds: [current.id] });
+        return toAgency(res.rows[0]!);
+      });
+      cache.invalidate();
+      agencies.invalidate(agency.id);
+      return agency;
+    },
+
+    async enableAgency(actor, agencyId) {
+      assertAdministrator(actor);
+      const agency = await withTx(pool, async (tx) => {
+        const current = await lockAgency(tx, agencyId);
+        if (!current.disabledAt) throw new AgencyNotDisabled('the agency is not disabled');
+        const res = await tx.query<AgencyRow>(
+          'UPDATE agencies SET disabled_at = NULL WHERE id = $1 RETURNING *', [current.id],
+        );
+        await audit.append(tx, { action: 'AGENCY_ENABLED', actor, agencyIds: [current.id] });
         return toAgency(res.rows[0]!);
       });
       cache.invalidate();

@@ -36,6 +36,11 @@ export class CsrInvalid extends GatewayError {
   readonly code = 'CSR_INVALID';
   readonly status = 400;
 }
+/** The CSR names another agency (its subject CN): the wrong file, or someone else's key. */
+export class CsrAgencyMismatch extends GatewayError {
+  readonly code = 'CSR_AGENCY_MISMATCH';
+  readonly status = 400;
+}
 export class AgencyExists extends GatewayError {
   readonly code = 'AGENCY_EXISTS';
   readonly status = 409;
@@ -47,6 +52,16 @@ export class AgencyNotFound extends GatewayError {
 /** Issuing a certificate to (or otherwise changing) an agency that has been disabled. */
 export class AgencyIsDisabled extends GatewayError {
   readonly code = 'AGENCY_IS_DISABLED';
+  readonly status = 409;
+}
+/** Enabling an agency that is not disabled. */
+export class AgencyNotDisabled extends GatewayError {
+  readonly code = 'AGENCY_NOT_DISABLED';
+  readonly status = 409;
+}
+/** Issuing in a process that holds no CA key (production): issue with `npm run pki` where the key is. */
+export class CaKeyNotHere extends GatewayError {
+  readonly code = 'CA_KEY_NOT_AVAILABLE';
   readonly status = 409;
 }
 export class CertificateNotFound extends GatewayError {

@@ -173,7 +173,7 @@ describe('agency registry', () => {
     it('refuses to issue in a process that holds no CA key', async () => {
       const noKey = createAgencyRegistry({ pool: db.pool, audit, ca: { certPem: pki.caPem } });
       const { csrPem } = createCsr({ agencyId: 'mse-hospitals' });
-      expect(await codeOf(noKey.issueCertificate(TEST_ADMIN, 'mse-hospitals', csrPem))).toBe('CA_INVALID');
+      expect(await codeOf(noKey.issueCertificate(TEST_ADMIN, 'mse-hospitals', csrPem))).toBe('CA_KEY_NOT_AVAILABLE');
     });
   });
 

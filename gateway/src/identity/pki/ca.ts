@@ -150,6 +150,21 @@ export function issueFromCsr(
   };
 }
 
+/**
+ * The common name a CSR asks for (undefined when it names none). Issuing ignores it, but the
+ * registry refuses a CSR made for another agency: it is the wrong file, or someone else's key.
+ */
+export function csrCommonName(csrPem: string): string | undefined {
+  let csr: forge.pki.CertificateSigningRequest;
+  try {
+    csr = pki.certificationRequestFromPem(csrPem);
+  } catch (err) {
+    throw new CsrInvalid('CSR is not a valid PEM RSA certification request', { cause: err });
+  }
+  const cn = csr.subject.getField('CN') as { value?: unknown } | null;
+  return typeof cn?.value === 'string' ? cn.value : undefined;
+}
+
 /** SHA-256 of a certificate's DER, lower-case hex: the same value the authenticator computes. */
 export function fingerprint256(certPem: string): string {
   return fingerprintOf(pki.certificateFromPem(certPem));

@@ -4,6 +4,7 @@ import type { ExchangeDeps } from './deps.js';
 import { InvalidQuery, MessageNotFound } from './errors.js';
 import { InvalidState } from '../errors.js';
 import { createRequestViewBuilder, type MessageRow, type RequestView } from './request-view.js';
+import { createAgencyInbox } from './agency-inbox.js';
 import { HAND_OVER_REFUSALS, handOverError, lockCertificateForHandOver, type HandOverRefusal } from '../identity/delivery-check.js';
 
 /** A delivered message not acknowledged within this time is offered again (adapter crashed). */
@@ -172,7 +173,10 @@ export function createInboxService(deps: ExchangeDeps & { inboxWait: (agencyId: 
     });
   }
 
-  return { poll, ack, deliverOne };
+  // The same inbox for the agency's staff in the browser (agency-inbox.ts, decision 0021).
+  const staff = createAgencyInbox({ ...deps, inbox: { deliverOne } });
+
+  return { poll, ack, deliverOne, staff };
 }
 
 export type InboxService = ReturnType<typeof createInboxService>;

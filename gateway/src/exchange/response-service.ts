@@ -1,5 +1,6 @@
 import { withTx, type Queryable } from '../store/db.js';
 import type { AgencyPrincipal } from '../identity/principal.js';
+import type { AnsweringAgency } from './agency-staff.js';
 import { PolicyDenied } from '../errors.js';
 import type { ExchangeDeps } from './deps.js';
 import { policyCaseFacts } from './case-facts.js';
@@ -87,7 +88,8 @@ export function isCataloguedFieldPath(path: string): boolean {
 
 /** One answer as it arrived: everything worked out before any database access. */
 interface AnswerRequest {
-  actor: AgencyPrincipal;
+  /** The agency's system (certificate) or one of its staff in the browser (decision 0021). */
+  actor: AnsweringAgency;
   requestId: string;
   key: string;
   hash: string;
@@ -315,7 +317,7 @@ export function createResponseService(deps: ExchangeDeps) {
   }
 
   async function answer(
-    actor: AgencyPrincipal,
+    actor: AnsweringAgency,
     requestId: string,
     rawKey: unknown,
     body: unknown,
@@ -361,7 +363,7 @@ export function createResponseService(deps: ExchangeDeps) {
   }
 
   return {
-    respond: (actor: AgencyPrincipal, requestId: string, key: unknown, body: unknown) => answer(actor, requestId, key, body, 'response'),
-    decline: (actor: AgencyPrincipal, requestId: string, key: unknown, body: unknown) => answer(actor, requestId, key, body, 'decline'),
+    respond: (actor: AnsweringAgency, requestId: string, key: unknown, body: unknown) => answer(actor, requestId, key, body, 'response'),
+    decline: (actor: AnsweringAgency, requestId: string, key: unknown, body: unknown) => answer(actor, requestId, key, body, 'decline'),
   };
 }

@@ -16,6 +16,7 @@ import { auditPages } from './audit-pages.js';
 import { coordinatorPages } from './coordinator-routes.js';
 import { caseListPages } from './case-list-pages.js';
 import { referralPages } from './referral-pages.js';
+import { agencyPages } from './agency-pages.js';
 import { htmlErrorPages, htmlNotFound } from './error-pages.js';
 import { createPageRouter, type RouteSpec } from './page-router.js';
 import { cspNonce, noStore, pageHeaders } from './page-security.js';
@@ -57,6 +58,7 @@ const AUDIT_API: RouteSpec[] = [
 
 const ROLE_NAMES: Record<string, string> = {
   coordinator: 'MARAC coordinator', ig_officer: 'Information governance officer', auditor: 'Auditor', admin: 'Administrator',
+  agency_researcher: 'Agency researcher', agency_representative: 'Agency representative',
 };
 
 export interface PeopleUiOptions {
@@ -146,6 +148,7 @@ export function mountPeopleUi(app: Express, g: Gateway, opts: PeopleUiOptions): 
   caseListPages(pages, { g, render, now });
   coordinatorPages(pages, { g, catalog, render, now });
   referralPages(pages, { g, render, now });
+  agencyPages(pages, { g, render, now });
   agreementPages(pages, { g, catalog, render, now, samplesDir: opts.samplesDir ?? DEFAULT_SAMPLES });
   auditPages(pages, { g, render });
   pages.get('/agencies', ['admin'], async (_req, res) => {

@@ -93,6 +93,8 @@ export const ROLES: Record<string, string> = {
   ig_officer: 'Information governance officer',
   auditor: 'Auditor',
   admin: 'Administrator',
+  agency_researcher: 'Agency researcher',
+  agency_representative: 'Agency representative',
 };
 
 export const REQUEST_DOMAINS: Record<string, string> = {

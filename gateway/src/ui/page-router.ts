@@ -1,6 +1,6 @@
 import express, { type RequestHandler, type Router } from 'express';
 import type { PeopleAuth } from '../identity/people-auth.js';
-import type { PersonRole } from '../identity/principal.js';
+import { PERSON_ROLES, type PersonRole } from '../identity/principal.js';
 
 /**
  * Every page is registered with the roles that may use it, so no route can exist without an
@@ -23,7 +23,7 @@ export interface PageRouter {
   post(path: string, access: Access, ...handlers: RequestHandler[]): void;
 }
 
-const ALL_ROLES: PersonRole[] = ['coordinator', 'ig_officer', 'auditor', 'admin'];
+const ALL_ROLES: readonly PersonRole[] = PERSON_ROLES;
 
 export function createPageRouter(people: Pick<PeopleAuth, 'requireRole' | 'csrfProtect'>, routes: RouteSpec[] = []): PageRouter {
   const router = express.Router();

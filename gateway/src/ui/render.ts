@@ -34,6 +34,9 @@ export const NAVIGATION: readonly NavItem[] = [
   { href: '/audit', text: 'Audit log', roles: ['auditor'] },
   { href: '/audit/checkpoint', text: 'Checkpoint', roles: ['auditor'] },
   { href: '/agencies', text: 'Agencies', roles: ['admin'] },
+  { href: '/agency/inbox', text: 'Research requests', roles: ['agency_researcher'] },
+  { href: '/agency/cases', text: 'Meetings and cases', roles: ['agency_representative'] },
+  { href: '/agency/actions', text: 'Actions', roles: ['agency_representative'] },
 ];
 
 export function navigationFor(person: PersonPrincipal | undefined, currentPath: string) {

@@ -1,0 +1,13 @@
+-- Research drafts (issue 15, decision 0021): agency staff answering in the browser may save what
+-- they have typed and come back to it. One sealed draft per message (the form's fields, sealed
+-- like the answer itself: what a person types about a case is never a plaintext column). The
+-- draft goes when the answer is made, and with its message.
+CREATE TABLE research_drafts (
+  message_id        text PRIMARY KEY REFERENCES messages (id) ON DELETE CASCADE,
+  agency_id         text NOT NULL,
+  sealed_key_id     text NOT NULL,
+  sealed_iv         bytea NOT NULL,
+  sealed_tag        bytea NOT NULL,
+  sealed_ciphertext bytea NOT NULL,
+  saved_at          timestamptz NOT NULL
+);

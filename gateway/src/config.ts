@@ -3,6 +3,9 @@ import path from 'node:path';
 import { parseWitnessKey } from './audit/cosignature.js';
 import { parseAgencyLimitOverrides, type AgencyLimitsConfig } from './http/agency-limits.js';
 import { SETTINGS, defaultFor, type Setting, type SettingName, type SettingOfType } from './settings.js';
+import { parseTeamMailboxes } from './notifications/people-directory.js';
+import type { NotificationsConfig } from './notifications/service.js';
+import { isKind, type NotificationKind } from './notifications/types.js';
 
 /**
  * The one config loader (medplum `config/loader.ts` style): every key typed, defaults explicit,
@@ -76,6 +79,8 @@ export interface GatewayConfig {
   sessions: { cookieName: string; secureCookies: boolean; idleMinutes: number; absoluteHours: number };
   policiesDir: string;
   demo: { adapters: boolean };
+  /** How people are told (docs/decisions/0022): transport, its settings, team mailboxes, timing. */
+  notifications: NotificationsConfig;
 }
 
 export class ConfigError extends Error {
@@ -232,6 +237,43 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Gateway
     trustedProxy = { header: proxyHeader.toLowerCase(), trustedCidrs: cidrs };
   }
 
+  const notifications = readNotifications();
+  function readNotifications(): NotificationsConfig {
+    const transport = str('NOTIFICATIONS_TRANSPORT') as NotificationsConfig['transport'];
+    if (!SETTINGS.NOTIFICATIONS_TRANSPORT.values.includes(transport)) {
+      problems.push(`NOTIFICATIONS_TRANSPORT must be ${SETTINGS.NOTIFICATIONS_TRANSPORT.values.join(', ')} (got "${transport}")`);
+    }
+    if (prod && transport === 'dev-smtp') problems.push('NOTIFICATIONS_TRANSPORT=dev-smtp is refused in production (use notify or smtp)');
+    const apiKey = str('NOTIFY_API_KEY');
+    const templateId = str('NOTIFY_TEMPLATE_ID');
+    const baseUrl = url('NOTIFY_BASE_URL');
+    const templates: Partial<Record<NotificationKind, string>> = {};
+    for (const part of (str('NOTIFY_TEMPLATE_IDS') ?? '').split(',').map((x) => x.trim()).filter(Boolean)) {
+      const [kind, id] = part.split('=');
+      if (!isKind(kind) || !id || !/^[0-9a-f-]{36}$/i.test(id)) problems.push(`NOTIFY_TEMPLATE_IDS: "${part}" is not <KIND>=<template id>`);
+      else templates[kind] = id;
+    }
+    if (transport === 'notify') {
+      if (!apiKey || apiKey.length < 74) problems.push('NOTIFY_API_KEY (the whole key, <name>-<service id>-<secret>) is required with NOTIFICATIONS_TRANSPORT=notify');
+      if (!templateId) problems.push('NOTIFY_TEMPLATE_ID is required with NOTIFICATIONS_TRANSPORT=notify');
+      if (prod && baseUrl && !baseUrl.startsWith('https:')) problems.push('NOTIFY_BASE_URL must be https in production');
+    }
+    const smtpUrl = url('SMTP_URL');
+    if (transport === 'smtp' && !smtpUrl) problems.push('SMTP_URL is required with NOTIFICATIONS_TRANSPORT=smtp');
+    return {
+      transport,
+      ...(transport === 'notify' && apiKey && templateId ? { notify: { apiKey, templateId, templates, ...(baseUrl ? { baseUrl } : {}) } } : {}),
+      ...(smtpUrl ? { smtpUrl } : {}),
+      from: str('NOTIFICATIONS_FROM')!,
+      teamMailboxes: parseTeamMailboxes(str('NOTIFICATIONS_TEAM_MAILBOXES'), problems),
+      pollMs: int('NOTIFICATIONS_POLL_MS'),
+      maxAttempts: int('NOTIFICATIONS_MAX_ATTEMPTS'),
+      actionDueDays: int('NOTIFICATIONS_ACTION_DUE_DAYS'),
+      timeoutMs: int('NOTIFICATIONS_TIMEOUT_MS'),
+      devSmtpPort: int('DEV_SMTP_PORT'),
+    };
+  }
+
   const cfg: GatewayConfig = {
     mode,
     logLevel,
@@ -305,6 +347,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Gateway
     },
     policiesDir: path.resolve(cwd, str('POLICIES_DIR')!),
     demo: { adapters: bool('DEMO_ADAPTERS') },
+    notifications,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return cfg;

@@ -43,6 +43,7 @@ export const SETTING_GROUPS = [
   'Audit witnesses',
   'Delivery and deadlines',
   'People sign-in (OIDC) and sessions',
+  'Notifications',
   'Development',
 ] as const;
 export type SettingGroup = (typeof SETTING_GROUPS)[number];
@@ -293,6 +294,60 @@ export const SETTINGS = {
     description: 'A session ends this long after sign-in, however active.',
   },
 
+  // ---- Notifications
+  NOTIFICATIONS_TRANSPORT: {
+    group: 'Notifications', type: 'enum', values: ['notify', 'smtp', 'dev-smtp', 'off'], default: { development: 'dev-smtp', production: 'off' },
+    description: 'How people are told of requests, deadlines, circulated packs and minutes, actions and referrals (a link and a reference only): `notify` GOV.UK Notify, `smtp` an SMTP relay, `dev-smtp` a mailbox inside the gateway shown at /dev/mailbox (refused in production), `off` nothing is derived or sent.',
+  },
+  NOTIFY_API_KEY: {
+    group: 'Notifications', type: 'secret', secret: true, requiredText: 'with NOTIFICATIONS_TRANSPORT=notify', defaultText: 'none',
+    description: 'GOV.UK Notify API key (`<name>-<service id>-<secret>`).',
+  },
+  NOTIFY_BASE_URL: {
+    group: 'Notifications', type: 'url', protocols: ['https:', 'http:'], default: 'https://api.notifications.service.gov.uk',
+    description: 'GOV.UK Notify API address (http only for a loopback stand-in in tests).',
+  },
+  NOTIFY_TEMPLATE_ID: {
+    group: 'Notifications', type: 'string', requiredText: 'with NOTIFICATIONS_TRANSPORT=notify', defaultText: 'none',
+    example: 'f33517ff-2a88-4f6e-b855-c550268ce08a',
+    description: 'Notify e-mail template for every kind, with the personalisation fields ((subject)), ((body)), ((link)) and ((reference)).',
+  },
+  NOTIFY_TEMPLATE_IDS: {
+    group: 'Notifications', type: 'string', defaultText: 'none: NOTIFY_TEMPLATE_ID for every kind',
+    example: 'REQUEST_NEW=f33517ff-2a88-4f6e-b855-c550268ce08a,ACTION_OVERDUE=0b5d3c3a-5e3c-4b8e-9d8e-2f3f4a5b6c7d',
+    description: 'A template per kind instead (`<KIND>=<template id>`, comma-separated): REQUEST_NEW, DEADLINE_NEAR, ANSWER_OVERDUE, PACK_CIRCULATED, MINUTES_CIRCULATED, ACTION_ASSIGNED, ACTION_DUE, ACTION_OVERDUE, REFERRAL_RECEIVED.',
+  },
+  SMTP_URL: {
+    group: 'Notifications', type: 'url', protocols: ['smtp:', 'smtps:'], secret: true, requiredText: 'with NOTIFICATIONS_TRANSPORT=smtp', defaultText: 'none',
+    example: 'smtps://marac:password@relay.example.gov.uk:465',
+    description: 'SMTP relay for notifications (may hold a password).',
+  },
+  NOTIFICATIONS_FROM: {
+    group: 'Notifications', type: 'string', default: 'MARAC information sharing <no-reply@marac.invalid>',
+    description: 'From address of notifications sent by SMTP.',
+  },
+  NOTIFICATIONS_TEAM_MAILBOXES: {
+    group: 'Notifications', type: 'string', defaultText: 'none: only people who have signed in are told',
+    example: 'essex-police:agency_researcher=marac.research@police.example;safe-steps-idva:*=marac@idva.example',
+    description: 'Shared mailboxes per agency and role (`*`: every role), `;`-separated, told as well as the people of that agency who have signed in (staff who never sign in still hear of a request).',
+  },
+  NOTIFICATIONS_POLL_MS: {
+    group: 'Notifications', type: 'integer', default: 5000, min: 100, max: 3_600_000,
+    description: 'How often new audit events are turned into notifications and due notifications are sent; the first retry waits as long, doubling after.',
+  },
+  NOTIFICATIONS_MAX_ATTEMPTS: {
+    group: 'Notifications', type: 'integer', default: 8, min: 1, max: 100,
+    description: 'Attempts to send one notification before it is given up (NOTIFICATION_FAILED).',
+  },
+  NOTIFICATIONS_TIMEOUT_MS: {
+    group: 'Notifications', type: 'integer', default: 10_000, min: 100, max: 120_000,
+    description: 'Deadline of one send to Notify or the SMTP server.',
+  },
+  NOTIFICATIONS_ACTION_DUE_DAYS: {
+    group: 'Notifications', type: 'integer', default: 2, min: 0, max: 30,
+    description: 'An open action is "due" this many days before its due date (and "overdue" the day after it).',
+  },
+
   // ---- Development
   DEV_OIDC: {
     group: 'Development', type: 'boolean', default: { development: true, production: false },
@@ -303,6 +358,7 @@ export const SETTINGS = {
     description: 'Let DEV_OIDC run in production (demonstrations only; refused otherwise).',
   },
   DEV_OIDC_PORT: { group: 'Development', type: 'integer', default: 3001, ...PORT, description: 'Port of the development OIDC provider.' },
+  DEV_SMTP_PORT: { group: 'Development', type: 'integer', default: 0, ...PORT, description: 'Port of the development mailbox\'s SMTP server on 127.0.0.1 (NOTIFICATIONS_TRANSPORT=dev-smtp; 0: any free port).' },
   DEMO_ADAPTERS: {
     group: 'Development', type: 'boolean', default: { development: true, production: false },
     description: 'Start the demo agency adapters in process (they answer research requests from sample records).',

@@ -112,6 +112,8 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
     SWEEP_INTERVAL_MS: '1000',
     DEV_OIDC: 'false',
     DEMO_ADAPTERS: 'false',
+    // Notifications add NOTIFICATION_SENT events and a mailbox to every world; their own tests turn them on.
+    NOTIFICATIONS_TRANSPORT: 'off',
     // Tests drive one agency far harder than any adapter; the agency limits get their own test
     // (test/security/agency-fairness.test.ts), which sets them.
     AGENCY_RATE_PER_SECOND: '1000000',

@@ -176,6 +176,7 @@ export function createSessionRoutes(deps: SessionRoutesDeps): Router {
           displayName: identity.displayName,
           roles,
           ...(identity.agencyId ? { agencyId: identity.agencyId } : {}),
+          ...(identity.email ? { email: identity.email } : {}),
         },
         previous,
       );

@@ -3,6 +3,7 @@ import type pg from 'pg';
 import type { AuditLog } from '../audit/types.js';
 import { withTx, type Queryable } from '../store/db.js';
 import { PERSON_ROLES, type PersonPrincipal, type PersonRole, type SystemPrincipal } from './principal.js';
+import { upsertPerson } from '../notifications/people-directory.js';
 
 /**
  * People's sessions and pending log-ins in Postgres. No HTTP here: the routes and middleware in
@@ -43,6 +44,8 @@ export interface VerifiedPerson {
   displayName: string;
   roles: PersonRole[];
   agencyId?: string;
+  /** From the `email` claim: where notifications go (kept in people_directory, never in a session). */
+  email?: string;
 }
 
 export const PEOPLE_AUTH_COMPONENT: SystemPrincipal = { kind: 'system', component: 'people-auth' };
@@ -159,6 +162,8 @@ export function createPeopleSessions(opts: PeopleSessionsOptions): PeopleSession
            VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8)`,
           [tokenHash(token), person.userId, person.displayName, person.roles, person.agencyId ?? null, t, expiresAt, csrfToken],
         );
+        // The people directory: who can be told of what (notifications), as the provider says today.
+        await upsertPerson(tx, { ...person, ...(person.email ? { email: person.email } : {}) }, t);
         await audit.append(tx, { action: 'LOGIN', actor: principal, detail: { rotatedPreviousSession: rotated } });
       });
       return { token, session: { principal, csrfToken, createdAt: t, expiresAt } };

@@ -34,6 +34,8 @@ export interface OidcIdentity {
   displayName: string;
   roles: string[];
   agencyId?: string;
+  /** The `email` claim, when the provider gives one (notifications; see notifications/people-directory). */
+  email?: string;
 }
 
 export interface LoginStart {
@@ -222,6 +224,8 @@ export function createOidcClient(opts: OidcClientOptions): OidcClient {
         roles: rolesFromClaim(readClaim(claims, opts.roleClaim)),
       };
       if (typeof agency === 'string' && agency) identity.agencyId = agency;
+      const email = readClaim(claims, 'email');
+      if (typeof email === 'string' && email.length <= 254 && email.includes('@')) identity.email = email;
       return identity;
     },
   };

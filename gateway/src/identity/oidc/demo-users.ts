@@ -10,6 +10,8 @@ export interface DemoUser {
   roles: PersonRole[];
   /** Goes out as the agency claim (coordinators work for a MARAC coordinating agency). */
   agency?: string;
+  /** Goes out as the `email` claim: where notifications go (reserved .example domains only). */
+  email?: string;
 }
 
 /** The one password every demo person has. Printed by `npm start` and shown on the dev log-in page. */
@@ -20,14 +22,14 @@ export const DEMO_PASSWORD = 'demo';
  * shown and tested.
  */
 export const DEMO_USERS: readonly DemoUser[] = [
-  { username: 'coordinator@essex-marat', password: DEMO_PASSWORD, name: 'Casey Coordinator', roles: ['coordinator'], agency: 'essex-marat' },
-  { username: 'ig.officer1', password: DEMO_PASSWORD, name: 'Indra Governance', roles: ['ig_officer'] },
-  { username: 'ig.officer2', password: DEMO_PASSWORD, name: 'Glen Checker', roles: ['ig_officer'] },
-  { username: 'auditor', password: DEMO_PASSWORD, name: 'Ada Auditor', roles: ['auditor'] },
-  { username: 'admin', password: DEMO_PASSWORD, name: 'Sam Admin', roles: ['admin'] },
+  { username: 'coordinator@essex-marat', password: DEMO_PASSWORD, name: 'Casey Coordinator', roles: ['coordinator'], agency: 'essex-marat', email: 'coordinator@essex-marat.example' },
+  { username: 'ig.officer1', password: DEMO_PASSWORD, name: 'Indra Governance', roles: ['ig_officer'], email: 'ig.officer1@essex-marat.example' },
+  { username: 'ig.officer2', password: DEMO_PASSWORD, name: 'Glen Checker', roles: ['ig_officer'], email: 'ig.officer2@essex-marat.example' },
+  { username: 'auditor', password: DEMO_PASSWORD, name: 'Ada Auditor', roles: ['auditor'], email: 'auditor@essex-marat.example' },
+  { username: 'admin', password: DEMO_PASSWORD, name: 'Sam Admin', roles: ['admin'], email: 'admin@essex-marat.example' },
   // Partner agency staff with no integrated system: they answer research and attend in the browser.
-  { username: 'researcher@chelmsford-housing', password: DEMO_PASSWORD, name: 'Harper Housing', roles: ['agency_researcher'], agency: 'chelmsford-housing' },
-  { username: 'rep@chelmsford-housing', password: DEMO_PASSWORD, name: 'Hollis Housing', roles: ['agency_representative'], agency: 'chelmsford-housing' },
-  { username: 'researcher@essex-police', password: DEMO_PASSWORD, name: 'Parker Police', roles: ['agency_researcher'], agency: 'essex-police' },
-  { username: 'rep@safe-steps-idva', password: DEMO_PASSWORD, name: 'Iris Advocate', roles: ['agency_representative', 'agency_researcher'], agency: 'safe-steps-idva' },
+  { username: 'researcher@chelmsford-housing', password: DEMO_PASSWORD, name: 'Harper Housing', roles: ['agency_researcher'], agency: 'chelmsford-housing', email: 'researcher@chelmsford-housing.example' },
+  { username: 'rep@chelmsford-housing', password: DEMO_PASSWORD, name: 'Hollis Housing', roles: ['agency_representative'], agency: 'chelmsford-housing', email: 'rep@chelmsford-housing.example' },
+  { username: 'researcher@essex-police', password: DEMO_PASSWORD, name: 'Parker Police', roles: ['agency_researcher'], agency: 'essex-police', email: 'researcher@essex-police.example' },
+  { username: 'rep@safe-steps-idva', password: DEMO_PASSWORD, name: 'Iris Advocate', roles: ['agency_representative', 'agency_researcher'], agency: 'safe-steps-idva', email: 'rep@safe-steps-idva.example' },
 ];

@@ -114,10 +114,12 @@ export async function startDevOidcProvider(opts: DevOidcOptions): Promise<DevOid
           name: user.name,
           [roleClaim]: [...user.roles],
           ...(user.agency ? { [agencyClaim]: user.agency } : {}),
+          ...(user.email ? { email: user.email } : {}),
         }),
       };
     },
-    claims: { openid: ['sub'], profile: ['name'], [MARAC_SCOPE]: [roleClaim, agencyClaim] },
+    // The e-mail address goes with the gateway's own scope, so the default scopes bring it.
+    claims: { openid: ['sub'], profile: ['name'], [MARAC_SCOPE]: [roleClaim, agencyClaim, 'email'] },
     // First-party clients only: grant every scope the provider knows instead of asking for consent.
     async loadExistingGrant(ctx: unknown) {
       const c = ctx as {

@@ -69,16 +69,27 @@ export function quarterLabel(q: Quarter): string {
   return `${names[q.q - 1]} ${q.year}`;
 }
 
+const LONDON_CLOCK = new Intl.DateTimeFormat('en-CA', {
+  timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
+});
+
+/** London's offset from UTC at an instant, in minutes (0 in GMT, 60 in BST). */
+function londonOffsetMinutes(ms: number): number {
+  const p = Object.fromEntries(LONDON_CLOCK.formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
+  const wall = Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day), Number(p.hour), Number(p.minute));
+  return Math.round((wall - Math.floor(ms / 60_000) * 60_000) / 60_000);
+}
+
 /**
  * A London calendar day's start as an instant: midnight in London (GMT or BST), so quarter
- * bounds can be compared with timestamptz columns. Computed from the offset London has at noon
- * that day (clock changes happen at 01:00/02:00, never across midnight).
+ * bounds can be compared with timestamptz columns. Clocks change at 01:00 UTC, never at midnight,
+ * so the offset an hour either side settles it.
  */
 export function londonMidnight(day: string): Date {
-  const noonUtc = new Date(`${day}T12:00:00Z`);
-  const hm = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(noonUtc);
-  const offsetMinutes = (Number(hm.slice(0, 2)) - 12) * 60 + Number(hm.slice(3, 5));
-  return new Date(Date.parse(`${day}T00:00:00Z`) - offsetMinutes * 60_000);
+  const utcMidnight = Date.parse(`${day}T00:00:00Z`);
+  let t = utcMidnight - londonOffsetMinutes(utcMidnight) * 60_000;
+  t = utcMidnight - londonOffsetMinutes(t) * 60_000;
+  return new Date(t);
 }
 
 /** The quarter as the half-open interval of instants [from, to). */

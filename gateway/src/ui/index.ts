@@ -16,6 +16,7 @@ import { auditPages } from './audit-pages.js';
 import { coordinatorPages } from './coordinator-routes.js';
 import { caseListPages } from './case-list-pages.js';
 import { referralPages } from './referral-pages.js';
+import { reportPages } from './report-pages.js';
 import { agencyPages } from './agency-pages.js';
 import { htmlErrorPages, htmlNotFound } from './error-pages.js';
 import { createPageRouter, type RouteSpec } from './page-router.js';
@@ -148,6 +149,7 @@ export function mountPeopleUi(app: Express, g: Gateway, opts: PeopleUiOptions): 
   caseListPages(pages, { g, render, now });
   coordinatorPages(pages, { g, catalog, render, now });
   referralPages(pages, { g, render, now });
+  reportPages(pages, { g, render, now });
   agencyPages(pages, { g, render, now });
   agreementPages(pages, { g, catalog, render, now, samplesDir: opts.samplesDir ?? DEFAULT_SAMPLES });
   auditPages(pages, { g, render });

@@ -61,6 +61,8 @@ import { createMeetingAgencyRouter } from './http/meeting-routes.js';
 import { createMinutesService, type MinutesService } from './meetings/minutes-service.js';
 import { createActionService, type ActionService } from './meetings/action-service.js';
 import { createActionAgencyRouter } from './http/action-routes.js';
+import { createCirculationService, type CirculationService } from './meetings/circulation-service.js';
+import { createCirculationAgencyRouter } from './http/circulation-routes.js';
 
 
 export interface GatewayOptions {
@@ -107,6 +109,8 @@ export interface Gateway {
   /** Minutes of a case at a meeting, and the case's action plan (meetings/). */
   minutes: MinutesService;
   actions: ActionService;
+  /** Minutes, actions and the research pack released to each partner under MARAC_ACTION_REVIEW (docs/decisions/0027). */
+  circulation: CirculationService;
   sweepNow(): Promise<unknown>;
   /** The delivery queue (tests inspect jobs; nothing else should reach past the services). */
   deliveryJobs: ReturnType<typeof createDeliveryQueue>;
@@ -228,6 +232,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const minutesActionsDeps = { pool, audit, sealer, agencies, now, validate: (name: 'case-minutes' | 'case-action' | 'case-action-update', data: unknown) => schemas.assertValid(name, data) };
   const minutes = createMinutesService(minutesActionsDeps);
   const actions = createActionService(minutesActionsDeps);
+  const circulation = createCirculationService({ pool, audit, policy, agencies, sealer, now });
   const meetings = createMeetingService({ pool, audit, sealer, agencies, now, validate: (name, data) => schemas.assertValid(name, data) });
   const dataReturn = createDataReturnService({ pool, audit, sealer, agencies, now });
   const reports = { dataReturn, dashboard: createDashboardService({ pool, audit, sealer, agencies, now, returns: dataReturn }) };
@@ -317,6 +322,9 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   agencyApp.use(createReportRouter(dataReturn, now));
   agencyApp.use(createMeetingAgencyRouter(meetings));
   agencyApp.use(createActionAgencyRouter({ minutes, actions }));
+  // Circulated research and minutes, likewise, leave only to a certificate still good in the database.
+  agencyApp.get(['/v1/cases/:caseId/circulated-pack', '/v1/meetings/:meetingId/cases/:caseId/minutes/released'], requireCurrentCertificate(pool));
+  agencyApp.use(createCirculationAgencyRouter(circulation));
   agencyApp.use(notFoundHandler);
   agencyApp.use(databaseUnavailable);
   agencyApp.use(errorHandler(logger));
@@ -377,6 +385,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     meetings,
     minutes,
     actions,
+    circulation,
     sweepNow: () => sweep(maintenanceDeps, 0),
     deliveryJobs: deliveryQueue,
     agencyApp,

@@ -96,6 +96,19 @@ export async function seedReturnWorld(g: Gateway, pool: pg.Pool, clock: TestCloc
         );
       }
     }
+    // For the dashboard: research on A to the police (answered in 30 hours) and housing (overdue),
+    // and two open actions, housing's past its due date.
+    const fan = await g.exchange.requests.createResearchRequest(COORDINATOR, A, { purpose: 'MARAC_RESEARCH', recipients: ['essex-police', 'chelmsford-housing'] });
+    void fan;
+    await pool.query(`UPDATE messages SET state = 'responded', answered_at = created_at + interval '30 hours' WHERE case_id = $1 AND recipient_agency_id = 'essex-police'`, [A]);
+    await pool.query(`UPDATE messages SET state = 'overdue' WHERE case_id = $1 AND recipient_agency_id = 'chelmsford-housing'`, [A]);
+    for (const [id, owner, due] of [['act_fixture_housing', 'chelmsford-housing', '2026-09-01'], ['act_fixture_police', 'essex-police', '2099-01-31']]) {
+      await pool.query(
+        `INSERT INTO case_actions (id, case_id, meeting_id, owner_agency_id, due_on, sealed_key_id, sealed_iv, sealed_tag, sealed_ciphertext, created_by)
+         VALUES ($1, $2, 'mtg_q3_july', $3, $4, 'k1', '\\x00', '\\x00', '\\x00', 'fixture')`,
+        [id, A, owner, due],
+      );
+    }
     return { A, B, C, D, E, F };
   } finally {
     clock.real();

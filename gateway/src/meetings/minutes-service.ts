@@ -22,6 +22,8 @@ export interface MinutesInput {
 export interface MinutesView {
   meetingId: string;
   caseId: string;
+  /** The meeting's London calendar day, YYYY-MM-DD. */
+  meetingDay: string;
   /** 0: nothing recorded yet. */
   version: number;
   minutes: MinutesDocument;
@@ -66,7 +68,7 @@ export function createMinutesService(deps: MinutesActionsDeps) {
   async function getMinutes(actor: ExchangeActor, meetingId: string, caseId: string): Promise<MinutesView> {
     return withTx(pool, async (tx) => {
       const { acting, theCase } = await coordinatorCase(tx, actor, caseId, deps.agencies);
-      await listing(tx, acting.agencyId, meetingId, caseId);
+      const l = await listing(tx, acting.agencyId, meetingId, caseId);
       const row = await repo.findMinutes(tx, meetingId, caseId);
       const minutes = row ? (sealer.open(row.sealed, minutesAad(meetingId, caseId)) as MinutesDocument) : {};
       await audit.append(tx, {
@@ -79,7 +81,7 @@ export function createMinutesService(deps: MinutesActionsDeps) {
         detail: { view: 'minutes', meetingId, version: row?.version ?? 0, parts: filledParts(minutes).join(',') || null },
       });
       return {
-        meetingId, caseId, version: row?.version ?? 0, minutes,
+        meetingId, caseId, meetingDay: l.meetingDay, version: row?.version ?? 0, minutes,
         ...(row ? { recordedAt: row.recordedAt.toISOString(), updatedAt: row.updatedAt.toISOString() } : {}),
       };
     });
@@ -123,7 +125,7 @@ export function createMinutesService(deps: MinutesActionsDeps) {
         detail: { meetingId, version, parts: filledParts(minutes).join(',') || null, notSharedRows: minutes.notShared?.length ?? 0 },
       });
       return {
-        meetingId, caseId, version, minutes,
+        meetingId, caseId, meetingDay: l.meetingDay, version, minutes,
         recordedAt: (current?.recordedAt ?? at).toISOString(), updatedAt: at.toISOString(),
       };
     });

@@ -16,6 +16,7 @@ import {
 import type { PageRouter } from './page-router.js';
 import type { PageRenderer } from './render.js';
 import { countdown, packView } from './view-model/pack-view.js';
+import { actionRow } from './minutes-pages.js';
 
 /**
  * Coordinator pages: the case list, the referral form, the case page (status per agency and the
@@ -33,7 +34,7 @@ const CHANGED = {
 } as const;
 
 export interface CoordinatorPagesDeps {
-  g: Pick<Gateway, 'exchange' | 'registry'>;
+  g: Pick<Gateway, 'exchange' | 'registry' | 'actions'>;
   catalog: Pick<FieldCatalog, 'get'>;
   render: PageRenderer;
   now: () => Date;
@@ -119,6 +120,8 @@ export function coordinatorPages(pages: PageRouter, deps: CoordinatorPagesDeps):
     const sentId = typeof req.query.sent === 'string' && REQUEST_ID.test(req.query.sent) ? req.query.sent : undefined;
     const [names, pack] = [await agencyNames(), await g.exchange.packs.getPack(me(res), caseId, 'read', { withCaseDetails: true })];
     const state = await findCase(res, caseId);
+    // Every action of the case, whichever meeting agreed it (ui/minutes-pages.ts).
+    const actions = (await g.actions.listCaseActions(me(res), caseId)).map((a) => actionRow(a, names));
     let flash;
     if (sentId) {
       const status = await g.exchange.requests.getRequestStatus(me(res), sentId).catch(() => undefined);
@@ -143,6 +146,7 @@ export function coordinatorPages(pages: PageRouter, deps: CoordinatorPagesDeps):
       pack: packView(pack, { catalog: deps.catalog, agencyName: names, now: deps.now() }),
       state: { ...state, outcomeLabel: state.outcome ? OUTCOME_LABELS[state.outcome as keyof typeof OUTCOME_LABELS] ?? state.outcome : undefined },
       flash,
+      actions,
     });
   });
 

@@ -14,6 +14,7 @@ import { agreementPages } from './agreement-pages.js';
 import { ASSET_ROUTES, assetRoutes } from './assets.js';
 import { auditPages } from './audit-pages.js';
 import { coordinatorPages } from './coordinator-routes.js';
+import { minutesPages } from './minutes-pages.js';
 import { caseListPages } from './case-list-pages.js';
 import { referralPages } from './referral-pages.js';
 import { reportPages } from './report-pages.js';
@@ -148,6 +149,7 @@ export function mountPeopleUi(app: Express, g: Gateway, opts: PeopleUiOptions): 
   });
   caseListPages(pages, { g, render, now });
   coordinatorPages(pages, { g, catalog, render, now });
+  minutesPages(pages, { g, render, now });
   referralPages(pages, { g, render, now });
   reportPages(pages, { g, render, now });
   agencyPages(pages, { g, render, now });

@@ -52,6 +52,13 @@ export interface GatewayClient {
   refer(referral: Record<string, unknown>, idempotencyKey: string): Promise<ReferralReceipt>;
   /** A referral this agency made: its status, the criteria with reasons, and any return reason. */
   referral(referralId: string): Promise<Record<string, unknown>>;
+  /**
+   * The research pack of a case as circulated to this agency (MARAC_ACTION_REVIEW): other agencies'
+   * answers as the agreement releases them to it, its own in full (schemas/openapi.yaml CirculatedPack).
+   */
+  getCirculatedPack(caseId: string): Promise<Record<string, unknown>>;
+  /** The minutes of a case at a meeting and the actions agreed there, as released to this agency (ReleasedMinutes). */
+  getMinutes(meetingId: string, caseId: string): Promise<Record<string, unknown>>;
   close(): void;
 }
 
@@ -154,6 +161,14 @@ export function createGatewayClient(opts: GatewayClientOptions): GatewayClient {
     async referral(referralId) {
       if (!/^ref_[0-9a-f]{32}$/.test(referralId)) throw new UnexpectedGatewayReply('malformed referral id');
       return (await call('GET', `/v1/referrals/${referralId}`)).body as Record<string, unknown>;
+    },
+    async getCirculatedPack(caseId) {
+      if (!ID.test(caseId)) throw new UnexpectedGatewayReply('malformed case id');
+      return (await call('GET', `/v1/cases/${caseId}/circulated-pack`)).body as Record<string, unknown>;
+    },
+    async getMinutes(meetingId, caseId) {
+      if (!ID.test(meetingId) || !ID.test(caseId)) throw new UnexpectedGatewayReply('malformed meeting or case id');
+      return (await call('GET', `/v1/meetings/${meetingId}/cases/${caseId}/minutes/released`)).body as Record<string, unknown>;
     },
     close: () => agent.destroy(),
   };

@@ -19,6 +19,7 @@ import { caseListPages } from './case-list-pages.js';
 import { referralPages } from './referral-pages.js';
 import { reportPages } from './report-pages.js';
 import { agencyPages } from './agency-pages.js';
+import { agencyStaffPages } from './agency-staff-pages.js';
 import { htmlErrorPages, htmlNotFound } from './error-pages.js';
 import { createPageRouter, type RouteSpec } from './page-router.js';
 import { cspNonce, noStore, pageHeaders } from './page-security.js';
@@ -153,6 +154,7 @@ export function mountPeopleUi(app: Express, g: Gateway, opts: PeopleUiOptions): 
   referralPages(pages, { g, render, now });
   reportPages(pages, { g, render, now });
   agencyPages(pages, { g, render, now });
+  agencyStaffPages(pages, { g, render, now });
   agreementPages(pages, { g, catalog, render, now, samplesDir: opts.samplesDir ?? DEFAULT_SAMPLES });
   auditPages(pages, { g, render });
   pages.get('/agencies', ['admin'], async (_req, res) => {

@@ -19,6 +19,7 @@ import { mountPeopleWeb } from '../../../gateway/src/web.js';
 import type { PeopleUi } from '../../../gateway/src/ui/index.js';
 import { startTestGateway, type TestGateway, type TestGatewayOptions } from '../../helpers/gateway.js';
 import { loginAs, startTestOidc, type LoggedIn, type TestOidc } from '../../helpers/oidc.js';
+import type { DemoUser } from '../../../gateway/src/identity/oidc/demo-users.js';
 
 export type { LoggedIn };
 
@@ -46,10 +47,10 @@ export interface WebWorld {
   close(): Promise<void>;
 }
 
-export async function startWebWorld(opts: Omit<TestGatewayOptions, 'web' | 'env'> & { env?: Record<string, string> } = {}): Promise<WebWorld> {
+export async function startWebWorld(opts: Omit<TestGatewayOptions, 'web' | 'env'> & { env?: Record<string, string>; users?: readonly DemoUser[] } = {}): Promise<WebWorld> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const idp = await startTestOidc({ redirectUris: [`${base}/auth/callback`], loginRateLimit: { windowMs: 60_000, limit: 10_000 } });
+  const idp = await startTestOidc({ redirectUris: [`${base}/auth/callback`], loginRateLimit: { windowMs: 60_000, limit: 10_000 }, ...(opts.users ? { users: opts.users } : {}) });
   let clock: () => Date = () => new Date();
   let ui: PeopleUi | undefined;
   const t = await startTestGateway({

@@ -11,3 +11,11 @@ CREATE TABLE research_drafts (
   sealed_ciphertext bytea NOT NULL,
   saved_at          timestamptz NOT NULL
 );
+
+-- Agency staff sign in (roles agency_researcher and agency_representative, principal.ts): their
+-- sessions need the roles the 0005 check did not know yet.
+ALTER TABLE people_sessions DROP CONSTRAINT people_sessions_roles_check;
+ALTER TABLE people_sessions ADD CONSTRAINT people_sessions_roles_check CHECK (
+  roles <@ ARRAY['coordinator','ig_officer','auditor','admin','agency_researcher','agency_representative']::text[]
+  AND cardinality(roles) > 0
+);

@@ -83,7 +83,7 @@ export function describeResearchForm(agencyType: AgencyType, subjects: SubjectIn
   const payloadKey = payloadKeyFor(agencyType);
   const catalog = fieldCatalog();
   const pathOptions: Option[] = catalog.paths()
-    .filter((p) => (payloadKey && p.startsWith(`${payloadKey}.`)) || p.startsWith('subject.'))
+    .filter((p) => (payloadKey && p.startsWith(`${payloadKey}.`)) || /^subject\.(names|dateOfBirth|identifiers|address|contact)\b/.test(p))
     .map((p) => ({ value: p, text: pathLabel(p) }));
   return {
     ...(payloadKey ? { payloadKey } : {}),

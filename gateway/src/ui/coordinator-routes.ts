@@ -34,7 +34,7 @@ const CHANGED = {
 } as const;
 
 export interface CoordinatorPagesDeps {
-  g: Pick<Gateway, 'exchange' | 'registry' | 'actions'>;
+  g: Pick<Gateway, 'exchange' | 'registry' | 'actions' | 'meetings'>;
   catalog: Pick<FieldCatalog, 'get'>;
   render: PageRenderer;
   now: () => Date;
@@ -122,6 +122,8 @@ export function coordinatorPages(pages: PageRouter, deps: CoordinatorPagesDeps):
     const state = await findCase(res, caseId);
     // Every action of the case, whichever meeting agreed it (ui/minutes-pages.ts).
     const actions = (await g.actions.listCaseActions(me(res), caseId)).map((a) => actionRow(a, names));
+    // The meetings the case is listed at (ui/meeting-pages.ts lists it at one).
+    const listings = await g.meetings.listingsOfCase(me(res), caseId);
     let flash;
     if (sentId) {
       const status = await g.exchange.requests.getRequestStatus(me(res), sentId).catch(() => undefined);
@@ -146,6 +148,7 @@ export function coordinatorPages(pages: PageRouter, deps: CoordinatorPagesDeps):
       pack: packView(pack, { catalog: deps.catalog, agencyName: names, now: deps.now() }),
       state: { ...state, outcomeLabel: state.outcome ? OUTCOME_LABELS[state.outcome as keyof typeof OUTCOME_LABELS] ?? state.outcome : undefined },
       flash,
+      listings,
       actions,
     });
   });

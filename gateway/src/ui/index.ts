@@ -17,6 +17,7 @@ import { coordinatorPages } from './coordinator-routes.js';
 import { minutesPages } from './minutes-pages.js';
 import { caseListPages } from './case-list-pages.js';
 import { referralPages } from './referral-pages.js';
+import { meetingPages } from './meeting-pages.js';
 import { reportPages } from './report-pages.js';
 import { agencyPages } from './agency-pages.js';
 import { agencyStaffPages } from './agency-staff-pages.js';
@@ -152,6 +153,7 @@ export function mountPeopleUi(app: Express, g: Gateway, opts: PeopleUiOptions): 
   coordinatorPages(pages, { g, catalog, render, now });
   minutesPages(pages, { g, render, now });
   referralPages(pages, { g, render, now });
+  meetingPages(pages, { g, render, now });
   reportPages(pages, { g, render, now });
   agencyPages(pages, { g, render, now });
   agencyStaffPages(pages, { g, render, now });

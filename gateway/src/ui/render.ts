@@ -30,6 +30,7 @@ export interface NavItem {
 export const NAVIGATION: readonly NavItem[] = [
   { href: '/cases', text: 'Cases', roles: ['coordinator'] },
   { href: '/referrals', text: 'Referrals', roles: ['coordinator'] },
+  { href: '/meetings', text: 'Meetings', roles: ['coordinator'] },
   { href: '/reports', text: 'Reports', roles: ['coordinator'] },
   { href: '/agreements', text: 'Agreements', roles: ['ig_officer'] },
   { href: '/audit', text: 'Audit log', roles: ['auditor'] },
@@ -75,6 +76,15 @@ export function formatDateTime(v: unknown): string {
   return LONDON_DATE_TIME.format(d).replace(' am', 'am').replace(' pm', 'pm').replace(/ at /, ', ');
 }
 
+const LONDON_TIME = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', hour: 'numeric', minute: '2-digit', hour12: true });
+
+/** "10:15am" (London time), for agenda slots. */
+export function formatTime(v: unknown): string {
+  const d = v instanceof Date ? v : typeof v === 'string' ? new Date(v) : undefined;
+  if (!d || Number.isNaN(d.getTime())) return '';
+  return LONDON_TIME.format(d).replace(' am', 'am').replace(' pm', 'pm');
+}
+
 const LONDON_SECONDS = new Intl.DateTimeFormat('en-GB', {
   timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',
 });
@@ -94,6 +104,7 @@ export function createViewEnvironment(opts: { watch?: boolean } = {}): nunjucks.
   });
   env.addFilter('date', formatDate);
   env.addFilter('dateTime', formatDateTime);
+  env.addFilter('time', formatTime);
   env.addFilter('auditTime', formatAuditTime);
   env.addFilter('code', (v: unknown) => (typeof v === 'string' ? describeCode(v) : ''));
   env.addFilter('roleLabel', (v: unknown) => (typeof v === 'string' ? roleLabel(v) : ''));

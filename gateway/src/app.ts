@@ -63,6 +63,8 @@ import { createActionService, type ActionService } from './meetings/action-servi
 import { createActionAgencyRouter } from './http/action-routes.js';
 import { createCirculationService, type CirculationService } from './meetings/circulation-service.js';
 import { createCirculationAgencyRouter } from './http/circulation-routes.js';
+import { createDocumentService, type DocumentService } from './documents/document-service.js';
+import { createDocumentAgencyRouter } from './http/document-routes.js';
 
 
 export interface GatewayOptions {
@@ -111,6 +113,8 @@ export interface Gateway {
   actions: ActionService;
   /** Minutes, actions and the research pack released to each partner under MARAC_ACTION_REVIEW (docs/decisions/0027). */
   circulation: CirculationService;
+  /** Word and PDF documents of the pack and the minutes, each for one recipient agency (documents/). */
+  documents: DocumentService;
   sweepNow(): Promise<unknown>;
   /** The delivery queue (tests inspect jobs; nothing else should reach past the services). */
   deliveryJobs: ReturnType<typeof createDeliveryQueue>;
@@ -233,6 +237,14 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const minutes = createMinutesService(minutesActionsDeps);
   const actions = createActionService(minutesActionsDeps);
   const circulation = createCirculationService({ pool, audit, policy, agencies, sealer, now });
+  const documents = createDocumentService({
+    packs, agencies: registry, catalog, now,
+    // The release for one recipient, read and audited as DOCUMENT_PRODUCED in one transaction.
+    releaseMinutes: async (actor, meetingId, caseId, _format, recipientAgencyId) => {
+      const m = await circulation.minutesFor(actor, meetingId, caseId, { audit: 'DOCUMENT_PRODUCED', ...(recipientAgencyId ? { recipientAgencyId } : {}) });
+      return { meeting: { id: m.meeting.id, startsAt: m.meeting.startsAt }, released: m };
+    },
+  });
   const meetings = createMeetingService({ pool, audit, sealer, agencies, now, validate: (name, data) => schemas.assertValid(name, data) });
   const dataReturn = createDataReturnService({ pool, audit, sealer, agencies, now });
   const reports = { dataReturn, dashboard: createDashboardService({ pool, audit, sealer, agencies, now, returns: dataReturn }) };
@@ -316,8 +328,9 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   agencyApp.use(requireJson, jsonBody);
   // Research leaves only to a certificate the database still says is good (a revocation made on
   // another instance counts at once, whatever this instance's authentication cache holds).
-  agencyApp.get(['/v1/cases/:caseId/research', '/v1/cases/:caseId/research/export'], requireCurrentCertificate(pool));
-  agencyApp.use(createAgencyRouter({ cases, requests, inbox, responses, packs, lifecycle }));
+  agencyApp.get(['/v1/cases/:caseId/research', '/v1/cases/:caseId/research/export', '/v1/meetings/:meetingId/cases/:caseId/minutes/document'], requireCurrentCertificate(pool));
+  agencyApp.use(createAgencyRouter({ cases, requests, inbox, responses, packs, lifecycle, documents }));
+  agencyApp.use(createDocumentAgencyRouter(documents));
   agencyApp.use(createReferralAgencyRouter(referrals));
   agencyApp.use(createReportRouter(dataReturn, now));
   agencyApp.use(createMeetingAgencyRouter(meetings));
@@ -386,6 +399,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     minutes,
     actions,
     circulation,
+    documents,
     sweepNow: () => sweep(maintenanceDeps, 0),
     deliveryJobs: deliveryQueue,
     agencyApp,

@@ -53,8 +53,11 @@ export function minutesPathLabel(path: string): string {
   return path;
 }
 
+/** What the document says of the meeting: its date always; area, chair and venue when the release gives them. */
+export type MinutesMeeting = Pick<Meeting, 'id' | 'startsAt'> & Partial<Pick<Meeting, 'maracArea' | 'chair' | 'venue'>>;
+
 export interface MinutesDocumentInput {
-  meeting: Pick<Meeting, 'id' | 'maracArea' | 'startsAt'> & Partial<Pick<Meeting, 'chair' | 'venue'>>;
+  meeting: MinutesMeeting;
   released: ReleasedMinutes;
   recipient: { agencyId: string; name: string };
   agencyName: (id: string) => string;
@@ -131,7 +134,7 @@ export function minutesDocument(input: MinutesDocumentInput): DocumentModel {
     confidentiality: CONFIDENTIALITY_STATEMENT,
     summary: [
       { label: 'Meeting', value: docDateTime(input.meeting.startsAt) },
-      { label: 'MARAC area', value: input.meeting.maracArea },
+      ...(input.meeting.maracArea ? [{ label: 'MARAC area', value: input.meeting.maracArea }] : []),
       ...(input.meeting.chair ? [{ label: 'Chair', value: input.meeting.chair }] : []),
       ...(input.meeting.venue ? [{ label: 'Venue', value: input.meeting.venue }] : []),
       { label: 'Case reference', value: released.caseId },

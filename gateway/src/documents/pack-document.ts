@@ -151,7 +151,7 @@ export function packDocument(pack: PackView, opts: PackDocumentOptions): Documen
       if (status.length) blocks.push(statusTable(status));
       for (const s of e.sections) {
         const latest = pack.latest.find((l) => l.agencyId === s.agencyId);
-        if (latest?.round && latest.released && sameContent(s, latest)) {
+        if (latest?.round && latest.released && sameContent({ ...s, round: undefined }, latest)) {
           // An answer repeated word for word is said once: in the body, with its latest round.
           blocks.push({ kind: 'heading', level: 3, text: s.agencyType && s.agencyType !== s.agencyName ? `${s.agencyName} (${s.agencyType})` : s.agencyName });
           blocks.push({ kind: 'paragraph', text: `${s.tag.text}${s.answeredAt ? `, answered ${docDateTime(s.answeredAt)}` : ''}. The same as its latest answer (round ${latest.round.number}) above.` });

@@ -79,7 +79,8 @@ export function createPackService(deps: ExchangeDeps) {
   }
 
   async function getPack(
-    actor: AgencyPrincipal | PersonPrincipal, caseId: string, mode: 'read' | 'export' = 'read', opts: { withCaseDetails?: boolean } = {},
+    actor: AgencyPrincipal | PersonPrincipal, caseId: string, mode: 'read' | 'export' | 'document' = 'read',
+    opts: { withCaseDetails?: boolean; /** For a Word or PDF document (mode 'document'): its format, in the audit event. */ format?: string } = {},
   ): Promise<ResearchPack> {
     const viewer = await viewerAgency(actor);
     if (!viewer) throw new CaseNotFound('No such case');
@@ -245,7 +246,7 @@ export function createPackService(deps: ExchangeDeps) {
       : merged.fieldsTransformed.length || merged.fieldsWithheld.length ? 'PERMIT_WITH_TRANSFORMS' : 'PERMIT';
     await withTx(pool, (tx) =>
       audit.append(tx, {
-        action: mode === 'export' ? 'PACK_EXPORTED' : 'VIEW_READ',
+        action: mode === 'export' ? 'PACK_EXPORTED' : mode === 'document' ? 'DOCUMENT_PRODUCED' : 'VIEW_READ',
         actor,
         caseId,
         decision: overall,
@@ -263,6 +264,8 @@ export function createPackService(deps: ExchangeDeps) {
           // That the page showed who the case is about (and to how many people), never what it showed.
           ...(about ? { caseDetailsShown: true, subjectsShown: about.subjects.length } : {}),
           agreements: [...ruleAgreements].join(','),
+          // A document is produced for the viewer's own agency from its own released view.
+          ...(mode === 'document' ? { document: 'research-pack', format: opts.format ?? null, recipientAgencyId: viewer.agencyId } : {}),
         },
       }),
     );

@@ -7,6 +7,8 @@ import type { createResponseService } from '../exchange/response-service.js';
 import type { createPackService } from '../exchange/pack-service.js';
 import type { CaseLifecycle } from '../exchange/case-lifecycle.js';
 import { GatewayError, ValidationFailed } from '../errors.js';
+import { parseDocumentFormat, type DocumentService } from '../documents/document-service.js';
+import { sendDocument } from './document-routes.js';
 
 class MethodNotAllowed extends GatewayError {
   readonly code = 'METHOD_NOT_ALLOWED';
@@ -20,6 +22,8 @@ export interface AgencyRouteDeps {
   responses: ReturnType<typeof createResponseService>;
   packs: ReturnType<typeof createPackService>;
   lifecycle: CaseLifecycle;
+  /** Word and PDF copies of the pack (`?format=docx|pdf` on the export). */
+  documents?: DocumentService;
 }
 
 const ID = /^[a-z]{3,4}_[0-9a-f]{32}$/;
@@ -87,7 +91,14 @@ export function createAgencyRouter(d: AgencyRouteDeps): Router {
   });
 
   r.get('/v1/cases/:caseId/research/export', async (req, res) => {
-    const pack = await d.packs.getPack(agency(res), id(req, 'caseId'), 'export');
+    const caseId = id(req, 'caseId');
+    // JSON as before; docx or pdf: a document of the agency's own released view (DOCUMENT_PRODUCED).
+    if (req.query.format !== undefined && req.query.format !== 'json') {
+      const format = parseDocumentFormat(req.query.format);
+      if (!d.documents) throw new MethodNotAllowed('Documents are not available');
+      return void sendDocument(res, await d.documents.producePackDocument(agency(res), caseId, format));
+    }
+    const pack = await d.packs.getPack(agency(res), caseId, 'export');
     res.set('cache-control', 'no-store').attachment(`research-pack-${pack.caseId}.json`).json(pack);
   });
 

@@ -15,6 +15,7 @@ import { ASSET_ROUTES, assetRoutes } from './assets.js';
 import { auditPages } from './audit-pages.js';
 import { coordinatorPages } from './coordinator-routes.js';
 import { minutesPages } from './minutes-pages.js';
+import { documentPages } from './document-pages.js';
 import { caseListPages } from './case-list-pages.js';
 import { referralPages } from './referral-pages.js';
 import { meetingPages } from './meeting-pages.js';
@@ -152,6 +153,7 @@ export function mountPeopleUi(app: Express, g: Gateway, opts: PeopleUiOptions): 
   caseListPages(pages, { g, render, now });
   coordinatorPages(pages, { g, catalog, render, now });
   minutesPages(pages, { g, render, now });
+  documentPages(pages, { g });
   referralPages(pages, { g, render, now });
   meetingPages(pages, { g, render, now });
   reportPages(pages, { g, render, now });

@@ -40,6 +40,19 @@ export interface ReferralReceipt {
   possibleRepeat: boolean;
 }
 
+export type ActionStatus = 'OPEN' | 'DONE' | 'NOT_POSSIBLE_CHANGE' | 'NOT_DONE_AGENCY';
+
+/** An action as released to its owner agency (schemas/openapi.yaml OwnerActionView). */
+export interface OwnedAction {
+  id: string;
+  caseId: string;
+  kind: 'ACTION' | 'SURVIVOR_FEEDBACK';
+  dueOn: string;
+  status: ActionStatus;
+  ownerAgencyId: string;
+  description?: string;
+}
+
 export interface GatewayClient {
   pollInbox(waitSeconds: number, signal?: AbortSignal): Promise<InboxMessage[]>;
   ack(messageId: string): Promise<{ messageId: string; state: string }>;
@@ -59,6 +72,13 @@ export interface GatewayClient {
   getCirculatedPack(caseId: string): Promise<Record<string, unknown>>;
   /** The minutes of a case at a meeting and the actions agreed there, as released to this agency (ReleasedMinutes). */
   getMinutes(meetingId: string, caseId: string): Promise<Record<string, unknown>>;
+  /** The actions this agency owns (`open`, the default, or `all`): open first, then by due date, as released to it. */
+  listActions(status?: 'open' | 'all'): Promise<OwnedAction[]>;
+  /**
+   * A dated update to an action this agency owns: DONE, NOT_POSSIBLE_CHANGE (circumstances changed),
+   * NOT_DONE_AGENCY, or OPEN to reopen. A note is needed to reopen and for the two "not done" statuses.
+   */
+  updateAction(actionId: string, update: { status: ActionStatus; note?: string }): Promise<OwnedAction>;
   close(): void;
 }
 
@@ -169,6 +189,15 @@ export function createGatewayClient(opts: GatewayClientOptions): GatewayClient {
     async getMinutes(meetingId, caseId) {
       if (!ID.test(meetingId) || !ID.test(caseId)) throw new UnexpectedGatewayReply('malformed meeting or case id');
       return (await call('GET', `/v1/meetings/${meetingId}/cases/${caseId}/minutes/released`)).body as Record<string, unknown>;
+    },
+    async listActions(status = 'open') {
+      const actions = ((await call('GET', `/v1/actions?status=${status}`)).body as { actions?: unknown } | undefined)?.actions;
+      if (!Array.isArray(actions)) throw new UnexpectedGatewayReply('actions reply has no actions list');
+      return actions as OwnedAction[];
+    },
+    async updateAction(actionId, update) {
+      if (!ID.test(actionId)) throw new UnexpectedGatewayReply('malformed action id');
+      return (await call('POST', `/v1/actions/${actionId}/updates`, { body: update })).body as OwnedAction;
     },
     close: () => agent.destroy(),
   };

@@ -12,6 +12,8 @@ import { createMinutesService } from '../../../gateway/src/meetings/minutes-serv
 import { createSealer } from '../../../gateway/src/store/sealed-box.js';
 import { createSchemaRegistry } from '../../../gateway/src/schema/registry.js';
 import type { AgencyPrincipal } from '../../../gateway/src/identity/principal.js';
+import { createGatewayClient } from '../../../adapters/sdk/client.js';
+import { GatewayRejected } from '../../../adapters/sdk/errors.js';
 import { dayFromNow, newMeetingId, seedMeeting } from './minutes-fixtures.js';
 
 let t: TestGateway;
@@ -245,6 +247,33 @@ describe('the action plan', () => {
       expect({ status: r.status, code: r.body.code }).toEqual({ status, code });
     }
     expect(await written()).toBe(before);
+  });
+});
+
+describe('the adapter SDK', () => {
+  it('an owner agency’s adapter lists its open actions and marks one done; another agency’s is refused with its code', async () => {
+    const created = await call('POST', `/v1/cases/${caseId}/actions`, action({ ownerAgencyId: 'essex-police', description: 'Flag the address' }));
+    expect(created.status).toBe(201);
+    const client = (agency: string) => {
+      const c = t.creds.get(agency)!;
+      return createGatewayClient({ baseUrl: t.gateway.agencyUrl.replace('localhost', '127.0.0.1'), certPem: c.certPem, keyPem: c.keyPem, caPem: c.caPem });
+    };
+    const police = client('essex-police');
+    const housing = client('chelmsford-housing');
+    try {
+      const open = await police.listActions();
+      expect(open.map((a) => a.id)).toContain(created.body.id);
+      const done = await police.updateAction(created.body.id, { status: 'DONE', note: 'Address flagged' });
+      expect(done).toMatchObject({ id: created.body.id, status: 'DONE' });
+      expect((await police.listActions()).map((a) => a.id)).not.toContain(created.body.id);
+      expect((await police.listActions('all')).map((a) => a.id)).toContain(created.body.id);
+      const refused = await housing.updateAction(created.body.id, { status: 'OPEN', note: 'x' }).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(GatewayRejected);
+      expect((refused as GatewayRejected).code).toBe('ACTION_NOT_FOUND');
+    } finally {
+      police.close();
+      housing.close();
+    }
   });
 });
 

@@ -1,257 +1,274 @@
-import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import type { Gateway } from '../app.js';
-import { GatewayError } from '../errors.js';
-import { requireAgencyStaff, type AgencyStaffPrincipal } from '../exchange/agency-staff.js';
-import type { InboxEntry } from '../exchange/agency-inbox.js';
-import { RequestNotFound } from '../exchange/errors.js';
-import type { AgencyDirectory } from '../exchange/ports.js';
+import { GatewayError, NotFound, ValidationFailed } from '../errors.js';
+import { agencyStanding, certificateValidAt, daysToExpiry, EXPIRY_WARNING_DAYS, standingTag } from '../identity/agency-standing.js';
+import { DELIVERY_MODES, REVOCATION_REASONS, type Agency, type CertificateRecord, type DeliveryMode, type RevocationReason } from '../identity/agency-types.js';
+import {
+  AgencyExists, AgencyIsDisabled, AgencyNotDisabled, CaKeyNotHere, CertificateAlreadyRevoked, CsrAgencyMismatch, CsrInvalid,
+} from '../identity/errors.js';
 import { personOf } from '../identity/people-auth.js';
+import { AGENCY_TYPES as TYPE_CODES, type AgencyType } from '../identity/principal.js';
+import { partiesInForce } from '../policy/accession/parties.js';
 import { asBody, FormErrors, text, type FormBody } from './forms/form-values.js';
-import { DECLINE_OPTIONS, describeResearchForm, parseDecline, parseResearchAnswer, type ResearchForm } from './forms/research-form.js';
-import { AGENCY_TYPES, domainsText, MESSAGE_STATES, pathLabel, PURPOSES, RISK_CRITERIA_SHORT, SUBJECT_ROLES } from './labels.js';
+import { AGENCY_TYPES } from './labels.js';
 import type { PageRouter } from './page-router.js';
 import type { PageRenderer } from './render.js';
 
 /**
- * Pages for partner agency staff (decision 0021): an agency researcher's inbox and research form.
- * Every page first works out the agency the person acts for (requireAgencyStaff: the identity
- * provider's agency claim naming a registered, enabled agency; otherwise a refusal page and an
- * audited ACCESS_DENIED). The exchange services do every check and write every audit event: the
- * inbox is the agency API's inbox (inbox-service.ts → agency-inbox.ts) and an answer goes through
- * the agency API's own answer path (response-service.ts), idempotency key and all.
+ * Agency onboarding for administrators: the agency list with each agency's true standing (no
+ * valid certificate, expiring, disabled), registering an agency, issuing its certificate from a
+ * CSR (only where this process holds the CA key; otherwise the page says how), revoking a
+ * certificate with a reason, disabling and enabling. The registry checks and audits every change.
  */
 
 export interface AgencyPagesDeps {
-  g: Pick<Gateway, 'exchange' | 'registry' | 'pool' | 'audit'>;
+  g: Pick<Gateway, 'registry' | 'agreements'>;
   render: PageRenderer;
   now: () => Date;
 }
 
-const REQUEST_ID = /^req_[0-9a-f]{32}$/;
-const RESEARCHER = ['agency_researcher'] as const;
-const FORM_FIELD = /^(s\d{1,2}\.[A-Za-z0-9.]{1,200}(-day|-month|-year)?|agencyRiskSummary|completedByRole)$/;
+const ADMIN = ['admin'] as const;
+const SLUG = /^[a-z0-9][a-z0-9-]{1,62}$/;
+const SERIAL = /^[0-9a-f]{32}$/;
 
-/** The tag for a request's state on the inbox (GOV.UK tag colours). */
-function stateTag(e: InboxEntry): { text: string; classes: string } {
-  if (e.refusedReason) return { text: 'Not available', classes: 'govuk-tag--grey' };
-  if (e.state === 'responded') return { text: 'Answered', classes: 'govuk-tag--green' };
-  if (e.state === 'declined') return { text: 'Declined', classes: 'govuk-tag--grey' };
-  if (e.awaitingPush) return { text: 'Being sent to your system', classes: 'govuk-tag--blue' };
-  if (e.overdue) return { text: 'Overdue', classes: 'govuk-tag--red' };
-  return { text: e.state === 'delivered' || e.state === 'queued' ? 'New' : MESSAGE_STATES[e.state] ?? e.state, classes: 'govuk-tag--blue' };
+export const REVOCATION_LABELS: Record<RevocationReason, string> = {
+  keyCompromise: 'The private key may be known to someone else (key compromise)',
+  superseded: 'Replaced by a new certificate (superseded)',
+  affiliationChanged: 'The agency changed (affiliation changed)',
+  cessationOfOperation: 'The agency or system stopped operating (cessation of operation)',
+  privilegeWithdrawn: 'The agency may no longer take part (privilege withdrawn)',
+  unspecified: 'Another reason (unspecified)',
+};
+
+function agencyIdOf(req: Request): string {
+  const id = String(req.params.agencyId ?? '');
+  if (!SLUG.test(id)) throw new NotFound('No such agency');
+  return id;
 }
 
-/** A released subject as label / value rows (what the coordinator sent, as the agreement lets this agency see it). */
-export function subjectRows(subject: Record<string, unknown>): { key: { text: string }; value: { text: string } }[] {
-  const rows: { key: { text: string }; value: { text: string } }[] = [];
-  const walk = (v: unknown, path: string) => {
-    if (v === undefined || v === null) return;
-    if (Array.isArray(v)) {
-      if (v.every((x) => typeof x !== 'object')) {
-        if (v.length) rows.push({ key: { text: pathLabel(`subject.${path}`) }, value: { text: v.join(', ') } });
-        return;
-      }
-      v.forEach((x, i) => walk(x, `${path}[${i}]`));
-      return;
-    }
-    if (typeof v === 'object') {
-      const o = v as Record<string, unknown>;
-      // A name reads as a name, not as its parts.
-      if (typeof o.family === 'string' && (o.given === undefined || Array.isArray(o.given))) {
-        rows.push({ key: { text: pathLabel(`subject.${path.replace(/\[\d+\]$/, '[]')}`).replace(/^Person details — /, '') }, value: { text: [...((o.given as string[] | undefined) ?? []), o.family].join(' ') } });
-        return;
-      }
-      for (const [k, x] of Object.entries(o)) walk(x, path ? `${path}.${k}` : k);
-      return;
-    }
-    rows.push({ key: { text: pathLabel(`subject.${path}`).replace(/^Person details — /, '') }, value: { text: typeof v === 'boolean' ? (v ? 'Yes' : 'No') : String(v) } });
+function certView(c: CertificateRecord, now: Date) {
+  const valid = certificateValidAt(c, now);
+  const days = daysToExpiry(c, now);
+  const status = c.revokedAt ? { text: 'Revoked', classes: 'govuk-tag--red' }
+    : c.notAfter.getTime() <= now.getTime() ? { text: 'Expired', classes: 'govuk-tag--grey' }
+      : c.notBefore.getTime() > now.getTime() ? { text: 'Not yet valid', classes: 'govuk-tag--grey' }
+        : days <= EXPIRY_WARNING_DAYS ? { text: `Expires in ${days} day${days === 1 ? '' : 's'}`, classes: 'govuk-tag--orange' }
+          : { text: 'Valid', classes: 'govuk-tag--green' };
+  return {
+    ...c,
+    valid,
+    status,
+    fingerprintColons: c.fingerprint256.match(/../g)!.join(':').toUpperCase(),
+    revocationText: c.revocationReason ? REVOCATION_LABELS[c.revocationReason] ?? c.revocationReason : undefined,
   };
-  const { subjectId: _id, role: _role, ...rest } = subject;
-  walk(rest, '');
-  return rows;
-}
-
-function subjectName(subject: Record<string, unknown>): string | undefined {
-  const names = subject.names as { given?: string[]; family?: string }[] | undefined;
-  const n = names?.[0];
-  return n?.family ? [...(n.given ?? []), n.family].join(' ') : undefined;
 }
 
 export function agencyPages(pages: PageRouter, deps: AgencyPagesDeps): void {
   const { g, render } = deps;
-  const agencies: AgencyDirectory = {
-    async getAgency(id) {
-      const a = await g.registry.getAgency(id);
-      return a ? { id: a.id, type: a.type, deliveryMode: a.deliveryMode, disabled: a.disabledAt !== null } : undefined;
-    },
-  };
 
-  async function staffOf(req: Request, res: Response): Promise<AgencyStaffPrincipal> {
-    const route = `${req.baseUrl}${typeof req.route?.path === 'string' ? req.route.path : ''}`;
-    return requireAgencyStaff({ pool: g.pool, audit: g.audit, agencies }, personOf(res)!, route);
+  async function findAgency(id: string): Promise<Agency> {
+    const a = await g.registry.getAgency(id);
+    if (!a) throw new NotFound('No such agency');
+    return a;
   }
 
-  async function agencyName(id: string): Promise<string> {
-    return (await g.registry.listAgencies()).find((a) => a.id === id)?.name ?? id;
-  }
-
-  /** The refusal page for a person whose agency claim names no registered, enabled agency. */
-  async function orRefuse(req: Request, res: Response, page: (staff: AgencyStaffPrincipal) => Promise<void>): Promise<void> {
-    let staff: AgencyStaffPrincipal;
-    try {
-      staff = await staffOf(req, res);
-    } catch (err) {
-      if (err instanceof GatewayError && err.code === 'AGENCY_NOT_LINKED') {
-        return render.page(res, 'agency/not-linked.njk', { title: 'You cannot act for an agency yet', message: err.message, code: err.code, reason: err.reason }, 403);
-      }
-      throw err;
-    }
-    await page(staff);
-  }
-
-  pages.get('/agency/inbox', RESEARCHER, (req, res) => orRefuse(req, res, async (staff) => {
-    const entries = await g.exchange.inbox.staff.list(staff);
-    const answered = typeof req.query.answered === 'string' && REQUEST_ID.test(req.query.answered) ? req.query.answered : undefined;
-    const saved = typeof req.query.saved === 'string' && REQUEST_ID.test(req.query.saved) ? req.query.saved : undefined;
-    render.page(res, 'agency/inbox.njk', {
-      title: 'Research requests',
-      agency: { name: await agencyName(staff.agencyId), type: AGENCY_TYPES[staff.agencyType] ?? staff.agencyType },
-      rows: entries.map((e) => ({
-        ...e,
-        tag: stateTag(e),
-        subjects: (e.view?.request.subjects ?? []).map((s) => ({ role: SUBJECT_ROLES[String(s.role)] ?? String(s.role), name: subjectName(s) })),
-        meetingDate: e.view?.request.meetingDate,
-        open: !!e.view && !e.answered,
-      })),
-      flash: answered ? { type: 'success', title: 'Success', text: 'Your answer has been sent to the MARAC coordinator.' }
-        : saved ? { type: 'success', title: 'Success', text: 'Your draft has been saved. Only your agency can see it.' } : undefined,
+  pages.get('/agencies', ADMIN, async (_req, res) => {
+    const now = deps.now();
+    const [agencies, certs, parties] = await Promise.all([g.registry.listAgencies(), g.registry.listCertificates(), partiesInForce(g.agreements, now)]);
+    const rows = agencies.map((a) => {
+      const standing = agencyStanding(a, certs, now);
+      return { ...a, typeName: AGENCY_TYPES[a.type] ?? a.type, standing, tag: standingTag(standing), partyTo: parties.get(a.id) ?? [] };
     });
-  }));
+    render.page(res, 'agencies.njk', {
+      title: 'Agencies',
+      rows,
+      expiring: rows.filter((r) => r.standing.kind === 'expiring'),
+      warnDays: EXPIRY_WARNING_DAYS,
+      flash: flashFor(_req),
+    });
+  });
 
-  function requestIdOf(req: Request): string {
-    const id = String(req.params.requestId ?? '');
-    if (!REQUEST_ID.test(id)) throw new RequestNotFound('No such request');
-    return id;
-  }
-
-  async function answerPage(
-    res: Response, staff: AgencyStaffPrincipal, entry: InboxEntry, form: ResearchForm, values: FormBody,
-    opts: { errors?: FormErrors; status?: number; declineErrors?: FormErrors; draftSaved?: boolean } = {},
-  ) {
-    const view = entry.view!;
-    const errors = opts.errors ?? opts.declineErrors;
-    render.page(res, 'agency/answer.njk', {
-      title: 'Answer a research request',
-      entry,
-      request: {
-        purpose: PURPOSES[view.request.purpose] ?? view.request.purpose,
-        domains: domainsText(view.request.requestedDomains),
-        lookbackMonths: view.request.lookbackMonths,
-        criteria: view.request.riskCriteria.map((c) => RISK_CRITERIA_SHORT[c] ?? c).join(', '),
-        meetingDate: view.request.meetingDate,
-      },
-      subjects: form.subjects.map((s, i) => ({ ...s, rows: subjectRows(view.request.subjects[i]!), name: subjectName(view.request.subjects[i]!) })),
-      agency: { name: await agencyName(staff.agencyId), type: AGENCY_TYPES[staff.agencyType] ?? staff.agencyType },
-      hasPayload: !!form.payloadKey,
-      declineOptions: DECLINE_OPTIONS,
-      values: { ...values, idempotencyKey: typeof values.idempotencyKey === 'string' && values.idempotencyKey ? values.idempotencyKey : `web-${randomUUID()}` },
+  function registerForm(res: Response, values: FormBody, errors?: FormErrors, status = 200) {
+    render.page(res, 'agencies/new.njk', {
+      title: 'Register an agency',
+      values,
       errors: errors?.byField() ?? {},
       errorList: errors?.summary() ?? [],
-      draftSaved: opts.draftSaved,
-    }, opts.status ?? 200);
+      types: TYPE_CODES.map((t) => ({ value: t, text: AGENCY_TYPES[t] ?? t, selected: values.type === t })),
+    }, status);
   }
 
-  /** What a form post carries that belongs in the answer (and in a draft): the answer's own fields only. */
-  function answerFields(body: FormBody): FormBody {
-    const out: FormBody = {};
-    for (const [k, v] of Object.entries(body)) if (FORM_FIELD.test(k) && v !== undefined) out[k] = Array.isArray(v) ? v.map((x) => String(x).slice(0, 4001)) : String(v).slice(0, 4001);
-    return out;
-  }
+  pages.get('/agencies/new', ADMIN, (_req, res) => registerForm(res, { deliveryMode: 'pull' }));
 
-  async function openAnswerable(staff: AgencyStaffPrincipal, requestId: string): Promise<InboxEntry> {
-    const entry = await g.exchange.inbox.staff.open(staff, requestId);
-    // Refused by the policy now, or never delivered: nothing to answer (the refusal is audited).
-    if (!entry.view) throw new RequestNotFound('No such request');
-    return entry;
-  }
-
-  function subjectsOf(entry: InboxEntry) {
-    return entry.view!.request.subjects.map((s) => ({ subjectId: String(s.subjectId), role: String(s.role) }));
-  }
-
-  pages.get('/agency/requests/:requestId/answer', RESEARCHER, (req, res) => orRefuse(req, res, async (staff) => {
-    const entry = await openAnswerable(staff, requestIdOf(req));
-    if (entry.answered) return res.redirect(303, '/agency/inbox');
-    const draft = await g.exchange.inbox.staff.draft(staff, entry.messageId);
-    const values = draft ?? {};
-    await answerPage(res, staff, entry, describeResearchForm(staff.agencyType, subjectsOf(entry), values), values, { draftSaved: !!draft });
-  }));
-
-  pages.post('/agency/requests/:requestId/answer', RESEARCHER, (req, res) => orRefuse(req, res, async (staff) => {
-    const requestId = requestIdOf(req);
+  pages.post('/agencies/new', ADMIN, async (req, res) => {
     const body = asBody(req.body);
-    const action = text(body, 'action', 300) || 'submit';
-    const entry = await openAnswerable(staff, requestId);
-    const values: FormBody = { ...answerFields(body), ...countsOf(body), idempotencyKey: text(body, 'idempotencyKey', 200) };
-    const form = describeResearchForm(staff.agencyType, subjectsOf(entry), values, action);
-    if (action.startsWith('add:')) return answerPage(res, staff, entry, form, values);
-    if (action === 'save') {
-      await g.exchange.inbox.staff.saveDraft(staff, requestId, { ...answerFields(body), ...countsOf(body) });
-      return res.redirect(303, `/agency/inbox?saved=${requestId}`);
-    }
-    // A second press of "Send" after the first went through carries the same key: the answer path
-    // replays the first answer instead of making another.
-    const parsed = parseResearchAnswer(form, values);
-    if (!parsed.ok) return answerPage(res, staff, entry, form, values, { errors: parsed.errors, status: 400 });
+    const errors = new FormErrors();
+    const id = text(body, 'id', 100).toLowerCase();
+    const name = text(body, 'name', 300);
+    const type = text(body, 'type', 60);
+    const deliveryMode = text(body, 'deliveryMode', 10);
+    const pushUrl = text(body, 'pushUrl', 2100);
+    const maracArea = text(body, 'maracArea', 200);
+    if (!id) errors.add('id', 'Enter the agency id');
+    if (!name) errors.add('name', 'Enter the agency name');
+    if (!TYPE_CODES.includes(type as AgencyType)) errors.add('type', 'Select the type of agency');
+    if (!DELIVERY_MODES.includes(deliveryMode as DeliveryMode)) errors.add('deliveryMode', 'Select how the agency receives requests');
+    if (deliveryMode === 'push' && !pushUrl) errors.add('pushUrl', 'Enter the https address the gateway delivers to');
+    if (errors.any) return registerForm(res, body, errors, 400);
     try {
-      await g.exchange.responses.respond(staff, requestId, text(body, 'idempotencyKey', 200), parsed.body);
+      await g.registry.registerAgency(personOf(res)!, {
+        id, name, type: type as AgencyType, deliveryMode: deliveryMode as DeliveryMode,
+        ...(deliveryMode === 'push' ? { pushUrl } : {}), ...(maracArea ? { maracArea } : {}),
+      });
     } catch (err) {
-      if (err instanceof GatewayError && err.status < 500) {
-        const errors = new FormErrors();
-        for (const p of err.problems ?? []) errors.add(fieldOfProblem(p.path), p.message);
-        errors.add('s0.match', err.message);
-        return answerPage(res, staff, entry, form, values, { errors, status: err.status });
-      }
-      throw err;
+      if (err instanceof AgencyExists) errors.add('id', 'An agency with this id is already registered');
+      else if (err instanceof ValidationFailed) {
+        for (const p of err.problems ?? []) errors.add(p.path === 'maracArea' ? 'maracArea' : p.path, fieldMessage(p.path, p.message));
+      } else throw err;
+      return registerForm(res, body, errors, err instanceof AgencyExists ? 409 : 400);
     }
-    await g.exchange.inbox.staff.discardDraft(staff, entry.messageId);
-    res.redirect(303, `/agency/inbox?answered=${requestId}`);
-  }));
+    res.redirect(303, `/agencies/${id}?done=registered`);
+  });
 
-  pages.post('/agency/requests/:requestId/decline', RESEARCHER, (req, res) => orRefuse(req, res, async (staff) => {
-    const requestId = requestIdOf(req);
+  async function agencyPage(res: Response, id: string, extra: { values?: FormBody; errors?: FormErrors; flash?: unknown } = {}, status = 200) {
+    const now = deps.now();
+    const agency = await findAgency(id);
+    const [certs, parties] = await Promise.all([g.registry.listCertificates(id), partiesInForce(g.agreements, now)]);
+    const standing = agencyStanding(agency, certs, now);
+    render.page(res, 'agencies/agency.njk', {
+      title: agency.name,
+      agency: { ...agency, typeName: AGENCY_TYPES[agency.type] ?? agency.type },
+      tag: standingTag(standing),
+      standing,
+      certs: certs.map((c) => certView(c, now)).reverse(),
+      partyTo: parties.get(agency.id) ?? [],
+      canIssue: g.registry.canIssue,
+      warnDays: EXPIRY_WARNING_DAYS,
+      values: extra.values ?? {},
+      errors: extra.errors?.byField() ?? {},
+      errorList: extra.errors?.summary() ?? [],
+      flash: extra.flash,
+    }, status);
+  }
+
+  pages.get('/agencies/:agencyId', ADMIN, async (req, res) => {
+    await agencyPage(res, agencyIdOf(req), { flash: flashFor(req) });
+  });
+
+  pages.post('/agencies/:agencyId/certificates', ADMIN, async (req, res) => {
+    const id = agencyIdOf(req);
     const body = asBody(req.body);
-    const entry = await openAnswerable(staff, requestId);
-    const parsed = parseDecline(body);
-    const values: FormBody = { declineReason: text(body, 'declineReason', 60), declineNote: text(body, 'declineNote', 600), idempotencyKey: text(body, 'idempotencyKey', 200) };
-    const form = describeResearchForm(staff.agencyType, subjectsOf(entry), {});
-    if (!parsed.ok) return answerPage(res, staff, entry, form, values, { declineErrors: parsed.errors, status: 400 });
-    try {
-      await g.exchange.responses.decline(staff, requestId, `${text(body, 'idempotencyKey', 200)}-decline`, parsed.body);
-    } catch (err) {
-      if (err instanceof GatewayError && err.status < 500) {
-        const errors = new FormErrors();
-        errors.add('declineReason', err.message);
-        return answerPage(res, staff, entry, form, values, { declineErrors: errors, status: err.status });
-      }
-      throw err;
+    const csr = text(body, 'csr', 20_000);
+    const errors = new FormErrors();
+    if (!g.registry.canIssue) {
+      errors.add('csr', 'This gateway does not hold the CA key: issue the certificate with npm run pki -- issue where the key is kept');
+      return agencyPage(res, id, { values: body, errors }, 409);
     }
-    await g.exchange.inbox.staff.discardDraft(staff, entry.messageId);
-    res.redirect(303, `/agency/inbox?answered=${requestId}`);
-  }));
+    if (!csr) {
+      errors.add('csr', 'Paste the certificate signing request (PEM) the agency sent you');
+      return agencyPage(res, id, { values: body, errors }, 400);
+    }
+    try {
+      const issued = await g.registry.issueCertificate(personOf(res)!, id, csr);
+      const agency = await findAgency(id);
+      render.page(res, 'agencies/issued.njk', {
+        title: 'Certificate issued', agency, issued: { ...issued, fingerprintColons: issued.fingerprint256.match(/../g)!.join(':').toUpperCase() },
+      }, 201);
+    } catch (err) {
+      if (err instanceof CsrInvalid) errors.add('csr', 'The file is not a valid certificate signing request (PEM, RSA 2048 or more, signed with its key)');
+      else if (err instanceof CsrAgencyMismatch) errors.add('csr', `This request was made for another agency: ask ${id} for a request made with its own id`);
+      else if (err instanceof AgencyIsDisabled) errors.add('csr', 'The agency is disabled: enable it before issuing a certificate');
+      else if (err instanceof CaKeyNotHere) errors.add('csr', 'This gateway does not hold the CA key: issue with npm run pki -- issue where the key is kept');
+      else throw err;
+      return agencyPage(res, id, { values: body, errors }, (err as GatewayError).status);
+    }
+  });
+
+  function serialOf(req: Request): string {
+    const s = String(req.params.serial ?? '');
+    if (!SERIAL.test(s)) throw new NotFound('No such certificate');
+    return s;
+  }
+
+  async function revokePage(res: Response, id: string, serial: string, values: FormBody, errors?: FormErrors, status = 200) {
+    const agency = await findAgency(id);
+    const cert = (await g.registry.listCertificates(id)).find((c) => c.serialHex === serial);
+    if (!cert) throw new NotFound('No such certificate');
+    render.page(res, 'agencies/revoke.njk', {
+      title: 'Revoke a certificate',
+      agency,
+      cert: certView(cert, deps.now()),
+      values,
+      errors: errors?.byField() ?? {},
+      errorList: errors?.summary() ?? [],
+      reasons: REVOCATION_REASONS.map((r) => ({ value: r, text: REVOCATION_LABELS[r], checked: values.reason === r })),
+    }, status);
+  }
+
+  pages.get('/agencies/:agencyId/certificates/:serial/revoke', ADMIN, async (req, res) => {
+    await revokePage(res, agencyIdOf(req), serialOf(req), {});
+  });
+
+  pages.post('/agencies/:agencyId/certificates/:serial/revoke', ADMIN, async (req, res) => {
+    const id = agencyIdOf(req);
+    const serial = serialOf(req);
+    const body = asBody(req.body);
+    const reason = text(body, 'reason', 40);
+    const errors = new FormErrors();
+    if (!REVOCATION_REASONS.includes(reason as RevocationReason)) {
+      errors.add('reason', 'Select why the certificate is revoked');
+      return revokePage(res, id, serial, body, errors, 400);
+    }
+    const cert = (await g.registry.listCertificates(id)).find((c) => c.serialHex === serial);
+    if (!cert) throw new NotFound('No such certificate');
+    try {
+      await g.registry.revoke(personOf(res)!, serial, reason as RevocationReason);
+    } catch (err) {
+      if (!(err instanceof CertificateAlreadyRevoked)) throw err;
+      errors.add('reason', 'This certificate is already revoked');
+      return revokePage(res, id, serial, body, errors, 409);
+    }
+    res.redirect(303, `/agencies/${id}?done=revoked`);
+  });
+
+  pages.post('/agencies/:agencyId/disable', ADMIN, async (req, res) => {
+    const id = agencyIdOf(req);
+    try {
+      await g.registry.disableAgency(personOf(res)!, id);
+    } catch (err) {
+      if (!(err instanceof AgencyIsDisabled)) throw err;
+    }
+    res.redirect(303, `/agencies/${id}?done=disabled`);
+  });
+
+  pages.post('/agencies/:agencyId/enable', ADMIN, async (req, res) => {
+    const id = agencyIdOf(req);
+    try {
+      await g.registry.enableAgency(personOf(res)!, id);
+    } catch (err) {
+      if (!(err instanceof AgencyNotDisabled)) throw err;
+    }
+    res.redirect(303, `/agencies/${id}?done=enabled`);
+  });
 }
 
-/** The hidden group counts (`<name>.count`) of repeating fields. */
-function countsOf(body: FormBody): FormBody {
-  const out: FormBody = {};
-  for (const [k, v] of Object.entries(body)) if (/^s\d{1,2}\.[A-Za-z0-9.]{1,200}\.count$/.test(k) && typeof v === 'string') out[k] = v;
-  return out;
+const DONE: Record<string, string> = {
+  registered: 'Agency registered. Issue its certificate from the request (CSR) the agency sends you.',
+  revoked: 'Certificate revoked. It is refused from the agency\u2019s next request.',
+  disabled: 'Agency disabled. None of its certificates authenticate until it is enabled again.',
+  enabled: 'Agency enabled. Its valid certificates authenticate again.',
+};
+
+function flashFor(req: Request) {
+  const done = typeof req.query.done === 'string' ? DONE[req.query.done] : undefined;
+  return done ? { type: 'success', title: 'Done', text: done } : undefined;
 }
 
-/** `/subjectResults/0/housing/tenure` → `s0.housing.tenure` (a problem the answer path found, on its field). */
-function fieldOfProblem(pointer: string): string {
-  const m = /^\/subjectResults\/(\d+)\/(.+)$/.exec(pointer);
-  if (!m) return 's0.match';
-  return `s${m[1]}.${m[2]!.replace(/\//g, '.')}`;
+function fieldMessage(path: string, message: string): string {
+  switch (path) {
+    case 'id': return 'The id must be lower-case letters, digits and hyphens (2 to 63), and not the gateway\u2019s own';
+    case 'pushUrl': return 'Enter an https address without a user name, password or # part';
+    case 'maracArea': return 'Enter a short area name (letters, digits, spaces and . , \' ( ) -)';
+    default: return message;
+  }
 }

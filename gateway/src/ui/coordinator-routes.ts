@@ -5,6 +5,7 @@ import { ValidationFailed } from '../errors.js';
 import { AllRecipientsRefused, CaseNotFound, LegalConditionRejected } from '../exchange/errors.js';
 import { ThresholdNotMet } from '../exchange/case-threshold.js';
 import { personOf } from '../identity/people-auth.js';
+import { partiesInForce } from '../policy/accession/parties.js';
 import type { PersonPrincipal } from '../identity/principal.js';
 import type { FieldCatalog } from '../schema/catalog.js';
 import { childCount, fieldForProblem, MAX_CHILDREN, parseCaseForm, subjectSlots } from './forms/case-form.js';
@@ -34,7 +35,7 @@ const CHANGED = {
 } as const;
 
 export interface CoordinatorPagesDeps {
-  g: Pick<Gateway, 'exchange' | 'registry' | 'actions' | 'meetings'>;
+  g: Pick<Gateway, 'exchange' | 'registry' | 'actions' | 'meetings' | 'agreements'>;
   catalog: Pick<FieldCatalog, 'get'>;
   render: PageRenderer;
   now: () => Date;
@@ -155,7 +156,9 @@ export function coordinatorPages(pages: PageRouter, deps: CoordinatorPagesDeps):
 
   async function requestFormPage(res: Response, caseId: string, values: FormBody, errors?: FormErrors, status = 200, refused?: { name: string; reason: string }[]) {
     const theCase = await findCase(res, caseId);
-    const agencies = (await g.registry.listAgencies()).filter((a) => !a.disabledAt && a.id !== me(res).agencyId);
+    // Only parties to an agreement in force are offered (a provider that has not acceded, or was refused, is not).
+    const parties = await partiesInForce(g.agreements, deps.now());
+    const agencies = (await g.registry.listAgencies()).filter((a) => !a.disabledAt && a.id !== me(res).agencyId && parties.has(a.id));
     const selected = Array.isArray(values.recipients) ? values.recipients : values.recipients ? [values.recipients] : [];
     const domains = Array.isArray(values.requestedDomains) ? values.requestedDomains : values.requestedDomains ? [values.requestedDomains] : [];
     render.page(res, 'coordinator/request-new.njk', {

@@ -10,6 +10,8 @@ import { fieldCatalog } from '../schema/catalog.js';
 import { SubjectIdentifierInvalid } from '../audit/errors.js';
 import { createAgreementRouter } from '../http/agreement-routes.js';
 import { createAuditRouter } from '../http/audit-routes.js';
+import { ACCESSION_API, createAccessionRouter } from '../http/accession-routes.js';
+import { accessionPages } from './accession-pages.js';
 import { agreementPages } from './agreement-pages.js';
 import { ASSET_ROUTES, assetRoutes } from './assets.js';
 import { auditPages } from './audit-pages.js';
@@ -121,6 +123,8 @@ export function mountPeopleUi(app: Express, g: Gateway, opts: PeopleUiOptions): 
   app.use('/v1', csrfIfSignedIn);
   app.use(createAgreementRouter({ service: g.agreements, requireRole: people.requireRole, csrfProtect: people.csrfProtect }));
   routes.push(...AGREEMENT_API);
+  app.use(createAccessionRouter({ accessions: g.accessions, requireRole: people.requireRole, csrfProtect: people.csrfProtect }));
+  routes.push(...ACCESSION_API);
   app.use(createAuditRouter({
     pool: g.pool,
     audit: g.audit,
@@ -161,9 +165,7 @@ export function mountPeopleUi(app: Express, g: Gateway, opts: PeopleUiOptions): 
   agencyStaffPages(pages, { g, render, now });
   agreementPages(pages, { g, catalog, render, now, samplesDir: opts.samplesDir ?? DEFAULT_SAMPLES });
   auditPages(pages, { g, render });
-  pages.get('/agencies', ['admin'], async (_req, res) => {
-    render.page(res, 'agencies.njk', { title: 'Agencies', agencies: await g.registry.listAgencies() });
-  });
+  accessionPages(pages, { g, render });
   app.use(pages.router);
 
   app.use(htmlNotFound(render));

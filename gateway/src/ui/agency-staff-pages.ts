@@ -10,6 +10,7 @@ import { personOf } from '../identity/people-auth.js';
 import { asBody, FormErrors, text, type FormBody } from './forms/form-values.js';
 import { DECLINE_OPTIONS, describeResearchForm, parseDecline, parseResearchAnswer, type ResearchForm } from './forms/research-form.js';
 import { AGENCY_TYPES, domainsText, MESSAGE_STATES, pathLabel, PURPOSES, RISK_CRITERIA_SHORT, SUBJECT_ROLES } from './labels.js';
+import { agencyRepPages } from './agency-rep-pages.js';
 import type { PageRouter } from './page-router.js';
 import type { PageRenderer } from './render.js';
 
@@ -23,7 +24,7 @@ import type { PageRenderer } from './render.js';
  */
 
 export interface AgencyStaffPagesDeps {
-  g: Pick<Gateway, 'exchange' | 'registry' | 'pool' | 'audit'>;
+  g: Pick<Gateway, 'exchange' | 'registry' | 'pool' | 'audit' | 'circulation' | 'actions'>;
   render: PageRenderer;
   now: () => Date;
 }
@@ -248,6 +249,8 @@ export function agencyStaffPages(pages: PageRouter, deps: AgencyStaffPagesDeps):
     await g.exchange.inbox.staff.discardDraft(staff, entry.messageId);
     res.redirect(303, `/agency/inbox?answered=${requestId}`);
   }));
+
+  agencyRepPages(pages, { g, render, now: deps.now, orRefuse });
 }
 
 /** The hidden group counts (`<name>.count`) of repeating fields. */

@@ -146,3 +146,30 @@ describe('route × role', () => {
     }
   });
 });
+
+describe('agency staff see only their own agency’s requests, cases and actions', () => {
+  it('another agency’s request, case and action are a 404 (as if they did not exist)', async () => {
+    const referral = (await import('./world.js')).referralForm;
+    const d = new Date(Date.now() + 21 * 86_400_000);
+    // (Fresh sessions: the sign-out test above ended the shared ones.)
+    const coord = await w.login(PEOPLE.coordinator);
+    const opened = await w.form('/cases/new', coord, referral({ day: String(d.getUTCDate()), month: String(d.getUTCMonth() + 1), year: String(d.getUTCFullYear()) }));
+    const caseId = opened.headers.get('location')!.split('?')[0]!.split('/').pop()!;
+    const sent = await w.form(`/cases/${caseId}/research/new`, coord, { purpose: 'MARAC_RESEARCH', lookbackMonths: '12', scope: 'ALL', recipients: ['chelmsford-housing'] });
+    const requestId = new URL(sent.headers.get('location')!, w.base).searchParams.get('sent')!;
+    expect(requestId).toMatch(/^req_/);
+
+    const police = await w.login('researcher@essex-police');
+    const idva = await w.login('rep@safe-steps-idva');
+    const housing = await w.login(PEOPLE.agency_researcher);
+    // The agency asked sees it; another agency's researcher gets a 404 for every page of it.
+    expect((await w.page(`/agency/requests/${requestId}/answer`, housing)).status).toBe(200);
+    expect((await w.page(`/agency/requests/${requestId}/answer`, police)).status).toBe(404);
+    expect((await w.form(`/agency/requests/${requestId}/answer`, police, { action: 'save' })).status).toBe(404);
+    expect((await w.form(`/agency/requests/${requestId}/decline`, police, { declineReason: 'NOT_KNOWN', idempotencyKey: 'authz-cross-1' })).status).toBe(404);
+    expect(await (await w.page('/agency/inbox', police)).text()).not.toContain(requestId);
+    // A representative of an agency with no part in the case: no case page, no action.
+    expect((await w.page(`/agency/cases/${caseId}`, idva)).status).toBe(404);
+    expect((await w.form(`/agency/actions/act_${'0'.repeat(32)}`, idva, { status: 'DONE', note: 'x' })).status).toBe(404);
+  });
+});

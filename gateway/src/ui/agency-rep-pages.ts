@@ -1,0 +1,145 @@
+import type { Request, Response } from 'express';
+import type { Gateway } from '../app.js';
+import { GatewayError } from '../errors.js';
+import type { AgencyStaffPrincipal } from '../exchange/agency-staff.js';
+import { CaseNotFound } from '../exchange/errors.js';
+import { asBody, FormErrors, londonToday, text } from './forms/form-values.js';
+import { describeCode, pathLabel, SUBJECT_ROLES } from './labels.js';
+import type { PageRouter } from './page-router.js';
+import type { PageRenderer } from './render.js';
+
+/**
+ * Pages for an agency's representative at the MARAC (decision 0021): the cases of meetings the
+ * agency takes part in, each with the research pack and minutes circulated as that agency may
+ * see them (meetings/circulation-service.ts: one release per recipient under
+ * MARAC_ACTION_REVIEW, audited there), and the agency's own actions with their due dates, whose
+ * status and notes it updates (meetings/action-service.ts).
+ */
+
+export interface AgencyRepPagesDeps {
+  g: Pick<Gateway, 'pool' | 'circulation' | 'actions'>;
+  render: PageRenderer;
+  now: () => Date;
+  orRefuse(req: Request, res: Response, page: (staff: AgencyStaffPrincipal) => Promise<void>): Promise<void>;
+}
+
+const REP = ['agency_representative'] as const;
+const CASE_ID = /^case_[0-9a-f]{32}$/;
+const ACTION_ID = /^[a-z]{3,4}_[0-9a-f]{32}$/;
+const STATUSES: Record<string, string> = {
+  OPEN: 'Open', DONE: 'Done', NOT_POSSIBLE_CHANGE: 'Not possible: circumstances changed', NOT_DONE_AGENCY: 'Not done by the agency',
+};
+
+/** Released research as label / value rows (for one subject's view or an envelope). */
+function rows(view: Record<string, unknown>, prefix = ''): { key: { text: string }; value: { text: string } }[] {
+  const out: { key: { text: string }; value: { text: string } }[] = [];
+  const walk = (v: unknown, path: string) => {
+    if (v === undefined || v === null) return;
+    if (Array.isArray(v)) {
+      if (v.every((x) => typeof x !== 'object')) return void (v.length && out.push({ key: { text: pathLabel(path) }, value: { text: v.join(', ') } }));
+      return v.forEach((x, i) => walk(x, `${path}[${i}]`));
+    }
+    if (typeof v === 'object') return Object.entries(v as Record<string, unknown>).forEach(([k, x]) => walk(x, path ? `${path}.${k}` : k));
+    out.push({ key: { text: pathLabel(path) }, value: { text: typeof v === 'boolean' ? (v ? 'Yes' : 'No') : String(v) } });
+  };
+  walk(view, prefix);
+  return out;
+}
+
+export function agencyRepPages(pages: PageRouter, deps: AgencyRepPagesDeps): void {
+  const { g, render, orRefuse } = deps;
+
+  /** Cases on the agenda of a meeting this agency takes part in (asked for research, invited, or owning an action). */
+  async function casesOf(agencyId: string) {
+    const r = await g.pool.query(
+      `SELECT mc.case_id, m.id AS meeting_id, m.starts_at, m.status
+         FROM meeting_cases mc JOIN meetings m ON m.id = mc.meeting_id
+        WHERE m.status <> 'CANCELLED'
+          AND (EXISTS (SELECT 1 FROM meeting_attendance a WHERE a.meeting_id = m.id AND a.agency_id = $1)
+            OR EXISTS (SELECT 1 FROM messages x WHERE x.case_id = mc.case_id AND x.recipient_agency_id = $1)
+            OR EXISTS (SELECT 1 FROM case_actions c WHERE c.case_id = mc.case_id AND c.owner_agency_id = $1))
+        ORDER BY m.starts_at DESC, mc.position LIMIT 200`,
+      [agencyId],
+    );
+    return r.rows.map((x) => ({ caseId: x.case_id as string, meetingId: x.meeting_id as string, startsAt: (x.starts_at as Date).toISOString(), status: x.status as string }));
+  }
+
+  pages.get('/agency/cases', REP, (req, res) => orRefuse(req, res, async (staff) => {
+    render.page(res, 'agency/cases.njk', { title: 'Meetings and cases', cases: await casesOf(staff.agencyId) });
+  }));
+
+  pages.get('/agency/cases/:caseId', REP, (req, res) => orRefuse(req, res, async (staff) => {
+    const caseId = String(req.params.caseId ?? '');
+    if (!CASE_ID.test(caseId)) throw new CaseNotFound('No such case');
+    const listings = (await casesOf(staff.agencyId)).filter((c) => c.caseId === caseId);
+    if (listings.length === 0) throw new CaseNotFound('No such case');
+    const pack = await g.circulation.packFor(staff, caseId);
+    const minutes = [];
+    for (const l of listings) {
+      const m = await g.circulation.minutesFor(staff, l.meetingId, caseId).catch((err: unknown) => {
+        if (err instanceof GatewayError && err.status === 404) return undefined;
+        throw err;
+      });
+      if (m) minutes.push({ ...m, rows: m.release.released ? rows(m.minutes as Record<string, unknown>, 'minutes') : [] });
+    }
+    render.page(res, 'agency/case.njk', {
+      title: `Case for the meeting on ${pack.meetingDate}`,
+      caseId,
+      pack: {
+        ...pack,
+        sections: pack.sections.map((s) => ({
+          ...s,
+          reason: s.release.released ? undefined : describeCode(s.release.reason),
+          subjects: s.subjects.map((x) => ({ role: SUBJECT_ROLES[x.role] ?? x.role, rows: rows(x.view as Record<string, unknown>) })),
+          envelopeRows: s.envelope ? rows(s.envelope) : [],
+        })),
+      },
+      minutes,
+    });
+  }));
+
+  async function actionsPage(res: Response, staff: AgencyStaffPrincipal, opts: { errors?: FormErrors; values?: Record<string, string>; status?: number; flash?: string } = {}) {
+    const { actions } = await g.actions.listOwnActions(staff, { status: 'all' });
+    const today = londonToday(deps.now());
+    render.page(res, 'agency/actions.njk', {
+      title: 'Your agency’s actions',
+      actions: actions.map((a) => ({
+        ...a,
+        overdue: a.status === 'OPEN' && a.dueOn < today,
+        statusText: STATUSES[a.status] ?? a.status,
+        options: Object.entries(STATUSES).map(([value, t]) => ({ value, text: t, selected: (opts.values?.[`status-${a.id}`] ?? a.status) === value })),
+      })),
+      values: opts.values ?? {},
+      errors: opts.errors?.byField() ?? {},
+      errorList: opts.errors?.summary() ?? [],
+      flash: opts.flash ? { type: 'success', title: 'Success', text: opts.flash } : undefined,
+    }, opts.status ?? 200);
+  }
+
+  pages.get('/agency/actions', REP, (req, res) => orRefuse(req, res, async (staff) => {
+    await actionsPage(res, staff, req.query.updated === '1' ? { flash: 'The action has been updated. The coordinator can see the new status.' } : {});
+  }));
+
+  pages.post('/agency/actions/:actionId', REP, (req, res) => orRefuse(req, res, async (staff) => {
+    const actionId = String(req.params.actionId ?? '');
+    if (!ACTION_ID.test(actionId)) throw new CaseNotFound('No such action');
+    const body = asBody(req.body);
+    const status = text(body, 'status', 40);
+    const note = text(body, 'note', 4001);
+    const values = { [`status-${actionId}`]: status, [`note-${actionId}`]: note };
+    const errors = new FormErrors();
+    if (!(status in STATUSES)) errors.add(`status-${actionId}`, 'Select the action’s status');
+    if (note.length > 4000) errors.add(`note-${actionId}`, 'The note must be 4000 characters or fewer');
+    if (errors.any) return actionsPage(res, staff, { errors, values, status: 400 });
+    try {
+      await g.actions.updateAction(staff, actionId, { status, ...(note ? { note } : {}) });
+    } catch (err) {
+      if (err instanceof GatewayError && err.status < 500 && err.status !== 404) {
+        errors.add(`note-${actionId}`, err.message);
+        return actionsPage(res, staff, { errors, values, status: err.status });
+      }
+      throw err;
+    }
+    res.redirect(303, '/agency/actions?updated=1');
+  }));
+}

@@ -34,7 +34,7 @@ function fmt(v: number): string {
 
 function head(c: ChartInput, width: number, height: number): string {
   const id = escapeXml(c.id);
-  return `<svg xmlns="http://www.w3.org/2000/svg" class="app-chart" role="img" aria-labelledby="${id}-title ${id}-desc" viewBox="0 0 ${width} ${height}" width="100%" preserveAspectRatio="xMinYMin meet">`
+  return `<svg xmlns="http://www.w3.org/2000/svg" class="app-chart" role="img" aria-labelledby="${id}-title ${id}-desc" viewBox="0 0 ${width} ${height}" width="100%" preserveAspectRatio="xMinYMin meet" font-family="Arial, Helvetica, sans-serif">`
     + `<title id="${id}-title">${escapeXml(c.title)}</title><desc id="${id}-desc">${escapeXml(c.desc)}</desc>`;
 }
 

@@ -240,8 +240,10 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const documents = createDocumentService({
     packs, agencies: registry, catalog, now,
     // The release for one recipient, read and audited as DOCUMENT_PRODUCED in one transaction.
-    releaseMinutes: async (actor, meetingId, caseId, _format, recipientAgencyId) => {
-      const m = await circulation.minutesFor(actor, meetingId, caseId, { audit: 'DOCUMENT_PRODUCED', ...(recipientAgencyId ? { recipientAgencyId } : {}) });
+    releaseMinutes: async (actor, meetingId, caseId, format, recipientAgencyId) => {
+      const m = await circulation.minutesFor(actor, meetingId, caseId, {
+        audit: 'DOCUMENT_PRODUCED', detail: { document: 'minutes', format }, ...(recipientAgencyId ? { recipientAgencyId } : {}),
+      });
       return { meeting: { id: m.meeting.id, startsAt: m.meeting.startsAt }, released: m };
     },
   });

@@ -52,6 +52,8 @@ export interface CirculationOptions {
   /** The case's coordinator only: the partner agency to release for (documents, previews). */
   recipientAgencyId?: string;
   audit?: CirculationAudit;
+  /** Small non-personal facts added to the audit event's detail (a document's format). */
+  detail?: Record<string, string | number | boolean>;
 }
 
 /** How the release went for this recipient, as the documents and pages say it. */
@@ -206,7 +208,7 @@ export function createCirculationService(deps: CirculationDeps) {
       parts: [{ subjectId: 'minutes', explanation: r.explanation }],
       view: { minutes: out.minutes, actions: out.actions },
       sections: [{ agencyId: theCase.coordinatorAgencyId, requestId: meetingId, decision: r.decision, ...(r.reasonCode ? { reasonCode: r.reasonCode } : {}) }],
-      detail: { kind: 'minutes', recorded: out.recorded, actions: actions.length, actionsReleased: out.actions.length },
+      detail: { kind: 'minutes', recorded: out.recorded, actions: actions.length, actionsReleased: out.actions.length, ...opts.detail },
     }));
     return out;
   }
@@ -224,7 +226,7 @@ export function createCirculationService(deps: CirculationDeps) {
       actor, action: opts.audit ?? 'VIEW_READ', caseId, recipient: recipient.agencyId, tokens: theCase.tokens,
       decision: r.decision, ...(r.reasonCode ? { reasonCode: r.reasonCode } : {}), ...(r.agreement ? { agreement: r.agreement } : {}),
       parts: [{ subjectId: 'actions', explanation: r.explanation }], view: out.actions, sections: [],
-      detail: { kind: 'actions', actions: actions.length, actionsReleased: out.actions.length },
+      detail: { kind: 'actions', actions: actions.length, actionsReleased: out.actions.length, ...opts.detail },
     }));
     return out;
   }
@@ -301,7 +303,7 @@ export function createCirculationService(deps: CirculationDeps) {
       actor, action: opts.audit ?? 'VIEW_READ', caseId, recipient: recipient.agencyId, tokens: theCase.tokens, decision: overall,
       ...(reasons.size > 0 ? { reasonCode: reasons.size === 1 ? [...reasons][0]! : 'SECTIONS_REFUSED' } : {}),
       parts, view: pack.sections, sections: sectionDecisions,
-      detail: { kind: 'circulated-pack', sections: sections.length, sectionsReleased: released, sectionsRefused: refused.length, agreements: [...agreements].join(',') },
+      detail: { kind: 'circulated-pack', sections: sections.length, sectionsReleased: released, sectionsRefused: refused.length, agreements: [...agreements].join(','), ...opts.detail },
     }));
     return pack;
   }

@@ -157,6 +157,8 @@ describe('GET /v1/meetings/{meetingId}/cases/{caseId}/minutes/document', () => {
     const events = (await documentEvents()).slice(before);
     expect(events).toHaveLength(3);
     expect(events.map((e) => e.agencyIds)).toEqual([[PARTIES.police], [PARTIES.housing], [PARTIES.housing]]);
+    expect(events.map((e) => e.detail.format)).toEqual(['docx', 'docx', 'pdf']);
+    expect(events.map((e) => e.detail.document)).toEqual(['minutes', 'minutes', 'minutes']);
     for (const e of events) {
       expect(e.purpose).toBe('MARAC_ACTION_REVIEW');
       expect(e.viewDigest).toMatch(/^[0-9a-f]{64}$/);

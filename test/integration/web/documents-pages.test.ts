@@ -1,0 +1,135 @@
+/**
+ * The coordinator's Word and PDF downloads over HTTP with a signed-in session (real OIDC sign-in):
+ * the pack from the case page, the minutes for a chosen partner agency from the minutes page.
+ * Each copy holds only what that agency's release holds; each production is audited; bad input is
+ * a 400 with a stable code and writes nothing; another coordinator's case or meeting is a 404.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { docxText, pdfText } from '../../helpers/documents.js';
+import { sampleCase, sampleResponse, subjectIds } from '../exchange/fixtures.js';
+import { dayFromNow, seedMeeting } from '../meetings/minutes-fixtures.js';
+import { startWebWorld, type LoggedIn, type WebWorld } from './world.js';
+
+let w: WebWorld;
+let coord: LoggedIn;
+let caseId: string;
+let meetingId: string;
+const MEETING_DAY = dayFromNow(7);
+const PARTIES = { police: 'essex-police', housing: 'chelmsford-housing' } as const;
+const FILES: Record<string, string> = { 'essex-police': 'response-police.json', 'chelmsford-housing': 'response-housing.json' };
+
+async function documentEvents(): Promise<any[]> {
+  await w.t.gateway.audit.flush(w.t.gateway.pool);
+  const rows = await w.t.db.pool.query(`SELECT canonical FROM audit_events WHERE action = 'DOCUMENT_PRODUCED' AND case_id = $1 ORDER BY seq`, [caseId]);
+  return rows.rows.map((r) => JSON.parse(r.canonical));
+}
+
+beforeAll(async () => {
+  w = await startWebWorld({ queue: 'postgres' });
+  const t = w.t;
+  const created = await t.as('essex-marat').post('/v1/cases', sampleCase({ meetingDate: MEETING_DAY, externalRef: `WD-${Math.random().toString(36).slice(2, 8)}` }));
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  caseId = created.body.caseId;
+  const ids = subjectIds(created.body);
+  const req = await t.as('essex-marat').post(`/v1/cases/${caseId}/research-requests`, { purpose: 'MARAC_RESEARCH', recipients: Object.values(PARTIES) });
+  expect(req.status, JSON.stringify(req.body)).toBe(201);
+  for (const agency of Object.values(PARTIES)) {
+    await t.as(agency).get('/v1/inbox');
+    const a = await t.as(agency).post(`/v1/research-requests/${req.body.requestId}/response`, sampleResponse(FILES[agency]!, ids), { 'Idempotency-Key': `wd-${agency}` });
+    expect(a.status, JSON.stringify(a.body)).toBeLessThan(300);
+  }
+  meetingId = await seedMeeting(t.gateway.pool, { day: MEETING_DAY, caseIds: [caseId] });
+  coord = await w.login('coordinator@essex-marat');
+  const saved = await w.form(`/meetings/${meetingId}/cases/${caseId}/minutes`, coord, {
+    version: '0', action: 'save', victimVoice: 'She asked for the locks to be changed first.', risks: 'Threats by text.', decisions: 'Police marker; sanctuary scheme.',
+  });
+  expect(saved.status, await saved.clone().text()).toBe(303);
+  for (const [owner, description] of [[PARTIES.police, 'Place a marker on the address.'], [PARTIES.housing, 'Fit a sanctuary scheme.']] as const) {
+    const r = await t.as('essex-marat').post(`/v1/cases/${caseId}/actions`, { description, ownerAgencyId: owner, dueOn: dayFromNow(21), meetingId });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+  }
+});
+afterAll(async () => {
+  await w?.close();
+});
+
+const bytes = async (r: Response) => Buffer.from(await r.arrayBuffer());
+
+describe('the research pack from the case page', () => {
+  it('offers Word and PDF beside the HTML export', async () => {
+    const page = await (await fetch(`${w.base}/cases/${caseId}`, { headers: { cookie: coord.cookie } })).text();
+    expect(page).toContain(`action="/cases/${caseId}/document"`);
+    expect(page).toContain('Download as Word (.docx)');
+    expect(page).toContain('Download as PDF');
+  });
+
+  it('downloads as .docx and PDF for the coordinator, each audited', async () => {
+    const before = (await documentEvents()).length;
+    const docx = await w.form(`/cases/${caseId}/document`, coord, { format: 'docx' });
+    expect(docx.status).toBe(200);
+    expect(docx.headers.get('content-disposition')).toBe(`attachment; filename=research-pack-${caseId}-for-essex-marat.docx`);
+    const d = docxText(await bytes(docx));
+    expect(d.headers.join()).toContain('OFFICIAL-SENSITIVE');
+    expect(d.body).toContain('Who the case is about');
+    const pdf = await w.form(`/cases/${caseId}/document`, coord, { format: 'pdf' });
+    expect(pdf.status).toBe(200);
+    expect(pdfText(await bytes(pdf)).text).toContain('Research from each agency');
+    const events = (await documentEvents()).slice(before);
+    expect(events.map((e) => [e.actor.kind, e.detail.format])).toEqual([['person', 'docx'], ['person', 'pdf']]);
+  });
+
+  it('a bad format is 400 DOCUMENT_FORMAT_UNSUPPORTED, nothing written', async () => {
+    const before = (await documentEvents()).length;
+    const r = await w.form(`/cases/${caseId}/document`, coord, { format: 'xlsx' }, { accept: 'application/json' });
+    expect(r.status).toBe(400);
+    expect((await r.json()).code).toBe('DOCUMENT_FORMAT_UNSUPPORTED');
+    expect((await documentEvents()).length).toBe(before);
+  });
+});
+
+describe('the minutes for a chosen agency', () => {
+  const path = () => `/meetings/${meetingId}/cases/${caseId}/minutes/document`;
+
+  it('the minutes page offers "Produce for" with Word and PDF', async () => {
+    const page = await (await fetch(`${w.base}/meetings/${meetingId}/cases/${caseId}/minutes`, { headers: { cookie: coord.cookie } })).text();
+    expect(page).toContain(`action="${path()}"`);
+    expect(page).toContain('Produce for');
+  });
+
+  it('police’s copy has the victim’s voice, housing’s does not (and says so); both audited for their recipient', async () => {
+    const before = (await documentEvents()).length;
+    const police = await w.form(path(), coord, { agency: PARTIES.police, format: 'docx' });
+    expect(police.status, police.status === 200 ? '' : await police.clone().text()).toBe(200);
+    const housing = await w.form(path(), coord, { agency: PARTIES.housing, format: 'docx' });
+    expect(housing.status).toBe(200);
+    expect(housing.headers.get('content-disposition')).toBe(`attachment; filename=minutes-${meetingId}-${caseId}-for-chelmsford-housing.docx`);
+    const p = docxText(await bytes(police));
+    const h = docxText(await bytes(housing));
+    expect(p.body).toContain('She asked for the locks');
+    expect(h.body).not.toContain('She asked for the locks');
+    expect(h.body).toContain('Not shown to Chelmsford City Council Housing');
+    expect(h.headers.join()).toContain('Produced for Chelmsford City Council Housing only');
+    const pdf = await w.form(path(), coord, { agency: PARTIES.housing, format: 'pdf' });
+    expect(pdf.status).toBe(200);
+    const text = pdfText(await bytes(pdf)).text;
+    expect(text).toContain('Fit a sanctuary scheme');
+    expect(text).not.toContain('She asked for the locks');
+    const events = (await documentEvents()).slice(before);
+    expect(events.map((e) => [e.agencyIds[0], e.detail.format])).toEqual([[PARTIES.police, 'docx'], [PARTIES.housing, 'docx'], [PARTIES.housing, 'pdf']]);
+  });
+
+  it('unknown agency: 400 DOCUMENT_RECIPIENT_UNKNOWN; bad format: 400; another meeting: 404; nothing written', async () => {
+    const before = (await documentEvents()).length;
+    const unknown = await w.form(path(), coord, { agency: 'no-such-agency', format: 'pdf' }, { accept: 'application/json' });
+    expect(unknown.status).toBe(400);
+    expect((await unknown.json()).code).toBe('DOCUMENT_RECIPIENT_UNKNOWN');
+    const none = await w.form(path(), coord, { format: 'pdf' }, { accept: 'application/json' });
+    expect((await none.json()).code).toBe('DOCUMENT_RECIPIENT_UNKNOWN');
+    const bad = await w.form(path(), coord, { agency: PARTIES.police, format: 'odt' }, { accept: 'application/json' });
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).code).toBe('DOCUMENT_FORMAT_UNSUPPORTED');
+    const other = await w.form(`/meetings/mtg_${'0'.repeat(32)}/cases/${caseId}/minutes/document`, coord, { agency: PARTIES.police, format: 'pdf' }, { accept: 'application/json' });
+    expect(other.status).toBe(404);
+    expect((await documentEvents()).length).toBe(before);
+  });
+});

@@ -32,4 +32,7 @@ export const DEMO_USERS: readonly DemoUser[] = [
   { username: 'rep@chelmsford-housing', password: DEMO_PASSWORD, name: 'Hollis Housing', roles: ['agency_representative'], agency: 'chelmsford-housing', email: 'rep@chelmsford-housing.example' },
   { username: 'researcher@essex-police', password: DEMO_PASSWORD, name: 'Parker Police', roles: ['agency_researcher'], agency: 'essex-police', email: 'researcher@essex-police.example' },
   { username: 'rep@safe-steps-idva', password: DEMO_PASSWORD, name: 'Iris Advocate', roles: ['agency_representative', 'agency_researcher'], agency: 'safe-steps-idva', email: 'rep@safe-steps-idva.example' },
+  // The IG lead of a housing association that is not yet a party: registered by the admin, it accedes to an agreement in force (docs/decisions/0023-accession.md).
+  { username: 'ig@colne-housing', password: DEMO_PASSWORD, name: 'Colm Colne', roles: ['ig_officer'], agency: 'colne-housing', email: 'ig@colne-housing.example' },
+  { username: 'researcher@colne-housing', password: DEMO_PASSWORD, name: 'Rory Colne', roles: ['agency_researcher'], agency: 'colne-housing', email: 'researcher@colne-housing.example' },
 ];

@@ -17,6 +17,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type pg from 'pg';
 import { canonicalize } from '../../audit/jcs.js';
+import { Forbidden } from '../../errors.js';
 import type { AuditAction, AuditLog } from '../../audit/types.js';
 import type { Principal, SystemPrincipal } from '../../identity/principal.js';
 import { withTx, type Queryable, type Tx } from '../../store/db.js';
@@ -243,17 +244,36 @@ export function createAgreementService(opts: AgreementServiceOptions) {
     return mustFind(tx, id, version);
   }
 
+  /**
+   * An IG officer with an agency claim is that agency's IG lead: they sign accessions for it, but
+   * change an agreement only if their agency coordinates it (docs/decisions/0023-accession.md).
+   * Read from the version in force, else the latest; a new agreement from its own document.
+   */
+  async function assertOfficerOf(actor: Principal, id: string | undefined, doc?: Record<string, unknown>): Promise<void> {
+    if (actor.kind !== 'person' || !actor.agencyId) return;
+    let parties: unknown = doc?.parties;
+    if (id !== undefined && SLUG.test(id) && (await repo.findAgreement(pool, id))) {
+      const at = (await repo.findInForce(pool, id))?.version ?? (await repo.nextVersionNumber(pool, id)) - 1;
+      parties = at >= 1 ? (await repo.readDoc(pool, id, at))?.parties : parties;
+    }
+    const coordinates = Array.isArray(parties)
+      && parties.some((p) => p && typeof p === 'object' && (p as Record<string, unknown>).agency === actor.agencyId && (p as Record<string, unknown>).role === 'coordinator');
+    if (!coordinates) throw new Forbidden('An agency IG lead changes an agreement only if their agency coordinates it; they accede to it instead');
+  }
+
   const service = {
     /** Saves a new draft version (version 1 of a new agreement, or the next version of an existing one). */
     async createDraft(actor: Principal, doc: unknown): Promise<SavedDraft> {
       assertMayChangeAgreements(actor);
       const plain = asAgreementObject(doc);
+      await assertOfficerOf(actor, typeof plain.id === 'string' ? plain.id : undefined, plain);
       return withTx(pool, (tx) => createDraftTx(tx, actor, plain));
     },
 
     /** Replaces a draft's document. The editor becomes a co-author (and so cannot approve it). */
     async editDraft(actor: Principal, id: string, version: number, doc: unknown): Promise<SavedDraft> {
       assertMayChangeAgreements(actor);
+      await assertOfficerOf(actor, id);
       const plain = withoutVersion(asAgreementObject(doc));
       checkId(plain, id);
       return withTx(pool, async (tx) => {
@@ -268,6 +288,7 @@ export function createAgreementService(opts: AgreementServiceOptions) {
 
     async validate(actor: Principal, id: string, version: number): Promise<ValidationResult> {
       assertMayChangeAgreements(actor);
+      await assertOfficerOf(actor, id);
       return withTx(pool, async (tx) => {
         const v = await mustFind(tx, id, version);
         const problems = await problemsOf(tx, id, v.doc);
@@ -293,12 +314,14 @@ export function createAgreementService(opts: AgreementServiceOptions) {
     /** Maker-checker: nobody who wrote the version may approve it; it must validate clean. */
     async approve(actor: Principal, id: string, version: number): Promise<VersionRecord> {
       assertMayChangeAgreements(actor);
+      await assertOfficerOf(actor, id);
       return withTx(pool, (tx) => approveTx(tx, actor, id, version));
     },
 
     /** Puts an approved version in force; the version in force before it is superseded. */
     async activate(actor: Principal, id: string, version: number): Promise<VersionRecord> {
       assertMayChangeAgreements(actor);
+      await assertOfficerOf(actor, id);
       return withTx(pool, (tx) => activateTx(tx, actor, id, version));
     },
 
@@ -323,6 +346,7 @@ export function createAgreementService(opts: AgreementServiceOptions) {
      */
     async suspend(actor: Principal, id: string, version: number, input?: KillSwitchInput): Promise<VersionRecord> {
       assertMayChangeAgreements(actor);
+      await assertOfficerOf(actor, id);
       const reason = checkKillSwitch(input, 'suspend the agreement');
       return withTx(pool, async (tx) => {
         if (!(await repo.findAgreement(tx, id, true))) throw new AgreementNotFound(`No agreement ${id}`);
@@ -342,6 +366,7 @@ export function createAgreementService(opts: AgreementServiceOptions) {
     /** Lifts a suspension. Maker-checker: never by the officer who suspended. */
     async resume(actor: Principal, id: string, version: number): Promise<VersionRecord> {
       assertMayChangeAgreements(actor);
+      await assertOfficerOf(actor, id);
       const who = actorId(actor);
       return withTx(pool, async (tx) => {
         if (!(await repo.findAgreement(tx, id, true))) throw new AgreementNotFound(`No agreement ${id}`);
@@ -367,6 +392,7 @@ export function createAgreementService(opts: AgreementServiceOptions) {
      */
     async removeParty(actor: Principal, id: string, agencyId: string, input?: KillSwitchInput): Promise<repo.PartyRemoval> {
       assertMayChangeAgreements(actor);
+      await assertOfficerOf(actor, id);
       checkAgency(agencyId);
       const reason = checkKillSwitch(input, 'remove the party');
       return withTx(pool, async (tx) => {
@@ -388,6 +414,7 @@ export function createAgreementService(opts: AgreementServiceOptions) {
     /** Restores a removed party. Maker-checker: never by the officer who removed it. */
     async restoreParty(actor: Principal, id: string, agencyId: string): Promise<{ agreementId: string; agencyId: string; restored: true }> {
       assertMayChangeAgreements(actor);
+      await assertOfficerOf(actor, id);
       checkAgency(agencyId);
       const who = actorId(actor);
       return withTx(pool, async (tx) => {
@@ -407,6 +434,7 @@ export function createAgreementService(opts: AgreementServiceOptions) {
     /** Ends a version for good: approved, active, suspended or superseded (research pinned to it too). */
     async expire(actor: Principal, id: string, version: number): Promise<VersionRecord> {
       assertMayChangeAgreements(actor);
+      await assertOfficerOf(actor, id);
       return withTx(pool, async (tx) => {
         const v = await mustFind(tx, id, version, true);
         if (v.status !== 'approved' && v.status !== 'active' && v.status !== 'suspended' && v.status !== 'superseded') {
@@ -490,6 +518,7 @@ export function createAgreementService(opts: AgreementServiceOptions) {
     async importFile(actor: Principal, text: string): Promise<SavedDraft> {
       assertMayChangeAgreements(actor);
       const doc = readAgreementText(text);
+      await assertOfficerOf(actor, typeof doc.id === 'string' ? doc.id : undefined, doc);
       return withTx(pool, (tx) => createDraftTx(tx, actor, doc));
     },
 

@@ -9,7 +9,8 @@
 -- that needs them is produced (a migration cannot open the sealed columns).
 
 CREATE TABLE case_return_facts (
-  case_id               text PRIMARY KEY REFERENCES cases (id),
+  -- A purged case takes its flags with it.
+  case_id               text PRIMARY KEY REFERENCES cases (id) ON DELETE CASCADE,
   coordinator_agency_id text NOT NULL,
   -- The agency whose referral the case was accepted from, and its type at that time; NULL when the
   -- coordinator opened the case itself (no referral recorded).

@@ -4,7 +4,6 @@ import type { Gateway } from './app.js';
 import type { GatewayConfig } from './config.js';
 import type { Logger } from './logger.js';
 import { createOidcClient, type OidcClient } from './identity/oidc/client.js';
-import { startDevOidcProvider } from './identity/oidc/dev-provider.js';
 import { mountPeopleUi, type PeopleUi } from './ui/index.js';
 
 /**
@@ -28,6 +27,7 @@ export async function mountWeb(
   if (cfg.oidc.devProvider) {
     // The client secret only has to be shared with a provider in this same process.
     const clientSecret = randomBytes(24).toString('base64url');
+    const { startDevOidcProvider } = await loadDevOnly(() => import('./identity/oidc/dev-provider.js'), 'DEV_OIDC (the development identity provider)');
     const idp = await startDevOidcProvider({
       port: cfg.oidc.devProviderPort,
       issuerHost: '127.0.0.1',
@@ -63,6 +63,28 @@ export async function mountWeb(
     });
   }
   mountPeopleWeb(app, g, { oidc, sessions: cfg.sessions, publicUrl, logger, loginRateLimit: cfg.loginRateLimit });
+}
+
+/**
+ * A development-only module, loaded only when asked for: a production install
+ * (`npm ci --omit=dev`) does not have the packages behind it (oidc-provider, smtp-server), and
+ * says so instead of failing on a missing package.
+ */
+export async function loadDevOnly<T>(load: () => Promise<T>, feature: string): Promise<T> {
+  try {
+    return await load();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') throw new DevelopmentFeatureUnavailable(feature);
+    throw err;
+  }
+}
+
+export class DevelopmentFeatureUnavailable extends Error {
+  readonly code = 'DEVELOPMENT_FEATURE_UNAVAILABLE';
+  constructor(feature: string) {
+    super(`${feature} is a development feature and this is a production install (npm ci --omit=dev): ` +
+      'configure the real service instead, or install with development dependencies.');
+  }
 }
 
 export interface PeopleWebOptions {

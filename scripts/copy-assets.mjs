@@ -1,0 +1,28 @@
+// `npm run build`, second step: tsc compiled the TypeScript to dist/ (tsconfig.build.json);
+// this copies what the compiled code reads at run time from beside itself, keeping the source
+// layout so every relative path still holds: migrations, page templates and static files, the
+// JSON Schemas and OpenAPI, the agreement preview's samples, the demo adapters' data.
+// Plain JavaScript so that it runs without tsx.
+import { cpSync, existsSync, readdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const DIST = path.join(ROOT, 'dist');
+const copies = [
+  'gateway/src/store/migrations',
+  'gateway/src/ui/templates',
+  'gateway/src/ui/static',
+  'schemas',
+  'test/fixtures/samples',
+  ...readdirSync(path.join(ROOT, 'adapters'))
+    .map((a) => `adapters/${a}/data`)
+    .filter((p) => existsSync(path.join(ROOT, p))),
+];
+for (const rel of copies) {
+  const from = path.join(ROOT, rel);
+  if (!existsSync(from)) continue;
+  const to = path.join(DIST, rel);
+  rmSync(to, { recursive: true, force: true });
+  cpSync(from, to, { recursive: true, filter: (src) => !src.endsWith('.ts') });
+}
+process.stdout.write(`copied ${copies.length} asset folders into dist/\n`);

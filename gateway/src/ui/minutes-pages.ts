@@ -31,7 +31,7 @@ const STATUS_TAGS: Record<ActionStatus, string> = {
   OPEN: 'govuk-tag--blue', DONE: 'govuk-tag--green', NOT_POSSIBLE_CHANGE: 'govuk-tag--grey', NOT_DONE_AGENCY: 'govuk-tag--orange',
 };
 const KIND_LABELS = { ACTION: 'Action', SURVIVOR_FEEDBACK: 'Tell the survivor the outcome' } as const;
-const SURVIVOR_FEEDBACK_TEXT = 'Tell the survivor the outcome of the MARAC and the actions agreed for her safety.';
+const SURVIVOR_FEEDBACK_TEXT = 'Tell the survivor the outcome of the MARAC and the actions agreed for their safety.';
 
 export interface MinutesPagesDeps {
   g: Pick<Gateway, 'minutes' | 'actions' | 'exchange' | 'registry'>;

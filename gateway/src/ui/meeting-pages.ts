@@ -8,7 +8,7 @@ import { MeetingNotFound } from '../meetings/errors.js';
 import type { AttendanceStatus } from '../meetings/types.js';
 import { asBody, dateInput, dateParts, FormErrors, londonToday, text, wholeNumber, type FormBody } from './forms/form-values.js';
 import type { PageRouter } from './page-router.js';
-import type { PageRenderer } from './render.js';
+import { formatDate, formatDateTime, type PageRenderer } from './render.js';
 
 /**
  * The coordinator's meeting pages: the list, scheduling, the agenda (cases in order with time
@@ -164,7 +164,7 @@ export function meetingPages(pages: PageRouter, deps: MeetingPagesDeps): void {
       .sort((a, b) => a.name.localeCompare(b.name));
     const m = agenda.meeting;
     render.page(res, 'meetings/meeting.njk', {
-      title: `Meeting on ${m.startsAt.slice(0, 10)}`,
+      title: `Meeting on ${formatDateTime(m.startsAt)}`,
       meeting: { ...m, statusLabel: MEETING_STATUS_LABELS[m.status] },
       changeable: m.status === 'PLANNED' || m.status === 'IN_PROGRESS',
       agenda: {
@@ -237,7 +237,7 @@ export function meetingPages(pages: PageRouter, deps: MeetingPagesDeps): void {
       cases: cases.map((c) => ({
         value: c.caseId,
         text: c.localReference ?? `Case ending ${c.caseId.slice(-6)}`,
-        hint: { text: `Case for the meeting on ${c.meetingDate}` },
+        hint: { text: `Case for the meeting on ${formatDate(c.meetingDate)}` },
         checked: values.caseId === c.caseId,
       })),
       errors: errors?.byField() ?? {},

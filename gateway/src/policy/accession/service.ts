@@ -258,7 +258,7 @@ export function createAccessionService(opts: AccessionServiceOptions) {
     async register(agreementId: string): Promise<Accession[]> {
       if (!SLUG.test(agreementId) || !(await repo.findAgreement(pool, agreementId))) throw new AgreementNotFound(`No agreement ${agreementId}`);
       const { rows } = await pool.query<Row>(
-        'SELECT * FROM agreement_accessions WHERE agreement_id = $1 ORDER BY signed_at, id', [agreementId],
+        'SELECT * FROM agreement_accessions WHERE agreement_id = $1 ORDER BY seq', [agreementId],
       );
       return rows.map(toAccession);
     },

@@ -6,6 +6,8 @@
 -- agreement's accession register.
 CREATE TABLE agreement_accessions (
   id                  text PRIMARY KEY CHECK (id ~ '^acc_[0-9a-f]{32}$'),
+  -- Register order (two signatures in the same instant still keep the order they were made in).
+  seq                 bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
   agreement_id        text NOT NULL REFERENCES agreements (id),
   agency_id           text NOT NULL REFERENCES agencies (id),
   kind                text NOT NULL CHECK (kind IN ('JOIN', 'WITHDRAW')),
@@ -29,4 +31,4 @@ CREATE TABLE agreement_accessions (
 );
 -- One open request per agency and agreement.
 CREATE UNIQUE INDEX agreement_accessions_open_idx ON agreement_accessions (agreement_id, agency_id) WHERE status = 'REQUESTED';
-CREATE INDEX agreement_accessions_agreement_idx ON agreement_accessions (agreement_id, signed_at);
+CREATE INDEX agreement_accessions_agreement_idx ON agreement_accessions (agreement_id, seq);

@@ -221,14 +221,21 @@ export async function agendaRows(q: Queryable, meetingId: string, today: string,
   }));
 }
 
-/** The meetings a case is listed at (the case page's "Listed at"), soonest first. */
+/** The meetings a case is listed at (the case page's "Listed at"), soonest first; undefined when the case is not this coordinator's. */
 export async function listingsOfCase(q: Queryable, caseId: string, coordinatorAgencyId: string) {
   const r = await q.query(
-    `SELECT m.id, m.starts_at, m.status, mc.position, mc.outcome FROM meeting_cases mc JOIN meetings m ON m.id = mc.meeting_id
-      WHERE mc.case_id = $1 AND m.coordinator_agency_id = $2 ORDER BY m.starts_at`,
+    `SELECT m.id, m.starts_at, m.status, mc.position, mc.outcome
+       FROM cases c
+       LEFT JOIN meeting_cases mc ON mc.case_id = c.id
+       LEFT JOIN meetings m ON m.id = mc.meeting_id AND m.coordinator_agency_id = $2
+      WHERE c.id = $1 AND c.coordinator_agency_id = $2
+      ORDER BY m.starts_at`,
     [caseId, coordinatorAgencyId],
   );
-  return r.rows.map((x) => ({ meetingId: x.id as string, startsAt: (x.starts_at as Date).toISOString(), status: x.status as MeetingStatus, position: x.position as number, outcome: x.outcome as ListingOutcome }));
+  if (r.rows.length === 0) return undefined;
+  return r.rows.filter((x) => x.id).map((x) => ({
+    meetingId: x.id as string, startsAt: (x.starts_at as Date).toISOString(), status: x.status as MeetingStatus, position: x.position as number, outcome: x.outcome as ListingOutcome,
+  }));
 }
 
 /** The coordinator's open cases not yet on this meeting (the add-a-case form), most recent meeting date first. */

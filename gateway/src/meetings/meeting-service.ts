@@ -446,10 +446,13 @@ export function createMeetingService(deps: MeetingDeps) {
     });
   }
 
-  /** The meetings a case is listed at (the case page). */
+  /** The meetings a case is listed at (the case page). Another coordinator's case is CASE_NOT_FOUND. */
   async function listingsOfCase(actor: ExchangeActor, caseId: string) {
     const agencyId = await coordinator(actor);
-    return repo.listingsOfCase(pool, caseId, agencyId);
+    if (!CASE_ID.test(caseId)) throw new CaseNotFound('No such case');
+    const listings = await repo.listingsOfCase(pool, caseId, agencyId);
+    if (!listings) throw new CaseNotFound('No such case');
+    return listings;
   }
 
   /** The coordinator's open cases not yet on this meeting, with their local references (the add-a-case form). */

@@ -342,8 +342,9 @@ export function meetingPages(pages: PageRouter, deps: MeetingPagesDeps): void {
 
   // From the case page: list this case at one of the coordinator's upcoming meetings.
   async function addToMeetingPage(res: Response, caseId: string, values: FormBody, errors?: FormErrors, status = 200) {
-    const list = await g.meetings.listMeetings(me(res), { pastLimit: 0 });
+    // Another coordinator's case, or none, is a not-found page (CASE_NOT_FOUND) before anything is listed.
     const listed = new Set((await g.meetings.listingsOfCase(me(res), caseId)).map((l) => l.meetingId));
+    const list = await g.meetings.listMeetings(me(res), { pastLimit: 0 });
     const open = list.upcoming.filter((m) => (m.status === 'PLANNED' || m.status === 'IN_PROGRESS') && !listed.has(m.id));
     render.page(res, 'meetings/case-add-to-meeting.njk', {
       title: 'Add the case to a meeting',

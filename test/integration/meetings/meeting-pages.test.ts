@@ -131,5 +131,10 @@ describe('meeting pages', () => {
     expect(r.status).toBe(201);
     expect((await w.page(`/meetings/${r.body.id}`, coord)).status).toBe(404);
     expect((await w.page('/meetings/nope', coord)).status).toBe(404);
+    const theirCase = sampleCase({ meetingDate: '2027-02-10', maracArea: 'southend' });
+    const tc = await w.t.as('southend-marac').post('/v1/cases', theirCase);
+    expect(tc.status, JSON.stringify(tc.body)).toBe(201);
+    expect((await w.page(`/cases/${tc.body.caseId}/add-to-meeting`, coord)).status).toBe(404);
+    expect((await w.form(`/cases/${tc.body.caseId}/add-to-meeting`, coord, { meetingId: r.body.id })).status).toBe(404);
   });
 });

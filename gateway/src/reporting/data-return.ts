@@ -69,7 +69,8 @@ export async function queryDataReturn(q: Queryable, coordinatorAgencyId: string,
             count(*) FILTER (WHERE f.bme)::int AS bme,
             count(*) FILTER (WHERE f.lgbt)::int AS lgbt,
             count(*) FILTER (WHERE f.disabled)::int AS disabled,
-            count(*) FILTER (WHERE f.victim_male)::int AS male
+            count(*) FILTER (WHERE f.victim_male)::int AS male,
+            count(*) FILTER (WHERE f.case_id IS NULL)::int AS missing
        FROM heard h LEFT JOIN case_return_facts f ON f.case_id = h.case_id
       GROUP BY 1`,
     [coordinatorAgencyId, from, to],
@@ -84,6 +85,8 @@ export async function queryDataReturn(q: Queryable, coordinatorAgencyId: string,
     victimsLgbt: sum('lgbt'),
     victimsDisabled: sum('disabled'),
     victimsMale: sum('male'),
+    /** Cases heard without a flag row yet (from before migration 0020): the caller backfills. */
+    missingFacts: sum('missing'),
     byReferringAgencyType: r.rows
       .map((x) => ({ agencyType: x.agency_type as string, cases: x.cases as number }))
       .sort((a, b) => typeRank(a.agencyType) - typeRank(b.agencyType) || (a.agencyType < b.agencyType ? -1 : 1)),
@@ -115,18 +118,24 @@ export function createDataReturnService(deps: ReportingDeps) {
     const quarter = parseQuarter(quarterText);
     const who = await coordinatorOf(actor);
     const { from, to } = quarterBounds(quarter);
-    await backfillReturnFacts(deps.pool, deps.sealer, who.agencyId, from, to);
-    return withTx(deps.pool, async (tx) => {
-      const figures = await queryDataReturn(tx, who.agencyId, from, to);
-      await deps.audit.append(tx, {
-        action: 'DATA_RETURN_PRODUCED',
-        actor,
-        decision: 'NONE',
-        agencyIds: [who.agencyId],
-        detail: { quarter: quarter.id, format, casesDiscussed: figures.casesDiscussed },
+    // One query in the usual case; only a quarter with cases from before migration 0020 (no flag
+    // row yet) is read, backfilled and read again. Nothing is written by the first read.
+    for (let attempt = 0; ; attempt++) {
+      const produced = await withTx(deps.pool, async (tx) => {
+        const { missingFacts, ...figures } = await queryDataReturn(tx, who.agencyId, from, to);
+        if (missingFacts > 0 && attempt === 0) return undefined;
+        await deps.audit.append(tx, {
+          action: 'DATA_RETURN_PRODUCED',
+          actor,
+          decision: 'NONE',
+          agencyIds: [who.agencyId],
+          detail: { quarter: quarter.id, format, casesDiscussed: figures.casesDiscussed },
+        });
+        return { coordinatorAgencyId: who.agencyId, maracArea: who.maracArea, quarter, ...figures };
       });
-      return { coordinatorAgencyId: who.agencyId, maracArea: who.maracArea, quarter, ...figures };
-    });
+      if (produced) return produced;
+      await backfillReturnFacts(deps.pool, deps.sealer, who.agencyId, from, to);
+    }
   }
 
   return { produce, coordinatorOf };

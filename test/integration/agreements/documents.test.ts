@@ -24,7 +24,7 @@ afterAll(async () => {
   await db.drop();
 });
 beforeEach(async () => {
-  await db.pool.query('TRUNCATE agreement_party_removals, agreement_versions, agreements, audit_pending');
+  await db.pool.query('TRUNCATE agreement_accessions, agreement_party_removals, agreement_versions, agreements, audit_pending');
 });
 
 const codeOf = async (p: Promise<unknown>): Promise<string> => {

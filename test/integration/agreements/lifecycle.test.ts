@@ -19,7 +19,7 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   clock.now = new Date('2025-06-05T09:00:00Z');
-  await db.pool.query('TRUNCATE agreement_party_removals, agreement_versions, agreements, audit_pending');
+  await db.pool.query('TRUNCATE agreement_accessions, agreement_party_removals, agreement_versions, agreements, audit_pending');
 });
 
 const codeOf = async (p: Promise<unknown>): Promise<string> => {

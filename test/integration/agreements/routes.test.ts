@@ -50,7 +50,7 @@ afterAll(async () => {
   await db.drop();
 });
 beforeEach(async () => {
-  await db.pool.query('TRUNCATE agreement_party_removals, agreement_versions, agreements, audit_pending');
+  await db.pool.query('TRUNCATE agreement_accessions, agreement_party_removals, agreement_versions, agreements, audit_pending');
 });
 
 async function call(user: string | null, method: string, url: string, body?: unknown, contentType = 'application/json') {

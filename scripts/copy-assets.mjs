@@ -1,4 +1,4 @@
-// `npm run build`, second step: tsc compiled the TypeScript to dist/ (tsconfig.build.json);
+// `npm run build` (scripts/build.mjs), second step: tsc compiled the TypeScript to dist/ (tsconfig.build.json);
 // this copies what the compiled code reads at run time from beside itself, keeping the source
 // layout so every relative path still holds: migrations, page templates and static files, the
 // JSON Schemas and OpenAPI, the agreement preview's samples, the demo adapters' data.
@@ -7,7 +7,8 @@ import { cpSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const DIST = path.join(ROOT, 'dist');
+// The build's output folder: dist/ unless scripts/build.mjs passes another (--out-dir).
+const DIST = path.resolve(process.argv[2] ?? path.join(ROOT, 'dist'));
 const copies = [
   'gateway/src/store/migrations',
   'gateway/src/ui/templates',
@@ -25,4 +26,4 @@ for (const rel of copies) {
   rmSync(to, { recursive: true, force: true });
   cpSync(from, to, { recursive: true, filter: (src) => !src.endsWith('.ts') });
 }
-process.stdout.write(`copied ${copies.length} asset folders into dist/\n`);
+process.stdout.write(`copied ${copies.length} asset folders into ${path.relative(ROOT, DIST).startsWith('..') ? DIST : path.relative(ROOT, DIST)}/\n`);

@@ -192,6 +192,9 @@ async function runShutdown(steps: StopStep[], signal: string, logger: Logger): P
 }
 
 main().catch((err) => {
-  process.stderr.write(`marac-gateway failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  // One line, with the stable code when there is one (DEVELOPMENT_FEATURE_UNAVAILABLE...); no stack.
+  const code = (err as { code?: unknown } | null)?.code;
+  const tag = typeof code === 'string' && /^[A-Z][A-Z0-9_]+$/.test(code) ? ` (${code})` : '';
+  process.stderr.write(`marac-gateway failed to start${tag}: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });

@@ -5,6 +5,7 @@ import type { GatewayConfig } from './config.js';
 import type { Logger } from './logger.js';
 import { createOidcClient, type OidcClient } from './identity/oidc/client.js';
 import { mountPeopleUi, type PeopleUi } from './ui/index.js';
+import { loadDevOnly } from './dev-only.js';
 
 /**
  * The people-facing side of the gateway: OIDC log-in and sessions, the GOV.UK-style pages for
@@ -65,27 +66,9 @@ export async function mountWeb(
   mountPeopleWeb(app, g, { oidc, sessions: cfg.sessions, publicUrl, logger, loginRateLimit: cfg.loginRateLimit });
 }
 
-/**
- * A development-only module, loaded only when asked for: a production install
- * (`npm ci --omit=dev`) does not have the packages behind it (oidc-provider, smtp-server), and
- * says so instead of failing on a missing package.
- */
-export async function loadDevOnly<T>(load: () => Promise<T>, feature: string): Promise<T> {
-  try {
-    return await load();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') throw new DevelopmentFeatureUnavailable(feature);
-    throw err;
-  }
-}
-
-export class DevelopmentFeatureUnavailable extends Error {
-  readonly code = 'DEVELOPMENT_FEATURE_UNAVAILABLE';
-  constructor(feature: string) {
-    super(`${feature} is a development feature and this is a production install (npm ci --omit=dev): ` +
-      'configure the real service instead, or install with development dependencies.');
-  }
-}
+// Kept importable from here (their first home); they live in dev-only.ts so that code outside
+// the web side (notifications' development mailbox) can use them without importing the pages.
+export { DevelopmentFeatureUnavailable, loadDevOnly } from './dev-only.js';
 
 export interface PeopleWebOptions {
   oidc: OidcClient;

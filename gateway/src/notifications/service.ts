@@ -6,7 +6,9 @@ import type { Logger } from '../logger.js';
 import { withTx, type Queryable } from '../store/db.js';
 import { absoluteLink, composeMessage } from './content.js';
 import { deriveActionReminders, deriveFromEvent, SOURCE_ACTIONS, type SourceEvent } from './derive.js';
-import { startMailbox, type Mailbox } from './mailbox.js';
+// The mailbox needs smtp-server, a development dependency: loaded only for dev-smtp (dev-only.ts).
+import type { Mailbox } from './mailbox.js';
+import { loadDevOnly } from '../dev-only.js';
 import { preferencesOf, recipientsFor, setPreferences, type TeamMailbox } from './people-directory.js';
 import { createNotifyTransport, createSmtpTransport, TransportError, type Transport } from './transports.js';
 import { isKind, type Derived, type NotificationKind } from './types.js';
@@ -304,7 +306,10 @@ export function createNotifications(deps: NotificationsDeps): Notifications {
           transport = createSmtpTransport({ url: config.smtpUrl!, from: config.from, timeoutMs: config.timeoutMs, domain });
           break;
         case 'dev-smtp':
-          mailbox = await startMailbox({ port: config.devSmtpPort, now });
+          {
+            const { startMailbox } = await loadDevOnly(() => import('./mailbox.js'), 'NOTIFICATIONS_TRANSPORT=dev-smtp (the development mailbox)');
+            mailbox = await startMailbox({ port: config.devSmtpPort, now });
+          }
           transport = createSmtpTransport({ url: mailbox.url, from: config.from, timeoutMs: config.timeoutMs, domain });
           logger.info('development mailbox started', { smtp: mailbox.url, page: '/dev/mailbox' });
           break;

@@ -1,5 +1,6 @@
 import { generateKeyPairSync, randomBytes, randomUUID, timingSafeEqual, createHash } from 'node:crypto';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { rateLimit } from 'express-rate-limit';
@@ -43,6 +44,11 @@ export interface DevOidcOptions {
   agencyClaim?: string;
   /** Sign-in attempts allowed per client IP per window on the password form. */
   loginRateLimit?: { windowMs: number; limit: number };
+  /**
+   * Serve HTTPS with this certificate (the issuer URL is then https://): for a production-mode
+   * gateway, which accepts only an https issuer (test/integration/ops/production-build.test.ts).
+   */
+  tls?: { certPem: string; keyPem: string };
 }
 
 export interface DevOidcProvider {
@@ -90,9 +96,9 @@ export async function startDevOidcProvider(opts: DevOidcOptions): Promise<DevOid
   const byUsername = new Map(users.map((u) => [u.username, u]));
 
   // The issuer URL names the port, so bind first and build the provider once the port is known.
-  const server = http.createServer();
+  const server: http.Server = opts.tls ? https.createServer({ cert: opts.tls.certPem, key: opts.tls.keyPem }) : http.createServer();
   const port = await listen(server, opts.port, host);
-  const issuer = `http://${host}:${port}`;
+  const issuer = `${opts.tls ? 'https' : 'http'}://${host}:${port}`;
 
   const configuration: Configuration = {
     clients: opts.clients.map((c) => ({

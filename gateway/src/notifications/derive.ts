@@ -15,10 +15,9 @@ export const SOURCE_ACTIONS = ['REQUEST_CREATED', 'REMINDER_SENT', 'OVERDUE', 'R
  * The agency staff pages are issue 15's; a person who follows a link signs in first.
  */
 export const LINKS = {
-  agencyRequest: (messageId: string) => `/agency/requests/${encodeURIComponent(messageId)}`,
+  agencyRequest: (requestId: string) => `/agency/requests/${encodeURIComponent(requestId)}/answer`,
   coordinatorCase: (caseId: string) => `/cases/${encodeURIComponent(caseId)}`,
   referral: (referralId: string) => `/referrals/${encodeURIComponent(referralId)}`,
-  agencyMeeting: (meetingId: string) => `/agency/meetings/${encodeURIComponent(meetingId)}`,
   agencyCase: (caseId: string) => `/agency/cases/${encodeURIComponent(caseId)}`,
   agencyAction: (actionId: string) => `/agency/actions/${encodeURIComponent(actionId)}`,
 } as const;
@@ -32,7 +31,17 @@ export interface SourceEvent {
   agencyIds: string[];
   /** The acting person's or agency's agency, when the actor has one. */
   actorAgencyId?: string;
+  /** The acting person, who is not told of their own act. */
+  actorUserId?: string;
+  decision?: string;
+  /** The event's time (ISO). */
+  ts?: string;
   detail: Record<string, unknown>;
+}
+
+/** YYYY-MM-DD in London. */
+export function londonDay(d: Date): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 && v.length <= 128 ? v : undefined);
@@ -48,22 +57,27 @@ async function messageParties(q: Queryable, messageId: string): Promise<{ sender
 
 /** The notifications one audit event gives rise to (before recipients are looked up). */
 export async function deriveFromEvent(q: Queryable, e: SourceEvent): Promise<Derived[]> {
+  const out = await derivedOf(q, e);
+  return e.actorUserId ? out.map((d) => ({ ...d, notUserId: e.actorUserId! })) : out;
+}
+
+async function derivedOf(q: Queryable, e: SourceEvent): Promise<Derived[]> {
   const key = `seq:${e.seq}`;
   switch (e.action) {
     case 'REQUEST_CREATED':
     case 'REMINDER_SENT': {
-      if (!e.messageId) return [];
+      if (!e.messageId || !e.requestId) return [];
       const m = await messageParties(q, e.messageId);
       if (!m) return [];
       const kind = e.action === 'REQUEST_CREATED' ? 'REQUEST_NEW' : 'DEADLINE_NEAR';
-      return [{ sourceKey: key, kind, agencyId: m.recipient, roles: ['agency_researcher'], linkPath: LINKS.agencyRequest(e.messageId), caseId: m.caseId }];
+      return [{ sourceKey: key, kind, agencyId: m.recipient, roles: ['agency_researcher'], linkPath: LINKS.agencyRequest(e.requestId), caseId: m.caseId }];
     }
     case 'OVERDUE': {
-      if (!e.messageId) return [];
+      if (!e.messageId || !e.requestId) return [];
       const m = await messageParties(q, e.messageId);
       if (!m) return [];
       return [
-        { sourceKey: key, kind: 'ANSWER_OVERDUE', agencyId: m.recipient, roles: ['agency_researcher'], linkPath: LINKS.agencyRequest(e.messageId), caseId: m.caseId },
+        { sourceKey: key, kind: 'ANSWER_OVERDUE', agencyId: m.recipient, roles: ['agency_researcher'], linkPath: LINKS.agencyRequest(e.requestId), caseId: m.caseId },
         { sourceKey: key, kind: 'ANSWER_OVERDUE', agencyId: m.sender, roles: ['coordinator'], linkPath: LINKS.coordinatorCase(m.caseId), caseId: m.caseId },
       ];
     }
@@ -76,15 +90,23 @@ export async function deriveFromEvent(q: Queryable, e: SourceEvent): Promise<Der
       return [{ sourceKey: key, kind: 'REFERRAL_RECEIVED', agencyId: coordinator, roles: ['coordinator'], linkPath: LINKS.referral(referralId) }];
     }
     case 'CIRCULATED': {
-      // One event names the agencies it went to; the circulating coordinator's own agency is not told.
-      const what = str(e.detail.what) ?? str(e.detail.document) ?? str(e.detail.kind);
-      const kind = what && /minute|action/i.test(what) ? 'MINUTES_CIRCULATED' : 'PACK_CIRCULATED';
-      const meetingId = str(e.detail.meetingId);
-      const link = meetingId ? LINKS.agencyMeeting(meetingId) : e.caseId ? LINKS.agencyCase(e.caseId) : undefined;
-      if (!link) return [];
+      // One event per recipient agency and document (circulation-service.ts: detail.kind is
+      // circulated-pack, minutes or actions). Nothing released, nothing to tell. The minutes and
+      // the actions circulated together, or the same document again that day, are one message.
+      if (e.decision === 'DENY' || !e.caseId) return [];
+      const what = str(e.detail.kind) ?? str(e.detail.what) ?? '';
+      const kind = /minute|action/i.test(what) ? 'MINUTES_CIRCULATED' : 'PACK_CIRCULATED';
+      const day = e.ts ? londonDay(new Date(e.ts)) : `seq${e.seq}`;
       return e.agencyIds
         .filter((a) => a !== e.actorAgencyId)
-        .map((agencyId) => ({ sourceKey: key, kind, agencyId, roles: ['agency_representative'] as const, linkPath: link, ...(e.caseId ? { caseId: e.caseId } : {}) }));
+        .map((agencyId) => ({
+          sourceKey: `circulated:${kind}:${e.caseId}:${agencyId}:${day}`,
+          kind,
+          agencyId,
+          roles: ['agency_representative'] as const,
+          linkPath: LINKS.agencyCase(e.caseId!),
+          caseId: e.caseId!,
+        }));
     }
     case 'ACTION_CREATED': {
       const actionId = str(e.detail.actionId);

@@ -42,6 +42,8 @@ export interface Mailbox {
   readonly url: string;
   /** Newest first. */
   messages(): MailboxMessage[];
+  /** SMTP connections open now. */
+  connections(): number;
   clear(): void;
   close(): Promise<void>;
 }
@@ -94,6 +96,7 @@ export async function startMailbox(o: MailboxOptions = {}): Promise<Mailbox> {
   const now = o.now ?? (() => new Date());
   const held = new Map<string, MailboxMessage>();
   const closedSessions = new Set<string>();
+  const open = new Set<string>();
 
   function take(m: Omit<MailboxMessage, 'transmissions' | 'receivedAt'>): void {
     const known = held.get(m.messageId);
@@ -112,8 +115,14 @@ export async function startMailbox(o: MailboxOptions = {}): Promise<Mailbox> {
     banner: 'MARAC development mailbox',
     size: 1024 * 1024,
     logger: false,
+    onConnect(session: SMTPServerSession, callback: (err?: Error | null) => void) {
+      open.add(session.id);
+      callback();
+    },
     onClose(session: SMTPServerSession) {
       closedSessions.add(session.id);
+      if (closedSessions.size > 1000) closedSessions.delete(closedSessions.values().next().value as string);
+      open.delete(session.id);
     },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
@@ -153,6 +162,7 @@ export async function startMailbox(o: MailboxOptions = {}): Promise<Mailbox> {
     port,
     url: `smtp://${host}:${port}`,
     messages: () => [...held.values()].reverse(),
+    connections: () => open.size,
     clear: () => held.clear(),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

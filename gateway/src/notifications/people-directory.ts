@@ -54,7 +54,7 @@ export async function recipientsFor(q: Queryable, d: Derived, teams: readonly Te
       ORDER BY p.user_id`,
     [d.agencyId, [...d.roles], d.kind],
   );
-  const out: Recipient[] = r.rows.map((p) => ({ key: `person:${p.user_id}`, address: p.email }));
+  const out: Recipient[] = r.rows.filter((p) => p.user_id !== d.notUserId).map((p) => ({ key: `person:${p.user_id}`, address: p.email }));
   for (const t of teams) {
     if (t.agencyId === d.agencyId && (t.role === '*' || d.roles.includes(t.role as never))) out.push({ key: `team:${t.agencyId}:${t.role}`, address: t.address });
   }

@@ -5,7 +5,7 @@ import type { SystemPrincipal } from '../identity/principal.js';
 import type { Logger } from '../logger.js';
 import { withTx, type Queryable } from '../store/db.js';
 import { absoluteLink, composeMessage } from './content.js';
-import { deriveActionReminders, deriveFromEvent, SOURCE_ACTIONS, type SourceEvent } from './derive.js';
+import { deriveActionReminders, deriveFromEvent, londonDay, SOURCE_ACTIONS, type SourceEvent } from './derive.js';
 // The mailbox needs smtp-server, a development dependency: loaded only for dev-smtp (dev-only.ts).
 import type { Mailbox } from './mailbox.js';
 import { loadDevOnly } from '../dev-only.js';
@@ -95,9 +95,6 @@ interface OutboxRow {
   uncertain: boolean;
 }
 
-function londonToday(d: Date): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
-}
 
 function reasonOf(code: string): string {
   const c = code.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
@@ -147,7 +144,7 @@ export function createNotifications(deps: NotificationsDeps): Notifications {
         );
         let added = 0;
         for (const row of ev.rows) {
-          const parsed = JSON.parse(row.canonical) as { detail?: Record<string, unknown>; actor?: { agencyId?: string } };
+          const parsed = JSON.parse(row.canonical) as { ts?: string; decision?: string; detail?: Record<string, unknown>; actor?: { kind?: string; agencyId?: string; userId?: string } };
           const e: SourceEvent = {
             seq: Number(row.seq),
             action: row.action,
@@ -156,6 +153,9 @@ export function createNotifications(deps: NotificationsDeps): Notifications {
             messageId: row.message_id,
             agencyIds: row.agency_ids ?? [],
             ...(parsed.actor?.agencyId ? { actorAgencyId: parsed.actor.agencyId } : {}),
+            ...(parsed.actor?.kind === 'person' && parsed.actor.userId ? { actorUserId: parsed.actor.userId } : {}),
+            ...(parsed.decision ? { decision: parsed.decision } : {}),
+            ...(parsed.ts ? { ts: parsed.ts } : {}),
             detail: parsed.detail ?? {},
           };
           added += await insertOutbox(tx, await deriveFromEvent(tx, e));
@@ -170,7 +170,7 @@ export function createNotifications(deps: NotificationsDeps): Notifications {
 
   async function sweep(): Promise<number> {
     if (!enabled) return 0;
-    return withTx(pool, async (tx) => insertOutbox(tx, await deriveActionReminders(tx, londonToday(now()), config.actionDueDays)));
+    return withTx(pool, async (tx) => insertOutbox(tx, await deriveActionReminders(tx, londonDay(now()), config.actionDueDays)));
   }
 
   async function claim(): Promise<OutboxRow[]> {

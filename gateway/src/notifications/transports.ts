@@ -1,3 +1,4 @@
+import net from 'node:net';
 import nodemailer from 'nodemailer';
 import { NotifyClient } from 'notifications-node-client';
 import type { NotificationKind, OutgoingMessage } from './types.js';
@@ -110,14 +111,33 @@ export function messageIdFor(reference: string, domain: string): string {
 }
 
 export function createSmtpTransport(o: SmtpOptions): Transport {
-  // Pooled, so close() ends the connections of sends in progress (a stop does not wait on a
-  // server that is slow to accept).
-  const transporter = nodemailer.createTransport(o.url, {
-    pool: true,
-    maxConnections: 2,
+  // The gateway opens each connection itself (nodemailer's getSocket) so that close() can end the
+  // ones still in use: a stop does not wait on a server that is slow to accept. nodemailer then
+  // speaks SMTP over it as usual, TLS included (smtps, or STARTTLS when offered).
+  const sockets = new Set<net.Socket>();
+  let closed = false;
+  const u = new URL(o.url);
+  const secure = u.protocol === 'smtps:';
+  const transporter = nodemailer.createTransport({
+    host: u.hostname,
+    port: u.port ? Number(u.port) : secure ? 465 : 25,
+    secure,
+    ...(u.username ? { auth: { user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) } } : {}),
     connectionTimeout: o.timeoutMs,
     greetingTimeout: o.timeoutMs,
     socketTimeout: o.timeoutMs,
+    getSocket(opts: { host?: string; port?: number }, callback: (err: Error | null, socket?: { connection: net.Socket }) => void) {
+      if (closed) return callback(new TransportError('transport closed', 'CLOSED', 'transient'));
+      const sock = net.connect({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 25 });
+      sockets.add(sock);
+      sock.once('close', () => sockets.delete(sock));
+      const fail = (err: Error) => callback(err);
+      sock.once('error', fail);
+      sock.once('connect', () => {
+        sock.off('error', fail);
+        callback(null, { connection: sock });
+      });
+    },
   } as never);
   return {
     name: 'smtp',
@@ -133,18 +153,25 @@ export function createSmtpTransport(o: SmtpOptions): Transport {
         });
         return { providerId: String(info.messageId ?? messageIdFor(m.reference, o.domain)) };
       } catch (err) {
-        const e = err as { responseCode?: number; code?: string };
+        if (err instanceof TransportError) throw err;
+        const e = err as { responseCode?: number; code?: string; command?: string };
         if (typeof e.responseCode === 'number' && e.responseCode >= 500) {
           throw new TransportError(`the SMTP server refused the message (${e.responseCode})`, `SMTP_${e.responseCode}`, 'permanent', { cause: err });
         }
         if (typeof e.responseCode === 'number' && e.responseCode >= 400) {
           throw new TransportError(`the SMTP server deferred the message (${e.responseCode})`, `SMTP_${e.responseCode}`, 'transient', { cause: err });
         }
-        // A connection lost or timed out: the server may have taken it just before.
-        throw new TransportError('the SMTP exchange did not complete', (e.code ?? 'SMTP_CONNECTION').slice(0, 40), 'uncertain', { cause: err });
+        // No connection at all: nothing can have been taken. A connection lost later (nodemailer
+        // reports any unexpected close as ECONNECTION) may have been lost just after the server
+        // took the message: uncertain, sent again under the same Message-ID.
+        const before = ['ECONNREFUSED', 'EDNS', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH'].includes(String(e.code)) ||
+          ['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH'].includes(String((err as { cause?: { code?: string } }).cause?.code));
+        throw new TransportError('the SMTP exchange did not complete', (e.code ?? 'SMTP_CONNECTION').slice(0, 40), before ? 'transient' : 'uncertain', { cause: err });
       }
     },
     async close() {
+      closed = true;
+      for (const s of sockets) s.destroy();
       transporter.close();
     },
   };

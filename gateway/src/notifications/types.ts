@@ -115,6 +115,8 @@ export interface Derived {
   roles: readonly PersonRole[];
   linkPath: string;
   caseId?: string;
+  /** The person whose own act this is: not told of it. */
+  notUserId?: string;
 }
 
 /** What a transport sends. `reference` is the idempotency reference (the outbox row id). */

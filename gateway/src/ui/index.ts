@@ -24,6 +24,7 @@ import { meetingPages } from './meeting-pages.js';
 import { reportPages } from './report-pages.js';
 import { agencyPages } from './agency-pages.js';
 import { agencyStaffPages } from './agency-staff-pages.js';
+import { notificationPages } from './notification-pages.js';
 import { htmlErrorPages, htmlNotFound } from './error-pages.js';
 import { createPageRouter, type RouteSpec } from './page-router.js';
 import { cspNonce, noStore, pageHeaders } from './page-security.js';
@@ -165,6 +166,7 @@ export function mountPeopleUi(app: Express, g: Gateway, opts: PeopleUiOptions): 
   agencyStaffPages(pages, { g, render, now });
   agreementPages(pages, { g, catalog, render, now, samplesDir: opts.samplesDir ?? DEFAULT_SAMPLES });
   auditPages(pages, { g, render });
+  notificationPages(pages, { g, render });
   accessionPages(pages, { g, render });
   app.use(pages.router);
 

@@ -43,14 +43,18 @@ export interface ChildGateway {
  * Starts a gateway (with workers) in a child process on `databaseUrl` with `env` (merged over the
  * test defaults). The operations listener (readyz, metrics) is on `opsPort` when given.
  */
-export function spawnChildGateway(opts: { env: Record<string, string>; databaseUrl: string; tls: GatewayTls; webPort?: number; opsPort?: number }): ChildGateway {
+export function spawnChildGateway(opts: {
+  env: Record<string, string>; databaseUrl: string; tls: GatewayTls; webPort?: number; opsPort?: number;
+  /** Each SIGUSR2 to the child moves its clock this many milliseconds forward (gateway-child.ts). */
+  clockStepMs?: number;
+}): ChildGateway {
   const dir = mkdtempSync(path.join(tmpdir(), 'marac-child-'));
   const specFile = path.join(dir, 'spec.json');
   const env = {
     MARAC_MODE: 'development', LOG_LEVEL: 'error', DEV_OIDC: 'false', DEMO_ADAPTERS: 'false',
     ...opts.env, AGENCY_API_PORT: '0', WEB_PORT: String(opts.webPort ?? 0), OPS_PORT: String(opts.opsPort ?? 0),
   };
-  writeFileSync(specFile, JSON.stringify({ env, databaseUrl: opts.databaseUrl, tls: opts.tls }));
+  writeFileSync(specFile, JSON.stringify({ env, databaseUrl: opts.databaseUrl, tls: opts.tls, ...(opts.clockStepMs ? { clockStepMs: opts.clockStepMs } : {}) }));
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'test/fault/gateway-child.ts'], {
     env: { ...process.env, GATEWAY_CHILD_SPEC: specFile },
     stdio: ['ignore', 'pipe', 'inherit'],

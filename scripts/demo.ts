@@ -11,6 +11,7 @@ import path from 'node:path';
 import { generatePopulation } from '../adapters/sdk/synthetic/population.js';
 import { caseBody, pickRichHousehold } from '../adapters/sdk/synthetic/cases.js';
 import { describeCode, domainsText, operatorLabel, pathLabel } from '../gateway/src/ui/labels.js';
+import { createGatewayClient } from '../adapters/sdk/client.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, def: string) => {
@@ -38,7 +39,7 @@ function client(agency: string) {
       req.on('error', reject);
       req.end(data);
     });
-  return { get: (p: string) => call('GET', p), post: (p: string, b: unknown) => call('POST', p, b), close: () => agent.destroy() };
+  return { get: (p: string) => call('GET', p), post: (p: string, b: unknown) => call('POST', p, b), put: (p: string, b: unknown) => call('PUT', p, b), close: () => agent.destroy() };
 }
 
 const PARTIES = ['essex-police', 'mse-hospitals', 'essex-gp-federation', 'eput-mental-health', 'chelmsford-housing',
@@ -111,8 +112,66 @@ async function main(): Promise<void> {
   console.log(`\n${withResearch} agenc${withResearch === 1 ? 'y' : 'ies'} released research to the coordinator.`);
   const police = client('essex-police');
   printPack('Research pack as the police see it', (await police.get(`/v1/cases/${created.body.caseId}/research`)).body);
+  await meetingWithMinutes(coordinator, created.body.caseId, meeting);
   coordinator.close();
   police.close();
+}
+
+const plusDays = (iso: string, n: number) => new Date(Date.parse(`${iso}T12:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+const must = (what: string, r: { status: number; body: any }, ok = [200, 201]) => {
+  if (!ok.includes(r.status)) throw new Error(`${what} failed: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body;
+};
+
+/**
+ * The meeting: the case on an agenda, its minutes (the victim's voice first) and an action plan
+ * with an owner and a due date for each action; the police's adapter marks its action done
+ * through the SDK, and the coordinator's action plan shows it.
+ */
+async function meetingWithMinutes(coordinator: ReturnType<typeof client>, caseId: string, day: string): Promise<void> {
+  const m = must('scheduling the meeting', await coordinator.post('/v1/meetings', { startsAt: `${day}T10:00:00+00:00`, chair: 'Chair of the Essex MARAC', venue: 'Chelmsford Civic Centre' }));
+  const meetingId = m.id as string;
+  must('listing the case', await coordinator.post(`/v1/meetings/${meetingId}/agenda`, { caseId }));
+  const minutes = must('recording the minutes', await coordinator.put(`/v1/meetings/${meetingId}/cases/${caseId}/minutes`, {
+    version: 0,
+    minutes: {
+      victimVoice: 'Through the IDVA: she wants to stay in her home with the children, and for him to have no contact.',
+      risks: 'Escalating abuse since separation; threats to kill; strangulation disclosed.',
+      informationShared: [{ agencyId: 'essex-police' }, { agencyId: 'chelmsford-housing' }, { agencyId: 'safe-steps-idva' }],
+      decisions: 'Sanctuary scheme at the address; police marker; IDVA support at the next hearing.',
+      crimesDisclosed: 'Criminal damage to the front door, not reported at the time.',
+      notShared: [{ what: 'Mental health records', why: 'The trust sent apologies; it will send them before the review.' }],
+    },
+  }));
+  const actions = [
+    { description: 'Put a marker on the address for an urgent response', ownerAgencyId: 'essex-police', dueOn: plusDays(day, 2) },
+    { description: 'Fit a sanctuary scheme at the address', ownerAgencyId: 'chelmsford-housing', dueOn: plusDays(day, 14) },
+    { description: 'Tell the survivor the outcome of the MARAC and the actions agreed', ownerAgencyId: 'safe-steps-idva', dueOn: plusDays(day, 3), kind: 'SURVIVOR_FEEDBACK' },
+  ];
+  for (const a of actions) must('adding an action', await coordinator.post(`/v1/cases/${caseId}/actions`, { ...a, meetingId }));
+
+  // The police's adapter, through the SDK: its open actions (as released to it), one marked done.
+  const dir = path.join(pkiDir, 'agencies', 'essex-police');
+  const sdk = createGatewayClient({ baseUrl: gateway, caPem: ca, certPem: readFileSync(path.join(dir, 'cert.pem'), 'utf8'), keyPem: readFileSync(path.join(dir, 'key.pem'), 'utf8') });
+  try {
+    const mine = (await sdk.listActions()).filter((a) => a.caseId === caseId);
+    for (const a of mine) await sdk.updateAction(a.id, { status: 'DONE', note: 'Marker placed on the address.' });
+    console.log(`
+The police adapter listed ${mine.length} open action(s) of this case and marked them done.`);
+  } finally {
+    sdk.close();
+  }
+
+  const agenda = must('reading the meeting', await coordinator.get(`/v1/meetings/${meetingId}`));
+  const plan = must('reading the action plan', await coordinator.get(`/v1/cases/${caseId}/actions`)).actions as any[];
+  console.log(`
+=== The MARAC meeting on ${day} (${meetingId}) ===`);
+  for (const item of agenda.items ?? []) console.log(`  ${item.position}. case ${item.caseId} at ${item.slotStartsAt ?? ''} (${item.slotMinutes} min)`);
+  console.log(`Minutes of case ${caseId}: version ${minutes.version}, parts: victim's voice, risks, information shared (${minutes.minutes.informationShared.length} agencies), decisions, crimes disclosed, not shared (${minutes.minutes.notShared.length})`);
+  console.log('Action plan:');
+  for (const a of plan) console.log(`  - [${a.status}] ${a.description} — ${a.ownerAgencyId}, due ${a.dueOn}${a.kind === 'SURVIVOR_FEEDBACK' ? ' (telling the survivor the outcome)' : ''}`);
+  console.log(`
+In the browser: /meetings/${meetingId}/cases/${caseId}/minutes (sign in as coordinator@essex-marat).`);
 }
 
 main().catch((err) => {

@@ -1,0 +1,44 @@
+/** Pure parts of the minutes and the action plan: normalising minutes, the owner's release, a page row. */
+import { describe, expect, it } from 'vitest';
+import { filledParts, MINUTES_PARTS, normaliseMinutes } from '../../../gateway/src/meetings/minutes-service.js';
+import { releaseActionsToOwner } from '../../../gateway/src/meetings/owner-view.js';
+import { actionRow } from '../../../gateway/src/ui/minutes-pages.js';
+
+const ACTION = {
+  id: `act_${'1'.repeat(32)}`, caseId: `case_${'2'.repeat(32)}`, kind: 'ACTION' as const, dueOn: '2027-01-10', status: 'OPEN' as const,
+  ownerAgencyId: 'chelmsford-housing', description: 'Fit a sanctuary scheme', createdAt: '2026-12-01T10:00:00Z', overdue: true,
+  updates: [{ at: '2026-12-02T10:00:00Z', byAgencyId: 'chelmsford-housing', status: 'OPEN' as const, note: 'Booked' }],
+};
+
+describe('minutes', () => {
+  it('the victim’s voice is the first part; empty parts and rows are dropped, text trimmed', () => {
+    expect(MINUTES_PARTS[0]).toBe('victimVoice');
+    const m = normaliseMinutes({
+      victimVoice: '  She wants to stay  ', risks: '   ', decisions: '',
+      informationShared: [{ agencyId: 'essex-police', note: '  ' }],
+      notShared: [{ what: ' ', why: '' }, { what: 'GP records', why: ' No consent ' }],
+    });
+    expect(m).toEqual({ victimVoice: 'She wants to stay', informationShared: [{ agencyId: 'essex-police' }], notShared: [{ what: 'GP records', why: 'No consent' }] });
+    expect(filledParts(m)).toEqual(['victimVoice', 'informationShared', 'notShared']);
+    expect(filledParts({})).toEqual([]);
+  });
+});
+
+describe('what an owner agency is released', () => {
+  it('ids, kind, due date, status and owner; never the description or the notes, and says so', () => {
+    const r = releaseActionsToOwner([ACTION], 'chelmsford-housing');
+    expect(r.actions).toEqual([{ id: ACTION.id, caseId: ACTION.caseId, kind: 'ACTION', dueOn: '2027-01-10', status: 'OPEN', ownerAgencyId: 'chelmsford-housing' }]);
+    expect(JSON.stringify(r)).not.toContain('sanctuary');
+    expect(JSON.stringify(r)).not.toContain('Booked');
+    expect(r.withheld.map((w) => w.path)).toEqual(['/description', '/updates']);
+    expect(releaseActionsToOwner([], 'x').withheld).toEqual([]);
+  });
+});
+
+describe('an action plan row', () => {
+  it('labels the status in words, names the owner, links the update page and keeps the overdue flag', () => {
+    const row = actionRow({ ...ACTION, status: 'NOT_POSSIBLE_CHANGE' }, (id) => (id === 'chelmsford-housing' ? 'Chelmsford Housing' : id));
+    expect(row).toMatchObject({ href: `/actions/${ACTION.id}`, owner: 'Chelmsford Housing', statusLabel: 'Not done: circumstances changed', overdue: true });
+    expect(actionRow({ ...ACTION, status: 'NOT_DONE_AGENCY' }, String).statusLabel).toBe('Not done by the agency');
+  });
+});

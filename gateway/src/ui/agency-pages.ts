@@ -114,6 +114,7 @@ export function agencyPages(pages: PageRouter, deps: AgencyPagesDeps): void {
     if (!TYPE_CODES.includes(type as AgencyType)) errors.add('type', 'Select the type of agency');
     if (!DELIVERY_MODES.includes(deliveryMode as DeliveryMode)) errors.add('deliveryMode', 'Select how the agency receives requests');
     if (deliveryMode === 'push' && !pushUrl) errors.add('pushUrl', 'Enter the https address the gateway delivers to');
+    if (deliveryMode === 'pull' && pushUrl) errors.add('pushUrl', 'Leave the address empty: an agency that collects its requests has none');
     if (errors.any) return registerForm(res, body, errors, 400);
     try {
       await g.registry.registerAgency(personOf(res)!, {

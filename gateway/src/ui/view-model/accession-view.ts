@@ -35,7 +35,8 @@ function who(sel: PartySelector, parties: readonly Party[]): string {
 }
 
 function fields(f: TermsFlow) {
-  return f.fields.map((x) => ({ label: pathLabel(x.path), form: x.op === 'keep' ? 'as recorded' : operatorLabel(x.op) }));
+  const cap = (t: string) => t.charAt(0).toUpperCase() + t.slice(1);
+  return f.fields.map((x) => ({ label: cap(pathLabel(x.path)), form: x.op === 'keep' ? 'as recorded' : operatorLabel(x.op) }));
 }
 
 function aboutWhom(f: TermsFlow): string {

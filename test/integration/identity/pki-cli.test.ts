@@ -98,6 +98,12 @@ describe('pki CLI', () => {
     expect(ghost.err).toContain('CERTIFICATE_NOT_FOUND');
     expect((await cli('disable-agency', '--id', 'dup-agency')).code).toBe(0);
     expect((await cli('list')).out).toMatch(/dup-agency .*DISABLED/);
+    const enabled = await cli('enable-agency', '--id', 'dup-agency');
+    expect(enabled.code).toBe(0);
+    expect((await cli('list')).out).not.toMatch(/dup-agency .*DISABLED/);
+    const again = await cli('enable-agency', '--id', 'dup-agency');
+    expect(again.code).toBe(1);
+    expect(again.err).toContain('AGENCY_NOT_DISABLED');
   });
 
   it('refuses bad usage with exit code 2 and writes nothing', async () => {

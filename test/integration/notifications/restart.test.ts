@@ -48,7 +48,7 @@ describe('a gateway stopped mid-send', () => {
     expect(r.status).toBe(201);
 
     // The scheduled job derives the three and starts sending; the server holds the first.
-    await eventually(async () => held.length === 1);
+    await eventually(async () => held.length === 1, 60_000);
     const outbox = async (g: TestGateway) =>
       (await g.gateway.pool.query('SELECT id, state, attempts, uncertain FROM notification_outbox ORDER BY id')).rows;
     expect((await outbox(a)).map((x) => x.state)).toContain('sending');
@@ -56,14 +56,14 @@ describe('a gateway stopped mid-send', () => {
     // Stop while the server has not answered: the send ends without an answer (uncertain).
     await a.gateway.stop();
     aStopped = true;
-    await eventually(async () => box!.connections() === 0);
+    await eventually(async () => box!.connections() === 0, 60_000);
     // The server takes nothing from a sender that left before its answer.
     hold = false;
     release();
     expect(box.messages()).toHaveLength(0);
 
     b = await startTestGateway({ queue: 'postgres', db: a.db, sharedEnv: a.env, sharedTls: a.tls, creds: a.creds, pki: a.pki, seed: false, queuePrefix: a.env.QUEUE_PREFIX, env });
-    await eventually(async () => (await outbox(b!)).every((x) => x.state === 'sent'), 30_000);
+    await eventually(async () => (await outbox(b!)).every((x) => x.state === 'sent'), 60_000);
 
     const rows = await outbox(b);
     expect(rows).toHaveLength(3);
@@ -78,5 +78,5 @@ describe('a gateway stopped mid-send', () => {
     await b.gateway.audit.flush();
     const sent = await b.gateway.pool.query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'NOTIFICATION_SENT'`);
     expect(sent.rows[0].n).toBe(3);
-  }, 90_000);
+  }, 240_000);
 });

@@ -139,6 +139,7 @@ export const AREAS: readonly { module: string; figures: readonly string[] }[] = 
   { module: 'adapters', figures: ['adapters.', 'adapter.'] },
   { module: 'cases', figures: ['cases.'] },
   { module: 'meetings', figures: ['meetings.'] },
+  { module: 'scale', figures: ['scale.'] },
 ];
 
 /** Can a figure whose name starts with `figurePrefix` have a name starting with `prefix`? */

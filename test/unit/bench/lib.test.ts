@@ -61,7 +61,8 @@ describe('statistics', () => {
 
 describe('prefix filter', () => {
   it('an empty prefix runs every area', () => {
-    expect(areasFor('')).toEqual(['exchange', 'load-at-80', 'policy', 'audit', 'adapters', 'cases']);
+    expect(areasFor('')).toEqual(['exchange', 'load-at-80', 'policy', 'audit', 'adapters', 'cases', 'meetings', 'scale']);
+    expect(areasFor('scale')).toEqual(['scale']);
   });
 
   it('a figure prefix imports only the area that can produce it', () => {

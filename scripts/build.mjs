@@ -1,8 +1,10 @@
-// `npm run build [-- --out-dir <dir>]`: compiles the gateway, the adapters and the operations
-// scripts with tsc (tsconfig.build.json) into dist/ (or <dir>), then copies what the compiled code
-// reads beside itself (scripts/copy-assets.mjs). A separate --out-dir lets a test build without
-// racing a developer's dist/. Plain JavaScript so that it runs without tsx.
+// `npm run build [-- --out-dir <dir>]`: compiles the workspace packages (packages/*, each into its
+// own dist/, which their package.json's "production" export names), then the gateway, the adapters
+// and the operations scripts with tsc (tsconfig.build.json) into dist/ (or <dir>), then copies what
+// the compiled code reads beside itself (scripts/copy-assets.mjs). A separate --out-dir lets a
+// test build without racing a developer's dist/. Plain JavaScript so that it runs without tsx.
 import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -21,6 +23,11 @@ const run = (argv) => {
   const r = spawnSync(process.execPath, argv, { cwd: ROOT, stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
 };
+const packagesDir = path.join(ROOT, 'packages');
+for (const name of existsSync(packagesDir) ? readdirSync(packagesDir).sort() : []) {
+  const config = path.join(packagesDir, name, 'tsconfig.build.json');
+  if (existsSync(config)) run([tsc, '-p', config]);
+}
 run([tsc, '-p', 'tsconfig.build.json', '--outDir', outDir]);
 run([path.join(ROOT, 'scripts/copy-assets.mjs'), outDir]);
 process.stdout.write(`built into ${outDir}\n`);

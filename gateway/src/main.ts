@@ -75,7 +75,7 @@ async function main(): Promise<void> {
       } });
     } catch (err) {
       if (err instanceof EmbeddedPostgresUnavailable) {
-        process.stderr.write(`The embedded PostgreSQL could not start: ${err.message}\n`);
+        process.stderr.write(`The embedded PostgreSQL could not start (${err.code}): ${err.message}\n`);
         await runSteps(steps, logger);
         process.exit(2);
       }

@@ -8,6 +8,7 @@
  *     result back to POSSIBLE, for a person to confirm.
  *   - Invalid identifiers (bad check digit) are ignored, never compared.
  */
+import { postcodeKey, postcodeKeySector } from '@marac/uk-identifiers';
 import { compareDobs, type DobScore } from './dates.js';
 import { normaliseIdentifier, STRONG_SYSTEMS, type IdentifierSystem } from './identifiers.js';
 import { compareNames, normaliseName, phoneticKey, type NameComparison } from './names.js';
@@ -34,15 +35,11 @@ interface Scored {
   byIdentifier: boolean;
 }
 
-export function normalisePostcode(raw: string): string | null {
-  const v = raw.replace(/\s/g, '').toUpperCase();
-  return /^[A-Z]{1,2}\d[A-Z\d]?\d[A-Z]{2}$/.test(v) ? v : null;
-}
+/** Postcode comparison key ("cm1 2ab" → "CM12AB"): the shape, without the Royal Mail letter rules. */
+export const normalisePostcode = postcodeKey;
 
-/** Outward code + first digit of the inward code ("CM1 2"), a street-sized area. */
-function postcodeSector(pc: string): string {
-  return pc.slice(0, -2);
-}
+/** Outward code + first digit of the inward code ("CM12"), a street-sized area. */
+const postcodeSector = postcodeKeySector;
 
 function normaliseSex(raw: string | undefined): 'F' | 'M' | null {
   const v = raw?.trim().toUpperCase();

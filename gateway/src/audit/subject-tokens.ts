@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { SubjectIdentifierInvalid } from './errors.js';
-import { hasValidNhsCheckDigit } from '../policy/operators/nhs-number.js';
+import { hasValidNhsCheckDigit, nhsNumberDigits, pncIdShape } from '@marac/uk-identifiers';
 
 /**
  * Keyed tokens of normalised subject identifiers, so an auditor can ask "who saw anything about
@@ -25,18 +25,14 @@ export type HmacKey = Buffer | Uint8Array | string;
 
 const TOKEN_HEX_LENGTH = 32;
 
-export function normaliseNhsNumber(value: string): string | null {
-  const digits = value.replace(/\D/g, '');
-  return digits.length === 10 ? digits : null;
-}
+/**
+ * NHS number as stored: its ten digits, unchecked (the check digit is tested on a query). Shared
+ * with the case search through @marac/uk-identifiers.
+ */
+export const normaliseNhsNumber = nhsNumberDigits;
 
-/** PNC id in its display form YY/NNNNNNNL: two-digit year, seven-digit serial, check letter. */
-export function normalisePncId(value: string): string | null {
-  const m = /^(\d{2}|\d{4})\/?(\d{1,7})([A-Za-z])$/.exec(value.replace(/\s+/g, ''));
-  if (!m) return null;
-  const year = m[1]!.slice(-2);
-  return `${year}/${m[2]!.padStart(7, '0')}${m[3]!.toUpperCase()}`;
-}
+/** PNC id in its display form YY/NNNNNNNL: two-digit year, seven-digit serial, check letter (unchecked). */
+export const normalisePncId = pncIdShape;
 
 /** Upper case, accents stripped, everything but letters removed. */
 export function normaliseNamePart(value: string): string {

@@ -1,6 +1,7 @@
 import { createHmac, hkdfSync } from 'node:crypto';
+import { openerFor } from '../store/case-keys.js';
 import { normaliseNamePart, normaliseNhsNumber, normalisePncId, type HmacKey } from '../audit/subject-tokens.js';
-import { hasValidNhsCheckDigit } from '../policy/operators/nhs-number.js';
+import { hasValidNhsCheckDigit } from '@marac/uk-identifiers';
 import type { Queryable } from '../store/db.js';
 import type { Sealer } from '../store/sealed-box.js';
 import { CaseQueryInvalid } from './case-errors.js';
@@ -337,8 +338,9 @@ export async function backfillSearchTokens(db: Queryable, sealer: Sealer, tokens
       [coordinatorAgencyId],
     );
     if (r.rows.length === 0) return done;
+    const opener = await openerFor(sealer, db, r.rows.map((row) => row.subjects_key_id as string));
     for (const row of r.rows) {
-      const sealed = sealer.open({ keyId: row.subjects_key_id, iv: row.subjects_iv, tag: row.subjects_tag, ciphertext: row.subjects_ciphertext }, row.id) as
+      const sealed = opener.open({ keyId: row.subjects_key_id, iv: row.subjects_iv, tag: row.subjects_tag, ciphertext: row.subjects_ciphertext }, row.id) as
         { externalRef?: string; subjects: SearchSubject[] };
       // Only if still untokenised: an edit that got there first wrote fresher tokens.
       await db.query('UPDATE cases SET search_tokens = $2 WHERE id = $1 AND search_tokens IS NULL', [row.id, tokens.forCase(sealed)]);

@@ -12,7 +12,7 @@
  *   would blank half of every summary. The postcode's sector ("CM19 4") is location text; its
  *   district ("CM19") only for the address-shape net (when some subject's address is confidential).
  */
-import { parsePostcode } from '../operators/postcode.js';
+import { parsePostcode, uprnDigits } from '@marac/uk-identifiers';
 import { normTokens } from './normalise.js';
 import { WordFilter } from './word-filter.js';
 import { FLAT_WORDS, NOT_A_NAME, isStreetType, typeVariants } from './street-types.js';
@@ -118,7 +118,7 @@ function addPhone(b: Builder, phone: string): void {
 }
 
 function addUprn(b: Builder, uprn: string): void {
-  const d = uprn.replace(/[^0-9]/g, '').replace(/^0+/, '');
+  const d = uprnDigits(uprn);
   if (d.length >= 6) b.addCompact(d, true);
   // A short UPRN is an everyday number: only "UPRN 1234" is its mention.
   else if (d.length > 0) b.add(['uprn', d], EntryKind.Phrase);

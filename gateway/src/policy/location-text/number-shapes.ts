@@ -4,7 +4,7 @@
  * formattings, UPRN-like numbers (9 to 12 digits, possibly grouped by single spaces or hyphens)
  * and UK postcodes in any spacing and case (validated against the Royal Mail format).
  */
-import { parsePostcode } from '../operators/postcode.js';
+import { parsePostcode } from '@marac/uk-identifiers';
 import type { Tokens } from './normalise.js';
 import { addSpan, type Spans } from './spans.js';
 

@@ -24,9 +24,12 @@ import { windowOperator } from './window.js';
 export type { CompiledOperator, FieldType, OperatorContext, OperatorSpec, OpResult, DropReasonCode } from './types.js';
 export { DropReason };
 export { parseOperator, type ParseResult } from './parse.js';
-export { parsePostcode, isValidPostcode, type ParsedPostcode } from './postcode.js';
-export { nhsCheckDigit, hasValidNhsCheckDigit, normaliseNhsNumber, isValidNhsNumber } from './nhs-number.js';
-export { pncCheckLetter, parsePncId, isValidPncId, type ParsedPncId } from './pnc-id.js';
+// UK identifiers live in @marac/uk-identifiers (shared with the audit tokens and the adapter SDK).
+export {
+  parsePostcode, isValidPostcode, type ParsedPostcode,
+  nhsCheckDigit, hasValidNhsCheckDigit, normaliseNhsNumber, isValidNhsNumber,
+  pncCheckLetter, parsePncId, isValidPncId, type ParsedPncId,
+} from '@marac/uk-identifiers';
 export { scrubText, Placeholder } from './scrub.js';
 export { truncateText, CUT_MARK } from './truncate.js';
 export { maskText } from './mask.js';

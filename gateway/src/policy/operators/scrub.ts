@@ -1,6 +1,4 @@
-import { hasValidNhsCheckDigit } from './nhs-number.js';
-import { parsePncId } from './pnc-id.js';
-import { parsePostcode } from './postcode.js';
+import { hasValidNhsCheckDigit, parsePncId, parsePostcode } from '@marac/uk-identifiers';
 import { acceptsOnly, notApplicable, value, type CompiledOperator } from './types.js';
 
 /**

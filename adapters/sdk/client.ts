@@ -50,7 +50,9 @@ export interface OwnedAction {
   dueOn: string;
   status: ActionStatus;
   ownerAgencyId: string;
+  /** As the agreement releases it to the owner (absent when it does not). */
   description?: string;
+  updates?: { at?: string; byAgencyId?: string; status?: ActionStatus; note?: string }[];
 }
 
 export interface GatewayClient {

@@ -235,7 +235,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   });
   const minutesActionsDeps = { pool, audit, sealer, agencies, now, validate: (name: 'case-minutes' | 'case-action' | 'case-action-update', data: unknown) => schemas.assertValid(name, data) };
   const minutes = createMinutesService(minutesActionsDeps);
-  const actions = createActionService(minutesActionsDeps);
+  const actions = createActionService({ ...minutesActionsDeps, policy });
   const circulation = createCirculationService({ pool, audit, policy, agencies, sealer, now });
   const documents = createDocumentService({
     packs, agencies: registry, catalog, now,

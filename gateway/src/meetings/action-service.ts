@@ -3,7 +3,8 @@
  * (both required), a kind (ACTION, or SURVIVOR_FEEDBACK: telling the survivor the outcome), a
  * status after SafeLives' minutes template, and dated updates. The coordinator creates actions and
  * reads them whole; the owner agency lists and updates its own (another agency's action looks
- * missing) and sees them only as released to it (owner-view.ts). The description and the notes
+ * missing) and sees them only as released to it under MARAC_ACTION_REVIEW (owner-view.ts: the
+ * policy engine's release, its agreement's ownActions flow). The description and the notes
  * are sealed (aad: the action's or the update's id); every change and read writes its audit event
  * in the same transaction with ids and states only.
  */
@@ -16,9 +17,12 @@ import {
   ActionDueInPast, ActionNotFound, ActionNoteRequired, ActionOwnerNotAParty, CaseNotOnAgenda, MeetingCancelled, MinutesMeetingNotFound,
 } from './action-errors.js';
 import { by, coordinatorCase, londonDay, type MinutesActionsDeps } from './case-scope.js';
+import type { PolicyPort } from '../exchange/ports.js';
+import { mergeExplanations } from '../exchange/request-view.js';
 import { findListing } from './minutes-repo.js';
 import * as repo from './action-repo.js';
-import { releaseActionsToOwner, type OwnerActionView, type ReleasableAction } from './owner-view.js';
+import { releaseActionsToOwner, type OwnerActionView, type OwnerRelease, type ReleasableAction } from './owner-view.js';
+import { actionAad, actionNoteAad as noteAad } from './sealing.js';
 import type { ActionKind, ActionStatus } from './types.js';
 
 export interface ActionInput {
@@ -34,6 +38,9 @@ export interface ActionUpdateInput {
   note?: string;
 }
 
+/** The action service needs the policy engine for what an owner agency is released. */
+export type ActionServiceDeps = MinutesActionsDeps & { policy: PolicyPort };
+
 /** The coordinator's view: everything, the description and the notes opened. */
 export interface ActionView extends ReleasableAction {
   meetingId?: string;
@@ -45,10 +52,21 @@ export interface ActionView extends ReleasableAction {
 }
 
 const newId = (prefix: string) => `${prefix}_${randomUUID().replaceAll('-', '')}`;
-const actionAad = (id: string) => `action:${id}`;
-const noteAad = (id: string) => `action-update:${id}`;
+/** What an owner's read says in its audit event: the release's paths and rules, never a value. */
+function ownerAudit(r: OwnerRelease) {
+  const merged = mergeExplanations(r.parts, { collapse: true });
+  const changed = r.withheld.length > 0 || merged.fieldsTransformed.length > 0;
+  return {
+    decision: (changed ? 'PERMIT_WITH_TRANSFORMS' : 'PERMIT') as 'PERMIT' | 'PERMIT_WITH_TRANSFORMS',
+    purpose: 'MARAC_ACTION_REVIEW',
+    ruleIds: merged.ruleIds,
+    fieldsTransformed: merged.fieldsTransformed,
+    fieldsWithheld: r.withheld.map((w) => ({ path: w.path.replace(/\[\d+\]/g, '[]'), reason: w.reason }))
+      .filter((w, i, all) => all.findIndex((x) => x.path === w.path && x.reason === w.reason) === i),
+  };
+}
 
-export function createActionService(deps: MinutesActionsDeps) {
+export function createActionService(deps: ActionServiceDeps) {
   const { pool, audit, sealer } = deps;
 
   function view(row: repo.ActionRow, updates: repo.UpdateRow[], today: string): ActionView {
@@ -188,10 +206,10 @@ export function createActionService(deps: MinutesActionsDeps) {
   }
 
   /** The coordinator's whole view, or what the owner agency is released (owner-view.ts). */
-  function released(side: 'coordinator' | 'owner', agencyId: string, list: ActionView[]) {
-    if (side === 'coordinator') return { body: list as (ActionView | OwnerActionView)[], withheld: [] as { path: string; reason: string }[] };
-    const r = releaseActionsToOwner(list, agencyId);
-    return { body: r.actions as (ActionView | OwnerActionView)[], withheld: r.withheld };
+  async function released(q: Queryable, side: 'coordinator' | 'owner', agencyId: string, list: ActionView[]) {
+    if (side === 'coordinator') return { body: list as (ActionView | OwnerActionView)[], audit: undefined };
+    const r = await releaseActionsToOwner(q, deps, list, agencyId);
+    return { body: r.actions as (ActionView | OwnerActionView)[], audit: ownerAudit(r) };
   }
 
   async function getAction(actor: ExchangeActor, actionId: string): Promise<ActionView | OwnerActionView> {
@@ -199,13 +217,13 @@ export function createActionService(deps: MinutesActionsDeps) {
       const { row, side } = await readOne(tx, actor, actionId, false);
       const agencyId = actingId(side, row);
       const [one] = await views(tx, [row]);
-      const out = released(side, agencyId, [one!]);
+      const out = await released(tx, side, agencyId, [one!]);
       await audit.append(tx, {
         action: 'VIEW_READ',
         actor,
         caseId: row.caseId,
-        decision: out.withheld.length > 0 ? 'PERMIT_WITH_TRANSFORMS' : 'PERMIT',
-        ...(side === 'owner' ? { purpose: 'MARAC_ACTION_REVIEW', fieldsWithheld: out.withheld } : {}),
+        decision: 'PERMIT',
+        ...out.audit,
         agencyIds: [...new Set([row.coordinatorAgencyId, row.ownerAgencyId])],
         detail: { view: side === 'owner' ? 'owner-action' : 'action', actionId, status: row.status },
       });
@@ -224,13 +242,11 @@ export function createActionService(deps: MinutesActionsDeps) {
     if (!agencyId) throw new ActionNotFound('No actions for you');
     return withTx(pool, async (tx) => {
       const list = await views(tx, await repo.actionsOwnedBy(tx, agencyId, status === 'open'));
-      const r = releaseActionsToOwner(list, agencyId);
+      const r = await releaseActionsToOwner(tx, deps, list, agencyId);
       await audit.append(tx, {
         action: 'VIEW_READ',
         actor,
-        decision: r.withheld.length > 0 ? 'PERMIT_WITH_TRANSFORMS' : 'PERMIT',
-        purpose: 'MARAC_ACTION_REVIEW',
-        fieldsWithheld: r.withheld,
+        ...ownerAudit(r),
         agencyIds: [agencyId],
         detail: { view: 'owner-actions', status, count: r.actions.length },
       });
@@ -273,7 +289,7 @@ export function createActionService(deps: MinutesActionsDeps) {
         detail: { actionId, updateId, from, to, by: side, noteRecorded: note !== undefined },
       });
       const [one] = await views(tx, [(await repo.findAction(tx, actionId))!]);
-      return released(side, agencyId, [one!]).body[0]!;
+      return (await released(tx, side, agencyId, [one!])).body[0]!;
     });
   }
 

@@ -1,18 +1,15 @@
 /**
  * What the circulation reads (docs/decisions/0027): whether an agency is a party to a case, the
  * minutes and actions of a listing (unsealed), and the research answers of a case. Plain
- * functions over a Queryable. Sealing is the minutes and action services'; the additional data
- * below must stay theirs (meetings/minutes-service.ts, meetings/action-service.ts).
+ * functions over a Queryable. Sealing is the minutes and action services'; both open with the
+ * labels of meetings/sealing.ts.
  */
 import type { Queryable } from '../store/db.js';
 import type { Sealer } from '../store/sealed-box.js';
 import { actionsOfCase, updatesOf } from './action-repo.js';
 import { findMinutes } from './minutes-repo.js';
+import { actionAad, actionNoteAad as noteAad, minutesAad } from './sealing.js';
 import type { CaseAction, MinutesDocument } from './types.js';
-
-const minutesAad = (meetingId: string, caseId: string) => `minutes:${meetingId}:${caseId}`;
-const actionAad = (id: string) => `action:${id}`;
-const noteAad = (id: string) => `action-update:${id}`;
 
 /**
  * A party to a case, for circulation: an agency asked for research on it, owning one of its

@@ -11,6 +11,7 @@ import type { ExchangeActor } from '../exchange/acting-agency.js';
 import { CaseNotOnAgenda, MeetingCancelled, MinutesMeetingNotFound, MinutesVersionConflict } from './action-errors.js';
 import { by, coordinatorCase, type MinutesActionsDeps } from './case-scope.js';
 import * as repo from './minutes-repo.js';
+import { minutesAad } from './sealing.js';
 import type { MinutesDocument } from './types.js';
 
 export interface MinutesInput {
@@ -34,7 +35,6 @@ export interface MinutesView {
 /** The parts of the minutes, in the order the meeting takes them (the victim's voice first). */
 export const MINUTES_PARTS = ['victimVoice', 'risks', 'informationShared', 'decisions', 'crimesDisclosed', 'notShared'] as const;
 
-const minutesAad = (meetingId: string, caseId: string) => `minutes:${meetingId}:${caseId}`;
 
 /** Trimmed text; empty parts and rows dropped, so "filled in" means something. */
 export function normaliseMinutes(m: MinutesDocument): MinutesDocument {

@@ -1,7 +1,8 @@
 /**
  * Minutes and action plans over the agency API (mTLS): every route, every refusal with its stable
- * code and nothing written, the owner agency's view (no description until the release for
- * MARAC_ACTION_REVIEW lands), and each change's audit event in the same transaction as the change.
+ * code and nothing written, the owner agency's view (its agreement's release under
+ * MARAC_ACTION_REVIEW: description and notes scrubbed, the case's locations cleared for an agency
+ * without location rights), and each change's audit event in the same transaction as the change.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.js';
@@ -187,26 +188,53 @@ describe('the action plan', () => {
     expect((await call('GET', `/v1/cases/${caseId}/actions`, undefined, 'essex-police')).body.code).toBe('CASE_NOT_FOUND');
   });
 
-  it('the owner agency lists its open actions and reads one without the description; another agency gets 404', async () => {
+  it('the owner agency lists its open actions and reads one with the description its agreement releases; another agency gets 404', async () => {
     const list = await call('GET', '/v1/actions?status=open', undefined, 'chelmsford-housing');
     expect(list.status).toBe(200);
     const mine = list.body.actions.find((a: { id: string }) => a.id === housingAction);
-    expect(mine).toEqual({ id: housingAction, caseId, kind: 'ACTION', dueOn: dayFromNow(21), status: 'OPEN', ownerAgencyId: 'chelmsford-housing' });
-    expect(JSON.stringify(list.body)).not.toContain('sanctuary');
+    expect(mine).toEqual({
+      id: housingAction, caseId, kind: 'ACTION', dueOn: dayFromNow(21), status: 'OPEN', ownerAgencyId: 'chelmsford-housing',
+      description: 'Fit a sanctuary scheme at the address',
+    });
+    // Only its own: the IDVA's survivor feedback action is not in housing's list.
+    expect(JSON.stringify(list.body)).not.toContain('Tell Anna');
     const one = await call('GET', `/v1/actions/${housingAction}`, undefined, 'chelmsford-housing');
     expect(one.body).toEqual(mine);
     const police = await call('GET', `/v1/actions/${housingAction}`, undefined, 'essex-police');
     expect({ status: police.status, code: police.body.code }).toEqual({ status: 404, code: 'ACTION_NOT_FOUND' });
     expect((await call('GET', '/v1/actions?status=closed', undefined, 'chelmsford-housing')).body.code).toBe('INVALID_QUERY');
     const [ev] = (await events('VIEW_READ', 'view', 'owner-actions')).filter((e) => e.agencyIds.includes('chelmsford-housing'));
+    expect(ev).toMatchObject({ purpose: 'MARAC_ACTION_REVIEW', agencyIds: ['chelmsford-housing'] });
+    expect(ev.ruleIds.length).toBeGreaterThan(0);
+    expect(ev.text).not.toContain('sanctuary');
+  });
+
+  it('the release keeps the case’s locations out of a housing officer’s copy (no location rights); police, with them, read it', async () => {
+    const typed = 'Refuge place arranged; she is at 1 Example Row, CM2 9ZZ until Friday';
+    const h = await call('POST', `/v1/cases/${caseId}/actions`, action({ description: typed }));
+    const p = await call('POST', `/v1/cases/${caseId}/actions`, action({ description: typed, ownerAgencyId: 'essex-police' }));
+    expect([h.status, p.status]).toEqual([201, 201]);
+    const up = await call('POST', `/v1/actions/${h.body.id}/updates`, { status: 'OPEN', note: 'Moved to CM2 9ZZ, call 07700 900123' });
+    expect(up.status, JSON.stringify(up.body)).toBe(201);
+    const housing = (await call('GET', `/v1/actions/${h.body.id}`, undefined, 'chelmsford-housing')).body;
+    expect(housing.description).toContain('Refuge place arranged');
+    for (const leak of ['Example Row', 'CM2 9ZZ', '07700']) expect(JSON.stringify(housing)).not.toContain(leak);
+    expect(housing.updates).toHaveLength(1);
+    expect(housing.updates[0]).toMatchObject({ status: 'OPEN', byAgencyId: 'essex-marat' });
+    const police = (await call('GET', `/v1/actions/${p.body.id}`, undefined, 'essex-police')).body;
+    expect(police.description).toContain('1 Example Row');
+    const [ev] = (await events('VIEW_READ', 'actionId', h.body.id)).filter((e) => e.detail.view === 'owner-action');
     expect(ev).toMatchObject({ purpose: 'MARAC_ACTION_REVIEW', decision: 'PERMIT_WITH_TRANSFORMS' });
+    for (const leak of ['Example Row', 'CM2', 'Refuge']) expect(ev.text).not.toContain(leak);
+    // Closed again so the lists below hold what they held.
+    for (const id of [h.body.id, p.body.id]) expect((await call('POST', `/v1/actions/${id}/updates`, { status: 'NOT_POSSIBLE_CHANGE', note: 'Test row' })).status).toBe(201);
   });
 
   it('the owner updates its action (done, then reopened with a note); the coordinator marks one not done: circumstances changed', async () => {
     const done = await call('POST', `/v1/actions/${housingAction}/updates`, { status: 'DONE', note: 'Fitted on Monday' }, 'chelmsford-housing');
     expect(done.status, JSON.stringify(done.body)).toBe(201);
-    expect(done.body).toMatchObject({ id: housingAction, status: 'DONE' });
-    expect(done.body.description).toBeUndefined();
+    expect(done.body).toMatchObject({ id: housingAction, status: 'DONE', description: 'Fit a sanctuary scheme at the address' });
+    expect(done.body.updates).toEqual([{ at: expect.any(String), byAgencyId: 'chelmsford-housing', status: 'DONE', note: 'Fitted on Monday' }]);
     let row = await t.db.pool.query('SELECT status, closed_at FROM case_actions WHERE id = $1', [housingAction]);
     expect(row.rows[0].closed_at).not.toBeNull();
 
@@ -289,6 +317,7 @@ describe('each change and its audit event share one transaction', () => {
       sealer: createSealer({ keys: { k1: Buffer.alloc(32, 1) }, currentKeyId: 'k1' }),
       agencies: { getAgency: async (id: string) => ({ id, type: 'MARAC_COORDINATOR' as const, deliveryMode: 'pull' as const, disabled: false, maracArea: 'essex' }) },
       now: () => new Date(),
+      policy: {} as never, // the coordinator's side never asks it
       validate: (name: 'case-minutes' | 'case-action' | 'case-action-update', data: unknown) => schemas.assertValid(name, data),
     };
     const coordinator: AgencyPrincipal = { kind: 'agency', agencyId: 'essex-marat', agencyType: 'MARAC_COORDINATOR', certFingerprint: 'a'.repeat(64) };

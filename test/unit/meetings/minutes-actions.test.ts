@@ -1,7 +1,10 @@
-/** Pure parts of the minutes and the action plan: normalising minutes, the owner's release, a page row. */
+/**
+ * Pure parts of the minutes and the action plan: normalising minutes, a page row. What an owner
+ * agency is released is the policy engine's (owner-view.ts over release.ts): tested through the
+ * agency API in test/integration/meetings/minutes-actions-api.test.ts.
+ */
 import { describe, expect, it } from 'vitest';
 import { filledParts, MINUTES_PARTS, normaliseMinutes } from '../../../gateway/src/meetings/minutes-service.js';
-import { releaseActionsToOwner } from '../../../gateway/src/meetings/owner-view.js';
 import { actionRow } from '../../../gateway/src/ui/minutes-pages.js';
 
 const ACTION = {
@@ -21,17 +24,6 @@ describe('minutes', () => {
     expect(m).toEqual({ victimVoice: 'She wants to stay', informationShared: [{ agencyId: 'essex-police' }], notShared: [{ what: 'GP records', why: 'No consent' }] });
     expect(filledParts(m)).toEqual(['victimVoice', 'informationShared', 'notShared']);
     expect(filledParts({})).toEqual([]);
-  });
-});
-
-describe('what an owner agency is released', () => {
-  it('ids, kind, due date, status and owner; never the description or the notes, and says so', () => {
-    const r = releaseActionsToOwner([ACTION], 'chelmsford-housing');
-    expect(r.actions).toEqual([{ id: ACTION.id, caseId: ACTION.caseId, kind: 'ACTION', dueOn: '2027-01-10', status: 'OPEN', ownerAgencyId: 'chelmsford-housing' }]);
-    expect(JSON.stringify(r)).not.toContain('sanctuary');
-    expect(JSON.stringify(r)).not.toContain('Booked');
-    expect(r.withheld.map((w) => w.path)).toEqual(['/description', '/updates']);
-    expect(releaseActionsToOwner([], 'x').withheld).toEqual([]);
   });
 });
 

@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
+    include: ['test/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'adapters/sdk/test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 180_000,
     // Integration files each build their own database; two cores, so keep the pool small.

@@ -4,7 +4,7 @@
  * (GatewayRejected with the problem+json `code`, GatewayUnreachable, UnexpectedGatewayReply).
  */
 import https from 'node:https';
-import { TLS_PROFILE } from '../../gateway/src/tls-profile.js';
+import { TLS_PROFILE } from '@marac/tls-profile';
 import { GatewayRejected, GatewayUnreachable, UnexpectedGatewayReply } from './errors.js';
 import type { Decline, InboxMessage, ResearchResponse } from './types.js';
 

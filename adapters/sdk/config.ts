@@ -19,7 +19,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { AdapterConfigInvalid } from './errors.js';
-import type { ProblemDetail } from '../../gateway/src/errors.js';
+import type { ProblemDetail } from '@marac/schemas';
 
 export interface AdapterConfig {
   gateway?: string;

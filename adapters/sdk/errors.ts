@@ -2,7 +2,7 @@
  * Adapter-side failures, one class per failure with a stable code (mirrors the gateway's
  * GatewayError so logs and tests branch on `code`). Messages never carry personal data.
  */
-import type { ProblemDetail } from '../../gateway/src/errors.js';
+import type { ProblemDetail } from '@marac/schemas';
 
 export abstract class AdapterError extends Error {
   abstract readonly code: string;

@@ -4,7 +4,7 @@
  * turn one matched person's records into the canonical payload (plus what it chose to withhold).
  */
 import type { CandidatePerson } from './matching/types.js';
-import type { AgencyType } from '../../gateway/src/identity/principal.js';
+import type { AgencyType } from './types.js';
 import type { HeldSubject, PayloadKey, PayloadSections, RequestedDomain, SubjectRole, Withheld } from './types.js';
 
 export interface MapContext {

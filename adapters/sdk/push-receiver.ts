@@ -10,7 +10,7 @@ import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { TLS_PROFILE } from '../../gateway/src/tls-profile.js';
+import { TLS_PROFILE } from '@marac/tls-profile';
 import type { Runner } from './runner.js';
 import type { InboxMessage } from './types.js';
 

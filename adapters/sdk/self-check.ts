@@ -7,7 +7,7 @@ import type { MapContext } from './mapping.js';
 import type { LoadedAgency } from './respond.js';
 import type { RequestedDomain, ResearchResponse, SubjectResult } from './types.js';
 import { responseProblems } from './validate.js';
-import type { ProblemDetail } from '../../gateway/src/errors.js';
+import type { ProblemDetail } from '@marac/schemas';
 
 export const ALL_DOMAINS: readonly RequestedDomain[] = [
   'DA_INCIDENTS', 'ORDERS_AND_BAIL', 'CONVICTIONS', 'HEALTH_ATTENDANCES', 'PREGNANCY', 'MENTAL_HEALTH',

@@ -3,15 +3,14 @@
  * agency: a response the gateway would reject is a bug here, and it is better caught (and logged
  * without personal data) before sending than after.
  */
-import { createSchemaRegistry, type SchemaRegistry } from '../../gateway/src/schema/registry.js';
-import type { ProblemDetail } from '../../gateway/src/errors.js';
+import { createSchemaValidator, type ProblemDetail, type SchemaValidator } from '@marac/schemas';
 import { AdapterError } from './errors.js';
 import type { Decline, ResearchResponse } from './types.js';
 
-let shared: SchemaRegistry | undefined;
+let shared: SchemaValidator | undefined;
 
-function registry(): SchemaRegistry {
-  shared ??= createSchemaRegistry();
+function registry(): SchemaValidator {
+  shared ??= createSchemaValidator();
   return shared;
 }
 

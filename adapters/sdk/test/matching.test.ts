@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   compareDobs, createMatcher, editDistance, isValidNhsNumber, isValidPncId, jaroWinkler, normaliseNhsNumber,
   normalisePncId, normaliseUpn, normaliseUprn, phoneticKey, type CandidatePerson,
-} from '../../../adapters/sdk/matching/index.js';
+} from '../matching/index.js';
 
 describe('identifier validators', () => {
   it('accepts NHS numbers with a valid mod-11 check digit, in any spacing', () => {

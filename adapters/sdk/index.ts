@@ -1,0 +1,17 @@
+/**
+ * @marac/adapter-sdk: everything an agency adapter needs and nothing agency-specific. See README.md.
+ */
+export * from './types.js';
+export * from './matching/index.js';
+export * from './errors.js';
+export * from './mapping.js';
+export * from './respond.js';
+export * from './validate.js';
+export * from './client.js';
+export * from './journal.js';
+export * from './runner.js';
+export * from './push-receiver.js';
+export * from './config.js';
+export * from './data.js';
+export * from './self-check.js';
+export { startAdapter, type AdapterDefinition, type RunningAdapter } from './cli.js';

@@ -11,6 +11,7 @@ import { ServiceUnavailable } from './errors.js';
 import { prepareDatabase } from './store/prepare.js';
 import { createSchemaRegistry } from './schema/registry.js';
 import { createSealer } from './store/sealed-box.js';
+import { createCaseKeys, withCaseKeys } from './store/case-keys.js';
 import { defaultDeadline, addWorkingDays } from './exchange/working-days.js';
 import { createAgencyRegistry, type AgencyRegistry } from './identity/agency-registry.js';
 import { createAccessionService, type AccessionService } from './policy/accession/service.js';
@@ -62,7 +63,10 @@ import { createMinutesService, type MinutesService } from './meetings/minutes-se
 import { createActionService, type ActionService } from './meetings/action-service.js';
 import { createActionAgencyRouter } from './http/action-routes.js';
 import { createCirculationService, type CirculationService } from './meetings/circulation-service.js';
+import { circulatedPackForDocument } from './meetings/circulated-pack-document.js';
 import { createCirculationAgencyRouter } from './http/circulation-routes.js';
+import { createTransferAgencyRouter } from './http/transfer-routes.js';
+import { createTransferService, type TransferService } from './transfers/transfer-service.js';
 import { createDocumentService, type DocumentService } from './documents/document-service.js';
 import { createDocumentAgencyRouter } from './http/document-routes.js';
 
@@ -113,6 +117,8 @@ export interface Gateway {
   actions: ActionService;
   /** Minutes, actions and the research pack released to each partner under MARAC_ACTION_REVIEW (docs/decisions/0027). */
   circulation: CirculationService;
+  /** MARAC-to-MARAC transfers under inter-area agreements (transfers/; docs/decisions/0029). */
+  transfers: TransferService;
   /** Word and PDF documents of the pack and the minutes, each for one recipient agency (documents/). */
   documents: DocumentService;
   sweepNow(): Promise<unknown>;
@@ -147,7 +153,9 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const schemas = createSchemaRegistry();
   const catalog = fieldCatalog();
   const guardrails = loadGuardrails(readFileSync(path.join(cfg.policiesDir, 'guardrails.yaml'), 'utf8'));
-  const sealer = createSealer({ keys: cfg.keys.sealing, currentKeyId: cfg.keys.currentSealingKeyId });
+  // The master sealer wraps each case's own data key (store/case-keys.ts; decision 0024).
+  const masterSealer = createSealer({ keys: cfg.keys.sealing, currentKeyId: cfg.keys.currentSealingKeyId });
+  const sealer = withCaseKeys(masterSealer, createCaseKeys({ master: masterSealer }));
   // The checkpointer integrates pending events before signing; the log nudges it every N events.
   let auditRef: ReturnType<typeof createAuditLog> | undefined;
   const checkpointer = createCheckpointer({
@@ -237,6 +245,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const minutes = createMinutesService(minutesActionsDeps);
   const actions = createActionService({ ...minutesActionsDeps, policy });
   const circulation = createCirculationService({ pool, audit, policy, agencies, sealer, now });
+  const transfers = createTransferService({ exchange: deps, validate: (name, data) => schemas.assertValid(name, data) });
   const documents = createDocumentService({
     packs, agencies: registry, catalog, now,
     // The release for one recipient, read and audited as DOCUMENT_PRODUCED in one transaction.
@@ -246,6 +255,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       });
       return { meeting: { id: m.meeting.id, startsAt: m.meeting.startsAt }, released: m };
     },
+    releaseCirculatedPack: circulatedPackForDocument({ pool, sealer, now, circulation }),
   });
   const meetings = createMeetingService({ pool, audit, sealer, agencies, now, validate: (name, data) => schemas.assertValid(name, data) });
   const dataReturn = createDataReturnService({ pool, audit, sealer, agencies, now });
@@ -340,6 +350,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   // Circulated research and minutes, likewise, leave only to a certificate still good in the database.
   agencyApp.get(['/v1/cases/:caseId/circulated-pack', '/v1/meetings/:meetingId/cases/:caseId/minutes/released'], requireCurrentCertificate(pool));
   agencyApp.use(createCirculationAgencyRouter(circulation));
+  agencyApp.use(createTransferAgencyRouter(transfers));
   agencyApp.use(notFoundHandler);
   agencyApp.use(databaseUnavailable);
   agencyApp.use(errorHandler(logger));
@@ -401,6 +412,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     minutes,
     actions,
     circulation,
+    transfers,
     documents,
     sweepNow: () => sweep(maintenanceDeps, 0),
     deliveryJobs: deliveryQueue,

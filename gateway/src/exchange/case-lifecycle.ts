@@ -10,6 +10,7 @@ import { storedFacts, type SealedSubjects } from './case-service.js';
 import type { CaseStatus } from './case-search.js';
 import type { RiskBasis } from './ports.js';
 import { refreshReturnFacts } from '../reporting/return-facts.js';
+import { caseKeyId, sealerFor } from '../store/case-keys.js';
 
 /**
  * A case after it opens: edited (audited, with a reason), withdrawn, closed with an outcome, and
@@ -73,8 +74,10 @@ export function createCaseLifecycle(deps: CaseLifecycleDeps) {
     const row = r.rows[0] as LockedCase | undefined;
     if (!row || row.coordinator_agency_id !== acting.agencyId) throw new CaseNotFound('No such case');
     if (acting.agencyType !== 'MARAC_COORDINATOR') throw new NotACoordinator('Only the case coordinator can change a case');
-    const sealed = sealer.open({ keyId: row.subjects_key_id, iv: row.subjects_iv, tag: row.subjects_tag, ciphertext: row.subjects_ciphertext }, caseId) as SealedSubjects;
-    return { acting, row, sealed };
+    // The case's own key (store/case-keys.ts): opens its values, seals the new ones.
+    const caseSealer = await sealerFor(sealer, tx, caseKeyId(caseId));
+    const sealed = caseSealer.open({ keyId: row.subjects_key_id, iv: row.subjects_iv, tag: row.subjects_tag, ciphertext: row.subjects_ciphertext }, caseId) as SealedSubjects;
+    return { acting, row, sealed, caseSealer };
   }
 
   const by = (actor: ExchangeActor) => (actor.kind === 'person' ? actor.userId : actor.agencyId);
@@ -100,7 +103,7 @@ export function createCaseLifecycle(deps: CaseLifecycleDeps) {
     if (repeated.length > 0) throw new CaseSubjectUnknown('A subject is named twice or a detail both replaced and removed', { problems: repeated });
 
     return withTx(pool, async (tx) => {
-      const { acting, row, sealed } = await lock(tx, actor, caseId);
+      const { acting, row, sealed, caseSealer } = await lock(tx, actor, caseId);
       if (row.status !== 'OPEN') throw new CaseNotOpen(`This case is ${row.status.toLowerCase()}: reopen it to edit it`, { reason: row.status });
 
       const unknown = (input.subjects ?? []).map((s, i) => ({ s, i })).filter(({ s }) => !sealed.subjects.some((x) => x.subjectId === s.subjectId));
@@ -170,7 +173,7 @@ export function createCaseLifecycle(deps: CaseLifecycleDeps) {
       if (changed.size === 0) return { caseId, changed: [] as string[], status: row.status };
       const fields = [...changed].sort();
       (sealed.caseChanges ??= []).push({ at: now.toISOString(), by: by(actor), fields, reason: input.reason });
-      const box = sealer.seal(sealed, caseId);
+      const box = caseSealer.seal(sealed, caseId);
       const tokens = [...new Set(sealed.subjects.flatMap((s) => deps.subjectTokens(s)))].sort();
       await tx.query(
         `UPDATE cases SET meeting_date = $2, is_emergency = $3, risk_basis = $4, subject_facts = $5,
@@ -203,7 +206,7 @@ export function createCaseLifecycle(deps: CaseLifecycleDeps) {
   ) {
     const now = deps.now();
     return withTx(pool, async (tx) => {
-      const { acting, row, sealed } = await lock(tx, actor, caseId);
+      const { acting, row, sealed, caseSealer } = await lock(tx, actor, caseId);
       if (to === 'OPEN' && row.status === 'OPEN') throw new CaseAlreadyOpen('This case is already open');
       if (to !== 'OPEN' && row.status !== 'OPEN') {
         throw new CaseNotOpen(`This case is already ${row.status.toLowerCase()}: reopen it first`, { reason: row.status });
@@ -213,7 +216,7 @@ export function createCaseLifecycle(deps: CaseLifecycleDeps) {
         ...(opts.outcome ? { outcome: opts.outcome } : {}),
         ...(opts.reason ? { reason: opts.reason } : {}),
       });
-      const box = sealer.seal(sealed, caseId);
+      const box = caseSealer.seal(sealed, caseId);
       await tx.query(
         `UPDATE cases SET status = $2, outcome = $3, status_changed_at = $4, updated_at = $4,
                 subjects_key_id = $5, subjects_iv = $6, subjects_tag = $7, subjects_ciphertext = $8

@@ -10,6 +10,7 @@ import { judgeRiskBasis, judgeSubjectFacts, unavailableConditions, type StoredSu
 import { assertThresholdMet } from './case-threshold.js';
 import { backfillSearchTokens, parseCaseQuery, queryCases, type CaseQuery, type CaseStatus } from './case-search.js';
 import { refreshReturnFacts } from '../reporting/return-facts.js';
+import { caseKeyId, openerFor, sealerFor } from '../store/case-keys.js';
 
 export interface CaseSubjectInput {
   key: string;
@@ -174,11 +175,12 @@ export function createCaseService(deps: ExchangeDeps) {
     riskBasis.criteria = judgeRiskBasis(riskBasis, now).criteria;
 
     const caseId = newId('case');
-    const box = sealer.seal(sealed, caseId);
     const tokens = [...new Set(sealed.subjects.flatMap((s) => deps.subjectTokens(s)))];
     const searchTokens = deps.caseSearch.forCase(sealed);
 
     await withTx(pool, async (tx) => {
+      // The case's own data key, made in the transaction that opens the case (store/case-keys.ts).
+      const box = (await sealerFor(sealer, tx, caseKeyId(caseId))).seal(sealed, caseId);
       await tx.query(
         `INSERT INTO cases (id, coordinator_agency_id, marac_area, meeting_date, is_emergency, risk_basis, subject_facts,
            subjects_key_id, subjects_iv, subjects_tag, subjects_ciphertext, subject_tokens, search_tokens, created_at)
@@ -219,9 +221,10 @@ export function createCaseService(deps: ExchangeDeps) {
     await backfillSearchTokens(pool, sealer, deps.caseSearch, acting.agencyId);
     const today = now.toISOString().slice(0, 10);
     const { total, rows } = await queryCases(pool, acting.agencyId, q, deps.caseSearch.forQuery(q), today);
+    const opener = await openerFor(sealer, pool, rows.map((x) => x.sealed.subjects_key_id));
     return {
       items: rows.map((x) => {
-        const sealed = sealer.open({ keyId: x.sealed.subjects_key_id, iv: x.sealed.subjects_iv, tag: x.sealed.subjects_tag, ciphertext: x.sealed.subjects_ciphertext }, x.id) as SealedSubjects;
+        const sealed = opener.open({ keyId: x.sealed.subjects_key_id, iv: x.sealed.subjects_iv, tag: x.sealed.subjects_tag, ciphertext: x.sealed.subjects_ciphertext }, x.id) as SealedSubjects;
         return {
           caseId: x.id,
           ...(sealed.externalRef ? { externalRef: sealed.externalRef } : {}),
@@ -285,7 +288,8 @@ export function createCaseService(deps: ExchangeDeps) {
       // Another agency's case looks exactly like a missing one.
       if (!row || row.coordinator_agency_id !== acting.agencyId) throw new CaseNotFound('No such case');
       if (acting.agencyType !== 'MARAC_COORDINATOR') throw new NotACoordinator('Only the case coordinator can change legal facts');
-      const sealed = sealer.open(
+      const caseSealer = await sealerFor(sealer, tx, caseKeyId(caseId));
+      const sealed = caseSealer.open(
         { keyId: row.subjects_key_id, iv: row.subjects_iv, tag: row.subjects_tag, ciphertext: row.subjects_ciphertext }, caseId,
       ) as SealedSubjects;
       const subject = sealed.subjects.find((x) => x.subjectId === subjectId);
@@ -321,7 +325,7 @@ export function createCaseService(deps: ExchangeDeps) {
       const by = actor.kind === 'person' ? actor.userId : actor.agencyId;
       if (changed.length > 0) {
         (sealed.legalChanges ??= []).push({ subjectId, at: now.toISOString(), by, fields: changed, reason: input.reason });
-        const box = sealer.seal(sealed, caseId);
+        const box = caseSealer.seal(sealed, caseId);
         const stored = (row.subject_facts as StoredSubjectFacts[]).map((f) => (f.subjectId === subjectId
           ? storedFacts(subjectId, subject, f.addressConfidential === true)
           : f));
@@ -361,8 +365,8 @@ export function createCaseService(deps: ExchangeDeps) {
  * facts as they were when the case was opened (release-facts.ts).
  */
 export function createCaseReader(deps: Pick<ExchangeDeps, 'pool' | 'sealer' | 'now'>) {
-  function open(row: { subjects_key_id: string; subjects_iv: Buffer; subjects_tag: Buffer; subjects_ciphertext: Buffer }, caseId: string): SealedSubjects {
-    return deps.sealer.open(
+  async function open(q: Queryable, row: { subjects_key_id: string; subjects_iv: Buffer; subjects_tag: Buffer; subjects_ciphertext: Buffer }, caseId: string): Promise<SealedSubjects> {
+    return (await openerFor(deps.sealer, q, [row.subjects_key_id])).open(
       { keyId: row.subjects_key_id, iv: row.subjects_iv, tag: row.subjects_tag, ciphertext: row.subjects_ciphertext },
       caseId,
     ) as SealedSubjects;
@@ -382,7 +386,7 @@ export function createCaseReader(deps: Pick<ExchangeDeps, 'pool' | 'sealer' | 'n
     );
     const row = r.rows[0];
     if (!row) throw new CaseNotFound('No such case');
-    const sealed = open(row, caseId);
+    const sealed = await open(q, row, caseId);
     const byId = new Map(sealed.subjects.map((s) => [s.subjectId, s]));
     return {
       id: row.id,

@@ -1,4 +1,5 @@
 import { withTx } from '../store/db.js';
+import { openerFor } from '../store/case-keys.js';
 import type { AgencyPrincipal, PersonPrincipal } from '../identity/principal.js';
 import type { ExchangeDeps } from './deps.js';
 import { createCaseReader } from './case-service.js';
@@ -94,6 +95,8 @@ export function createPackService(deps: ExchangeDeps) {
     )).rows;
     const isParty = theCase.coordinatorAgencyId === viewer.agencyId || msgs.some((m) => m.recipient_agency_id === viewer.agencyId);
     if (!isParty) throw new CaseNotFound('No such case');
+    // The case's own key (store/case-keys.ts); research from before 0021 opens under the master key.
+    const opener = await openerFor(deps.sealer, pool, msgs.map((m) => m.key_id as string | null));
 
     const now = deps.now();
     const caseFacts = policyCaseFacts(theCase);
@@ -164,7 +167,7 @@ export function createPackService(deps: ExchangeDeps) {
       }
       const explained = explanations.length;
       ruleAgreements.add(`${decision.agreementId}@${decision.version}`);
-      const body = deps.sealer.open({ keyId: m.key_id, iv: m.iv, tag: m.tag, ciphertext: m.ciphertext }, m.id) as {
+      const body = opener.open({ keyId: m.key_id, iv: m.iv, tag: m.tag, ciphertext: m.ciphertext }, m.id) as {
         subjectResults: ({ subjectId: string; withheld?: { fieldPath: string; reason: string }[] } & Record<string, unknown>)[];
       } & Record<string, unknown>;
       const subjects: PackSection['subjects'] = [];

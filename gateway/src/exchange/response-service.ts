@@ -1,4 +1,5 @@
 import { withTx, type Queryable } from '../store/db.js';
+import { caseKeyId, sealerFor } from '../store/case-keys.js';
 import type { AgencyPrincipal } from '../identity/principal.js';
 import type { AnsweringAgency } from './agency-staff.js';
 import { PolicyDenied } from '../errors.js';
@@ -206,7 +207,7 @@ export function createResponseService(deps: ExchangeDeps) {
         : ({ effect: 'DENY', reason: 'UNKNOWN_AGENCY' } as const);
       if (decision.effect === 'DENY') return { deny: decision.reason, m, tokens: theCase.tokens };
       retention = decision.retentionDays;
-      const box = deps.sealer.seal(body, m.id);
+      const box = (await sealerFor(deps.sealer, q, caseKeyId(m.case_id))).seal(body, m.id);
       sealed = [box.keyId, box.iv, box.tag, box.ciphertext];
     }
     retention ??= await policy.retentionDays(m.agreement_id, m.agreement_version, q);

@@ -4,6 +4,7 @@
  * functions over a Queryable. Sealing is the minutes and action services'; both open with the
  * labels of meetings/sealing.ts.
  */
+import { caseKeyId, openerFor } from '../store/case-keys.js';
 import type { Queryable } from '../store/db.js';
 import type { Sealer } from '../store/sealed-box.js';
 import { actionsOfCase, updatesOf } from './action-repo.js';
@@ -48,13 +49,15 @@ export async function findMeetingListing(q: Queryable, meetingId: string, caseId
 
 export async function readMinutes(q: Queryable, sealer: Sealer, meetingId: string, caseId: string): Promise<MinutesDocument | undefined> {
   const row = await findMinutes(q, meetingId, caseId);
-  return row ? (sealer.open(row.sealed, minutesAad(meetingId, caseId)) as MinutesDocument) : undefined;
+  return row ? ((await openerFor(sealer, q, [row.sealed.keyId])).open(row.sealed, minutesAad(meetingId, caseId)) as MinutesDocument) : undefined;
 }
 
 /** The case's actions, unsealed, in the plan's order (due date, then creation); optionally one meeting's only. */
 export async function readActions(q: Queryable, sealer: Sealer, caseId: string, meetingId?: string): Promise<CaseAction[]> {
   const rows = (await actionsOfCase(q, caseId)).filter((a) => meetingId === undefined || a.meetingId === meetingId);
   const updates = await updatesOf(q, rows.map((a) => a.id));
+  // The case's own key (store/case-keys.ts); values from before 0021 open under the master key.
+  const opener = await openerFor(sealer, q, [caseKeyId(caseId), ...rows.map((a) => a.sealed.keyId)]);
   return rows.map((a) => ({
     id: a.id,
     caseId: a.caseId,
@@ -63,12 +66,12 @@ export async function readActions(q: Queryable, sealer: Sealer, caseId: string, 
     ownerAgencyId: a.ownerAgencyId,
     dueOn: a.dueOn,
     status: a.status,
-    description: (sealer.open(a.sealed, actionAad(a.id)) as { description: string }).description,
+    description: (opener.open(a.sealed, actionAad(a.id)) as { description: string }).description,
     updates: (updates.get(a.id) ?? []).map((u) => ({
       at: u.at.toISOString(),
       byAgencyId: u.byAgencyId,
       status: u.status,
-      ...(u.sealed ? { note: (sealer.open(u.sealed, noteAad(u.id)) as { note: string }).note } : {}),
+      ...(u.sealed ? { note: (opener.open(u.sealed, noteAad(u.id)) as { note: string }).note } : {}),
     })),
   }));
 }

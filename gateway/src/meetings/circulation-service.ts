@@ -10,6 +10,7 @@
  * meeting that does not list it) is told there is no such case (or minutes): not even that it
  * exists. Refusals are audited (ACCESS_DENIED) all the same.
  */
+import { openerFor } from '../store/case-keys.js';
 import type pg from 'pg';
 import { GatewayError } from '../errors.js';
 import { withTx, type Tx } from '../store/db.js';
@@ -248,14 +249,17 @@ export function createCirculationService(deps: CirculationDeps) {
     const sectionDecisions: SectionDecision[] = [];
     const parts: { subjectId: string; explanation: Explanation }[] = [];
     const agreements = new Set<string>();
-    for (const m of await readAnswers(pool, caseId)) {
+    const answers = await readAnswers(pool, caseId);
+    // The case's own key (store/case-keys.ts); research from before 0021 opens under the master key.
+    const opener = await openerFor(sealer, pool, answers.map((m) => m.sealed?.keyId));
+    for (const m of answers) {
       const own = m.recipientAgencyId === recipient.agencyId;
       const provider = own ? undefined : await deps.agencies.getAgency(m.recipientAgencyId);
       const base = {
         requestId: m.requestId, agencyId: m.recipientAgencyId, ...(own ? { agencyType: recipient.agencyType } : provider ? { agencyType: provider.type } : {}),
         own, state: m.state, askedAt: m.askedAt.toISOString(), answeredAt: m.answeredAt?.toISOString() ?? null,
       };
-      const body = m.answerKind === 'response' && m.sealed ? sealer.open(m.sealed, m.messageId) as AnswerBody : undefined;
+      const body = m.answerKind === 'response' && m.sealed ? opener.open(m.sealed, m.messageId) as AnswerBody : undefined;
       if (own) {
         const mine = body ? ownAnswer(body, byId) : { subjects: [] };
         sections.push({ ...base, release: { released: false, reason: 'OWN_RESPONSE' }, ...mine });

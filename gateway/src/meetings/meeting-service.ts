@@ -6,6 +6,7 @@
  * No Express here: the agency API (http/meeting-routes.ts) and the pages (ui/meeting-pages.ts)
  * call these functions.
  */
+import { openerFor } from '../store/case-keys.js';
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { AuditEventInput, AuditLog } from '../audit/types.js';
@@ -225,9 +226,10 @@ export function createMeetingService(deps: MeetingDeps) {
     const today = londonDate(now);
     const meetingDay = londonDate(head.meeting.startsAt);
     const rows = await repo.agendaRows(pool, meetingId, today, meetingDay, opts.references === true);
+    const opener = await openerFor(deps.sealer, pool, rows.map((r) => r.sealed?.keyId));
     const items = agendaItems(head.meeting.startsAt, rows.map((r) => {
       let localReference: string | undefined;
-      if (r.sealed) localReference = (deps.sealer.open(r.sealed, r.caseId) as { externalRef?: string }).externalRef;
+      if (r.sealed) localReference = (opener.open(r.sealed, r.caseId) as { externalRef?: string }).externalRef;
       return {
         caseId: r.caseId,
         position: r.position,
@@ -461,8 +463,9 @@ export function createMeetingService(deps: MeetingDeps) {
     meetingIdOk(meetingId);
     if (!(await repo.findMeeting(pool, meetingId, agencyId))) throw new MeetingNotFound('No such meeting');
     const rows = await repo.openCasesNotListed(pool, agencyId, meetingId, limit);
+    const opener = await openerFor(deps.sealer, pool, rows.map((r) => r.sealed.keyId));
     return rows.map((r) => {
-      const ref = (deps.sealer.open(r.sealed, r.caseId) as { externalRef?: string }).externalRef;
+      const ref = (opener.open(r.sealed, r.caseId) as { externalRef?: string }).externalRef;
       return { caseId: r.caseId, meetingDate: r.meetingDate, ...(ref ? { localReference: ref } : {}) };
     });
   }

@@ -9,6 +9,8 @@
  * accepts: never a case no agency could research. Every step writes its audit event in its
  * transaction; the events hold ids, codes and counts, never a name, a date of birth or a reason.
  */
+import { openerFor, referralKeyId, sealerFor } from '../store/case-keys.js';
+import type { Sealer } from '../store/sealed-box.js';
 import { randomUUID } from 'node:crypto';
 import { withTx, type Queryable } from '../store/db.js';
 import { ValidationFailed, type ProblemDetail } from '../errors.js';
@@ -78,7 +80,10 @@ export function createReferralService(deps: ReferralDeps) {
   const { pool, audit, sealer, agencies } = deps.exchange;
   const now = () => deps.exchange.now();
 
-  const open = (row: repo.ReferralRow) => sealer.open(row.sealed, row.id) as SealedReferral;
+  // Each referral has its own data key (`referral:<id>`, store/case-keys.ts), destroyed when the
+  // case it became is purged or, if returned, at the end of retention.
+  const open = (row: repo.ReferralRow, opener: Pick<Sealer, 'open'>) => opener.open(row.sealed, row.id) as SealedReferral;
+  const openerOf = (q: Queryable, rows: repo.ReferralRow[]) => openerFor(sealer, q, rows.map((r) => r.sealed.keyId));
   const by = (actor: ExchangeActor) => (actor.kind === 'person' ? actor.userId : actor.agencyId);
   const repeatMonths = (area: string) => {
     const c = deps.criteria.forArea(area).find((x) => x.kind === 'repeat');
@@ -185,7 +190,7 @@ export function createReferralService(deps: ReferralDeps) {
       await withTx(pool, async (tx) => {
         await repo.insertReferral(tx, {
           id, referringAgencyId: acting.agencyId, coordinatorAgencyId: link.coordinatorAgencyId, maracArea: link.maracArea,
-          dashScore: score, criteriaClaimed: input.criteria.map((c) => c.id), sealed: sealer.seal(sealedRecord, id),
+          dashScore: score, criteriaClaimed: input.criteria.map((c) => c.id), sealed: (await sealerFor(sealer, tx, referralKeyId(id))).seal(sealedRecord, id),
           victimTokens: [...victimTokens.keys()].sort(), submittedAt: at,
         });
         await repo.insertMatches(tx, id, candidates);
@@ -236,6 +241,7 @@ export function createReferralService(deps: ReferralDeps) {
       side, agencyId: acting.agencyId, ...(status ? { status: status as repo.ReferralStatus } : {}), limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE,
     });
     const matches = await repo.matchesOf(pool, rows.map((r) => r.id));
+    const opener = await openerOf(pool, rows);
     const at = now();
     return {
       page,
@@ -243,7 +249,7 @@ export function createReferralService(deps: ReferralDeps) {
       total,
       referrals: rows.map((r) => {
         const m = matches.get(r.id) ?? [];
-        const results = evaluate(r, open(r), m, at);
+        const results = evaluate(r, open(r, opener), m, at);
         return {
           referralId: r.id,
           status: r.status,
@@ -285,7 +291,7 @@ export function createReferralService(deps: ReferralDeps) {
       const row = await mustFind(tx, id);
       const isCoordinator = acting.agencyType === 'MARAC_COORDINATOR' && acting.agencyId === row.coordinatorAgencyId;
       if (!isCoordinator && acting.agencyId !== row.referringAgencyId) throw new ReferralNotFound('No such referral');
-      const sealed = open(row);
+      const sealed = open(row, await openerOf(tx, [row]));
       const matches = await repo.listMatches(tx, id);
       const results = evaluate(row, sealed, matches, now());
       await audit.append(tx, {
@@ -347,7 +353,7 @@ export function createReferralService(deps: ReferralDeps) {
           problems: matches.filter((m) => m.status === 'PENDING').map((m) => ({ path: `repeatMatches/${m.caseId}`, code: 'PENDING', message: 'confirm or reject this match' })),
         });
       }
-      const sealed = open(row);
+      const sealed = open(row, await openerOf(tx, [row]));
       const criteria = deps.criteria.forArea(row.maracArea);
       const repeats: RepeatLink[] = matches.map((m) => ({ caseId: m.caseId, status: m.status, caseOpenedAt: m.caseOpenedAt.toISOString() }));
       const input = { score: row.dashScore, claims: sealed.criteria, repeats, now: at };
@@ -400,8 +406,9 @@ export function createReferralService(deps: ReferralDeps) {
       const row = await mustFind(tx, id, true);
       assertCoordinator(acting, row);
       if (row.status !== 'SUBMITTED') throw new ReferralAlreadyDecided(`This referral was already ${row.status.toLowerCase()}`);
-      const sealed = { ...open(row), returnReason: reason };
-      await repo.markDecided(tx, id, { status: 'RETURNED', at, by: by(actor), sealed: sealer.seal(sealed, id) });
+      const referralSealer = await sealerFor(sealer, tx, referralKeyId(id));
+      const sealed = { ...open(row, referralSealer), returnReason: reason };
+      await repo.markDecided(tx, id, { status: 'RETURNED', at, by: by(actor), sealed: referralSealer.seal(sealed, id) });
       await audit.append(tx, {
         action: 'REFERRAL_RETURNED',
         actor,
@@ -437,7 +444,7 @@ export function createReferralService(deps: ReferralDeps) {
         agencyIds: [acting.agencyId],
         detail: { referralId: id, matchedOn: match.matchedOn.join(',') },
       });
-      const results = evaluate(row, open(row), (await repo.listMatches(tx, id)), at);
+      const results = evaluate(row, open(row, await openerOf(tx, [row])), (await repo.listMatches(tx, id)), at);
       return { referralId: id, caseId, status, criteria: results.map(({ id: cid, met, reason }) => ({ id: cid, met, reason })) };
     });
   }

@@ -10,6 +10,7 @@
  * `refreshReturnFacts` reads the case (and its referral, if any) inside the caller's transaction,
  * opens them, derives the flags and upserts the row: one call at each write point.
  */
+import { openerFor } from '../store/case-keys.js';
 import type { Queryable, Tx } from '../store/db.js';
 import { withTx } from '../store/db.js';
 import type pg from 'pg';
@@ -127,9 +128,10 @@ export async function refreshReturnFacts(q: Queryable, sealer: Opener, caseId: s
   );
   const row = c.rows[0];
   if (!row) throw new Error('refreshReturnFacts: no such case');
-  const sealed = sealer.open({ keyId: row.subjects_key_id, iv: row.subjects_iv, tag: row.subjects_tag, ciphertext: row.subjects_ciphertext }, caseId) as { subjects: SubjectLike[] };
+  const opener = await openerFor(sealer, q, [row.subjects_key_id, row.sealed_key_id]);
+  const sealed = opener.open({ keyId: row.subjects_key_id, iv: row.subjects_iv, tag: row.subjects_tag, ciphertext: row.subjects_ciphertext }, caseId) as { subjects: SubjectLike[] };
   const referral = row.referral_id
-    ? sealer.open({ keyId: row.sealed_key_id, iv: row.sealed_iv, tag: row.sealed_tag, ciphertext: row.sealed_ciphertext }, row.referral_id) as { equality?: Equality }
+    ? opener.open({ keyId: row.sealed_key_id, iv: row.sealed_iv, tag: row.sealed_tag, ciphertext: row.sealed_ciphertext }, row.referral_id) as { equality?: Equality }
     : undefined;
   const openedOn = LONDON_DAY.format(row.created_at as Date);
   const rb = (row.risk_basis ?? {}) as { criteria?: string[]; lastMaracReferralDate?: string };

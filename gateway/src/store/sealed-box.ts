@@ -38,7 +38,20 @@ export function createSealer(opts: { keys: Record<string, Buffer>; currentKeyId:
     keys.set(id, Buffer.from(key)); // private copy: callers may zero or reuse theirs
   }
   if (!keys.has(opts.currentKeyId)) throw new SealedBoxError('currentKeyId is not among the keys');
-  const currentKeyId = opts.currentKeyId;
+  return sealerOver(keys, opts.currentKeyId);
+}
+
+/**
+ * A sealer over one data key (store/case-keys.ts: a case's own key, id `case:<caseId>`). Same
+ * format and aad binding as the master sealer; the id is not a master key id (those have no `:`).
+ */
+export function createDataKeySealer(keyId: string, key: Buffer): Sealer {
+  if (!/^[a-z]+:[A-Za-z0-9._-]{1,64}$/.test(keyId)) throw new SealedBoxError('invalid data key id');
+  if (!Buffer.isBuffer(key) || key.length !== 32) throw new SealedBoxError('data key must be 32 bytes');
+  return sealerOver(new Map([[keyId, Buffer.from(key)]]), keyId);
+}
+
+function sealerOver(keys: Map<string, Buffer>, currentKeyId: string): Sealer {
 
   return {
     currentKeyId,

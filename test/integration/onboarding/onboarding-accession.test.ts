@@ -52,9 +52,10 @@ const html = async (res: Response) => res.text();
 beforeAll(async () => {
   w = await startWebWorld({ queue: 'postgres' });
   w.t.clock.set(CLOCK);
-  [admin, lead, ig1, ig2, coord, auditor] = await Promise.all(
+  const people = await Promise.all(
     ['admin', 'ig@colne-housing', 'ig.officer1', 'ig.officer2', 'coordinator@essex-marat', 'auditor'].map((u) => w.login(u)),
   );
+  [admin, lead, ig1, ig2, coord, auditor] = people as [LoggedIn, LoggedIn, LoggedIn, LoggedIn, LoggedIn, LoggedIn];
   ({ caseId, ids } = await openCase(w.t));
 });
 afterAll(async () => {

@@ -31,7 +31,7 @@ function who(sel: PartySelector, parties: readonly Party[]): string {
   const type = sel.type ?? '';
   const named = parties.filter((p) => p.type === type).map((p) => p.name ?? p.agency);
   const label = AGENCY_TYPES[type] ?? type;
-  return named.length ? `Every ${label.toLowerCase()} party (now: ${named.join(', ')})` : `Every ${label.toLowerCase()} party`;
+  return named.length ? `every ${label.toLowerCase()} party (now: ${named.join(', ')})` : `every ${label.toLowerCase()} party`;
 }
 
 function fields(f: TermsFlow) {

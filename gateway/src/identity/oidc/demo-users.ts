@@ -23,6 +23,8 @@ export const DEMO_PASSWORD = 'demo';
  */
 export const DEMO_USERS: readonly DemoUser[] = [
   { username: 'coordinator@essex-marat', password: DEMO_PASSWORD, name: 'Casey Coordinator', roles: ['coordinator'], agency: 'essex-marat', email: 'coordinator@essex-marat.example' },
+  // The coordinator of a second MARAC area: receives cases transferred under the inter-area agreement (docs/decisions/0029-transfers.md).
+  { username: 'coordinator@southend-marac', password: DEMO_PASSWORD, name: 'Sol Southend', roles: ['coordinator'], agency: 'southend-marac', email: 'coordinator@southend-marac.example' },
   { username: 'ig.officer1', password: DEMO_PASSWORD, name: 'Indra Governance', roles: ['ig_officer'], email: 'ig.officer1@essex-marat.example' },
   { username: 'ig.officer2', password: DEMO_PASSWORD, name: 'Glen Checker', roles: ['ig_officer'], email: 'ig.officer2@essex-marat.example' },
   { username: 'auditor', password: DEMO_PASSWORD, name: 'Ada Auditor', roles: ['auditor'], email: 'auditor@essex-marat.example' },

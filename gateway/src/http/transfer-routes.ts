@@ -1,0 +1,51 @@
+import { Router, type Request, type Response } from 'express';
+import type { AgencyPrincipal } from '../identity/principal.js';
+import type { TransferService } from '../transfers/transfer-service.js';
+import { ValidationFailed } from '../errors.js';
+
+/**
+ * MARAC-to-MARAC transfers on the agency API (mTLS, coordinator agencies; docs/decisions/0029).
+ * Thin handlers: the transfer service builds, releases, decides and audits; a transfer another
+ * agency is no party to is 404.
+ */
+
+const CASE_ID = /^case_[0-9a-f]{32}$/;
+const TRANSFER_ID = /^trf_[0-9a-f]{32}$/;
+
+function agency(res: Response): AgencyPrincipal {
+  return res.locals.principal as AgencyPrincipal;
+}
+
+function param(req: Request, name: string, pattern: RegExp): string {
+  const v = req.params[name];
+  if (typeof v !== 'string' || !pattern.test(v)) {
+    throw new ValidationFailed(`Invalid ${name}`, { problems: [{ path: `path:${name}`, code: 'pattern', message: 'malformed id' }] });
+  }
+  return v;
+}
+
+export function createTransferAgencyRouter(transfers: TransferService): Router {
+  const r = Router();
+
+  r.post('/v1/cases/:caseId/transfers', async (req, res) => {
+    res.status(201).json(await transfers.offer(agency(res), param(req, 'caseId', CASE_ID), req.body));
+  });
+
+  r.get('/v1/transfers', async (req, res) => {
+    res.set('cache-control', 'no-store').json(await transfers.list(agency(res), req.query as Record<string, unknown>));
+  });
+
+  r.get('/v1/transfers/:transferId', async (req, res) => {
+    res.set('cache-control', 'no-store').json(await transfers.get(agency(res), param(req, 'transferId', TRANSFER_ID)));
+  });
+
+  r.post('/v1/transfers/:transferId/accept', async (req, res) => {
+    res.status(201).json(await transfers.accept(agency(res), param(req, 'transferId', TRANSFER_ID), req.body));
+  });
+
+  r.post('/v1/transfers/:transferId/refuse', async (req, res) => {
+    res.json(await transfers.refuse(agency(res), param(req, 'transferId', TRANSFER_ID), req.body));
+  });
+
+  return r;
+}

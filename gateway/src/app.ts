@@ -12,6 +12,8 @@ import { prepareDatabase } from './store/prepare.js';
 import { createSchemaRegistry } from './schema/registry.js';
 import { createSealer } from './store/sealed-box.js';
 import { createCaseKeys, withCaseKeys } from './store/case-keys.js';
+import { createCasePurge, type CasePurge } from './exchange/case-purge.js';
+import { createRetentionQueue, scanOnce, startRetentionWorker } from './queue/retention-queue.js';
 import { defaultDeadline, addWorkingDays } from './exchange/working-days.js';
 import { createAgencyRegistry, type AgencyRegistry } from './identity/agency-registry.js';
 import { createAccessionService, type AccessionService } from './policy/accession/service.js';
@@ -104,6 +106,8 @@ export interface Gateway {
     deadlines: ReturnType<typeof createDeadlineService>;
     /** Edit, withdraw, close and reopen a case. */
     lifecycle: CaseLifecycle;
+    /** Retention of whole cases (exchange/case-purge.ts); `scanNow` runs one scan and purges what is due, in-process. */
+    retention: CasePurge & { scanNow(): Promise<unknown> };
   };
   referrals: ReferralService;
   /** Notifications derived from the audit log, their outbox and transports (notifications/). */
@@ -234,6 +238,8 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const packs = createPackService(deps);
   const lifecycle = createCaseLifecycle({ ...deps, validateCase: (name, data) => schemas.assertValid(name, data) });
   const deadlines = createDeadlineService(deps);
+  const casePurge = createCasePurge({ pool, audit, policy, caseKeys: sealer.caseKeys, now });
+  const retentionQueue = createRetentionQueue(backend);
   // Referral criteria per area (policies/referrals/criteria.yaml): checked at start-up, every problem listed.
   const criteriaFile = path.join(cfg.policiesDir, 'referrals', 'criteria.yaml');
   const referrals = createReferralService({
@@ -404,7 +410,10 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     audit,
     checkpointer,
     witness,
-    exchange: { cases, requests, inbox, responses, packs, deadlines, lifecycle },
+    exchange: {
+      cases, requests, inbox, responses, packs, deadlines, lifecycle,
+      retention: { ...casePurge, scanNow: () => scanOnce(casePurge, async (id) => { await casePurge.purgeCase(id); }) },
+    },
     referrals,
     notifications,
     reports,
@@ -434,6 +443,8 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
         workers.push(startDeliveryWorker(backend, pushDelivery, logger, { maxAttempts: cfg.delivery.maxAttempts, lockMs: cfg.delivery.workerLockMs }));
         workers.push(startDeadlineWorker(backend, deadlines, logger));
         workers.push(startMaintenanceWorker(backend, maintenanceDeps));
+        workers.push(startRetentionWorker(backend, casePurge, retentionQueue, logger));
+        await retentionQueue.schedule(RETENTION_SCAN_MS);
         if (notifications.enabled) {
           await notifications.start();
           workers.push(startNotificationWorker(backend, notifications, logger));
@@ -448,6 +459,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
           checking = true;
           maintenanceQueue.ensureScheduled(schedule)
             .then(async (n) => n + (notifications.enabled ? await notificationQueue.ensureScheduled(notificationSchedule) : 0))
+            .then(async (n) => n + ((await retentionQueue.ensureScheduled(RETENTION_SCAN_MS)) ? 1 : 0))
             .then((n) => n > 0 && logger.warn('maintenance schedules were lost by the queue store and re-created', { restored: n }))
             .catch(() => {})
             .finally(() => (checking = false));
@@ -478,7 +490,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       await Promise.allSettled(closing);
       // A handler whose socket was cut (a long-poll at the forced close) may still query.
       await inFlight.drained(IN_FLIGHT_DRAIN_MS);
-      await Promise.allSettled([deliveryQueue.queue.close(), deadlineQueue.queue.close(), maintenanceQueue.queue.close(), notificationQueue.queue.close()]);
+      await Promise.allSettled([deliveryQueue.queue.close(), deadlineQueue.queue.close(), maintenanceQueue.queue.close(), notificationQueue.queue.close(), retentionQueue.queue.close()]);
       await inboxSignal.close();
       await audit.stop().catch(() => {});
       await registry.close().catch(() => {});
@@ -500,6 +512,9 @@ const IN_FLIGHT_DRAIN_MS = 10_000;
 const ENQUEUE_WAIT_MS = 1000;
 /** How often open actions are checked for being due or overdue (keyed by due date: repeats add nothing). */
 const NOTIFICATION_SWEEP_MS = 3_600_000;
+/** How often the retention scan looks for cases, referrals and idempotency rows past retention. */
+const RETENTION_SCAN_MS = 3_600_000;
+
 /** How often each process checks that the maintenance schedules still exist in the queue store. */
 const SCHEDULE_CHECK_MS = 5000;
 

@@ -190,7 +190,7 @@ function placeData(databaseDir: string, who: Ids | undefined, dataRoot: string, 
 
 function run(bin: string, args: string[], who: Ids | undefined, log: (l: string) => void): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { ...(who ? { uid: who.uid, gid: who.gid } : {}), env: { ...process.env, LC_MESSAGES: 'C' } });
+    const child = spawn(bin, args, who ? { uid: who.uid, gid: who.gid } : {});
     let err = '';
     child.stdout?.on('data', (c: Buffer) => log(c.toString('utf8')));
     child.stderr?.on('data', (c: Buffer) => { err += c.toString('utf8'); log(c.toString('utf8')); });
@@ -221,10 +221,8 @@ export async function startPostgres(opts: RunnerOptions): Promise<RunningPostgre
     }
   }
 
-  const proc: ChildProcess = spawn(bin('postgres'), ['-D', databaseDir, '-p', String(opts.port), '-c', 'listen_addresses=127.0.0.1', ...(opts.postgresFlags ?? [])], {
-    ...(who ? { uid: who.uid, gid: who.gid } : {}),
-    env: { ...process.env, LC_MESSAGES: 'C' },
-  });
+  const proc: ChildProcess = spawn(bin('postgres'), ['-D', databaseDir, '-p', String(opts.port), '-c', 'listen_addresses=127.0.0.1', '-c', 'lc_messages=C', ...(opts.postgresFlags ?? [])],
+    who ? { uid: who.uid, gid: who.gid } : {});
   await new Promise<void>((resolve, reject) => {
     let tail = '';
     proc.stderr?.on('data', (c: Buffer) => {

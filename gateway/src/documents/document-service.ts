@@ -1,5 +1,5 @@
 import type { ExchangeActor } from '../exchange/acting-agency.js';
-import type { createPackService } from '../exchange/pack-service.js';
+import type { createPackService, ResearchPack } from '../exchange/pack-service.js';
 import type { ReleasedMinutes } from '../meetings/types.js';
 import type { FieldCatalog } from '../schema/catalog.js';
 import { packView } from '../ui/view-model/pack-view.js';
@@ -43,6 +43,11 @@ export interface DocumentServiceDeps {
   catalog: Pick<FieldCatalog, 'get'>;
   now: () => Date;
   releaseMinutes?: ReleaseMinutesForDocument;
+  /**
+   * The research pack as circulated to the actor's agency (MARAC_ACTION_REVIEW), read and audited
+   * as DOCUMENT_PRODUCED in the release's transaction (meetings/circulated-pack-document.ts).
+   */
+  releaseCirculatedPack?: (actor: ExchangeActor, caseId: string, format: DocumentFormat) => Promise<ResearchPack>;
 }
 
 export function parseDocumentFormat(v: unknown): DocumentFormat {
@@ -110,7 +115,32 @@ export function createDocumentService(deps: DocumentServiceDeps) {
     };
   }
 
-  return { producePackDocument, produceMinutesDocument, checkRecipient };
+  /**
+   * The research pack as circulated to the actor's own agency (its representative's download):
+   * the same release as its circulated pack page, laid out as the coordinator's pack document is.
+   * Its own answer is given back in full and says so instead of naming an agreement.
+   */
+  async function produceCirculatedPackDocument(actor: ExchangeActor, caseId: string, format: DocumentFormat): Promise<ProducedDocument> {
+    if (!deps.releaseCirculatedPack) throw new Error('circulated pack documents need the circulation service');
+    const pack = await deps.releaseCirculatedPack(actor, caseId, format);
+    const name = await names();
+    const now = deps.now();
+    const view = packView(pack, { catalog: deps.catalog, agencyName: name, now });
+    for (const s of [...view.latest, ...view.earlier.flatMap((e) => e.sections)]) {
+      if (s.agencyId !== pack.viewer) continue;
+      s.agreement = undefined;
+      s.agencyName = `${s.agencyName}: your agency’s own answer`;
+    }
+    const model = packDocument(view, { recipient: { agencyId: pack.viewer, name: name(pack.viewer) }, producedAt: now });
+    return {
+      filename: documentFilename('research-pack', [caseId], pack.viewer, format),
+      contentType: CONTENT_TYPES[format],
+      body: await render(model, format, now),
+      recipientAgencyId: pack.viewer,
+    };
+  }
+
+  return { producePackDocument, produceMinutesDocument, produceCirculatedPackDocument, checkRecipient };
 }
 
 export type DocumentService = ReturnType<typeof createDocumentService>;

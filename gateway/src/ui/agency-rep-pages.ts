@@ -3,6 +3,9 @@ import type { Gateway } from '../app.js';
 import { GatewayError } from '../errors.js';
 import type { AgencyStaffPrincipal } from '../exchange/agency-staff.js';
 import { CaseNotFound } from '../exchange/errors.js';
+import { parseDocumentFormat } from '../documents/document-service.js';
+import { sendDocument } from '../http/document-routes.js';
+import { MinutesNotFound } from '../meetings/circulation-service.js';
 import { asBody, FormErrors, londonToday, text } from './forms/form-values.js';
 import { describeCode, pathLabel, SUBJECT_ROLES } from './labels.js';
 import type { PageRouter } from './page-router.js';
@@ -13,11 +16,14 @@ import type { PageRenderer } from './render.js';
  * agency takes part in, each with the research pack and minutes circulated as that agency may
  * see them (meetings/circulation-service.ts: one release per recipient under
  * MARAC_ACTION_REVIEW, audited there), and the agency's own actions with their due dates, whose
- * status and notes it updates (meetings/action-service.ts).
+ * status and notes it updates (meetings/action-service.ts), each with the description and notes
+ * its agreement releases to it. The pack and the minutes download as Word and PDF made from the
+ * agency's own release (documents/document-service.ts; DOCUMENT_PRODUCED audited by the release),
+ * posted with the CSRF token like the coordinator's document forms.
  */
 
 export interface AgencyRepPagesDeps {
-  g: Pick<Gateway, 'pool' | 'circulation' | 'actions'>;
+  g: Pick<Gateway, 'pool' | 'circulation' | 'actions' | 'documents'>;
   render: PageRenderer;
   now: () => Date;
   orRefuse(req: Request, res: Response, page: (staff: AgencyStaffPrincipal) => Promise<void>): Promise<void>;
@@ -26,6 +32,7 @@ export interface AgencyRepPagesDeps {
 const REP = ['agency_representative'] as const;
 const CASE_ID = /^case_[0-9a-f]{32}$/;
 const ACTION_ID = /^[a-z]{3,4}_[0-9a-f]{32}$/;
+const MEETING_ID = /^mtg_[0-9a-f]{32}$/;
 const STATUSES: Record<string, string> = {
   OPEN: 'Open', DONE: 'Done', NOT_POSSIBLE_CHANGE: 'Not possible: circumstances changed', NOT_DONE_AGENCY: 'Not done by the agency',
 };
@@ -98,6 +105,23 @@ export function agencyRepPages(pages: PageRouter, deps: AgencyRepPagesDeps): voi
     });
   }));
 
+  /** The circulated research pack as Word or PDF, for the representative's own agency. */
+  pages.post('/agency/cases/:caseId/document', REP, (req, res) => orRefuse(req, res, async (staff) => {
+    const caseId = String(req.params.caseId ?? '');
+    if (!CASE_ID.test(caseId)) throw new CaseNotFound('No such case');
+    const format = parseDocumentFormat(asBody(req.body).format);
+    sendDocument(res, await g.documents.produceCirculatedPackDocument(staff, caseId, format));
+  }));
+
+  /** The minutes of the case at one meeting with its action plan, as released to the representative's agency. */
+  pages.post('/agency/cases/:caseId/meetings/:meetingId/minutes/document', REP, (req, res) => orRefuse(req, res, async (staff) => {
+    const caseId = String(req.params.caseId ?? '');
+    const meetingId = String(req.params.meetingId ?? '');
+    if (!CASE_ID.test(caseId) || !MEETING_ID.test(meetingId)) throw new MinutesNotFound('No such minutes');
+    const format = parseDocumentFormat(asBody(req.body).format);
+    sendDocument(res, await g.documents.produceMinutesDocument(staff, meetingId, caseId, format));
+  }));
+
   async function actionsPage(res: Response, staff: AgencyStaffPrincipal, opts: { errors?: FormErrors; values?: Record<string, string>; status?: number; flash?: string } = {}) {
     const { actions } = await g.actions.listOwnActions(staff, { status: 'all' });
     const today = londonToday(deps.now());
@@ -107,6 +131,8 @@ export function agencyRepPages(pages: PageRouter, deps: AgencyRepPagesDeps): voi
         ...a,
         overdue: a.status === 'OPEN' && a.dueOn < today,
         statusText: STATUSES[a.status] ?? a.status,
+        // Newest first; each part only as released.
+        updateRows: [...(a.updates ?? [])].reverse().map((u) => ({ at: u.at, note: u.note, statusText: u.status ? STATUSES[u.status] ?? u.status : undefined })),
         options: Object.entries(STATUSES).map(([value, t]) => ({ value, text: t, selected: (opts.values?.[`status-${a.id}`] ?? a.status) === value })),
       })),
       values: opts.values ?? {},

@@ -24,7 +24,7 @@ import type { PageRenderer } from './render.js';
  */
 
 export interface AgencyStaffPagesDeps {
-  g: Pick<Gateway, 'exchange' | 'registry' | 'pool' | 'audit' | 'circulation' | 'actions'>;
+  g: Pick<Gateway, 'exchange' | 'registry' | 'pool' | 'audit' | 'circulation' | 'actions' | 'documents'>;
   render: PageRenderer;
   now: () => Date;
 }

@@ -170,6 +170,9 @@ describe('agency staff see only their own agency’s requests, cases and actions
     expect(await (await w.page('/agency/inbox', police)).text()).not.toContain(requestId);
     // A representative of an agency with no part in the case: no case page, no action.
     expect((await w.page(`/agency/cases/${caseId}`, idva)).status).toBe(404);
+    // Nor its documents (the circulation refuses them as a missing case or minutes, audited).
+    expect((await w.form(`/agency/cases/${caseId}/document`, idva, { format: 'docx' })).status).toBe(404);
+    expect((await w.form(`/agency/cases/${caseId}/meetings/mtg_${'0'.repeat(32)}/minutes/document`, idva, { format: 'pdf' })).status).toBe(404);
     expect((await w.form(`/agency/actions/act_${'0'.repeat(32)}`, idva, { status: 'DONE', note: 'x' })).status).toBe(404);
   });
 });

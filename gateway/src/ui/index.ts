@@ -28,6 +28,7 @@ import { notificationPages } from './notification-pages.js';
 import { htmlErrorPages, htmlNotFound } from './error-pages.js';
 import { createPageRouter, type RouteSpec } from './page-router.js';
 import { cspNonce, noStore, pageHeaders } from './page-security.js';
+import { API_DOCS_PATH, apiDocsRoutes } from './api-docs.js';
 import { createPageRenderer, createViewEnvironment, homeFor, navigationFor } from './render.js';
 
 /**
@@ -107,6 +108,9 @@ export function mountPeopleUi(app: Express, g: Gateway, opts: PeopleUiOptions): 
 
   app.use(assetRoutes());
   routes.push(...ASSET_ROUTES.map((path): RouteSpec => ({ method: 'GET', path, access: 'public' })));
+  // The API reference (Redoc), public like /openapi.json, with its own Content-Security-Policy.
+  app.use(apiDocsRoutes({ hsts: publicOrigin.startsWith('https:') }));
+  routes.push({ method: 'GET', path: API_DOCS_PATH, access: 'public' });
   app.use(cspNonce, pageHeaders({ hsts: publicOrigin.startsWith('https:') }));
   app.use(people.authenticate);
   app.use(noStore);

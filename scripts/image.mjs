@@ -6,8 +6,9 @@
 //    localhost/marac-base:bookworm. No image registry is needed (none is reachable here).
 // 2. The build context in .data/image/context: this machine's Node.js (process.execPath and its
 //    npm), and the production tree's sources: dist/ from `npm run build` (or from --tree, a folder
-//    that already holds dist/, policies/, package.json, package-lock.json and packages/), policies/,
-//    package.json, the lock file and the workspace packages' package.json and dist/.
+//    that already holds dist/, policies/, schemas/, package.json, package-lock.json and packages/),
+//    policies/, schemas/, package.json, the lock file and the workspace packages (package.json and
+//    their "files").
 // 3. `podman --runtime runc build --format docker` (docker format keeps the HEALTHCHECK) with the
 //    npm cache mounted read-only-overlay at /npm-cache, so the build stage's `npm ci --omit=dev`
 //    runs offline with no network; --online lets it use the registry instead.
@@ -94,12 +95,16 @@ if (!tree) {
   cpSync(path.join(tree, 'dist'), path.join(CONTEXT, 'app/dist'), { recursive: true });
 }
 for (const f of ['package.json', 'package-lock.json']) cpSync(path.join(tree, f), path.join(CONTEXT, 'app', f));
-cpSync(path.join(tree, 'policies'), path.join(CONTEXT, 'app/policies'), { recursive: true });
+for (const d of ['policies', 'schemas']) {
+  if (existsSync(path.join(tree, d))) cpSync(path.join(tree, d), path.join(CONTEXT, 'app', d), { recursive: true });
+}
+// Workspace packages: package.json and what each would publish ("files"; dist/ at least).
 mkdirSync(path.join(CONTEXT, 'app/packages'), { recursive: true });
 const packages = path.join(tree, 'packages');
 for (const name of existsSync(packages) ? readdirSync(packages) : []) {
   if (!existsSync(path.join(packages, name, 'package.json'))) continue;
-  for (const f of ['package.json', 'dist']) {
+  const files = JSON.parse(readFileSync(path.join(packages, name, 'package.json'), 'utf8')).files ?? ['dist'];
+  for (const f of ['package.json', ...files]) {
     const from = path.join(packages, name, f);
     if (existsSync(from)) cpSync(from, path.join(CONTEXT, 'app/packages', name, f), { recursive: true });
   }

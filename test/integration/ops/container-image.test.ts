@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { agencyFetch } from '../../helpers/pki.js';
 import { productionTree } from '../../helpers/production-tree.js';
 import { makeProductionWorld, nonLogLines, startGatewayProcess, type GatewayProcess, type ProductionWorld } from '../../helpers/production-world.js';
@@ -53,6 +54,28 @@ describe('the Containerfile', () => {
     expect(final.find((l) => /^ENTRYPOINT /i.test(l))).toMatch(/"node", "dist\/gateway\/src\/main\.js"/);
     expect(final.join('\n')).toMatch(/MARAC_MODE=production/);
     expect(final.join('\n')).toMatch(/NODE_OPTIONS=--conditions=production/);
+  });
+});
+
+describe('compose.yaml', () => {
+  it('runs this version\'s image with PostgreSQL and Redis, as the runtime role, migrating as the owner', () => {
+    const compose = parseYaml(readFileSync(path.join(ROOT, 'compose.yaml'), 'utf8')) as {
+      services: Record<string, { image?: string; environment?: Record<string, string>; depends_on?: Record<string, unknown>; volumes?: string[] }>;
+    };
+    const gw = compose.services.gateway!;
+    expect(gw.image).toBe(IMAGE);
+    expect(Object.keys(gw.depends_on ?? {}).sort()).toEqual(['postgres', 'redis']);
+    const env = gw.environment ?? {};
+    expect(env.MARAC_MODE).toBe('production');
+    expect(new URL(env.DATABASE_URL!.replace(/\$\{[^}]+\}/g, 'pw')).username).toBe('marac_gateway');
+    expect(new URL(env.MIGRATION_DATABASE_URL!.replace(/\$\{[^}]+\}/g, 'pw')).username).toBe('marac_owner');
+    expect(env.REDIS_URL).toBe('redis://redis:6379');
+    expect(gw.volumes?.some((v) => v.endsWith(':/run/marac/pki:ro'))).toBe(true);
+    // The roles those URLs name are the ones deploy/postgres-init makes (neither a superuser).
+    const init = readFileSync(path.join(ROOT, 'deploy/postgres-init/10-roles.sh'), 'utf8');
+    expect(init).toMatch(/CREATE ROLE marac_owner LOGIN NOSUPERUSER/);
+    expect(init).toMatch(/CREATE ROLE marac_gateway LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE IN ROLE marac_app/);
+    expect(Object.keys(compose.services).sort()).toEqual(['gateway', 'postgres', 'redis']);
   });
 });
 
@@ -135,7 +158,8 @@ describe.runIf(podmanPresent)('the image under podman (--runtime runc, --network
 
     const stop = podman(['stop', '--time', '60', name]);
     expect(stop.status, stop.stderr).toBe(0);
-    const code = await gateway.stop();
+    // `podman run` ends by itself once the container is gone (it passes on the exit code).
+    const code = await gateway.exited;
     const { stdout, stderr } = gateway.output();
     gateway = undefined;
     // podman's own complaint that there is no systemd to schedule health checks is not the gateway's.

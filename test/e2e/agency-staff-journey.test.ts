@@ -65,7 +65,7 @@ describe('a housing researcher answers in the browser', () => {
     await signIn(page, w.base, 'researcher@chelmsford-housing', '/');
     expect(new URL(page.url()).pathname).toBe('/agency/inbox');
     await page.getByRole('heading', { name: 'Research requests' }).waitFor();
-    expect(await capture(page, 'agency-inbox')).toEqual([]);
+    expect(await capture(page, 'agency-inbox', { docs: true })).toEqual([]);
 
     await page.locator(`a[href="/agency/requests/${web.requestId}/answer"]`).click();
     await page.getByRole('heading', { name: 'Answer a research request' }).waitFor();
@@ -76,7 +76,7 @@ describe('a housing researcher answers in the browser', () => {
     await page.locator(`button[value="add:s${v}.withheld"]`).click();
     await page.locator(`[name="s${v}.withheld.1.fieldPath"]`).waitFor();
     await fillForm(page, answer(roles));
-    expect(await capture(page, 'agency-answer-form')).toEqual([]);
+    expect(await capture(page, 'agency-answer-form', { docs: true })).toEqual([]);
     const narrow = await newPage(375);
     await signIn(narrow, w.base, 'researcher@chelmsford-housing', `/agency/requests/${web.requestId}/answer`);
     expect(await capture(narrow, 'agency-answer-form-375')).toEqual([]);

@@ -1,6 +1,9 @@
-import { mkdir } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile } from 'node:fs/promises';
 import { AxeBuilder } from '@axe-core/playwright';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { AgencyClient } from '../helpers/gateway.js';
+import { sampleCase } from '../integration/exchange/fixtures.js';
 
 /** Real Chromium, as `.ci/run` installs it (Debian's package). */
 export function launchChromium(): Promise<Browser> {
@@ -66,4 +69,47 @@ export async function fillForm(page: Page, fields: Record<string, string | strin
     } else if (type === 'hidden') continue;
     else await first.fill(values[0]!);
   }
+}
+
+/** Browser contexts a test file opens (desktop or a phone's width), closed together in afterAll. */
+export function browserPages(browser: () => Browser): { open(width?: number): Promise<Page>; closeAll(): Promise<void> } {
+  const contexts: BrowserContext[] = [];
+  return {
+    async open(width = 1280) {
+      const ctx = await browser().newContext({ viewport: { width, height: 900 }, acceptDownloads: true });
+      ctx.setDefaultTimeout(90_000);
+      contexts.push(ctx);
+      return ctx.newPage();
+    },
+    async closeAll() {
+      for (const c of contexts) await c.close().catch(() => {});
+    },
+  };
+}
+
+/** A meeting on `day` (YYYY-MM-DD) at 10:00 with `n` new cases on its agenda, through the coordinator's agency API. */
+export async function meetingWithAgenda(api: AgencyClient, day: string, n = 3): Promise<{ meetingId: string; caseIds: string[]; created: any[] }> {
+  const caseIds: string[] = [];
+  const created: any[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = await api.post('/v1/cases', sampleCase({ meetingDate: day, externalRef: `E2E-${i}-${randomBytes(3).toString('hex')}` }));
+    if (r.status !== 201) throw new Error(`case: ${r.status} ${JSON.stringify(r.body)}`);
+    caseIds.push(r.body.caseId as string);
+    created.push(r.body);
+  }
+  const m = await api.post('/v1/meetings', { startsAt: `${day}T10:00:00+00:00`, chair: 'DI Chair' });
+  if (m.status !== 201) throw new Error(`meeting: ${m.status} ${JSON.stringify(m.body)}`);
+  const meetingId = (m.body.id ?? m.body.meetingId) as string;
+  for (const caseId of caseIds) {
+    const a = await api.post(`/v1/meetings/${meetingId}/agenda`, { caseId });
+    if (a.status !== 201) throw new Error(`agenda: ${a.status} ${JSON.stringify(a.body)}`);
+  }
+  return { meetingId, caseIds, created };
+}
+
+/** What a click downloads, through Playwright's download API: the suggested file name and the bytes. */
+export async function downloadOf(page: Page, click: () => Promise<void>): Promise<{ name: string; body: Buffer }> {
+  const [d] = await Promise.all([page.waitForEvent('download'), click()]);
+  const path = await d.path();
+  return { name: d.suggestedFilename(), body: await readFile(path) };
 }

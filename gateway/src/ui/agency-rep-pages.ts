@@ -96,7 +96,8 @@ export function agencyRepPages(pages: PageRouter, deps: AgencyRepPagesDeps): voi
         ...pack,
         sections: pack.sections.map((s) => ({
           ...s,
-          reason: s.release.released ? undefined : describeCode(s.release.reason),
+          // The agency's own answer comes back in full (its release says OWN_RESPONSE, not a refusal).
+          reason: s.own || s.release.released ? undefined : describeCode(s.release.reason),
           subjects: s.subjects.map((x) => ({ role: SUBJECT_ROLES[x.role] ?? x.role, rows: rows(x.view as Record<string, unknown>) })),
           envelopeRows: s.envelope ? rows(s.envelope) : [],
         })),

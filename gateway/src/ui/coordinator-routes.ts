@@ -35,7 +35,7 @@ const CHANGED = {
 } as const;
 
 export interface CoordinatorPagesDeps {
-  g: Pick<Gateway, 'exchange' | 'registry' | 'actions' | 'meetings' | 'agreements'>;
+  g: Pick<Gateway, 'exchange' | 'registry' | 'actions' | 'meetings' | 'agreements' | 'transfers'>;
   catalog: Pick<FieldCatalog, 'get'>;
   render: PageRenderer;
   now: () => Date;
@@ -55,8 +55,19 @@ function me(res: Response): PersonPrincipal {
   return personOf(res)!;
 }
 
+const TRANSFER_STATUS: Record<string, string> = { OFFERED: 'offered, waiting for a decision', ACCEPTED: 'accepted', REFUSED: 'refused', WITHDRAWN: 'withdrawn' };
+const areaTitle = (area: string) => area.split('-').map((w) => (w ? w[0]!.toUpperCase() + w.slice(1) : w)).join(' ');
+
 export function coordinatorPages(pages: PageRouter, deps: CoordinatorPagesDeps): void {
   const { g, render } = deps;
+
+  async function transferLinks(person: PersonPrincipal, caseId: string) {
+    const links = await g.transfers.linksOfCase(person, caseId);
+    return {
+      from: links.incoming.map((t) => ({ transferId: t.transferId, area: areaTitle(t.fromMaracArea) })),
+      to: links.outgoing.map((t) => ({ transferId: t.transferId, area: areaTitle(t.toMaracArea), status: TRANSFER_STATUS[t.status] ?? t.status })),
+    };
+  }
 
   async function agencyNames(): Promise<(id: string) => string> {
     const all = await g.registry.listAgencies();
@@ -125,6 +136,8 @@ export function coordinatorPages(pages: PageRouter, deps: CoordinatorPagesDeps):
     const actions = (await g.actions.listCaseActions(me(res), caseId)).map((a) => actionRow(a, names));
     // The meetings the case is listed at (ui/meeting-pages.ts lists it at one).
     const listings = await g.meetings.listingsOfCase(me(res), caseId);
+    // Transferred from another area, or offered to one (transfers/; docs/decisions/0029).
+    const transfers = await transferLinks(me(res), caseId);
     let flash;
     if (sentId) {
       const status = await g.exchange.requests.getRequestStatus(me(res), sentId).catch(() => undefined);
@@ -151,6 +164,7 @@ export function coordinatorPages(pages: PageRouter, deps: CoordinatorPagesDeps):
       flash,
       listings,
       actions,
+      transfers,
     });
   });
 

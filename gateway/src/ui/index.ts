@@ -25,6 +25,7 @@ import { reportPages } from './report-pages.js';
 import { agencyPages } from './agency-pages.js';
 import { agencyStaffPages } from './agency-staff-pages.js';
 import { notificationPages } from './notification-pages.js';
+import { transferPages } from './transfer-pages.js';
 import { htmlErrorPages, htmlNotFound } from './error-pages.js';
 import { createPageRouter, type RouteSpec } from './page-router.js';
 import { cspNonce, noStore, pageHeaders } from './page-security.js';
@@ -164,6 +165,7 @@ export function mountPeopleUi(app: Express, g: Gateway, opts: PeopleUiOptions): 
   minutesPages(pages, { g, render, now });
   documentPages(pages, { g });
   referralPages(pages, { g, render, now });
+  transferPages(pages, { g, render, now });
   meetingPages(pages, { g, render, now });
   reportPages(pages, { g, render, now });
   agencyPages(pages, { g, render, now });

@@ -6,7 +6,7 @@
  * disables and enables; the agency list tells the truth. Its IG lead reads the sample agreement
  * for housing and signs; the signatory cannot decide; a refusal leaves it with no release; an
  * approval puts a new version with it in force, after which the coordinator's form offers it and it
- * answers over mTLS; then it withdraws. Every step audited in the same transaction.
+ * answers over mTLS; then it withdraws. An approval never lifts a standing party removal by the way. Every step audited in the same transaction.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCsr } from '../../../gateway/src/identity/pki/ca.js';
@@ -263,6 +263,13 @@ describe('accession', () => {
   it('signed again and approved by an agreement IG officer: a new version with the party is in force through the lifecycle', async () => {
     const signed = await api(lead, 'POST', '/v1/agreements/essex-marat/accessions', { kind: 'JOIN', version: 1, digest: terms.digest });
     expect(signed.status).toBe(201);
+    // Approving puts a new version in force, which would lift a standing removal (the kill switch): refused until restored.
+    expect((await api(ig1, 'POST', '/v1/agreements/essex-marat/parties/kss-probation/remove', { reason: 'Breach under review', confirm: true })).status).toBe(200);
+    const blocked = await api(ig2, 'POST', `/v1/agreements/essex-marat/accessions/${signed.body.id}/approve`);
+    expect(blocked.status).toBe(409);
+    expect(blocked.body.code).toBe('PARTY_REMOVAL_STANDING');
+    expect((await w.t.gateway.agreements.getAgreement('essex-marat')).activeVersion).toBe(1);
+    expect((await api(ig2, 'POST', '/v1/agreements/essex-marat/parties/kss-probation/restore')).status).toBe(200);
     const page = await w.form(`/agreements/essex-marat/accessions/${signed.body.id}/approve`, ig2, {});
     expect(page.status).toBe(303);
     approved = await api(ig2, 'GET', `/v1/agreements/essex-marat/accessions/${signed.body.id}`);

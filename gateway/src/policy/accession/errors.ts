@@ -48,3 +48,11 @@ export class CoordinatorCannotWithdraw extends GatewayError {
   readonly code = 'COORDINATOR_CANNOT_WITHDRAW';
   readonly status = 409;
 }
+/**
+ * A party stands removed (the kill switch): approving would put a new version in force, which lifts
+ * every standing removal. Restore the party, or put a version without it in force, first.
+ */
+export class PartyRemovalStanding extends GatewayError {
+  readonly code = 'PARTY_REMOVAL_STANDING';
+  readonly status = 409;
+}

@@ -22,7 +22,7 @@ import * as repo from '../store/agreement-repo.js';
 import type { Agreement, Party } from '../types.js';
 import {
   AccessionAlreadyDecided, AccessionNotFound, AccessionPending, AccessionSelfDecision, AccessionTermsChanged, AlreadyAParty,
-  CoordinatorCannotWithdraw, NoFlowsForType, NotAgencyIgLead, NotAgreementOfficer,
+  CoordinatorCannotWithdraw, NoFlowsForType, NotAgencyIgLead, NotAgreementOfficer, PartyRemovalStanding,
 } from './errors.js';
 import { hasFlowsForType, termsFor, type AgreementTerms } from './terms.js';
 
@@ -206,6 +206,11 @@ export function createAccessionService(opts: AccessionServiceOptions) {
           throw new AccessionTermsChanged('The agreement changed since this accession was signed: refuse it, and the provider signs the version in force');
         }
         if (f.status !== 'active') throw new AgreementNotActive(`Agreement ${agreementId} is ${f.status}`);
+        // A new version lifts every standing removal: an accession must not undo a kill switch by the way.
+        const removed = await repo.listRemovals(tx, agreementId);
+        if (removed.length > 0) {
+          throw new PartyRemovalStanding(`${removed.map((r) => r.agencyId).join(', ')} stands removed from ${agreementId}: restore it, or put a version without it in force, before approving`);
+        }
         const agency = await agencyOf(tx, a.agencyId);
         const { version: _v, ...base } = structuredClone(f.doc) as Agreement & { version?: number };
         const parties: Party[] = a.kind === 'JOIN'

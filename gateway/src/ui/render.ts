@@ -30,6 +30,7 @@ export interface NavItem {
 export const NAVIGATION: readonly NavItem[] = [
   { href: '/cases', text: 'Cases', roles: ['coordinator'] },
   { href: '/referrals', text: 'Referrals', roles: ['coordinator'] },
+  { href: '/transfers', text: 'Transfers', roles: ['coordinator'] },
   { href: '/meetings', text: 'Meetings', roles: ['coordinator'] },
   { href: '/reports', text: 'Reports', roles: ['coordinator'] },
   { href: '/agreements', text: 'Agreements', roles: ['ig_officer'] },

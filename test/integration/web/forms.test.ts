@@ -292,7 +292,7 @@ describe('view models', () => {
 
   it('navigation shows each person only their sections', () => {
     const person = (roles: string[]) => ({ kind: 'person', userId: 'u', displayName: 'U', roles }) as never;
-    expect(navigationFor(person(['coordinator']), '/cases/new').map((n) => [n.text, n.active])).toEqual([['Cases', true], ['Referrals', false], ['Meetings', false], ['Reports', false]]);
+    expect(navigationFor(person(['coordinator']), '/cases/new').map((n) => [n.text, n.active])).toEqual([['Cases', true], ['Referrals', false], ['Transfers', false], ['Meetings', false], ['Reports', false]]);
     expect(navigationFor(person(['auditor']), '/audit/checkpoint').map((n) => [n.text, n.active])).toEqual([['Audit log', false], ['Checkpoint', true]]);
     expect(navigationFor(undefined, '/')).toEqual([]);
     expect(homeFor(person(['ig_officer', 'auditor']))).toBe('/agreements');

@@ -20,7 +20,8 @@ import path from 'node:path';
 export interface ProductionTree {
   /** The tree: dist/, policies/, package.json, package-lock.json, node_modules/ (production only). */
   dir: string;
-  install: { mode: 'offline' | 'online'; fallback?: string };
+  /** `given`: MARAC_PRODUCTION_TREE named a tree made earlier; nothing was installed here. */
+  install: { mode: 'offline' | 'online' | 'given'; fallback?: string };
   /** Seconds the build and the install took (for the report, never asserted). */
   buildSeconds: number;
   installSeconds: number;
@@ -43,7 +44,7 @@ export async function productionTree(): Promise<ProductionTree> {
   if (given) {
     // A tree made earlier (rerunning one file while working on it); said, never silent.
     process.stdout.write(`production tree: using MARAC_PRODUCTION_TREE=${given} (not rebuilt)\n`);
-    return { dir: path.resolve(given), install: { mode: 'offline', fallback: 'given by MARAC_PRODUCTION_TREE' }, buildSeconds: 0, installSeconds: 0 };
+    return { dir: path.resolve(given), install: { mode: 'given' }, buildSeconds: 0, installSeconds: 0 };
   }
   removeEndedRuns();
   const base = path.join(tmpdir(), `${PREFIX}${process.ppid}-${startTime(process.ppid)}`);

@@ -1,4 +1,5 @@
 import { withTx, type Tx } from '../store/db.js';
+import { caseKeyId, openerFor, sealerFor } from '../store/case-keys.js';
 import type { ExchangeDeps } from './deps.js';
 import type { InboxService } from './inbox-service.js';
 import { createRequestViewBuilder, type MessageRow, type RequestView } from './request-view.js';
@@ -120,7 +121,7 @@ export function createAgencyInbox(deps: ExchangeDeps & { inbox: Pick<InboxServic
     );
     const row = r.rows[0];
     if (!row) return undefined;
-    return deps.sealer.open({ keyId: row.sealed_key_id, iv: row.sealed_iv, tag: row.sealed_tag, ciphertext: row.sealed_ciphertext }, draftAad(messageId)) as Record<string, string | string[]>;
+    return (await openerFor(deps.sealer, pool, [row.sealed_key_id])).open({ keyId: row.sealed_key_id, iv: row.sealed_iv, tag: row.sealed_tag, ciphertext: row.sealed_ciphertext }, draftAad(messageId)) as Record<string, string | string[]>;
   }
 
   /** Saves (or replaces) the draft, sealed, with RESEARCH_DRAFT_SAVED audited in the same transaction. */
@@ -129,7 +130,8 @@ export function createAgencyInbox(deps: ExchangeDeps & { inbox: Pick<InboxServic
       const r = await tx.query<MessageRow>('SELECT * FROM messages WHERE request_id = $1 AND recipient_agency_id = $2 FOR UPDATE', [requestId, staff.agencyId]);
       const m = r.rows[0];
       if (!m) throw new RequestNotFound('No such request');
-      const box = deps.sealer.seal(fields, draftAad(m.id));
+      // Under the case's own data key (store/case-keys.ts), destroyed when the case is purged.
+      const box = (await sealerFor(deps.sealer, tx, caseKeyId(m.case_id))).seal(fields, draftAad(m.id));
       await tx.query(
         `INSERT INTO research_drafts (message_id, agency_id, sealed_key_id, sealed_iv, sealed_tag, sealed_ciphertext, saved_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)

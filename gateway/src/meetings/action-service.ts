@@ -8,6 +8,8 @@
  * are sealed (aad: the action's or the update's id); every change and read writes its audit event
  * in the same transaction with ids and states only.
  */
+import { caseKeyId, openerFor, sealerFor } from '../store/case-keys.js';
+import type { Sealer } from '../store/sealed-box.js';
 import { randomUUID } from 'node:crypto';
 import { withTx, type Queryable } from '../store/db.js';
 import { InvalidQuery } from '../exchange/errors.js';
@@ -69,8 +71,8 @@ function ownerAudit(r: OwnerRelease) {
 export function createActionService(deps: ActionServiceDeps) {
   const { pool, audit, sealer } = deps;
 
-  function view(row: repo.ActionRow, updates: repo.UpdateRow[], today: string): ActionView {
-    const { description } = sealer.open(row.sealed, actionAad(row.id)) as { description: string };
+  function view(row: repo.ActionRow, updates: repo.UpdateRow[], today: string, opener: Pick<Sealer, 'open'> = sealer): ActionView {
+    const { description } = opener.open(row.sealed, actionAad(row.id)) as { description: string };
     return {
       id: row.id,
       caseId: row.caseId,
@@ -87,7 +89,7 @@ export function createActionService(deps: ActionServiceDeps) {
         at: u.at.toISOString(),
         byAgencyId: u.byAgencyId,
         status: u.status,
-        ...(u.sealed ? { note: (sealer.open(u.sealed, noteAad(u.id)) as { note: string }).note } : {}),
+        ...(u.sealed ? { note: (opener.open(u.sealed, noteAad(u.id)) as { note: string }).note } : {}),
       })),
     };
   }
@@ -95,7 +97,9 @@ export function createActionService(deps: ActionServiceDeps) {
   async function views(q: Queryable, rows: repo.ActionRow[]): Promise<ActionView[]> {
     const updates = await repo.updatesOf(q, rows.map((r) => r.id));
     const today = londonDay(deps.now());
-    return rows.map((r) => view(r, updates.get(r.id) ?? [], today));
+    // Each case's own data key (store/case-keys.ts); values from before 0021 open under the master key.
+    const opener = await openerFor(sealer, q, rows.flatMap((r) => [r.sealed.keyId, ...(updates.get(r.id) ?? []).map((u) => u.sealed?.keyId)]));
+    return rows.map((r) => view(r, updates.get(r.id) ?? [], today, opener));
   }
 
   /** Is `owner` a party, with the case's coordinator, of an agreement in force (and not removed from it)? */
@@ -164,7 +168,7 @@ export function createActionService(deps: ActionServiceDeps) {
       const kind = input.kind ?? 'ACTION';
       await repo.insertAction(tx, {
         id, caseId, ...(input.meetingId ? { meetingId: input.meetingId } : {}), kind, ownerAgencyId: input.ownerAgencyId, dueOn: input.dueOn,
-        sealed: sealer.seal({ description: input.description.trim() }, actionAad(id)), by: by(actor), at,
+        sealed: (await sealerFor(sealer, tx, caseKeyId(caseId))).seal({ description: input.description.trim() }, actionAad(id)), by: by(actor), at,
       });
       await audit.append(tx, {
         action: 'ACTION_CREATED',
@@ -176,7 +180,7 @@ export function createActionService(deps: ActionServiceDeps) {
         detail: { actionId: id, kind, status: 'OPEN', meetingId: input.meetingId ?? null, ownerAgencyId: input.ownerAgencyId },
       });
       const row = (await repo.findAction(tx, id))!;
-      return view(row, [], londonDay(at));
+      return view(row, [], londonDay(at), await openerFor(sealer, tx, [row.sealed.keyId]));
     });
   }
 
@@ -278,7 +282,7 @@ export function createActionService(deps: ActionServiceDeps) {
       if (to !== from) await repo.setStatus(tx, actionId, to, at);
       await repo.insertUpdate(tx, {
         id: updateId, actionId, at, byAgencyId: agencyId, byActor: by(actor), status: to,
-        ...(note ? { sealed: sealer.seal({ note }, noteAad(updateId)) } : {}),
+        ...(note ? { sealed: (await sealerFor(sealer, tx, caseKeyId(row.caseId))).seal({ note }, noteAad(updateId)) } : {}),
       });
       await audit.append(tx, {
         action: 'ACTION_UPDATED',

@@ -5,6 +5,7 @@
  * save and every read writes its audit event in the same transaction, with ids, the version and
  * the names of the parts filled in: never what anyone said.
  */
+import { caseKeyId, openerFor, sealerFor } from '../store/case-keys.js';
 import { withTx } from '../store/db.js';
 import { ValidationFailed } from '../errors.js';
 import type { ExchangeActor } from '../exchange/acting-agency.js';
@@ -70,7 +71,7 @@ export function createMinutesService(deps: MinutesActionsDeps) {
       const { acting, theCase } = await coordinatorCase(tx, actor, caseId, deps.agencies);
       const l = await listing(tx, acting.agencyId, meetingId, caseId);
       const row = await repo.findMinutes(tx, meetingId, caseId);
-      const minutes = row ? (sealer.open(row.sealed, minutesAad(meetingId, caseId)) as MinutesDocument) : {};
+      const minutes = row ? ((await openerFor(sealer, tx, [row.sealed.keyId])).open(row.sealed, minutesAad(meetingId, caseId)) as MinutesDocument) : {};
       await audit.append(tx, {
         action: 'VIEW_READ',
         actor,
@@ -100,7 +101,8 @@ export function createMinutesService(deps: MinutesActionsDeps) {
       const problems = (minutes.informationShared ?? []).flatMap((s, i) => (s.agencyId ? [] : [{ path: `/minutes/informationShared/${i}/agencyId`, code: 'required', message: 'which agency' }]));
       if (problems.length > 0) throw new ValidationFailed('minutes are not valid', { problems });
       const current = await repo.findMinutes(tx, meetingId, caseId);
-      const sealed = sealer.seal(minutes, minutesAad(meetingId, caseId));
+      // Under the case's own data key (store/case-keys.ts), destroyed when the case is purged.
+      const sealed = (await sealerFor(sealer, tx, caseKeyId(caseId))).seal(minutes, minutesAad(meetingId, caseId));
       let version: number;
       if (!current) {
         if (input.version !== 0) throw new MinutesVersionConflict('These minutes were removed or never saved: reload them', { reason: 'STALE_VERSION' });

@@ -4,7 +4,7 @@
  * and the demo all read this list, so adding an adapter is one line here.
  */
 import { fileURLToPath } from 'node:url';
-import type { AgencyMapping } from './sdk/mapping.js';
+import type { ExportMapping } from './sdk/mapping.js';
 import type { GeneratedDataSet } from './sdk/synthetic/output.js';
 import type { Population } from './sdk/synthetic/population.js';
 import { policeMapping } from './police/map.js';
@@ -24,7 +24,7 @@ export interface CatalogEntry {
   /** Adapter type name, e.g. `police`, `childrens-social-care`. */
   name: string;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  mapping: AgencyMapping<any>;
+  mapping: ExportMapping<any>;
   /** Default data directory (the committed synthetic data set). */
   dataDir: string;
   generate: (pop: Population) => GeneratedDataSet;

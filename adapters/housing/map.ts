@@ -5,7 +5,7 @@
  * household member (the most recent if several). Rent arrears are shared as a band, never the
  * balance. Closed ASB cases are not counted; cases older than the lookback are not listed.
  */
-import { compact, inForce, wants, withinMonths, type AgencyMapping, type MapContext, type MappedSubject } from '../sdk/mapping.js';
+import { compact, inForce, wants, withinMonths, type ExportMapping, type MapContext, type MappedSubject } from '../sdk/mapping.js';
 import type { CandidatePerson } from '../sdk/matching/types.js';
 import { AgencyDataInvalid } from '../sdk/errors.js';
 import type { HeldSubject, HousingPayload, Withheld } from '../sdk/types.js';
@@ -107,7 +107,7 @@ export function mapHousingSubject(db: HousingDb, ref: string, ctx: MapContext): 
   return { sections: { housing: out }, withheld, currentInvolvement };
 }
 
-export const housingMapping: AgencyMapping<HousingDb> = {
+export const housingMapping: ExportMapping<HousingDb> = {
   name: 'housing',
   agencyType: 'HOUSING',
   payloadKeys: ['housing'],

@@ -7,7 +7,7 @@
  * Contact attempts and DASH answers are not shared beyond the latest score and whether contact
  * was made.
  */
-import { compact, wants, withinMonths, type AgencyMapping, type MapContext, type MappedSubject } from '../sdk/mapping.js';
+import { compact, wants, withinMonths, type ExportMapping, type MapContext, type MappedSubject } from '../sdk/mapping.js';
 import type { CandidatePerson } from '../sdk/matching/types.js';
 import { AgencyDataInvalid } from '../sdk/errors.js';
 import type { HeldSubject, IdvaPayload, Withheld } from '../sdk/types.js';
@@ -63,7 +63,7 @@ export function mapIdvaSubject(db: IdvaDb, ref: string, ctx: MapContext): Mapped
   return { sections: { idva: out }, withheld, currentInvolvement };
 }
 
-export const idvaMapping: AgencyMapping<IdvaDb> = {
+export const idvaMapping: ExportMapping<IdvaDb> = {
   name: 'idva',
   agencyType: 'IDVA',
   payloadKeys: ['idva'],

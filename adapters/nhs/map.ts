@@ -6,7 +6,7 @@
  * mental-health diagnosis (`health.mentalHealth.diagnosis`) — NOT_RELEVANT_TO_CURRENT_RISK; clinical
  * narrative is never produced at all. Risk-relevant facts are shared as booleans and categories.
  */
-import { compact, inForce, wants, withinMonths, type AgencyMapping, type MapContext, type MappedSubject } from '../sdk/mapping.js';
+import { compact, inForce, wants, withinMonths, type ExportMapping, type MapContext, type MappedSubject } from '../sdk/mapping.js';
 import type { CandidatePerson } from '../sdk/matching/types.js';
 import { AgencyDataInvalid } from '../sdk/errors.js';
 import type { HealthPayload, HeldSubject, Withheld } from '../sdk/types.js';
@@ -193,7 +193,7 @@ export function mapNhsSubject(db: NhsDb, id: string, ctx: MapContext): MappedSub
   return { sections: { health: out }, withheld, currentInvolvement };
 }
 
-export const nhsMapping: AgencyMapping<NhsDb> = {
+export const nhsMapping: ExportMapping<NhsDb> = {
   name: 'nhs',
   agencyType: 'HEALTH_ACUTE',
   payloadKeys: ['health'],

@@ -8,7 +8,7 @@
  *     NOT_RELEVANT_TO_CURRENT_RISK (counted, never listed);
  *   - people protected by an order who are not subjects of this request — THIRD_PARTY.
  */
-import { compact, inForce, withinMonths, wants, type AgencyMapping, type MapContext, type MappedSubject } from '../sdk/mapping.js';
+import { compact, inForce, withinMonths, wants, type ExportMapping, type MapContext, type MappedSubject } from '../sdk/mapping.js';
 import type { CandidatePerson } from '../sdk/matching/types.js';
 import { AgencyDataInvalid } from '../sdk/errors.js';
 import type { HeldSubject, IncidentCategory, PolicePayload, Withheld } from '../sdk/types.js';
@@ -140,7 +140,7 @@ export function mapPoliceSubject(db: PoliceDb, ref: string, ctx: MapContext): Ma
   return { sections: { police: out }, withheld, currentInvolvement };
 }
 
-export const policeMapping: AgencyMapping<PoliceDb> = {
+export const policeMapping: ExportMapping<PoliceDb> = {
   name: 'police',
   agencyType: 'POLICE',
   payloadKeys: ['police'],

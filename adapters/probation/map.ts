@@ -7,7 +7,7 @@
  * research), and requirements that do not bear on the victim (unpaid work, RAR...), which are
  * listed in `withheld[]` as NOT_RELEVANT_TO_CURRENT_RISK.
  */
-import { compact, inForce, wants, withinMonths, type AgencyMapping, type MapContext, type MappedSubject } from '../sdk/mapping.js';
+import { compact, inForce, wants, withinMonths, type ExportMapping, type MapContext, type MappedSubject } from '../sdk/mapping.js';
 import type { CandidatePerson } from '../sdk/matching/types.js';
 import { AgencyDataInvalid } from '../sdk/errors.js';
 import type { HeldSubject, ProbationPayload, Withheld } from '../sdk/types.js';
@@ -84,7 +84,7 @@ export function mapProbationSubject(db: ProbationDb, crn: string, ctx: MapContex
   return { sections: { probation: out }, withheld, currentInvolvement: true };
 }
 
-export const probationMapping: AgencyMapping<ProbationDb> = {
+export const probationMapping: ExportMapping<ProbationDb> = {
   name: 'probation',
   agencyType: 'PROBATION',
   payloadKeys: ['probation'],

@@ -47,7 +47,7 @@ export async function startAdapter(def: AdapterDefinition, cfg: AdapterConfig, o
     },
     ...(o.onMessage ? { onMessage: o.onMessage } : {}),
   });
-  log({ adapter: def.name, event: 'started', mode: cfg.mode, people: agency.matcher.size, durable: !!cfg.stateDir });
+  log({ adapter: def.name, event: 'started', mode: cfg.mode, people: agency.source?.health?.().records ?? agency.matcher?.size, durable: !!cfg.stateDir });
   if (cfg.mode === 'push') {
     const receiver = await startPushReceiver({ runner, certPem: cfg.push!.certPem, keyPem: cfg.push!.keyPem, caPem: cfg.caPem!, gatewayId: cfg.gatewayId, host: cfg.push!.host, port: cfg.push!.port });
     log({ adapter: def.name, event: 'push-receiver-listening', url: receiver.url });

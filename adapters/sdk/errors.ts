@@ -53,3 +53,30 @@ export class AdapterConfigInvalid extends AdapterError {
 export class AgencyDataInvalid extends AdapterError {
   readonly code = 'AGENCY_DATA_INVALID';
 }
+
+/**
+ * The agency's own system (a database, a FHIR server, an export folder) failed a search or a read.
+ * The runner retries the message, then declines it visibly (decision 0025). Messages name the
+ * source kind and what failed, never a searched value.
+ */
+export abstract class SourceError extends AdapterError {}
+
+/** The source did not answer within the subject's (or the read's) time-out. */
+export class SourceTimeout extends SourceError {
+  readonly code = 'SOURCE_TIMEOUT';
+}
+
+/** The source cannot be reached or refused the connection or the credentials. */
+export class SourceUnavailable extends SourceError {
+  readonly code = 'SOURCE_UNAVAILABLE';
+}
+
+/** The source answered with an error to a query (a missing view or column, a bad configuration). */
+export class SourceQueryFailed extends SourceError {
+  readonly code = 'SOURCE_QUERY_FAILED';
+}
+
+/** The work was cancelled (the runner is stopping); not a failure of the source. */
+export class SourceAborted extends SourceError {
+  readonly code = 'SOURCE_ABORTED';
+}

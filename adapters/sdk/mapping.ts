@@ -1,7 +1,9 @@
 /**
  * The contract between the SDK and an agency's mapping module. A new adapter is one object of type
- * `AgencyMapping`: how to load the agency's export, how to list its people for matching, and how to
- * turn one matched person's records into the canonical payload (plus what it chose to withhold).
+ * `AgencyMapping`: how to turn one matched person's records into the canonical payload (plus what
+ * it chose to withhold), and how its records are read: from a loaded export (`load`, `candidates`:
+ * the memory source) or from one document per record (`fromDocuments`: SQL and CSV sources). Where
+ * the people are searched is a `Source` (source.ts, decision 0025).
  */
 import type { CandidatePerson } from './matching/types.js';
 import type { AgencyType } from './types.js';
@@ -35,13 +37,30 @@ export interface AgencyMapping<Db = unknown> {
   payloadKeys: readonly PayloadKey[];
   /** Domains this agency can answer; a request asking none of them gets match results only. */
   domains: readonly RequestedDomain[];
-  /** Parse the agency's export (already read from disk as JSON files keyed by file name). */
-  load(files: Record<string, unknown>): Db;
-  candidates(db: Db): CandidatePerson[];
+  /**
+   * Parse the agency's export (already read from disk as JSON files keyed by file name). With
+   * `candidates`, lets the SDK serve the export from memory (`loadAgency`, the memory source).
+   */
+  load?(files: Record<string, unknown>): Db;
+  /** The people of a loaded export, flattened for matching: indexed once by the memory source, never listed to the matcher. */
+  candidates?(db: Db): CandidatePerson[];
   /** What the agency holds on the person, so a coordinator can confirm a POSSIBLE match. */
   held(db: Db, recordId: string): HeldSubject;
   map(db: Db, recordId: string, ctx: MapContext): MappedSubject;
 }
+
+/**
+ * A mapping that can be fed one JSON document per record (the agency's native record of that
+ * person), as the SQL and CSV sources read them: `fromDocuments` builds the Db for the records read,
+ * `document` produces one (for exports to a database or a CSV file, and tests).
+ */
+export interface DocumentMapping<Db = unknown> extends AgencyMapping<Db> {
+  fromDocuments(docs: ReadonlyMap<string, unknown>): Db;
+  document(db: Db, recordId: string): unknown;
+}
+
+/** A mapping that reads a whole export file (every mapping in this repository): the SDK can serve it from memory. */
+export type ExportMapping<Db = unknown> = AgencyMapping<Db> & Required<Pick<AgencyMapping<Db>, 'load' | 'candidates'>>;
 
 // ---- Date helpers shared by mapping modules (calendar dates, UTC) ----
 

@@ -1,6 +1,7 @@
 /**
  * The adapter's work loop. Pull mode long-polls the inbox; push mode is fed by the push receiver.
- * For each message: match every subject, map, validate the output against the schema, answer with
+ * For each message: search the agency's source for every subject and match (respond.ts; a source
+ * failure is retried, then declined: decision 0025), map, validate the output against the schema, answer with
  * an idempotency key derived from the message id, and acknowledge.
  *
  * Exactly once, whatever crashes:
@@ -13,9 +14,9 @@
  * Events carry ids, counts and codes only, never subject data.
  */
 import { declineKey, responseKey, type GatewayClient } from './client.js';
-import { GatewayRejected, GatewayUnreachable } from './errors.js';
+import { GatewayRejected, GatewayUnreachable, SourceAborted, SourceError } from './errors.js';
 import type { Journal } from './journal.js';
-import { buildResponse, type LoadedAgency } from './respond.js';
+import { answerRequest, type LoadedAgency } from './respond.js';
 import type { InboxMessage } from './types.js';
 import { responseProblems } from './validate.js';
 
@@ -26,6 +27,8 @@ export type RunnerEvent =
   | { type: 'invalid-output'; messageId: string; requestId: string; problems: number }
   | { type: 'gave-up'; messageId: string; requestId: string; code: string }
   | { type: 'retry'; messageId?: string; code: string; delayMs: number }
+  /** The agency's source failed or timed out on this message (attempt counts from 1). */
+  | { type: 'source-error'; messageId: string; requestId: string; code: string; attempt: number; willRetry: boolean }
   | { type: 'stopped' };
 
 export interface RunnerOptions {
@@ -38,6 +41,11 @@ export interface RunnerOptions {
   backoff?: { initialMs?: number; maxMs?: number };
   now?: () => Date;
   completedByRole?: string;
+  /**
+   * A source error or time-out on a message is retried this many times with backoff (default 2);
+   * after that the message is declined (reason OTHER) so the coordinator knows to follow up.
+   */
+  sourceRetries?: number;
   onEvent?: (e: RunnerEvent) => void;
   /** Sees each message as the gateway released it to this agency (the agency's own UI or tests); never logged here. */
   onMessage?: (msg: InboxMessage) => void;
@@ -54,12 +62,29 @@ export interface Runner {
   stop(): Promise<void>;
   /** Resolves when nothing is in flight (tests, benchmarks). */
   idle(): Promise<void>;
-  readonly stats: { received: number; answered: number; declined: number; gaveUp: number; retries: number };
+  readonly stats: RunnerStats;
+}
+
+export interface RunnerStats {
+  received: number;
+  answered: number;
+  declined: number;
+  gaveUp: number;
+  retries: number;
+  sourceErrors: number;
+  /** Messages received and not yet answered, declined or given up. */
+  backlog: number;
+  /** Last exchange with the gateway that succeeded (a poll, an answer). */
+  lastContactAt?: string;
+  /** The last failures (gateway or source), codes only. */
+  lastErrors: { at: string; code: string }[];
 }
 
 /** Codes that mean "try again later": transient at the gateway, or a push not yet committed there. */
 function retryable(e: unknown): string | null {
   if (e instanceof GatewayUnreachable) return e.code;
+  // Only rethrown while stopping: leave the message journaled, or for the gateway to offer again.
+  if (e instanceof SourceError) return e.code;
   if (e instanceof GatewayRejected) {
     if (e.retryable) return e.code;
     if (e.code === 'MESSAGE_NOT_ANSWERABLE') return e.code;
@@ -79,7 +104,16 @@ export function createRunner(opts: RunnerOptions): Runner {
   const initial = opts.backoff?.initialMs ?? 250;
   const max = opts.backoff?.maxMs ?? 30_000;
   const emit = (e: RunnerEvent) => opts.onEvent?.(e);
-  const stats = { received: 0, answered: 0, declined: 0, gaveUp: 0, retries: 0 };
+  const stats: RunnerStats = { received: 0, answered: 0, declined: 0, gaveUp: 0, retries: 0, sourceErrors: 0, backlog: 0, lastErrors: [] };
+  const sourceRetries = Math.max(0, opts.sourceRetries ?? 2);
+  const clock = opts.now ?? (() => new Date());
+  const contact = () => {
+    stats.lastContactAt = clock().toISOString();
+  };
+  const failure = (code: string) => {
+    stats.lastErrors.push({ at: clock().toISOString(), code });
+    if (stats.lastErrors.length > 20) stats.lastErrors.shift();
+  };
   const inFlight = new Map<string, Promise<void>>();
   const stopCtl = new AbortController();
   let active = 0;
@@ -127,26 +161,53 @@ export function createRunner(opts: RunnerOptions): Runner {
     }
   }
 
+  const SOURCE_FAILED_NOTE = "The agency's system did not answer in time; the agency will follow up directly.";
+
+  async function decline(msg: InboxMessage, note: string): Promise<void> {
+    const { messageId, requestId } = msg;
+    const r = await withRetry(messageId, () => client.decline(requestId, { reason: 'OTHER', note }, declineKey(messageId)));
+    contact();
+    stats.declined++;
+    emit({ type: 'declined', messageId, requestId, reason: 'OTHER', alreadyAnswered: !!r.alreadyAnswered });
+  }
+
   async function answer(msg: InboxMessage): Promise<void> {
     const { messageId, requestId } = msg;
-    let built: ReturnType<typeof buildResponse> | undefined;
+    let built: Awaited<ReturnType<typeof answerRequest>> | undefined;
     let problems = 0;
-    try {
-      built = buildResponse(agency, msg, { ...(opts.now ? { now: opts.now } : {}), ...(opts.completedByRole ? { completedByRole: opts.completedByRole } : {}) });
-      problems = responseProblems(built.response).length;
-    } catch {
-      problems = -1;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        built = await answerRequest(agency, msg, { signal: stopCtl.signal, ...(opts.now ? { now: opts.now } : {}), ...(opts.completedByRole ? { completedByRole: opts.completedByRole } : {}) });
+        problems = responseProblems(built.response).length;
+        break;
+      } catch (e) {
+        if (e instanceof SourceError) {
+          if (e instanceof SourceAborted || stopped) throw e;
+          const willRetry = attempt <= sourceRetries;
+          stats.sourceErrors++;
+          failure(e.code);
+          emit({ type: 'source-error', messageId, requestId, code: e.code, attempt, willRetry });
+          if (willRetry) {
+            stats.retries++;
+            await sleep(delay(attempt - 1));
+            if (stopped) throw e;
+            continue;
+          }
+          // Nothing half-searched is sent as NOT_FOUND: decline visibly, the agency follows up.
+          return decline(msg, SOURCE_FAILED_NOTE);
+        }
+        problems = -1;
+        break;
+      }
     }
     if (!built || problems !== 0) {
       // A bug in the mapping must not send something the schema refuses, nor leave the
       // coordinator waiting in silence: decline visibly and let the agency follow up by hand.
       emit({ type: 'invalid-output', messageId, requestId, problems });
-      const r = await withRetry(messageId, () => client.decline(requestId, { reason: 'OTHER', note: 'The agency system could not produce a valid response; the agency will follow up directly.' }, declineKey(messageId)));
-      stats.declined++;
-      emit({ type: 'declined', messageId, requestId, reason: 'OTHER', alreadyAnswered: !!r.alreadyAnswered });
-      return;
+      return decline(msg, 'The agency system could not produce a valid response; the agency will follow up directly.');
     }
     const receipt = await withRetry(messageId, () => client.respond(requestId, built!.response, responseKey(messageId)));
+    contact();
     stats.answered++;
     const { matched, possible, notFound, withheld } = built.report;
     emit({ type: 'answered', messageId, requestId, matched, possible, notFound, withheld, alreadyAnswered: !!receipt.alreadyAnswered, ...(receipt.late !== undefined ? { late: receipt.late } : {}) });
@@ -172,6 +233,7 @@ export function createRunner(opts: RunnerOptions): Runner {
       }
       // The gateway refused for good (policy denied, request withdrawn, validation): stop trying.
       stats.gaveUp++;
+      failure(code);
       emit({ type: 'gave-up', messageId, requestId, code });
       journal?.remove(messageId);
     }
@@ -181,9 +243,13 @@ export function createRunner(opts: RunnerOptions): Runner {
     const existing = inFlight.get(msg.messageId);
     if (existing) return existing; // redelivered while we still work on it
     stats.received++;
+    stats.backlog++;
     opts.onMessage?.(msg);
     emit({ type: 'received', messageId: msg.messageId, requestId: msg.requestId, subjects: msg.request.subjects.length });
-    const p = handle(msg, alreadyJournaled).finally(() => inFlight.delete(msg.messageId));
+    const p = handle(msg, alreadyJournaled).finally(() => {
+      inFlight.delete(msg.messageId);
+      stats.backlog--;
+    });
     inFlight.set(msg.messageId, p);
     return p;
   }
@@ -211,9 +277,11 @@ export function createRunner(opts: RunnerOptions): Runner {
       let msgs: InboxMessage[];
       try {
         msgs = await client.pollInbox(wait, stopCtl.signal);
+        contact();
         failures = 0;
       } catch (e) {
         if (stopped) break;
+        failure(codeOf(e));
         const ms = delay(failures++);
         stats.retries++;
         emit({ type: 'retry', code: codeOf(e), delayMs: Math.round(ms) });

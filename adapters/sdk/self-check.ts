@@ -3,6 +3,7 @@
  * widest window, and validate each result against the response schema. Used by the contract tests
  * and by `--check` on the command line before an adapter is connected.
  */
+import { AgencyDataInvalid } from './errors.js';
 import type { MapContext } from './mapping.js';
 import type { LoadedAgency } from './respond.js';
 import type { RequestedDomain, ResearchResponse, SubjectResult } from './types.js';
@@ -22,7 +23,9 @@ export interface RecordResult {
 
 /** One single-subject response per record; every other record of the set counts as a matched co-subject. */
 export function mapEveryRecord<Db>(agency: LoadedAgency<Db>, opts: { asOf: string; lookbackMonths?: number }): RecordResult[] {
-  const { mapping, db } = agency;
+  const { mapping } = agency;
+  if (!mapping.candidates || agency.db === undefined) throw new AgencyDataInvalid('--check needs the agency served from its export in memory');
+  const db = agency.db;
   return mapping.candidates(db).map(({ recordId }) => {
     const subjectId = `s_${recordId.replace(/[^A-Za-z0-9_-]/g, '_')}`.slice(0, 64);
     const ctx: MapContext = {

@@ -5,7 +5,7 @@
  * the gateway, each allowed only its own payload key, so this module exports two mappings and the
  * adapter runs as one or the other (`--service children|adults`).
  */
-import { compact, inForce, wants, withinMonths, type AgencyMapping, type MapContext, type MappedSubject } from '../sdk/mapping.js';
+import { compact, inForce, wants, withinMonths, type ExportMapping, type MapContext, type MappedSubject } from '../sdk/mapping.js';
 import type { CandidatePerson } from '../sdk/matching/types.js';
 import { AgencyDataInvalid } from '../sdk/errors.js';
 import type { AdultSocialCarePayload, ChildrensSocialCarePayload, ChildStatus, HeldSubject, Withheld } from '../sdk/types.js';
@@ -144,7 +144,7 @@ const OUTCOME: Record<NonNullable<AdultRecord['s42Enquiries'][number]['outcome']
   RISK_REMOVED: 'Risk removed', RISK_REDUCED: 'Risk reduced', RISK_REMAINS: 'Risk remains', NO_FURTHER_ACTION: 'No further action',
 };
 
-export const childrensSocialCareMapping: AgencyMapping<SocialCareDb> = {
+export const childrensSocialCareMapping: ExportMapping<SocialCareDb> = {
   name: 'social-care (children)',
   agencyType: 'CHILDRENS_SOCIAL_CARE',
   payloadKeys: ['childrensSocialCare'],
@@ -155,7 +155,7 @@ export const childrensSocialCareMapping: AgencyMapping<SocialCareDb> = {
   map: mapChildrensSubject,
 };
 
-export const adultSocialCareMapping: AgencyMapping<SocialCareDb> = {
+export const adultSocialCareMapping: ExportMapping<SocialCareDb> = {
   name: 'social-care (adults)',
   agencyType: 'ADULT_SOCIAL_CARE',
   payloadKeys: ['adultSocialCare'],

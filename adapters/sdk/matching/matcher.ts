@@ -19,6 +19,15 @@ export interface Matcher {
   readonly size: number;
 }
 
+export interface BlockingMatcher extends Matcher {
+  /**
+   * The people sharing the subject's blocking keys (identifier values, family/given phonetic keys,
+   * dates of birth with day/month swaps, UPRN): exactly those `match` would score. An in-memory
+   * source answers a search with them (never the whole population).
+   */
+  candidates(subject: SubjectQuery): CandidatePerson[];
+}
+
 interface Indexed {
   person: CandidatePerson;
   ids: Map<string, string>;
@@ -177,7 +186,7 @@ function score(q: SubjectQuery, qIds: Map<string, string>, qUprn: string | null,
 
 const RANK = { MATCHED: 2, POSSIBLE: 1, NOT_FOUND: 0 } as const;
 
-export function createMatcher(people: readonly CandidatePerson[]): Matcher {
+export function createMatcher(people: readonly CandidatePerson[]): BlockingMatcher {
   const indexed: Indexed[] = people.map((person) => ({
     person,
     ids: identifierMap(person.identifiers),
@@ -201,29 +210,37 @@ export function createMatcher(people: readonly CandidatePerson[]): Matcher {
     for (const u of c.uprns) add(`uprn:${u}`, i);
   });
 
+  function blocked(subject: SubjectQuery): { cand: number[]; qIds: Map<string, string>; qUprn: string | null } {
+    const qIds = identifierMap(subject.identifiers ?? []);
+    const address = typeof subject.address === 'object' ? subject.address : undefined;
+    const uprnRaw = address?.uprn ?? subject.identifiers?.find((i) => i.system === 'uprn')?.value;
+    const qUprn = uprnRaw ? normaliseIdentifier('uprn', uprnRaw) : null;
+    // Which kinds of blocking key each candidate shares with the query. A candidate sharing only
+    // one kind (a common given name, say) cannot reach POSSIBLE unless it has an identifier or
+    // the query has no date of birth, so it is not scored at all.
+    const kinds = new Map<number, number>();
+    const take = (k: string, kind: number) => blocks.get(k)?.forEach((i) => kinds.set(i, (kinds.get(i) ?? 0) | kind));
+    const ID = 1, FAM = 2, GIV = 4, DOB = 8;
+    for (const [sys, v] of qIds) take(`id:${sys}:${v}`, ID);
+    for (const n of subject.names ?? []) for (const k of nameKeys(n)) take(k, k.startsWith('fam:') ? FAM : GIV);
+    const dobs = (subject.dobs ?? []).flatMap(dobKeys);
+    for (const k of dobs) take(k, DOB);
+    if (qUprn) take(`uprn:${qUprn}`, ID);
+    const anyKind = dobs.length === 0;
+    const cand: number[] = [];
+    for (const [i, k] of kinds) if (k & ID || anyKind || (k & (k - 1)) !== 0) cand.push(i);
+    return { cand, qIds, qUprn };
+  }
+
   return {
     size: indexed.length,
+    candidates(subject: SubjectQuery): CandidatePerson[] {
+      return blocked(subject).cand.map((i) => indexed[i]!.person);
+    },
     match(subject: SubjectQuery): MatchResult {
-      const qIds = identifierMap(subject.identifiers ?? []);
+      const { cand, qIds, qUprn } = blocked(subject);
       const address = typeof subject.address === 'object' ? subject.address : undefined;
-      const uprnRaw = address?.uprn ?? subject.identifiers?.find((i) => i.system === 'uprn')?.value;
-      const qUprn = uprnRaw ? normaliseIdentifier('uprn', uprnRaw) : null;
       const qPc = address?.postcode ? normalisePostcode(address.postcode) : null;
-      // Which kinds of blocking key each candidate shares with the query. A candidate sharing only
-      // one kind (a common given name, say) cannot reach POSSIBLE unless it has an identifier or
-      // the query has no date of birth, so it is not scored at all.
-      const kinds = new Map<number, number>();
-      const take = (k: string, kind: number) => blocks.get(k)?.forEach((i) => kinds.set(i, (kinds.get(i) ?? 0) | kind));
-      const ID = 1, FAM = 2, GIV = 4, DOB = 8;
-      for (const [sys, v] of qIds) take(`id:${sys}:${v}`, ID);
-      for (const n of subject.names ?? []) for (const k of nameKeys(n)) take(k, k.startsWith('fam:') ? FAM : GIV);
-      const dobs = (subject.dobs ?? []).flatMap(dobKeys);
-      for (const k of dobs) take(k, DOB);
-      if (qUprn) take(`uprn:${qUprn}`, ID);
-      const anyKind = dobs.length === 0;
-      const cand: number[] = [];
-      for (const [i, k] of kinds) if (k & ID || anyKind || (k & (k - 1)) !== 0) cand.push(i);
-
       const scored = cand
         .map((i) => score(subject, qIds, qUprn, qPc, indexed[i]!))
         .filter((s) => s.status !== 'NOT_FOUND')

@@ -2,7 +2,9 @@
  * A FHIR R4 REST client for the searches the NHS adapter makes, typed with `@types/fhir` (fhir/r4):
  *
  *   Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|<number>
- *   Patient?family=<family>&birthdate=<date>[&given=<given>][&address-postalcode=<postcode>]
+ *   Patient?family=<family>&birthdate=<date>, Patient?given=<given>&birthdate=<date>,
+ *   Patient?birthdate=<date>&address-postalcode=<postcode>, Patient?family=<family>&given=<given>
+ *   Patient/<id>                                                              (read)
  *   Encounter?subject=Patient/<id>&class=<v3-ActCode>|EMER&date=ge<date>      (ED attendances)
  *   Condition?subject=Patient/<id>
  *   EpisodeOfCare?patient=Patient/<id>
@@ -59,19 +61,30 @@ export interface FetchedRecord {
   truncated: boolean;
 }
 
+export interface SearchPageResult<T> {
+  resources: T[];
+  /** The server's next-page link (same server, checked), absent on the last page. */
+  next?: string;
+}
+
 export interface FhirClient {
+  /** One page: a first page from params, or a next page from the link the server gave. */
+  searchPage<T extends FhirResource>(resourceType: T['resourceType'], from: { params: Record<string, string>; count?: number } | { next: string }, signal?: AbortSignal): Promise<SearchPageResult<T>>;
+  /** GET [base]/Patient/[id] (null when the server says 404 or 410). */
+  readPatient(id: string, signal?: AbortSignal): Promise<Patient | null>;
   search<T extends FhirResource>(resourceType: T['resourceType'], params: Record<string, string>, signal?: AbortSignal): Promise<SearchResult<T>>;
   searchPatients(q: PatientSearch, signal?: AbortSignal): Promise<SearchResult<Patient>>;
   readRecord(patient: Patient, o: { edSince: string; signal?: AbortSignal }): Promise<FetchedRecord>;
   readonly stats: { requests: number; pages: number; retriedAfter401: number };
 }
 
-/** The FHIR search parameters for one patient search; null when it would be too broad (no date of birth with a name). */
+/** The FHIR search parameters for one patient search; null when it would be too broad. */
 export function patientSearchParams(q: PatientSearch): Record<string, string> | null {
   if (q.nhsNumber) return { identifier: `${NHS_NUMBER_SYSTEM}|${q.nhsNumber}` };
-  if (!q.birthDate || !/^\d{4}-\d{2}-\d{2}$/.test(q.birthDate)) return null;
-  if (!q.family && !q.given && !q.postcode) return null;
-  const p: Record<string, string> = { birthdate: q.birthDate };
+  if (q.birthDate !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(q.birthDate)) return null;
+  // Narrow searches only: a date of birth with a name or a postcode, or a family name with a given name.
+  if (!(q.birthDate ? q.family || q.given || q.postcode : q.family && q.given)) return null;
+  const p: Record<string, string> = q.birthDate ? { birthdate: q.birthDate } : {};
   if (q.family) p.family = q.family;
   if (q.given) p.given = q.given;
   if (q.postcode) p['address-postalcode'] = q.postcode;
@@ -96,6 +109,8 @@ export function createFhirClient(o: FhirClientOptions): FhirClient {
       try {
         res = await doFetch(url, { headers, signal: withTimeout(signal, timeoutMs) });
       } catch (e) {
+        // Stopped or past the SDK's deadline: its reason (SourceAborted, SourceTimeout) says which.
+        if (signal?.aborted) throw signal.reason ?? e;
         throw new FhirUnreachable(`${what}: the FHIR server could not be reached or did not answer in time`, { cause: e });
       }
       if (res.status === 401 && o.auth && attempt === 0) {
@@ -116,34 +131,47 @@ export function createFhirClient(o: FhirClientOptions): FhirClient {
     }
   }
 
-  async function search<T extends FhirResource>(resourceType: T['resourceType'], params: Record<string, string>, signal?: AbortSignal): Promise<SearchResult<T>> {
+  function checkedNext(what: string, next: string | undefined, from: URL): string | undefined {
+    if (!next) return undefined;
+    const n = new URL(next, from);
+    // A next link elsewhere would carry our bearer token to another server: refuse it.
+    if (n.origin !== base.origin || !n.pathname.startsWith(base.pathname.replace(/\/+$/, ''))) throw new FhirRequestFailed(200, `${what}: the next page link points to another server`);
+    return n.toString();
+  }
+
+  async function searchPage<T extends FhirResource>(resourceType: T['resourceType'], from: { params: Record<string, string>; count?: number } | { next: string }, signal?: AbortSignal): Promise<SearchPageResult<T>> {
     const what = `${resourceType} search`;
-    const first = new URL(`${baseStr}/${resourceType}`);
-    for (const [k, v] of Object.entries(params)) first.searchParams.set(k, v);
-    first.searchParams.set('_count', String(pageSize));
+    let url: URL;
+    if ('next' in from) {
+      url = new URL(checkedNext(what, from.next, base)!);
+    } else {
+      url = new URL(`${baseStr}/${resourceType}`);
+      for (const [k, v] of Object.entries(from.params)) url.searchParams.set(k, v);
+      url.searchParams.set('_count', String(from.count ?? pageSize));
+    }
+    const bundle = (await get(url.toString(), signal, what)) as Bundle;
+    if (bundle.resourceType !== 'Bundle' || bundle.type !== 'searchset') throw new FhirRequestFailed(200, `${what}: the answer is not a searchset Bundle`);
+    stats.pages++;
     const resources: T[] = [];
-    let url: string | undefined = first.toString();
-    let pages = 0;
-    while (url) {
+    for (const e of bundle.entry ?? []) {
+      // Included resources and OperationOutcome warnings (search.mode include/outcome) are not results.
+      if (e.search?.mode && e.search.mode !== 'match') continue;
+      if (e.resource?.resourceType === resourceType) resources.push(e.resource as T);
+    }
+    const next = checkedNext(what, bundle.link?.find((l) => l.relation === 'next')?.url, url);
+    return { resources, ...(next ? { next } : {}) };
+  }
+
+  async function search<T extends FhirResource>(resourceType: T['resourceType'], params: Record<string, string>, signal?: AbortSignal): Promise<SearchResult<T>> {
+    const resources: T[] = [];
+    let page = await searchPage<T>(resourceType, { params }, signal);
+    let pages = 1;
+    resources.push(...page.resources);
+    while (page.next) {
       if (pages >= maxPages) return { resources, truncated: true, pages };
-      const body = await get(url, signal, what);
-      const bundle = body as Bundle;
-      if (bundle.resourceType !== 'Bundle' || bundle.type !== 'searchset') throw new FhirRequestFailed(200, `${what}: the answer is not a searchset Bundle`);
+      page = await searchPage<T>(resourceType, { next: page.next }, signal);
       pages++;
-      stats.pages++;
-      for (const e of bundle.entry ?? []) {
-        // Included resources and OperationOutcome warnings (search.mode include/outcome) are not results.
-        if (e.search?.mode && e.search.mode !== 'match') continue;
-        if (e.resource?.resourceType === resourceType) resources.push(e.resource as T);
-      }
-      const next = bundle.link?.find((l) => l.relation === 'next')?.url;
-      url = undefined;
-      if (next) {
-        const n = new URL(next, first);
-        // A next link elsewhere would carry our bearer token to another server: refuse it.
-        if (n.origin !== base.origin || !n.pathname.startsWith(base.pathname.replace(/\/+$/, ''))) throw new FhirRequestFailed(200, `${what}: the next page link points to another server`);
-        url = n.toString();
-      }
+      resources.push(...page.resources);
     }
     return { resources, truncated: false, pages };
   }
@@ -151,6 +179,17 @@ export function createFhirClient(o: FhirClientOptions): FhirClient {
   return {
     stats,
     search,
+    searchPage,
+    async readPatient(id, signal) {
+      if (!/^[A-Za-z0-9\-.]{1,64}$/.test(id)) return null;
+      try {
+        const p = (await get(`${baseStr}/Patient/${id}`, signal, 'Patient read')) as Patient;
+        return p.resourceType === 'Patient' && p.id === id ? p : null;
+      } catch (e) {
+        if (e instanceof FhirRequestFailed && (e.status === 404 || e.status === 410)) return null;
+        throw e;
+      }
+    },
     async searchPatients(q, signal) {
       const params = patientSearchParams(q);
       if (!params) return { resources: [], truncated: false, pages: 0 };

@@ -1,12 +1,13 @@
 /**
- * Failures of the NHS adapter's FHIR source, one class per failure with a stable code (the SDK's
- * AdapterError, so logs, health and tests branch on `code`). Messages carry HTTP statuses, resource
+ * Failures of the NHS adapter's FHIR source, one class per failure with a stable code. They are the
+ * SDK's SourceError (decision 0025), so the runner reports them by code (`source-error` events,
+ * health), retries the message and then declines it visibly. Messages carry HTTP statuses, resource
  * types and OAuth error codes only: never a search value, never personal data.
  */
-import { AdapterError } from '../../sdk/errors.js';
+import { SourceError } from '../../sdk/errors.js';
 
 /** The token endpoint refused the client (bad signature, expired or replayed assertion, wrong aud, unknown client) or the FHIR server refused the token. */
-export class FhirAuthFailed extends AdapterError {
+export class FhirAuthFailed extends SourceError {
   readonly code = 'FHIR_AUTH_FAILED';
   constructor(readonly status: number, readonly oauthError: string | undefined, message: string) {
     super(message);
@@ -14,12 +15,12 @@ export class FhirAuthFailed extends AdapterError {
 }
 
 /** The FHIR server (or its SMART discovery document) could not be reached, or did not answer in time. */
-export class FhirUnreachable extends AdapterError {
+export class FhirUnreachable extends SourceError {
   readonly code = 'FHIR_UNREACHABLE';
 }
 
 /** The FHIR server answered a search or read with an error status or a body that is not FHIR. */
-export class FhirRequestFailed extends AdapterError {
+export class FhirRequestFailed extends SourceError {
   readonly code = 'FHIR_REQUEST_FAILED';
   constructor(readonly status: number, message: string) {
     super(message);
@@ -27,6 +28,6 @@ export class FhirRequestFailed extends AdapterError {
 }
 
 /** The adapter's FHIR configuration (base URL, client id, key) is unusable. */
-export class FhirConfigInvalid extends AdapterError {
+export class FhirConfigInvalid extends SourceError {
   readonly code = 'FHIR_CONFIG_INVALID';
 }

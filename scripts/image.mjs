@@ -133,4 +133,5 @@ args.push(CONTEXT);
 log(`podman build ${tag} (node ${nodeVersion}${flags.online ? ', npm online' : ', npm offline from ' + npmCache})`);
 podman(args);
 const size = execFileSync('podman', ['image', 'inspect', '--format', '{{.Size}}', tag], { env: process.env }).toString().trim();
+rmSync(CONTEXT, { recursive: true, force: true });
 log(`built ${tag} (${(Number(size) / 1e6).toFixed(0)} MB)`);

@@ -82,7 +82,7 @@ describe('caseBodyFromTransfer', () => {
 describe('the bundle released under the sample inter-area agreement', () => {
   const doc = parseAgreementText(readFileSync(path.join(ROOT, 'policies/inter-area-transfer.yaml'), 'utf8'));
   const guardrails = loadGuardrails(readFileSync(path.join(ROOT, 'policies/guardrails.yaml'), 'utf8'));
-  const agreement = compileAgreement(doc, { catalog: fieldCatalog(), guardrails, status: 'active', version: 1 });
+  const agreement = compileAgreement(doc as never, { catalog: fieldCatalog(), guardrails, status: 'active', version: 1 });
   const facts = {
     subjectId: 'case', role: 'VICTIM' as const, art9Conditions: [], art10Conditions: [], part3Sch8: [], careAndSupportNeeds: false,
     consentStatus: 'GIVEN', isAdult: true, explicitConsentForSpecialCategory: false, addressConfidential: false,

@@ -10,8 +10,8 @@
  *     real OpenID provider over HTTPS: /readyz on the operations listener, one agency call over
  *     mTLS, the sign-in redirect to the provider (discovery over TLS), a clean stop;
  * (b) the same tree refuses development-only features with a stable code, a one-line message and
- *     a non-zero exit, no stack trace: the development OIDC provider
- *     (DEVELOPMENT_FEATURE_UNAVAILABLE) and the embedded PostgreSQL (EMBEDDED_POSTGRES_UNAVAILABLE).
+ *     a non-zero exit, no stack trace: the development OIDC provider and the development mailbox
+ *     (DEVELOPMENT_FEATURE_UNAVAILABLE), the embedded PostgreSQL (EMBEDDED_POSTGRES_UNAVAILABLE).
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -98,6 +98,21 @@ describe('the production tree refuses development-only features', () => {
     expect(lines, run.stderr).toHaveLength(1);
     expect(lines[0]).toMatch(/DEVELOPMENT_FEATURE_UNAVAILABLE/);
     expect(lines[0]).toMatch(/DEV_OIDC .*development feature.*production install/);
+    expect(run.stderr).not.toMatch(/\n\s+at \S|ERR_MODULE_NOT_FOUND|Cannot find package/);
+  }, 180_000);
+
+  it('the development mailbox (NOTIFICATIONS_TRANSPORT=dev-smtp, development mode): DEVELOPMENT_FEATURE_UNAVAILABLE, one line, non-zero exit', async () => {
+    const run = await runNode(tree.dir, ['dist/gateway/src/main.js'], {
+      ...world.env, MARAC_MODE: 'development', DATABASE_URL: world.db.url, DEV_OIDC: 'false', DEMO_ADAPTERS: 'false',
+      NOTIFICATIONS_TRANSPORT: 'dev-smtp', AUDIT_WITNESS_DISABLED: 'true', LOG_LEVEL: 'warn',
+      AGENCY_API_PORT: '0', WEB_PORT: '0', OPS_PORT: '0',
+    });
+    expect(run.code).not.toBe(0);
+    expect(run.code).not.toBeNull();
+    const lines = nonLogLines(run.stderr);
+    expect(lines, run.stderr).toHaveLength(1);
+    expect(lines[0]).toMatch(/DEVELOPMENT_FEATURE_UNAVAILABLE/);
+    expect(lines[0]).toMatch(/NOTIFICATIONS_TRANSPORT=dev-smtp .*development feature/);
     expect(run.stderr).not.toMatch(/\n\s+at \S|ERR_MODULE_NOT_FOUND|Cannot find package/);
   }, 180_000);
 

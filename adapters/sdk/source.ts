@@ -204,7 +204,7 @@ export function healthRecorder(kind: string, now: () => Date = () => new Date())
       h.lastContactAt = now().toISOString();
       if (ok) h.lastSuccessAt = h.lastContactAt;
     },
-    error(e: SourceError) {
+    error(e: { code: string; message: string }) {
       h.lastContactAt = now().toISOString();
       h.errors.push({ at: h.lastContactAt, code: e.code, message: e.message });
       if (h.errors.length > 20) h.errors.shift();

@@ -13,6 +13,7 @@
  * and paths only in the audit log.
  */
 import { randomUUID } from 'node:crypto';
+import { caseKeyId, openerFor, sealerFor } from '../store/case-keys.js';
 import { withTx, type Queryable, type Tx } from '../store/db.js';
 import type { AuditDecision } from '../audit/types.js';
 import { ValidationFailed } from '../errors.js';
@@ -204,7 +205,7 @@ export function createTransferService(deps: TransferDeps) {
         id, fromCaseId: caseId, fromCoordinatorAgencyId: from.agencyId, fromMaracArea: theCase.maracArea,
         toCoordinatorAgencyId: to.agencyId, toMaracArea: receiver.maracArea ?? to.agencyId,
         agreementId: decided.bundle.agreementId, agreementVersion: decided.bundle.version,
-        sealed: sealer.seal(content, aad(id)), offeredAt: now, offeredBy: by(actor),
+        sealed: (await sealerFor(sealer, tx, caseKeyId(caseId))).seal(content, aad(id)), offeredAt: now, offeredBy: by(actor),
       }).catch((err: { code?: string }) => {
         if (err.code === '23505') throw new TransferAlreadyOffered('This case is already offered to (or accepted by) that MARAC');
         throw err;
@@ -299,7 +300,7 @@ export function createTransferService(deps: TransferDeps) {
       }));
       return out;
     }
-    const content = sealer.open(t.sealed, aad(t.id)) as SealedTransfer;
+    const content = (await openerFor(sealer, pool, [t.sealed.keyId])).open(t.sealed, aad(t.id)) as SealedTransfer;
     Object.assign(out, {
       release: { released: true, agreementId: t.agreementId, version: t.agreementVersion },
       bundle: content.bundle, subjects: content.subjects, withheld: content.withheld, transformed: content.transformed,
@@ -348,7 +349,7 @@ export function createTransferService(deps: TransferDeps) {
       await refusedByPolicy(actor, { caseId: pre.fromCaseId, from: pre.fromCoordinatorAgencyId, to: acting.agencyId, reason, deny: decided.deny, ...(original ? { tokens: original.tokens } : {}), stage: 'accept', transferId: pre.id });
       throw new TransferNotAllowed('The inter-area agreement no longer allows this transfer', { reason });
     }
-    const content = sealer.open(pre.sealed, aad(pre.id)) as SealedTransfer;
+    const content = (await openerFor(sealer, pool, [pre.sealed.keyId])).open(pre.sealed, aad(pre.id)) as SealedTransfer;
     const { body: caseBody, missing } = caseBodyFromTransfer(content.bundle, content.subjects, input);
     if (missing.length > 0) {
       throw new TransferSubjectsNotReleased('A subject\'s names were not released to your area: no case can be opened about them', {

@@ -82,7 +82,7 @@ describe('the research pack from the case page', () => {
     const before = (await documentEvents()).length;
     const r = await w.form(`/cases/${caseId}/document`, coord, { format: 'xlsx' }, { accept: 'application/json' });
     expect(r.status).toBe(400);
-    expect((await r.json()).code).toBe('DOCUMENT_FORMAT_UNSUPPORTED');
+    expect(((await r.json()) as { code: string }).code).toBe('DOCUMENT_FORMAT_UNSUPPORTED');
     expect((await documentEvents()).length).toBe(before);
   });
 });
@@ -122,12 +122,12 @@ describe('the minutes for a chosen agency', () => {
     const before = (await documentEvents()).length;
     const unknown = await w.form(path(), coord, { agency: 'no-such-agency', format: 'pdf' }, { accept: 'application/json' });
     expect(unknown.status).toBe(400);
-    expect((await unknown.json()).code).toBe('DOCUMENT_RECIPIENT_UNKNOWN');
+    expect(((await unknown.json()) as { code: string }).code).toBe('DOCUMENT_RECIPIENT_UNKNOWN');
     const none = await w.form(path(), coord, { format: 'pdf' }, { accept: 'application/json' });
-    expect((await none.json()).code).toBe('DOCUMENT_RECIPIENT_UNKNOWN');
+    expect(((await none.json()) as { code: string }).code).toBe('DOCUMENT_RECIPIENT_UNKNOWN');
     const bad = await w.form(path(), coord, { agency: PARTIES.police, format: 'odt' }, { accept: 'application/json' });
     expect(bad.status).toBe(400);
-    expect((await bad.json()).code).toBe('DOCUMENT_FORMAT_UNSUPPORTED');
+    expect(((await bad.json()) as { code: string }).code).toBe('DOCUMENT_FORMAT_UNSUPPORTED');
     const other = await w.form(`/meetings/mtg_${'0'.repeat(32)}/cases/${caseId}/minutes/document`, coord, { agency: PARTIES.police, format: 'pdf' }, { accept: 'application/json' });
     expect(other.status).toBe(404);
     expect((await documentEvents()).length).toBe(before);

@@ -17,6 +17,7 @@ export * from './sources/documents.js';
 export { parseCsv, parseCsvObjects, toCsv, csvField } from './sources/csv-parse.js';
 export { createCsvSource, checkCsvConfig, type CsvSource, type CsvSourceConfig } from './sources/csv.js';
 export { createSqlSource, checkSqlConfig, dobVariants, type SqlSource, type SqlSourceConfig } from './sources/sql.js';
+export { standardSqlSchema, standardSqlConfig } from './sources/sql-setup.js';
 export * from './push-receiver.js';
 export * from './config.js';
 export * from './data.js';

@@ -92,7 +92,9 @@ export function createCsvSource<Db>(mapping: DocumentMapping<Db>, config: CsvSou
   }
 
   async function reload(): Promise<boolean> {
-    loading ??= (async () => {
+    if (loading) return loading;
+    loading = (async () => {
+      await Promise.resolve(); // `loading` is set before the work (and its finally) runs
       try {
         const n = newest();
         if (!n) {

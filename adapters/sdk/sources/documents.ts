@@ -184,3 +184,17 @@ export function mergeExportSlices<T extends object>(slices: readonly unknown[], 
   }
   return out as T;
 }
+
+/**
+ * A loaded export as rows in the standard columns plus `document` (the record's JSON document on
+ * its first row): what a nightly CSV export or a staging table for the SQL source holds.
+ */
+export function exportRecords<Db>(mapping: { candidates(db: Db): CandidatePerson[]; document(db: Db, recordId: string): unknown }, db: Db): { header: string[]; rows: Record<string, string | null>[] } {
+  const s = STANDARD_COLUMNS;
+  const header = [s.recordId, ...Object.values(s.identifiers), s.given, s.otherGiven, s.family, s.nameUse, s.dob, s.sex, s.postcode, s.uprn, 'document'];
+  const rows: Record<string, string | null>[] = [];
+  for (const c of mapping.candidates(db)) {
+    peopleRows(c).forEach((r, i) => rows.push({ ...r, document: i === 0 ? JSON.stringify(mapping.document(db, c.recordId)) : null }));
+  }
+  return { header, rows };
+}

@@ -133,7 +133,7 @@ export function createSqlSource<Db>(mapping: DocumentMapping<Db>, config: SqlSou
     }
     if (!parts.length) return null;
     const after = cursor === undefined ? '' : ` WHERE rid > ${p(cursor)}`;
-    return { text: `SELECT rid FROM (${parts.join(' UNION ')}) AS found${after} ORDER BY rid LIMIT ${p(pageSize + 1)}`, values };
+    return { text: `SELECT DISTINCT rid FROM (${parts.join(' UNION ')}) AS found${after} ORDER BY rid LIMIT ${p(pageSize + 1)}`, values };
   }
 
   /** One read-only transaction with a statement time-out; the signal cancels the statement on the server. */

@@ -75,7 +75,7 @@ export interface FhirClient {
   search<T extends FhirResource>(resourceType: T['resourceType'], params: Record<string, string>, signal?: AbortSignal): Promise<SearchResult<T>>;
   searchPatients(q: PatientSearch, signal?: AbortSignal): Promise<SearchResult<Patient>>;
   readRecord(patient: Patient, o: { edSince: string; signal?: AbortSignal }): Promise<FetchedRecord>;
-  readonly stats: { requests: number; pages: number; retriedAfter401: number };
+  readonly stats: { requests: number; pages: number; nextPages: number; retriedAfter401: number };
 }
 
 /** The FHIR search parameters for one patient search; null when it would be too broad. */
@@ -98,7 +98,7 @@ export function createFhirClient(o: FhirClientOptions): FhirClient {
   const pageSize = o.pageSize ?? 50;
   const maxPages = o.maxPages ?? 20;
   const timeoutMs = o.timeoutMs ?? 15_000;
-  const stats = { requests: 0, pages: 0, retriedAfter401: 0 };
+  const stats = { requests: 0, pages: 0, nextPages: 0, retriedAfter401: 0 };
 
   async function get(url: string, signal: AbortSignal | undefined, what: string): Promise<unknown> {
     for (let attempt = 0; ; attempt++) {
@@ -144,6 +144,7 @@ export function createFhirClient(o: FhirClientOptions): FhirClient {
     let url: URL;
     if ('next' in from) {
       url = new URL(checkedNext(what, from.next, base)!);
+      stats.nextPages++;
     } else {
       url = new URL(`${baseStr}/${resourceType}`);
       for (const [k, v] of Object.entries(from.params)) url.searchParams.set(k, v);

@@ -6,9 +6,9 @@
 //    localhost/marac-base:bookworm. No image registry is needed (none is reachable here).
 // 2. The build context in .data/image/context: this machine's Node.js (process.execPath and its
 //    npm), and the production tree's sources: dist/ from `npm run build` (or from --tree, a folder
-//    that already holds dist/, policies/, schemas/, package.json, package-lock.json and packages/),
-//    policies/, schemas/, package.json, the lock file and the workspace packages (package.json and
-//    their "files").
+//    that already holds dist/, policies/, schemas/, package.json, package-lock.json and the
+//    workspaces), policies/, schemas/, package.json, the lock file, and in ws/ the workspace
+//    packages at their own paths (package.json and their "files").
 // 3. `podman --runtime runc build --format docker` (docker format keeps the HEALTHCHECK) with the
 //    npm cache mounted read-only-overlay at /npm-cache, so the build stage's `npm ci --omit=dev`
 //    runs offline with no network; --online lets it use the registry instead.
@@ -47,6 +47,15 @@ function run(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { stdio: 'inherit', ...opts });
   if (r.error) fail(`${cmd} could not run: ${r.error.message}`);
   if (r.status !== 0) fail(`${cmd} ${args.slice(0, 3).join(' ')}... exited ${r.status}`);
+}
+/** The workspace folders package.json names ("packages/*", "adapters/sdk"), relative to `root`. */
+function workspaceDirs(root) {
+  const patterns = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).workspaces ?? [];
+  return patterns.flatMap((p) => {
+    if (!p.endsWith('/*')) return [p];
+    const parent = path.join(root, p.slice(0, -2));
+    return existsSync(parent) ? readdirSync(parent).sort().map((n) => `${p.slice(0, -2)}/${n}`) : [];
+  }).filter((d) => existsSync(path.join(root, d, 'package.json')));
 }
 const log = (line) => process.stdout.write(`image: ${line}\n`);
 
@@ -98,15 +107,14 @@ for (const f of ['package.json', 'package-lock.json']) cpSync(path.join(tree, f)
 for (const d of ['policies', 'schemas']) {
   if (existsSync(path.join(tree, d))) cpSync(path.join(tree, d), path.join(CONTEXT, 'app', d), { recursive: true });
 }
-// Workspace packages: package.json and what each would publish ("files"; dist/ at least).
-mkdirSync(path.join(CONTEXT, 'app/packages'), { recursive: true });
-const packages = path.join(tree, 'packages');
-for (const name of existsSync(packages) ? readdirSync(packages) : []) {
-  if (!existsSync(path.join(packages, name, 'package.json'))) continue;
-  const files = JSON.parse(readFileSync(path.join(packages, name, 'package.json'), 'utf8')).files ?? ['dist'];
+// Workspace packages (package.json "workspaces") into ws/, at their own paths: package.json and
+// what each would publish ("files": dist/ at least; patterns such as *.ts are left out).
+mkdirSync(path.join(CONTEXT, 'ws'), { recursive: true });
+for (const ws of workspaceDirs(tree)) {
+  const files = JSON.parse(readFileSync(path.join(tree, ws, 'package.json'), 'utf8')).files ?? ['dist'];
   for (const f of ['package.json', ...files]) {
-    const from = path.join(packages, name, f);
-    if (existsSync(from)) cpSync(from, path.join(CONTEXT, 'app/packages', name, f), { recursive: true });
+    const from = path.join(tree, ws, f);
+    if (existsSync(from)) cpSync(from, path.join(CONTEXT, 'ws', ws, f), { recursive: true });
   }
 }
 // Node.js and npm of this machine (npm only reaches the build stage).

@@ -87,15 +87,13 @@ async function build(dir: string): Promise<ProductionTree> {
   for (const d of ['policies', 'schemas']) cpSync(path.join(ROOT, d), path.join(dir, d), { recursive: true });
   // Workspace packages (package.json "workspaces"): npm links them; their compiled dist/ is what
   // the "production" export condition names (`node --conditions=production`). What each would
-  // publish: package.json and its "files".
-  const packages = path.join(ROOT, 'packages');
-  for (const name of existsSync(packages) ? readdirSync(packages) : []) {
-    const from = path.join(packages, name);
-    if (!existsSync(path.join(from, 'package.json'))) continue;
+  // publish: package.json and its "files" (plain names; patterns such as *.ts are left out).
+  for (const ws of workspaceDirs(ROOT)) {
+    const from = path.join(ROOT, ws);
     const files = (JSON.parse(readFileSync(path.join(from, 'package.json'), 'utf8')) as { files?: string[] }).files ?? ['dist'];
-    mkdirSync(path.join(dir, 'packages', name), { recursive: true });
+    mkdirSync(path.join(dir, ws), { recursive: true });
     for (const f of ['package.json', ...files]) {
-      if (existsSync(path.join(from, f))) cpSync(path.join(from, f), path.join(dir, 'packages', name, f), { recursive: true });
+      if (existsSync(path.join(from, f))) cpSync(path.join(from, f), path.join(dir, ws, f), { recursive: true });
     }
   }
   t = Date.now();
@@ -110,6 +108,16 @@ async function build(dir: string): Promise<ProductionTree> {
     await run('npm', flags, dir);
   }
   return { dir, install, buildSeconds, installSeconds: (Date.now() - t) / 1000 };
+}
+
+/** The workspace folders package.json names ("packages/*", "adapters/sdk"), relative to `root`. */
+function workspaceDirs(root: string): string[] {
+  const patterns = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { workspaces?: string[] }).workspaces ?? [];
+  return patterns.flatMap((p) => {
+    if (!p.endsWith('/*')) return [p];
+    const parent = path.join(root, p.slice(0, -2));
+    return existsSync(parent) ? readdirSync(parent).sort().map((n) => `${p.slice(0, -2)}/${n}`) : [];
+  }).filter((d) => existsSync(path.join(root, d, 'package.json')));
 }
 
 function run(cmd: string, args: string[], cwd: string): Promise<void> {

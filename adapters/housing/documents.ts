@@ -3,7 +3,7 @@
  * housing export about one person (the person, their tenancies and those properties and rent
  * accounts, ASB cases they are a party to, sanctuary, homelessness and transfer requests).
  */
-import type { DocumentMapping } from '../sdk/mapping.js';
+import type { DocumentMapping, ExportMapping } from '../sdk/mapping.js';
 import { mergeExportSlices } from '../sdk/sources/documents.js';
 import { housingMapping, loadHousingDb, type HousingDb } from './map.js';
 import type { HousingExport } from './native.js';
@@ -27,7 +27,7 @@ export function housingDocument(db: HousingDb, ref: string): Partial<HousingExpo
   };
 }
 
-export const housingDocumentMapping: DocumentMapping<HousingDb> = {
+export const housingDocumentMapping: DocumentMapping<HousingDb> & ExportMapping<HousingDb> = {
   ...housingMapping,
   fromDocuments: (docs) => loadHousingDb({ 'housing-export.json': mergeExportSlices([...docs.values()], { format: 'HOUSING-EXPORT', version: '1.0', exportedAt: '' }) }),
   document: housingDocument,

@@ -5,7 +5,7 @@
  * alerts). The mapping reads a set of slices back as a small POLE export, so a person's payload is
  * the same from a slice as from the whole export.
  */
-import type { DocumentMapping } from '../sdk/mapping.js';
+import type { DocumentMapping, ExportMapping } from '../sdk/mapping.js';
 import { mergeExportSlices } from '../sdk/sources/documents.js';
 import { loadPoliceDb, policeMapping, type PoliceDb } from './map.js';
 import type { PoliceExport } from './native.js';
@@ -31,7 +31,7 @@ export function policeDocument(db: PoliceDb, ref: string): Partial<PoliceExport>
   };
 }
 
-export const policeDocumentMapping: DocumentMapping<PoliceDb> = {
+export const policeDocumentMapping: DocumentMapping<PoliceDb> & ExportMapping<PoliceDb> = {
   ...policeMapping,
   fromDocuments: (docs) => loadPoliceDb({ 'police-export.json': mergeExportSlices([...docs.values()], { format: 'POLE-EXPORT', version: '1.0', force: '', exportedAt: '' }) }),
   document: policeDocument,

@@ -32,6 +32,7 @@ export interface CsvSourceConfig {
 export interface CsvSource<Db> extends Source<Db> {
   /** Reads the newest file again if it is not the one served (also run by the watcher). Resolves true when it changed. */
   reload(): Promise<boolean>;
+  health(): SourceHealth;
   close(): Promise<void>;
 }
 

@@ -18,7 +18,7 @@
 import pg from 'pg';
 import { AdapterConfigInvalid, SourceAborted, SourceError, SourceQueryFailed, SourceTimeout, SourceUnavailable } from '../errors.js';
 import type { DocumentMapping } from '../mapping.js';
-import { healthRecorder, type SearchPage, type Source, type SourceQuery } from '../source.js';
+import { healthRecorder, type SearchPage, type Source, type SourceHealth, type SourceQuery } from '../source.js';
 import { assertColumns, candidateOf, groupRows, parseDocument, type PeopleColumns } from './documents.js';
 
 export interface SqlSourceConfig {
@@ -35,6 +35,7 @@ export interface SqlSourceConfig {
 
 export interface SqlSource<Db> extends Source<Db> {
   close(): Promise<void>;
+  health(): SourceHealth;
   /** The statements a search would run (for EXPLAIN in benches and tests): text and parameters. */
   plan(q: SourceQuery, pageSize: number, cursor?: string): { text: string; values: unknown[] } | null;
 }

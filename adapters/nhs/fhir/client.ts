@@ -1,5 +1,6 @@
 /**
- * A FHIR R4 REST client for the searches the NHS adapter makes, typed with `@types/fhir` (fhir/r4):
+ * A FHIR R4 REST client for the searches the NHS adapter makes, typed with `@types/fhir` (fhir/r4),
+ * written here as GET queries (sent as POST _search, below):
  *
  *   Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|<number>
  *   Patient?family=<family>&birthdate=<date>, Patient?given=<given>&birthdate=<date>,
@@ -11,11 +12,12 @@
  *   Observation?subject=Patient/<id>&code=<loinc>|82810-3,<loinc>|11778-8     (pregnancy only)
  *   Flag?subject=Patient/<id>
  *
- * Every search pages through Bundle.link[next] (only on the same server: a bearer token is never
- * sent anywhere else), with a page size, a ceiling on pages, and a time-out per request
- * (AbortSignal). A 401 drops the cached token and tries once more with a new one.
- * Search values travel in the query string to the FHIR server only, as FHIR search defines; they
- * are never logged, and errors carry statuses and resource types, not values.
+ * A search's first page is POST [type]/_search with the parameters in a form body (so names, dates
+ * of birth and NHS numbers are not in URLs that proxies and access logs keep; GET is an option for
+ * a server without POST search); every search pages through Bundle.link[next] (only on the same
+ * server: a bearer token is never sent anywhere else), with a page size, a ceiling on pages, and a
+ * time-out per request (AbortSignal). A 401 drops the cached token and tries once more with a new
+ * one. Search values are never logged, and errors carry statuses and resource types, not values.
  */
 import type { Bundle, Condition, Encounter, EpisodeOfCare, FhirResource, Flag, Observation, OperationOutcome, Patient } from 'fhir/r4.js';
 import { FhirAuthFailed, FhirRequestFailed, FhirUnreachable } from './errors.js';
@@ -32,6 +34,11 @@ export interface FhirClientOptions {
   maxPages?: number;
   /** Per-request time-out, default 15 s. */
   timeoutMs?: number;
+  /**
+   * How a search's first page is asked for: POST [type]/_search with a form body (default: the
+   * search values stay out of URLs and access logs), or GET [type]?params for a server without it.
+   */
+  searchMethod?: 'POST' | 'GET';
   fetch?: typeof fetch;
 }
 
@@ -98,16 +105,18 @@ export function createFhirClient(o: FhirClientOptions): FhirClient {
   const pageSize = o.pageSize ?? 50;
   const maxPages = o.maxPages ?? 20;
   const timeoutMs = o.timeoutMs ?? 15_000;
+  const searchMethod = o.searchMethod ?? 'POST';
   const stats = { requests: 0, pages: 0, nextPages: 0, retriedAfter401: 0 };
 
-  async function get(url: string, signal: AbortSignal | undefined, what: string): Promise<unknown> {
+  async function get(url: string, signal: AbortSignal | undefined, what: string, form?: URLSearchParams): Promise<unknown> {
     for (let attempt = 0; ; attempt++) {
       const headers: Record<string, string> = { accept: 'application/fhir+json' };
+      if (form) headers['content-type'] = 'application/x-www-form-urlencoded';
       if (o.auth) headers.authorization = `Bearer ${await o.auth.token(signal)}`;
       let res: Response;
       stats.requests++;
       try {
-        res = await doFetch(url, { headers, signal: withTimeout(signal, timeoutMs) });
+        res = await doFetch(url, { method: form ? 'POST' : 'GET', headers, ...(form ? { body: form.toString() } : {}), signal: withTimeout(signal, timeoutMs) });
       } catch (e) {
         // Stopped or past the SDK's deadline: its reason (SourceAborted, SourceTimeout) says which.
         if (signal?.aborted) throw signal.reason ?? e;
@@ -142,15 +151,21 @@ export function createFhirClient(o: FhirClientOptions): FhirClient {
   async function searchPage<T extends FhirResource>(resourceType: T['resourceType'], from: { params: Record<string, string>; count?: number } | { next: string }, signal?: AbortSignal): Promise<SearchPageResult<T>> {
     const what = `${resourceType} search`;
     let url: URL;
+    let form: URLSearchParams | undefined;
     if ('next' in from) {
       url = new URL(checkedNext(what, from.next, base)!);
       stats.nextPages++;
+    } else if (searchMethod === 'POST') {
+      // POST [base]/[type]/_search: the search values travel in the body, not in a URL that
+      // proxies and server access logs keep.
+      url = new URL(`${baseStr}/${resourceType}/_search`);
+      form = new URLSearchParams({ ...from.params, _count: String(from.count ?? pageSize) });
     } else {
       url = new URL(`${baseStr}/${resourceType}`);
       for (const [k, v] of Object.entries(from.params)) url.searchParams.set(k, v);
       url.searchParams.set('_count', String(from.count ?? pageSize));
     }
-    const bundle = (await get(url.toString(), signal, what)) as Bundle;
+    const bundle = (await get(url.toString(), signal, what, form)) as Bundle;
     if (bundle.resourceType !== 'Bundle' || bundle.type !== 'searchset') throw new FhirRequestFailed(200, `${what}: the answer is not a searchset Bundle`);
     stats.pages++;
     const resources: T[] = [];

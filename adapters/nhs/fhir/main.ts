@@ -3,11 +3,11 @@
  *
  *   node --import tsx adapters/nhs/fhir/main.ts --gateway https://gateway:8443 --cert agency.pem --key agency-key.pem --ca ca.pem \
  *     --fhir-base https://fhir.trust.nhs.uk/R4 --fhir-client-id <client id> --fhir-key fhir-signing-key.pem --fhir-kid <key id> \
- *     [--fhir-token-endpoint <url>] [--fhir-scope "system/Patient.rs ..."] [--fhir-timeout-ms 15000]
+ *     [--fhir-token-endpoint <url>] [--fhir-scope "system/Patient.rs ..."] [--fhir-timeout-ms 15000] [--fhir-search-method POST|GET]
  *
  * Every SDK option applies (config file, push mode, state directory; adapters/README.md); in a
  * config file the FHIR options are fhirBase, fhirClientId, fhirKey, fhirKid, fhirTokenEndpoint,
- * fhirScope. See adapters/nhs/README.md.
+ * fhirScope, fhirTimeoutMs, fhirSearchMethod. See adapters/nhs/README.md.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -27,6 +27,7 @@ export interface FhirAdapterOptions {
   tokenEndpoint?: string;
   scope?: string;
   timeoutMs?: number;
+  searchMethod?: 'POST' | 'GET';
 }
 
 /** The FHIR options from the SDK config's extra flags (`--fhir-base` or `fhirBase`); the problems, if any. */
@@ -52,18 +53,20 @@ export function fhirOptionsOf(cfg: AdapterConfig, cwd = process.cwd()): { option
   }
   const timeout = get('fhir-timeout-ms', 'fhirTimeoutMs');
   if (timeout !== undefined && !(Number(timeout) > 0)) problems.push('--fhir-timeout-ms must be a positive number');
+  const method = get('fhir-search-method', 'fhirSearchMethod')?.toUpperCase();
+  if (method !== undefined && method !== 'POST' && method !== 'GET') problems.push('--fhir-search-method must be POST or GET');
   if (problems.length) return { problems };
   const tokenEndpoint = get('fhir-token-endpoint', 'fhirTokenEndpoint');
   const scope = get('fhir-scope', 'fhirScope');
   return {
     problems,
-    options: { fhirBase, clientId, privateKeyPem, kid, ...(tokenEndpoint ? { tokenEndpoint } : {}), ...(scope ? { scope } : {}), ...(timeout ? { timeoutMs: Number(timeout) } : {}) },
+    options: { fhirBase, clientId, privateKeyPem, kid, ...(tokenEndpoint ? { tokenEndpoint } : {}), ...(scope ? { scope } : {}), ...(timeout ? { timeoutMs: Number(timeout) } : {}), ...(method ? { searchMethod: method as 'POST' | 'GET' } : {}) },
   };
 }
 
 export function createFhirAgencyFrom(o: FhirAdapterOptions): FhirNhsAgency {
   const auth = createSmartAuth({ fhirBase: o.fhirBase, clientId: o.clientId, privateKeyPem: o.privateKeyPem, kid: o.kid, ...(o.tokenEndpoint ? { tokenEndpoint: o.tokenEndpoint } : {}), ...(o.scope ? { scope: o.scope } : {}), ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}) });
-  return createFhirNhsAgency({ client: createFhirClient({ baseUrl: o.fhirBase, auth, ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}) }) });
+  return createFhirNhsAgency({ client: createFhirClient({ baseUrl: o.fhirBase, auth, ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}), ...(o.searchMethod ? { searchMethod: o.searchMethod } : {}) }) });
 }
 
 async function main(argv: readonly string[]): Promise<void> {

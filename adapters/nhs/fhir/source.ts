@@ -31,7 +31,7 @@ export interface FhirNhsDb extends NhsDb {
 }
 
 export interface FhirSourceHealth extends SourceHealth {
-  /** Resources that failed their UK Core check (Patients found by a search, and resources read). */
+  /** Distinct resources that failed their UK Core check (Patients found by a search, and resources read). */
   withheldResources: number;
   withheldByType: Record<string, number>;
   withheldByRule: Record<string, number>;
@@ -131,7 +131,14 @@ export function createFhirSource(o: { client: FhirClient; now?: () => Date }): F
   const now = o.now ?? (() => new Date());
   const rec = healthRecorder('fhir', now);
   const extra = { withheldResources: 0, withheldByType: {} as Record<string, number>, withheldByRule: {} as Record<string, number>, truncatedReads: 0 };
-  const count = (v: ProfileVerdict) => {
+  // Distinct failing resources (a Patient found by two search steps, an Encounter read for two
+  // requests count once); bounded, holding resource ids only.
+  const seenBad = new Set<string>();
+  const count = (res: FhirResource, v: ProfileVerdict) => {
+    const key = `${res.resourceType}/${res.id ?? ''}/${res.meta?.versionId ?? ''}`;
+    if (seenBad.has(key)) return;
+    if (seenBad.size >= 10_000) seenBad.clear();
+    seenBad.add(key);
     extra.withheldResources++;
     extra.withheldByType[v.resourceType] = (extra.withheldByType[v.resourceType] ?? 0) + 1;
     for (const r of new Set(v.problems.map((p) => p.rule))) extra.withheldByRule[r] = (extra.withheldByRule[r] ?? 0) + 1;
@@ -160,7 +167,7 @@ export function createFhirSource(o: { client: FhirClient; now?: () => Date }): F
       const db: NhsDb = { patients: new Map() };
       for (const p of page.resources) {
         const v = checkUkCore(p);
-        if (v.problems.length) count(v);
+        if (v.problems.length) count(p, v);
         else if (p.id) db.patients.set(p.id, { patient: p, encounters: [], flags: [], episodes: [], observations: [], conditions: [] } as unknown as PatientRecord);
       }
       const next: Cursor | undefined = page.next ? { s: c.s, n: page.next } : c.s + 1 < steps.length ? { s: c.s + 1 } : undefined;
@@ -171,20 +178,20 @@ export function createFhirSource(o: { client: FhirClient; now?: () => Date }): F
       rec.h.reads++;
       const edSince = monthsBefore(now().toISOString().slice(0, 10), 12);
       const db: FhirNhsDb = { patients: new Map(), withheld: new Map() };
-      const note = (pid: string, v: ProfileVerdict) => {
-        count(v);
+      const note = (pid: string, res: FhirResource, v: ProfileVerdict) => {
+        count(res, v);
         db.withheld.set(pid, [...(db.withheld.get(pid) ?? []), withheldFor(v)]);
       };
       await tracked(() => Promise.all(recordIds.map(async (pid) => {
         const patient = await client.readPatient(pid, signal);
         if (!patient) return;
         const pv = checkUkCore(patient);
-        if (pv.problems.length) return note(pid, pv);
+        if (pv.problems.length) return note(pid, patient, pv);
         const r = await client.readRecord(patient, { edSince, signal });
         if (r.truncated) extra.truncatedReads++;
         const keep = <T extends FhirResource>(list: T[]): T[] => list.filter((res) => {
           const v = checkUkCore(res, pid);
-          if (v.problems.length) note(pid, v);
+          if (v.problems.length) note(pid, res, v);
           return !v.problems.length;
         });
         // The mapping reads the same elements with its own narrower hand-written types (../fhir.ts).

@@ -16,7 +16,9 @@
  *                      address-postalcode (starts-with, spaces ignored)
  *   GET  /fhir/{Encounter|Condition|Observation|Flag}?subject=Patient/id, /fhir/EpisodeOfCare?patient=Patient/id
  *        Encounter also class=system|code and date=geYYYY-MM-DD; Observation also code=system|code[,system|code]
- *   _count (default 20, at most 100) with Bundle.link next (_offset), every FHIR route needing a valid bearer token.
+ *   each search also as POST /fhir/{type}/_search with a form body (what the client sends);
+ *   _count (default 20, at most 100) with an opaque Bundle.link next (/fhir?_getpages=…&_offset=…),
+ *   every FHIR route needing a valid bearer token.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createPublicKey, randomBytes, verify, type KeyObject } from 'node:crypto';
@@ -32,8 +34,8 @@ export interface RegisteredClient {
 export interface FhirTestServer {
   baseUrl: string;
   tokenUrl: string;
-  /** Tokens issued, assertions refused (with the reason), FHIR requests refused for a bad token. */
-  stats: { tokensIssued: number; refused: string[]; unauthorised: number; searches: Record<string, number> };
+  /** Tokens issued, assertions refused (with the reason), FHIR requests refused for a bad token, searches by resource type, first pages asked by GET with the values in the URL. */
+  stats: { tokensIssued: number; refused: string[]; unauthorised: number; searches: Record<string, number>; getSearches: number };
   /** Make every issued token invalid now (the next FHIR call answers 401). */
   expireTokens(): void;
   load(resources: readonly Record<string, unknown>[]): Promise<number>;
@@ -72,7 +74,8 @@ export async function startFhirTestServer(o: { pool: pg.Pool; clients: Registere
   const clients = new Map(o.clients.map((c) => [c.clientId, { ...c, key: createPublicKey(c.publicKeyPem) }]));
   const tokens = new Map<string, number>();
   const seenJti = new Set<string>();
-  const stats: FhirTestServer['stats'] = { tokensIssued: 0, refused: [], unauthorised: 0, searches: {} };
+  const pages = new Map<string, { type: string; params: URLSearchParams }>();
+  const stats: FhirTestServer['stats'] = { tokensIssued: 0, refused: [], unauthorised: 0, searches: {}, getSearches: 0 };
   let origin = '';
 
   function checkAssertion(form: URLSearchParams): string | null {
@@ -189,13 +192,12 @@ export async function startFhirTestServer(o: { pool: pg.Pool; clients: Registere
     const r = await pool.query<{ resource: Record<string, unknown>; total: number }>(
       `SELECT resource, count(*) OVER ()::int AS total FROM fhir_resources WHERE ${where.join(' AND ')} ORDER BY id LIMIT ${count + 1} OFFSET ${offset}`, args);
     const page = r.rows.slice(0, count);
-    const self = new URLSearchParams(q);
-    const link = [{ relation: 'self', url: `${origin}/fhir/${type}?${self}` }];
+    // The next link is opaque (the search values stay on the server, as HAPI's _getpages does).
+    const link: { relation: string; url: string }[] = [];
     if (r.rows.length > count) {
-      const next = new URLSearchParams(q);
-      next.set('_count', String(count));
-      next.set('_offset', String(offset + count));
-      link.push({ relation: 'next', url: `${origin}/fhir/${type}?${next}` });
+      const id = randomBytes(12).toString('base64url');
+      pages.set(id, { type, params: new URLSearchParams([...q].filter(([k]) => k !== '_count' && k !== '_offset')) });
+      link.push({ relation: 'next', url: `${origin}/fhir?_getpages=${id}&_count=${count}&_offset=${offset + count}` });
     }
     send(res, 200, {
       resourceType: 'Bundle', type: 'searchset', total: r.rows[0]?.total ?? 0, link,
@@ -217,8 +219,9 @@ export async function startFhirTestServer(o: { pool: pg.Pool; clients: Registere
         }, 'application/json');
       }
       if (req.method === 'POST' && url.pathname === '/auth/token') return tokenEndpoint(req, res);
-      const m = /^\/fhir\/([A-Za-z]+)(?:\/([A-Za-z0-9\-.]{1,64}))?$/.exec(url.pathname);
-      if (req.method !== 'GET' || !m) return send(res, 404, outcome('not-found', 'no such route'));
+      const m = /^\/fhir(?:\/([A-Za-z]+)(?:\/([A-Za-z0-9\-.]{1,64}|_search))?)?$/.exec(url.pathname);
+      const post = req.method === 'POST' && m?.[2] === '_search';
+      if (!m || !(req.method === 'GET' || post)) return send(res, 404, outcome('not-found', 'no such route'));
       const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
       const exp = bearer ? tokens.get(bearer) : undefined;
       if (!exp || exp <= now()) {
@@ -226,11 +229,23 @@ export async function startFhirTestServer(o: { pool: pg.Pool; clients: Registere
         res.setHeader('www-authenticate', 'Bearer error="invalid_token"');
         return send(res, 401, outcome('login', 'a valid bearer token is required'));
       }
+      if (!m[1]) {
+        const stored = pages.get(url.searchParams.get('_getpages') ?? '');
+        if (!stored) return send(res, 404, outcome('not-found', 'no such page set'));
+        const q = new URLSearchParams(stored.params);
+        for (const k of ['_count', '_offset']) if (url.searchParams.has(k)) q.set(k, url.searchParams.get(k)!);
+        return search(stored.type, q, res);
+      }
+      if (post) {
+        if (!/^application\/x-www-form-urlencoded/.test(req.headers['content-type'] ?? '')) return send(res, 415, outcome('not-supported', 'POST _search takes a form body'));
+        return search(m[1], new URLSearchParams(await readBody(req)), res);
+      }
       if (m[2]) {
         const r = await pool.query<{ resource: unknown }>('SELECT resource FROM fhir_resources WHERE resource_type = $1 AND id = $2', [m[1], m[2]]);
         return r.rows[0] ? send(res, 200, r.rows[0].resource) : send(res, 404, outcome('not-found', `${m[1]}/${m[2]} is not known`));
       }
-      return search(m[1]!, url.searchParams, res);
+      stats.getSearches++;
+      return search(m[1], url.searchParams, res);
     })().catch((e: unknown) => {
       if (!res.headersSent) send(res, 500, outcome('exception', e instanceof Error ? e.message : 'error'));
     });

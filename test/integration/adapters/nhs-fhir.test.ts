@@ -24,7 +24,7 @@ import { generatePopulation } from '../../../adapters/sdk/synthetic/population.j
 import { caseBody, pickRichHousehold } from '../../../adapters/sdk/synthetic/cases.js';
 import { nhsMapping } from '../../../adapters/nhs/map.js';
 import { createFhirClient, type FhirClient } from '../../../adapters/nhs/fhir/client.js';
-import { createSmartAuth, type SmartAuth } from '../../../adapters/nhs/fhir/smart-auth.js';
+import { CLIENT_ASSERTION_TYPE, createSmartAuth, signClientAssertion, type SmartAuth } from '../../../adapters/nhs/fhir/smart-auth.js';
 import { createFhirNhsAgency } from '../../../adapters/nhs/fhir/source.js';
 import { FhirAuthFailed } from '../../../adapters/nhs/fhir/errors.js';
 import { startFhirTestServer, type FhirTestServer } from './fhir-server.js';
@@ -123,6 +123,7 @@ describe('NHS adapter over FHIR R4 with SMART Backend Services (real gateway, FH
     expect(server.stats.tokensIssued).toBe(1);
     expect(server.stats.unauthorised).toBe(0);
     expect(fhir.stats.nextPages).toBeGreaterThan(0); // pages of 2: searches went through Bundle.link next
+    expect(server.stats.getSearches).toBe(0); // every search was POST _search: no names or NHS numbers in URLs
     expect(server.stats.searches).toMatchObject({ Patient: expect.any(Number), Encounter: expect.any(Number), Condition: expect.any(Number), EpisodeOfCare: expect.any(Number), Observation: expect.any(Number), Flag: expect.any(Number) });
 
     const pack = await t.as('essex-marat').get(`/v1/cases/${caseId}/research`);
@@ -185,6 +186,24 @@ describe('NHS adapter over FHIR R4 with SMART Backend Services (real gateway, FH
     expect(fhir.stats.retriedAfter401).toBeGreaterThanOrEqual(1);
     expect(auth.stats.tokensIssued).toBeGreaterThanOrEqual(before + 2);
     expect(nhs.source.health().errors).toEqual([]);
+  });
+
+  it('the test token endpoint verifies the assertion: bad signature, expired, wrong aud, replayed jti, unknown kid → 401', async () => {
+    const post = async (jwt: string) => {
+      const r = await fetch(server.tokenUrl, { method: 'POST', body: new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: jwt, scope: 'system/Patient.rs' }) });
+      return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+    };
+    const sign = (o: Partial<Parameters<typeof signClientAssertion>[0]> = {}) => signClientAssertion({ clientId: CLIENT_ID, tokenEndpoint: server.tokenUrl, key: key.privateKey, kid: 'k1', nowMs: clock(), ...o });
+    const before = server.stats.refused.length;
+    const good = sign();
+    expect((await post(good)).status).toBe(200);
+    expect(await post(good)).toMatchObject({ status: 401, body: { error: 'invalid_client' } }); // replayed jti
+    expect((await post(sign({ key: wrongKey.privateKey }))).status).toBe(401);
+    expect((await post(sign({ nowMs: clock() - 600_000 }))).status).toBe(401);
+    expect((await post(sign({ tokenEndpoint: `${server.baseUrl}/token` }))).status).toBe(401);
+    expect((await post(sign({ kid: 'k9' }))).status).toBe(401);
+    expect((await post(sign({ clientId: 'someone-else' }))).status).toBe(401);
+    expect(server.stats.refused.slice(before)).toEqual(['jti', 'signature', 'expired', 'aud', 'kid', 'unknown-client']);
   });
 
   it('a wrong key: the token endpoint refuses the assertion, the adapter reports FHIR_AUTH_FAILED, retries, then declines visibly', async () => {

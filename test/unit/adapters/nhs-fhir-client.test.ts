@@ -23,9 +23,9 @@ function auth(): SmartAuth & { invalidated: number } {
 
 describe('FHIR client', () => {
   it('follows Bundle.link next on the same server and sends the bearer token', async () => {
-    const seen: { url: string; authz: string | null }[] = [];
+    const seen: { url: string; method?: string; body?: string; authz: string | null }[] = [];
     const f = (async (url: string | URL, init?: RequestInit) => {
-      seen.push({ url: String(url), authz: new Headers(init?.headers).get('authorization') });
+      seen.push({ url: String(url), ...(init?.method ? { method: init.method } : {}), ...(init?.body ? { body: String(init.body) } : {}), authz: new Headers(init?.headers).get('authorization') });
       const u = new URL(String(url));
       if (!u.searchParams.get('page')) return Response.json(bundle(['a', 'b'], `${BASE}/Patient?page=2`));
       return Response.json({ ...bundle(['c']), entry: [...bundle(['c']).entry, { resource: { resourceType: 'OperationOutcome' }, search: { mode: 'outcome' } }] });
@@ -33,9 +33,19 @@ describe('FHIR client', () => {
     const c = createFhirClient({ baseUrl: BASE, auth: auth(), fetch: f, pageSize: 2 });
     const r = await c.search('Patient', { family: 'Bloggs', birthdate: '1990-03-04' });
     expect(r.resources.map((p) => p.id)).toEqual(['a', 'b', 'c']);
-    expect(new URL(seen[0]!.url).searchParams.get('_count')).toBe('2');
+    // The first page is POST _search with the values in the body; the next page is the server's link.
+    expect(seen[0]).toMatchObject({ url: `${BASE}/Patient/_search`, method: 'POST' });
+    expect(Object.fromEntries(new URLSearchParams(seen[0]!.body))).toEqual({ family: 'Bloggs', birthdate: '1990-03-04', _count: '2' });
+    expect(seen[1]).toMatchObject({ url: `${BASE}/Patient?page=2`, method: 'GET' });
     expect(seen.every((s) => s.authz === 'Bearer tok0')).toBe(true);
     expect(c.stats).toMatchObject({ pages: 2, nextPages: 1 });
+  });
+
+  it('GET search when configured: the parameters in the query string', async () => {
+    const urls: string[] = [];
+    const f = (async (url: string | URL) => (urls.push(String(url)), Response.json(bundle(['a'])))) as typeof fetch;
+    await createFhirClient({ baseUrl: BASE, fetch: f, searchMethod: 'GET' }).searchPatients({ nhsNumber: '9434765919' });
+    expect(urls).toEqual([`${BASE}/Patient?identifier=${encodeURIComponent('https://fhir.nhs.uk/Id/nhs-number|9434765919')}&_count=50`]);
   });
 
   it('refuses a next link to another server (the token would go with it)', async () => {

@@ -67,6 +67,8 @@ import { createActionAgencyRouter } from './http/action-routes.js';
 import { createCirculationService, type CirculationService } from './meetings/circulation-service.js';
 import { circulatedPackForDocument } from './meetings/circulated-pack-document.js';
 import { createCirculationAgencyRouter } from './http/circulation-routes.js';
+import { createMeetingCirculation, type MeetingCirculation } from './meetings/meeting-circulation.js';
+import { createMeetingCirculationRouter } from './http/meeting-circulation-routes.js';
 import { createTransferAgencyRouter } from './http/transfer-routes.js';
 import { createTransferService, type TransferService } from './transfers/transfer-service.js';
 import { createDocumentService, type DocumentService } from './documents/document-service.js';
@@ -121,6 +123,8 @@ export interface Gateway {
   actions: ActionService;
   /** Minutes, actions and the research pack released to each partner under MARAC_ACTION_REVIEW (docs/decisions/0027). */
   circulation: CirculationService;
+  /** The coordinator circulating a meeting's packs or minutes to every party agency (meetings/meeting-circulation.ts). */
+  meetingCirculation: MeetingCirculation;
   /** MARAC-to-MARAC transfers under inter-area agreements (transfers/; docs/decisions/0029). */
   transfers: TransferService;
   /** Word and PDF documents of the pack and the minutes, each for one recipient agency (documents/). */
@@ -251,6 +255,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const minutes = createMinutesService(minutesActionsDeps);
   const actions = createActionService({ ...minutesActionsDeps, policy });
   const circulation = createCirculationService({ pool, audit, policy, agencies, sealer, now });
+  const meetingCirculation = createMeetingCirculation({ pool, audit, agencies, circulation, now, validate: (name, data) => schemas.assertValid(name, data) });
   const transfers = createTransferService({ exchange: deps, validate: (name, data) => schemas.assertValid(name, data) });
   const documents = createDocumentService({
     packs, agencies: registry, catalog, now,
@@ -356,6 +361,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   // Circulated research and minutes, likewise, leave only to a certificate still good in the database.
   agencyApp.get(['/v1/cases/:caseId/circulated-pack', '/v1/meetings/:meetingId/cases/:caseId/minutes/released'], requireCurrentCertificate(pool));
   agencyApp.use(createCirculationAgencyRouter(circulation));
+  agencyApp.use(createMeetingCirculationRouter(meetingCirculation));
   agencyApp.use(createTransferAgencyRouter(transfers));
   agencyApp.use(notFoundHandler);
   agencyApp.use(databaseUnavailable);
@@ -421,6 +427,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     minutes,
     actions,
     circulation,
+    meetingCirculation,
     transfers,
     documents,
     sweepNow: () => sweep(maintenanceDeps, 0),

@@ -12,14 +12,17 @@ export const SOURCE_ACTIONS = ['REQUEST_CREATED', 'REMINDER_SENT', 'OVERDUE', 'R
 
 /**
  * Pages the links point to, by opaque id only: never a name, a date or a reference a person typed.
- * The agency staff pages are issue 15's; a person who follows a link signs in first.
+ * Each is a GET page route registered with the page router (test/unit/notifications/links.test.ts
+ * checks every one): the agency staff pages (ui/agency-staff-pages.ts, agency-rep-pages.ts), the
+ * coordinator's case and referral pages. An action has no page of its own: the representative's
+ * actions page, at that action's heading. A person who follows a link signs in first.
  */
 export const LINKS = {
   agencyRequest: (requestId: string) => `/agency/requests/${encodeURIComponent(requestId)}/answer`,
   coordinatorCase: (caseId: string) => `/cases/${encodeURIComponent(caseId)}`,
   referral: (referralId: string) => `/referrals/${encodeURIComponent(referralId)}`,
   agencyCase: (caseId: string) => `/agency/cases/${encodeURIComponent(caseId)}`,
-  agencyAction: (actionId: string) => `/agency/actions/${encodeURIComponent(actionId)}`,
+  agencyAction: (actionId: string) => `/agency/actions#action-${encodeURIComponent(actionId)}`,
 } as const;
 
 export interface SourceEvent {

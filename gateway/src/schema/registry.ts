@@ -13,14 +13,14 @@ export { SCHEMA_BASE, pointerToken, hasForbiddenKey, findForbiddenKeys } from '@
 export type SchemaName = 'case' | 'case-legal-update' | 'research-request' | 'research-response' | 'decline' | 'agreement' | 'audit-event'
   | 'referral' | 'referral-accept' | 'referral-return' | 'referral-repeat-decision'
   | 'case-update' | 'case-withdraw' | 'case-close'
-  | 'meeting' | 'meeting-update' | 'agenda-add' | 'agenda-order' | 'agenda-item-update' | 'attendance'
+  | 'meeting' | 'meeting-update' | 'agenda-add' | 'agenda-order' | 'agenda-item-update' | 'attendance' | 'meeting-circulate'
   | 'case-minutes' | 'case-action' | 'case-action-update'
   | 'transfer-offer' | 'transfer-accept' | 'transfer-refuse';
 export const SCHEMA_NAMES: readonly SchemaName[] = [
   'case', 'case-legal-update', 'research-request', 'research-response', 'decline', 'agreement', 'audit-event',
   'referral', 'referral-accept', 'referral-return', 'referral-repeat-decision',
   'case-update', 'case-withdraw', 'case-close',
-  'meeting', 'meeting-update', 'agenda-add', 'agenda-order', 'agenda-item-update', 'attendance',
+  'meeting', 'meeting-update', 'agenda-add', 'agenda-order', 'agenda-item-update', 'attendance', 'meeting-circulate',
   'case-minutes', 'case-action', 'case-action-update',
   'transfer-offer', 'transfer-accept', 'transfer-refuse',
 ];

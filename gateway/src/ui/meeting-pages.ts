@@ -19,7 +19,7 @@ import { formatDate, formatDateTime, type PageRenderer } from './render.js';
  */
 
 export interface MeetingPagesDeps {
-  g: Pick<Gateway, 'meetings' | 'registry'>;
+  g: Pick<Gateway, 'meetings' | 'registry' | 'meetingCirculation'>;
   render: PageRenderer;
   now: () => Date;
 }
@@ -48,6 +48,8 @@ const DONE: Record<string, string> = {
   started: 'Meeting started.',
   held: 'Meeting marked as held.',
   cancelled: 'Meeting cancelled.',
+  'circulated-pack': 'Research packs circulated to the agencies of each case.',
+  'circulated-minutes': 'Minutes circulated to the agencies of each case.',
 };
 
 function me(res: Response): PersonPrincipal {
@@ -163,10 +165,12 @@ export function meetingPages(pages: PageRouter, deps: MeetingPagesDeps): void {
       .map((id) => ({ id, name: names(id), attendance: byAgency.get(id) }))
       .sort((a, b) => a.name.localeCompare(b.name));
     const m = agenda.meeting;
+    const circulated = await g.meetingCirculation.circulatedOn(meetingId);
     render.page(res, 'meetings/meeting.njk', {
       title: `Meeting on ${formatDateTime(m.startsAt)}`,
       meeting: { ...m, statusLabel: MEETING_STATUS_LABELS[m.status] },
       changeable: m.status === 'PLANNED' || m.status === 'IN_PROGRESS',
+      circulated,
       agenda: {
         ...agenda,
         items: agenda.items.map((i, n) => ({
@@ -217,6 +221,13 @@ export function meetingPages(pages: PageRouter, deps: MeetingPagesDeps): void {
     const status = text(asBody(req.body), 'status', 20);
     if (status !== 'IN_PROGRESS' && status !== 'HELD') throw new ValidationFailed('Choose started or held');
     await change(req, res, () => g.meetings.updateMeeting(me(res), meetingIdOf(req), { status }), status === 'HELD' ? 'held' : 'started');
+  });
+
+  // Before the meeting the research packs, after it the minutes: each party agency of each case.
+  pages.post('/meetings/:meetingId/circulate', COORDINATOR, async (req, res) => {
+    const kind = text(asBody(req.body), 'kind', 10);
+    if (kind !== 'pack' && kind !== 'minutes') throw new ValidationFailed('Choose packs or minutes');
+    await change(req, res, () => g.meetingCirculation.circulate(me(res), meetingIdOf(req), { kind }), `circulated-${kind}`);
   });
 
   pages.get('/meetings/:meetingId/cancel', COORDINATOR, async (req, res) => {

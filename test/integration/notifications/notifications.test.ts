@@ -152,7 +152,7 @@ describe('who is told', () => {
     expect(a.status, JSON.stringify(a.body)).toBe(201);
     await settle(g());
     expect(told('MARAC action assigned')).toEqual({ 'rep@chelmsford-housing.example': 1 });
-    expect(box.messages().find((m) => m.subject === 'MARAC action assigned')!.text).toContain(`/agency/actions/${a.body.actionId ?? a.body.id}`);
+    expect(box.messages().find((m) => m.subject === 'MARAC action assigned')!.text).toContain(`/agency/actions#action-${a.body.actionId ?? a.body.id}`);
 
     const at = (day: string, hour: number) => new Date(`${day}T${String(hour).padStart(2, '0')}:00:00Z`);
     const dayBefore = new Date(Date.parse(`${dueOn}T12:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
@@ -187,7 +187,7 @@ describe('what they are told', () => {
       expect(detectPersonalData(text), text).toBeNull();
       // A fixed sentence, the link by opaque id, the reference: nothing else.
       const lines = m.text.split('\n').filter(Boolean);
-      expect(lines.filter((l) => l.startsWith('http')).every((l) => /^http:\/\/127\.0\.0\.1:\d+\/[a-z/]+\/[a-z]{3,4}_[0-9a-f]{32}(\/answer)?$/.test(l)), m.text).toBe(true);
+      expect(lines.filter((l) => l.startsWith('http')).every((l) => /^http:\/\/127\.0\.0\.1:\d+\/[a-z/]+(\/|#action-)[a-z]{3,4}_[0-9a-f]{32}(\/answer)?$/.test(l)), m.text).toBe(true);
     }
   });
 });

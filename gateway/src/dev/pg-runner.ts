@@ -178,11 +178,11 @@ function placeData(databaseDir: string, who: Ids | undefined, dataRoot: string, 
   } catch (err) {
     throw new EmbeddedPostgresUnavailable(
       `The data folder ${databaseDir} is not reachable by the "postgres" user and ${target} could not be made: ` +
-        `${(err as Error).message}. Set GATEWAY_DATA_DIR to a folder others can enter, or set DATABASE_URL.`,
+        `${(err as Error).message}. Set MARAC_DATA_DIR to a folder others can enter, or set DATABASE_URL.`,
     );
   }
   if (!reachable(target, who, 'rwx')) {
-    throw new EmbeddedPostgresUnavailable(`${target} is not usable by the "postgres" user; set GATEWAY_DATA_DIR elsewhere or DATABASE_URL.`);
+    throw new EmbeddedPostgresUnavailable(`${target} is not usable by the "postgres" user; set MARAC_DATA_DIR elsewhere or DATABASE_URL.`);
   }
   log(`embedded PostgreSQL: data kept in ${target} (${databaseDir} is not reachable by the postgres user)`);
   return target;

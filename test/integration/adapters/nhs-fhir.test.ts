@@ -66,7 +66,10 @@ describe('NHS adapter over FHIR R4 with SMART Backend Services (real gateway, FH
     const agency = createFhirNhsAgency({ client: f });
     const c = t.creds.get(NHS)!;
     const gw = createGatewayClient({ baseUrl: t.gateway.agencyUrl.replace('localhost', '127.0.0.1'), certPem: c.certPem, keyPem: c.keyPem, caPem: c.caPem });
-    const capture: GatewayClient = { ...gw, respond: (id, body, k) => (sent.set(id, body), gw.respond(id, body, k)) };
+    const capture: GatewayClient = { ...gw, respond: (id, body, k) => {
+      sent.set(id, body);
+      return gw.respond(id, body, k);
+    } };
     const runner = createRunner({
       client: capture, agency: { ...agency, limits: { pageSize: 2 } }, waitSeconds: 2, sourceRetries: 1, backoff: { initialMs: 100, maxMs: 500 },
       onEvent: (e) => events.push(e),

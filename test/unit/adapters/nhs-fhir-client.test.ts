@@ -43,7 +43,10 @@ describe('FHIR client', () => {
 
   it('GET search when configured: the parameters in the query string', async () => {
     const urls: string[] = [];
-    const f = (async (url: string | URL) => (urls.push(String(url)), Response.json(bundle(['a'])))) as typeof fetch;
+    const f = (async (url: string | URL) => {
+      urls.push(String(url));
+      return Response.json(bundle(['a']));
+    }) as typeof fetch;
     await createFhirClient({ baseUrl: BASE, fetch: f, searchMethod: 'GET' }).searchPatients({ nhsNumber: '9434765919' });
     expect(urls).toEqual([`${BASE}/Patient?identifier=${encodeURIComponent('https://fhir.nhs.uk/Id/nhs-number|9434765919')}&_count=50`]);
   });

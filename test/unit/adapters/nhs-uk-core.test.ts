@@ -4,7 +4,6 @@
  * problems name a rule and a path, never a value.
  */
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
 import type { FhirResource } from 'fhir/r4.js';
 import { checkUkCore, UK_CORE_PROFILES } from '../../../adapters/nhs/fhir/uk-core.js';
 import { searchesFor, withheldFor } from '../../../adapters/nhs/fhir/source.js';
@@ -13,7 +12,6 @@ import { ukCoreResources } from '../../integration/adapters/fhir-fixtures.js';
 
 const resources = ukCoreResources() as unknown as FhirResource[];
 const patient = resources.find((r) => r.resourceType === 'Patient')!;
-const pid = patient.id!;
 const of = <T extends FhirResource['resourceType']>(t: T) => structuredClone(resources.find((r) => r.resourceType === t && ('subject' in r ? (r as { subject?: { reference?: string } }).subject?.reference : (r as { patient?: { reference?: string } }).patient?.reference)))!;
 const rules = (r: unknown, p?: string) => checkUkCore(r as FhirResource, p).problems.map((x) => x.rule);
 
@@ -86,7 +84,6 @@ describe('UK Core checks', () => {
     const v = checkUkCore({ ...(of('Encounter') as any), status: 'done' });
     expect(withheldFor(v)).toEqual({ fieldPath: 'health.edAttendances12m', reason: 'OTHER', note: 'An Encounter record failed its UK Core profile check (value-set) and was not sent; the trust will check it.' });
   });
-  void pid;
 });
 
 describe('FHIR search plan', () => {

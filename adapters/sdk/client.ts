@@ -46,6 +46,8 @@ export type ActionStatus = 'OPEN' | 'DONE' | 'NOT_POSSIBLE_CHANGE' | 'NOT_DONE_A
 export interface OwnedAction {
   id: string;
   caseId: string;
+  /** The meeting the action was agreed at, when there was one (getMinutes). */
+  meetingId?: string;
   kind: 'ACTION' | 'SURVIVOR_FEEDBACK';
   dueOn: string;
   status: ActionStatus;

@@ -8,6 +8,7 @@ import { adultSocialCareMapping, childrensSocialCareMapping } from '../../../ada
 import { probationMapping } from '../../../adapters/probation/map.js';
 import { idvaMapping } from '../../../adapters/idva/map.js';
 import type { AgencyCredentials } from './demo-agencies.js';
+import { startDemoFollowUp, type DemoFollowUp } from './demo-follow-up.js';
 
 const data = (name: string) => fileURLToPath(new URL(`../../../adapters/${name}/data/`, import.meta.url));
 
@@ -33,11 +34,29 @@ export async function startDemoAdapters(opts: {
   caPem: string;
   creds: Map<string, AgencyCredentials>;
   logger: Logger;
+  /**
+   * Seconds between an adapter's follow-up rounds (demo-follow-up.ts: its actions marked done,
+   * circulated packs and minutes read). DEMO_ADAPTER_FOLLOW_UP_SECONDS, 60 by default; 0 is off,
+   * and so is the default under test.
+   */
+  followUpSeconds?: number;
 }): Promise<{ stop: () => Promise<void> }> {
   const running: RunningAdapter[] = [];
+  const followUps: DemoFollowUp[] = [];
+  const fromEnv = process.env.DEMO_ADAPTER_FOLLOW_UP_SECONDS;
+  const underTest = process.env.VITEST !== undefined || process.env.NODE_ENV === 'test';
+  const every = opts.followUpSeconds ?? (fromEnv !== undefined && /^\d+$/.test(fromEnv) ? Number(fromEnv) : underTest ? 0 : 60);
   for (const [agencyId, def] of Object.entries(DEMO_ADAPTERS)) {
     const c = opts.creds.get(agencyId);
     if (!c) continue;
+    const followUp = every > 0
+      ? startDemoFollowUp({
+        agencyId, everySeconds: every,
+        gateway: { baseUrl: opts.gatewayUrl, certPem: c.certPem, keyPem: c.keyPem, caPem: opts.caPem },
+        log: (line) => opts.logger.debug('demo adapter follow-up', { agencyId, ...line }),
+      })
+      : undefined;
+    if (followUp) followUps.push(followUp);
     running.push(
       await startAdapter(
         def,
@@ -55,14 +74,17 @@ export async function startDemoAdapters(opts: {
           extra: {},
         },
         // Adapter events carry ids, counts and codes only; keep them at debug level.
-        { log: (line) => opts.logger.debug('demo adapter', { agencyId, ...line }) },
+        {
+          log: (line) => opts.logger.debug('demo adapter', { agencyId, ...line }),
+          ...(followUp ? { onMessage: (m: { caseId: string }) => followUp.noteCase(m.caseId) } : {}),
+        },
       ),
     );
   }
   opts.logger.info('demo adapters running', { count: running.length });
   return {
     async stop() {
-      await Promise.allSettled(running.map((r) => r.stop()));
+      await Promise.allSettled([...followUps.map((f) => f.stop()), ...running.map((r) => r.stop())]);
     },
   };
 }

@@ -25,6 +25,8 @@ import type { ActionKind, ActionStatus, ActionUpdate, CaseAction } from './types
 export interface OwnerActionView {
   id: string;
   caseId: string;
+  /** The meeting the action was agreed at, when there was one (its released minutes: GET /v1/meetings/{id}/cases/{caseId}/minutes/released). */
+  meetingId?: string;
   kind: ActionKind;
   dueOn: string;
   status: ActionStatus;
@@ -56,7 +58,7 @@ export interface OwnerReleaseDeps {
 }
 
 const STRUCTURAL = (a: ReleasableAction): OwnerActionView => ({
-  id: a.id, caseId: a.caseId, kind: a.kind, dueOn: a.dueOn, status: a.status, ownerAgencyId: a.ownerAgencyId,
+  id: a.id, caseId: a.caseId, ...(a.meetingId ? { meetingId: a.meetingId } : {}), kind: a.kind, dueOn: a.dueOn, status: a.status, ownerAgencyId: a.ownerAgencyId,
 });
 
 /** The owner's actions (all owned by `recipientAgencyId`), released per case, in the order given. */

@@ -1,0 +1,85 @@
+/**
+ * A demo adapter's follow-up (gateway/src/dev/demo-follow-up.ts) against a test gateway over mTLS:
+ * it marks the action its agency owns done with its note through the SDK, leaves another agency's
+ * alone, reads the pack circulated to it and the minutes of its action's meeting, and logs ids and
+ * counts only. Rounds are driven by the test (runOnce), no timer.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_ACTION_NOTE, startDemoFollowUp, type DemoFollowUp } from '../../../gateway/src/dev/demo-follow-up.js';
+import { startTestGateway, type TestGateway } from '../../helpers/gateway.js';
+import { agencyFetch } from '../../helpers/pki.js';
+import { sampleCase, sampleResponse, subjectIds } from '../exchange/fixtures.js';
+import { dayFromNow, seedMeeting } from '../meetings/minutes-fixtures.js';
+import { PERSONAL_DATA } from '../notifications/helpers.js';
+
+let t: TestGateway;
+let caseId: string;
+let meetingId: string;
+const actionIds: Record<string, string> = {};
+const lines: Record<string, string | number | boolean>[] = [];
+let followUp: DemoFollowUp;
+const HOUSING = 'chelmsford-housing';
+
+beforeAll(async () => {
+  t = await startTestGateway({ queue: 'redis', workers: false });
+  const day = dayFromNow(7);
+  const created = await t.as('essex-marat').post('/v1/cases', sampleCase({ meetingDate: day, externalRef: `FU-${Math.random().toString(36).slice(2, 8)}` }));
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  caseId = created.body.caseId;
+  const req = await t.as('essex-marat').post(`/v1/cases/${caseId}/research-requests`, { purpose: 'MARAC_RESEARCH', recipients: [HOUSING, 'essex-police'] });
+  expect(req.status, JSON.stringify(req.body)).toBe(201);
+  await t.as(HOUSING).get('/v1/inbox');
+  const a = await t.as(HOUSING).post(`/v1/research-requests/${req.body.requestId}/response`, sampleResponse('response-housing.json', subjectIds(created.body)), { 'Idempotency-Key': 'fu-housing' });
+  expect(a.status, JSON.stringify(a.body)).toBeLessThan(300);
+  meetingId = await seedMeeting(t.gateway.pool, { day, caseIds: [caseId], status: 'HELD' });
+  const base = t.gateway.agencyUrl.replace('localhost', '127.0.0.1');
+  const put = await agencyFetch(base, t.creds.get('essex-marat')!, `/v1/meetings/${meetingId}/cases/${caseId}/minutes`, {
+    method: 'PUT', body: { version: 0, minutes: { risks: 'Escalation at 1 Example Row.', decisions: 'Sanctuary scheme.' } },
+  });
+  expect(put.status, JSON.stringify(put.body)).toBe(200);
+  for (const [owner, description] of [[HOUSING, 'Fit a sanctuary scheme at 1 Example Row.'], ['essex-police', 'Place a marker.']] as const) {
+    const r = await t.as('essex-marat').post(`/v1/cases/${caseId}/actions`, { description, ownerAgencyId: owner, dueOn: dayFromNow(21), meetingId });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    actionIds[owner] = r.body.actionId ?? r.body.id;
+  }
+  const c = t.creds.get(HOUSING)!;
+  followUp = startDemoFollowUp({
+    agencyId: HOUSING, everySeconds: 0,
+    gateway: { baseUrl: base, certPem: c.certPem, keyPem: c.keyPem, caPem: c.caPem! },
+    log: (line) => lines.push(line),
+  });
+});
+afterAll(async () => {
+  await followUp?.stop();
+  await t?.stop();
+});
+
+describe('a demo adapter after answering', () => {
+  it('marks the action its agency owns done with its note, and reads its circulated pack and minutes', async () => {
+    followUp.noteCase(caseId);
+    const first = await followUp.runOnce();
+    expect(first.actionsUpdated).toBe(1);
+    expect(first.packsRead).toBe(1);
+    expect(first.minutesRead).toBe(1);
+    const rows = await t.gateway.pool.query('SELECT id, status FROM case_actions WHERE case_id = $1 ORDER BY id', [caseId]);
+    const status = Object.fromEntries(rows.rows.map((r) => [r.id, r.status]));
+    expect(status[actionIds[HOUSING]!]).toBe('DONE');
+    expect(status[actionIds['essex-police']!]).toBe('OPEN');
+    const updates = await t.gateway.pool.query('SELECT by_agency_id, status FROM case_action_updates WHERE action_id = $1', [actionIds[HOUSING]]);
+    expect(updates.rows).toEqual([{ by_agency_id: HOUSING, status: 'DONE' }]);
+    // The note as the coordinator reads it back.
+    const seen = await t.as('essex-marat').get(`/v1/actions/${actionIds[HOUSING]}`);
+    expect(seen.status, JSON.stringify(seen.body)).toBe(200);
+    expect(JSON.stringify(seen.body)).toContain(DEMO_ACTION_NOTE);
+
+    // Nothing open left, the pack already read: a second round does nothing.
+    expect(await followUp.runOnce()).toMatchObject({ actionsUpdated: 0, packsRead: 0 });
+  });
+
+  it('logs ids and counts only', () => {
+    expect(lines.some((l) => l.event === 'circulated-pack-read' && l.caseId === caseId && typeof l.sections === 'number')).toBe(true);
+    const text = JSON.stringify(lines);
+    for (const pd of [...PERSONAL_DATA, 'sanctuary', 'Sanctuary', 'marker', DEMO_ACTION_NOTE]) expect(text.includes(pd), pd).toBe(false);
+    for (const l of lines) for (const v of Object.values(l)) expect(typeof v === 'number' || typeof v === 'boolean' || /^[a-z0-9_-]+$/.test(String(v)), String(v)).toBe(true);
+  });
+});

@@ -7,11 +7,11 @@ import { fileURLToPath } from 'node:url';
 import type { ExportMapping } from './sdk/mapping.js';
 import type { GeneratedDataSet } from './sdk/synthetic/output.js';
 import type { Population } from './sdk/synthetic/population.js';
-import { policeMapping } from './police/map.js';
+import { policeDocumentMapping } from './police/documents.js';
 import { generatePoliceData } from './police/data/generate.js';
 import { nhsMapping } from './nhs/map.js';
 import { generateNhsData } from './nhs/data/generate.js';
-import { housingMapping } from './housing/map.js';
+import { housingDocumentMapping } from './housing/documents.js';
 import { generateHousingData } from './housing/data/generate.js';
 import { adultSocialCareMapping, childrensSocialCareMapping } from './social-care/map.js';
 import { generateSocialCareData } from './social-care/data/generate.js';
@@ -33,9 +33,9 @@ export interface CatalogEntry {
 const dir = (sub: string) => fileURLToPath(new URL(`./${sub}/data/`, import.meta.url));
 
 export const ADAPTERS: readonly CatalogEntry[] = [
-  { name: 'police', mapping: policeMapping, dataDir: dir('police'), generate: generatePoliceData },
+  { name: 'police', mapping: policeDocumentMapping, dataDir: dir('police'), generate: generatePoliceData },
   { name: 'nhs', mapping: nhsMapping, dataDir: dir('nhs'), generate: generateNhsData },
-  { name: 'housing', mapping: housingMapping, dataDir: dir('housing'), generate: generateHousingData },
+  { name: 'housing', mapping: housingDocumentMapping, dataDir: dir('housing'), generate: generateHousingData },
   { name: 'childrens-social-care', mapping: childrensSocialCareMapping, dataDir: dir('social-care'), generate: generateSocialCareData },
   { name: 'adult-social-care', mapping: adultSocialCareMapping, dataDir: dir('social-care'), generate: generateSocialCareData },
   { name: 'probation', mapping: probationMapping, dataDir: dir('probation'), generate: generateProbationData },

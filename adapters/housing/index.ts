@@ -5,6 +5,6 @@
  */
 import { fileURLToPath } from 'node:url';
 import { runAdapterMain } from '../sdk/cli.js';
-import { housingMapping } from './map.js';
+import { housingDocumentMapping } from './documents.js';
 
-await runAdapterMain({ name: 'housing', mapping: housingMapping, dataDir: fileURLToPath(new URL('./data/', import.meta.url)) }, process.argv.slice(2));
+await runAdapterMain({ name: 'housing', mapping: housingDocumentMapping, dataDir: fileURLToPath(new URL('./data/', import.meta.url)) }, process.argv.slice(2));

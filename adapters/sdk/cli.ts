@@ -10,6 +10,7 @@ import { createFileJournal } from './journal.js';
 import type { AgencyMapping } from './mapping.js';
 import { startPushReceiver } from './push-receiver.js';
 import { loadAgency, type LoadedAgency } from './respond.js';
+import { sourceFromConfig } from './sources/from-config.js';
 import { createRunner, type Runner, type RunnerEvent } from './runner.js';
 import { mapEveryRecord } from './self-check.js';
 import type { InboxMessage } from './types.js';
@@ -33,7 +34,7 @@ const stdoutLog: Log = (line) => process.stdout.write(`${JSON.stringify({ ts: ne
 /** Starts an adapter from a parsed config (used by the CLI, the demo and tests). */
 export async function startAdapter(def: AdapterDefinition, cfg: AdapterConfig, o: { log?: Log; agency?: LoadedAgency; onEvent?: (e: RunnerEvent) => void; onMessage?: (m: InboxMessage) => void } = {}): Promise<RunningAdapter> {
   const log = o.log ?? stdoutLog;
-  const agency = o.agency ?? loadAgency(def.mapping, readDataDir(cfg.dataDir));
+  const agency = o.agency ?? agencyOf(def, cfg);
   const client = createGatewayClient({ baseUrl: cfg.gateway!, certPem: cfg.certPem!, keyPem: cfg.keyPem!, caPem: cfg.caPem! });
   const runner = createRunner({
     client,
@@ -59,6 +60,7 @@ export async function startAdapter(def: AdapterDefinition, cfg: AdapterConfig, o
         await receiver.close();
         await runner.stop();
         client.close();
+        if (!o.agency) await agency.source?.close?.();
       },
     };
   }
@@ -69,8 +71,15 @@ export async function startAdapter(def: AdapterDefinition, cfg: AdapterConfig, o
       await runner.stop();
       await loop;
       client.close();
+      if (!o.agency) await agency.source?.close?.();
     },
   };
+}
+
+/** The agency as the configuration names it: its source (SQL, CSV), or its export served from memory. */
+export function agencyOf(def: AdapterDefinition, cfg: AdapterConfig): LoadedAgency {
+  if (cfg.source) return { mapping: def.mapping, source: sourceFromConfig(def.mapping, cfg.source) };
+  return loadAgency(def.mapping, readDataDir(cfg.dataDir));
 }
 
 export async function runAdapterMain(def: AdapterDefinition, argv: readonly string[]): Promise<void> {
@@ -86,6 +95,11 @@ export async function runAdapterMain(def: AdapterDefinition, argv: readonly stri
     throw e;
   }
   if (cfg.check) {
+    if (cfg.source) {
+      process.stderr.write(`${def.name} adapter: --check maps a whole export offline; with a ${cfg.source.kind} source, run it against the export instead (--data)\n`);
+      process.exitCode = 2;
+      return;
+    }
     const agency = loadAgency(def.mapping, readDataDir(cfg.dataDir));
     const results = mapEveryRecord(agency, { asOf: new Date().toISOString().slice(0, 10) });
     const bad = results.filter((r) => r.problems.length);
@@ -94,7 +108,7 @@ export async function runAdapterMain(def: AdapterDefinition, argv: readonly stri
     return;
   }
   if (cfg.once) {
-    const agency = loadAgency(def.mapping, readDataDir(cfg.dataDir));
+    const agency = agencyOf(def, cfg);
     const client = createGatewayClient({ baseUrl: cfg.gateway!, certPem: cfg.certPem!, keyPem: cfg.keyPem!, caPem: cfg.caPem! });
     const runner = createRunner({ client, agency, ...(cfg.stateDir ? { journal: createFileJournal(cfg.stateDir) } : {}), onEvent: (e) => stdoutLog({ adapter: def.name, event: e.type, ...e }) });
     await runner.resume();
@@ -102,6 +116,7 @@ export async function runAdapterMain(def: AdapterDefinition, argv: readonly stri
     for (const m of msgs) runner.accept(m);
     await runner.idle();
     client.close();
+    await agency.source?.close?.();
     return;
   }
   const running = await startAdapter(def, cfg);

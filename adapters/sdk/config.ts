@@ -13,6 +13,10 @@
  *   --state-dir <dir>      durable journal of received messages     (stateDir)
  *   --wait <seconds>       long-poll wait, 0..30, default 20        (waitSeconds)
  *   --role <text>          completedByRole on responses             (completedByRole)
+ *   source (file only)     where the agency's people are searched (decision 0025): absent = the
+ *                          export in --data served from memory; { "kind": "csv", "folder", "columns",
+ *                          "pattern"? } or { "kind": "sql", "people", "records", "connectionString"? }
+ *                          (the connection string may come from MARAC_SOURCE_DATABASE_URL instead)
  *   --once                 poll once, answer, exit
  *   --check                validate every record offline and exit (no gateway needed)
  */
@@ -37,6 +41,8 @@ export interface AdapterConfig {
   check: boolean;
   /** Extra flags an adapter reads itself (e.g. social care's --service). */
   extra: Record<string, string>;
+  /** The source configuration (SQL or CSV), paths resolved; absent: the export in `dataDir`, in memory. */
+  source?: Record<string, unknown> & { kind: 'sql' | 'csv' };
 }
 
 type Raw = Record<string, unknown>;
@@ -142,6 +148,7 @@ export function loadAdapterConfig(argv: readonly string[], defaults: { dataDir: 
     const pushKey = readPem(pk.v, 'push.key', problems, pk.base);
     if (pushCert && pushKey) push = { host, port, certPem: pushCert, keyPem: pushKey };
   }
+  const sourcePart = sourceOf(file.source, fileBase, problems);
   if (problems.length) throw new AdapterConfigInvalid(`adapter configuration has ${problems.length} problem(s)`, { problems });
   return {
     ...(gateway.v ? { gateway: gateway.v } : {}),
@@ -157,6 +164,26 @@ export function loadAdapterConfig(argv: readonly string[], defaults: { dataDir: 
     ...(role ? { completedByRole: role } : {}),
     once: bools.has('once'),
     check,
-    extra: { ...Object.fromEntries(Object.entries(file).filter(([k, v]) => typeof v === 'string' && !['gateway', 'cert', 'key', 'ca', 'data', 'mode', 'stateDir', 'gatewayId', 'completedByRole'].includes(k))) as Record<string, string>, ...extra },
+    ...sourcePart,
+    extra: { ...Object.fromEntries(Object.entries(file).filter(([k, v]) => typeof v === 'string' && !['gateway', 'cert', 'key', 'ca', 'data', 'mode', 'stateDir', 'gatewayId', 'completedByRole', 'source'].includes(k))) as Record<string, string>, ...extra },
   };
+}
+
+/** The config file's `source`: kind checked, a CSV folder resolved against the file, a SQL URL from the environment if absent. */
+function sourceOf(raw: unknown, base: string, problems: ProblemDetail[]): { source?: AdapterConfig['source'] } {
+  if (raw === undefined) return {};
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
+    problems.push({ path: 'source', code: 'type', message: 'source must be an object' });
+    return {};
+  }
+  const src = { ...(raw as Record<string, unknown>) };
+  if (src.kind === 'csv') {
+    if (typeof src.folder === 'string') src.folder = resolve(base, src.folder);
+  } else if (src.kind === 'sql') {
+    src.connectionString ??= process.env.MARAC_SOURCE_DATABASE_URL;
+  } else {
+    problems.push({ path: 'source.kind', code: 'enum', message: 'source.kind must be csv or sql' });
+    return {};
+  }
+  return { source: src as AdapterConfig['source'] };
 }

@@ -22,4 +22,5 @@ export * from './push-receiver.js';
 export * from './config.js';
 export * from './data.js';
 export * from './self-check.js';
-export { startAdapter, type AdapterDefinition, type RunningAdapter } from './cli.js';
+export { startAdapter, runAdapterMain, agencyOf, type AdapterDefinition, type RunningAdapter } from './cli.js';
+export { sourceFromConfig } from './sources/from-config.js';

@@ -9,6 +9,8 @@
  *   Baseline: the same round with the same SDK runners whose agency holds nobody (no matching or
  *   mapping work: every subject NOT_FOUND); ratio = adapters / baseline, so it shows what matching,
  *   mapping and schema validation add on top of the exchange itself.
+ * - `adapters.sql_search_p95_ms` (issue 16, adapters-sql.ts): one subject's search through the SDK's
+ *   SQL source with 1,000,000 people in PostgreSQL, beside the bare indexed query. Target ≤ 1000 ms.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,10 +20,10 @@ import { ADAPTERS } from '../../adapters/catalog.js';
 import { startAdapter, type RunningAdapter } from '../../adapters/sdk/cli.js';
 import { readDataDir } from '../../adapters/sdk/data.js';
 import { loadAgency, type LoadedAgency } from '../../adapters/sdk/respond.js';
-import { createMatcher } from '../../adapters/sdk/matching/matcher.js';
 import { generatePopulation } from '../../adapters/sdk/synthetic/population.js';
 import { caseBody, pickRichHousehold } from '../../adapters/sdk/synthetic/cases.js';
-import { percentile, ratioOf, round, type BenchResult } from './lib.js';
+import { percentile, prefixesOverlap, ratioOf, round, type BenchResult } from './lib.js';
+import { runSqlSearch } from './adapters-sql.js';
 
 const AGENCY_ADAPTER: Record<string, string> = {
   'essex-police': 'police',
@@ -104,13 +106,17 @@ export async function run(opts: { prefix?: string } & Partial<typeof DEFAULTS> =
     }
     return a;
   };
+  const prefix = opts.prefix ?? '';
+  const out: BenchResult[] = [];
+  if (prefixesOverlap('adapters.sql_search', prefix)) out.push(await runSqlSearch());
+  if (!prefixesOverlap('adapters.pack', prefix)) return out;
   // The baseline agency holds nobody: same runner, client and validation, no matching or mapping work.
-  const empty = (name: string): LoadedAgency => ({ ...real(name), matcher: createMatcher([]) });
+  const empty = (name: string): LoadedAgency => ({ mapping: real(name).mapping, source: { search: async () => ({ candidates: [] }), read: async () => real(name).db } });
   const baseline = await measure(empty, o);
   const adapters = await measure(real, o);
   const value = round(percentile(adapters, 95), 1);
   const base = round(percentile(baseline, 95), 1);
-  return [{
+  return [...out, {
     name: 'adapters.pack_p95_ms',
     value,
     unit: 'ms',

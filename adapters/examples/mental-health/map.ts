@@ -1,9 +1,10 @@
 /**
  * Worked example (adapters/README.md): a mental health trust's adapter is this mapping module plus
  * a config file. Its export is a list of clients; it answers MENTAL_HEALTH with three risk flags.
+ * The SDK serves the export from memory (`load` + `candidates`: indexed once by identifier and by
+ * name with date of birth; each subject is searched there, never listed whole: decision 0025).
  */
-import type { AgencyMapping } from '../../sdk/mapping.js';
-import { AgencyDataInvalid } from '../../sdk/errors.js';
+import { AgencyDataInvalid, type ExportMapping } from '@marac/adapter-sdk';
 
 interface Client {
   ref: string;
@@ -20,7 +21,7 @@ interface Db {
   list: Client[];
 }
 
-export const mentalHealthMapping: AgencyMapping<Db> = {
+export const mentalHealthMapping: ExportMapping<Db> = {
   name: 'mental-health',
   agencyType: 'HEALTH_MENTAL',
   payloadKeys: ['health'], // the payload key the gateway allows this agency type

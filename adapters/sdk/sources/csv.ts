@@ -23,8 +23,12 @@ export interface CsvSourceConfig {
   folder: string;
   /** File names to consider, a glob with `*` (default `*.csv`). */
   pattern?: string;
-  /** Columns: the people's fields, and `document`, the column holding each record's JSON document. */
-  columns: PeopleColumns & { document: string };
+  /**
+   * Columns: the people's fields, and optionally `document`, a column holding each record's JSON
+   * document. Without it, a record's document is its rows (objects keyed by the header): a flat
+   * export's mapping reads its own columns in `fromDocuments`.
+   */
+  columns: PeopleColumns & { document?: string };
   /** Watch the folder for new files (default true). */
   watch?: boolean;
 }
@@ -40,7 +44,8 @@ interface Snapshot {
   file: string;
   stamp: string;
   index: PeopleIndex;
-  documents: Map<string, string>;
+  /** A record's document column (JSON text), or its rows when the export has no document column. */
+  documents: Map<string, string | Record<string, string>[]>;
 }
 
 function globRegex(glob: string): RegExp {
@@ -51,8 +56,7 @@ export function checkCsvConfig(c: unknown): asserts c is CsvSourceConfig {
   const cfg = c as CsvSourceConfig;
   if (!cfg || typeof cfg !== 'object' || typeof cfg.folder !== 'string' || !cfg.folder) throw new AdapterConfigInvalid('source configuration invalid: folder is required');
   if (cfg.pattern !== undefined && (typeof cfg.pattern !== 'string' || /[/\\]/.test(cfg.pattern))) throw new AdapterConfigInvalid('source configuration invalid: pattern must be a file name glob');
-  assertColumns(cfg.columns, 'columns', ['document']);
-  if (!cfg.columns.document) throw new AdapterConfigInvalid('source configuration invalid: columns.document is required');
+  assertColumns(cfg.columns, 'columns', ['document'], 'csv');
 }
 
 export function createCsvSource<Db>(mapping: DocumentMapping<Db>, config: CsvSourceConfig): CsvSource<Db> {
@@ -82,10 +86,11 @@ export function createCsvSource<Db>(mapping: DocumentMapping<Db>, config: CsvSou
     const missing = needed.filter((c) => !header.includes(c));
     if (missing.length) throw new AgencyDataInvalid(`CSV export ${file} lacks the configured column(s) ${missing.join(', ')}`);
     const groups = groupRows(records, cols.recordId);
-    const documents = new Map<string, string>();
+    const documents = new Map<string, string | Record<string, string>[]>();
+    const docCol = cols.document;
     const people = [...groups.values()].map((rows) => {
       const c = candidateOf(rows, cols);
-      const doc = rows.find((r) => r[cols.document]?.trim())?.[cols.document];
+      const doc = docCol ? rows.find((r) => r[docCol]?.trim())?.[docCol] : rows;
       if (doc) documents.set(c.recordId, doc);
       return c;
     });
@@ -151,8 +156,8 @@ export function createCsvSource<Db>(mapping: DocumentMapping<Db>, config: CsvSou
       rec.h.reads++;
       const docs = new Map<string, unknown>();
       for (const id of ids) {
-        const text = s.documents.get(id);
-        if (text !== undefined) docs.set(id, parseDocument(text, id));
+        const doc = s.documents.get(id);
+        if (doc !== undefined) docs.set(id, typeof doc === 'string' ? parseDocument(doc, id) : doc);
       }
       return mapping.fromDocuments(docs);
     },

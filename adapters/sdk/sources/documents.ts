@@ -30,15 +30,20 @@ export interface PeopleColumns {
   uprn?: string;
 }
 
-const COLUMN = /^[a-z_][a-z0-9_]*$/;
+const SQL_COLUMN = /^[a-z_][a-z0-9_]*$/;
+const CSV_COLUMN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** Problems with a column mapping (names must be plain lower-case identifiers: they are quoted into SQL). */
-export function columnProblems(c: unknown, where: string, extra: readonly string[] = []): string[] {
+/**
+ * Problems with a column mapping. SQL column names must be plain lower-case identifiers (they are
+ * quoted into statements); CSV header names letters, digits and _ in any case.
+ */
+export function columnProblems(c: unknown, where: string, extra: readonly string[] = [], kind: 'sql' | 'csv' = 'sql'): string[] {
+  const COLUMN = kind === 'sql' ? SQL_COLUMN : CSV_COLUMN;
   const out: string[] = [];
   if (!c || typeof c !== 'object') return [`${where}: must be an object`];
   const cols = c as Record<string, unknown>;
   const check = (k: string, v: unknown) => {
-    if (typeof v !== 'string' || !COLUMN.test(v)) out.push(`${where}.${k}: a column name of lower-case letters, digits and _`);
+    if (typeof v !== 'string' || !COLUMN.test(v)) out.push(`${where}.${k}: a column name of ${kind === 'sql' ? 'lower-case ' : ''}letters, digits and _`);
   };
   if (cols.recordId === undefined) out.push(`${where}.recordId: required`);
   for (const k of ['recordId', 'given', 'otherGiven', 'family', 'nameUse', 'dob', 'sex', 'postcode', 'uprn', ...extra]) if (cols[k] !== undefined) check(k, cols[k]);
@@ -53,8 +58,8 @@ export function columnProblems(c: unknown, where: string, extra: readonly string
   return out;
 }
 
-export function assertColumns(c: unknown, where: string, extra: readonly string[] = []): asserts c is PeopleColumns {
-  const problems = columnProblems(c, where, extra);
+export function assertColumns(c: unknown, where: string, extra: readonly string[] = [], kind: 'sql' | 'csv' = 'sql'): asserts c is PeopleColumns {
+  const problems = columnProblems(c, where, extra, kind);
   if (problems.length) throw new AdapterConfigInvalid(`source configuration invalid: ${problems.join('; ')}`, { problems: problems.map((p) => ({ path: p.split(':')[0]!, code: 'INVALID', message: p })) });
 }
 

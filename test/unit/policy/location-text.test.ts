@@ -248,6 +248,16 @@ describe('location in free text: the address-shape net (no case knowledge)', () 
     }
   });
 
+  it('a street whose name is also a counting word is still a street (found by the property test: "274 Times Street")', () => {
+    for (const t of ['274 Times Street', '12 Mile End Road', '3 Days Lane', '7 miles rd', '274 Times Walk', '9 Point Close', '40 Hour Way, Harlow']) {
+      expect(shapesOnly(`seen at ${t} today`), t).not.toContain(t.split(',')[0]);
+    }
+    // The same counting words before an everyday type, written as narrative, stay.
+    for (const t of ['14 days walk', '5 minutes drive from school', '10 minutes walk away']) {
+      expect(shapesOnly(t), t).toBe(t);
+    }
+  });
+
   it('runs only when asked', () => {
     const t = 'at 12 Acacia Avenue, CM1 4XX, the Harlow refuge';
     expect(scrubLocationText(t, EMPTY_LEXICON, { addressShapes: false }).text).toBe(t);

@@ -19,7 +19,9 @@ import { isHouseLetter, numbersBefore, openingBefore, tightGap } from './cluster
 import type { Tokens } from './normalise.js';
 import { digitShapes } from './number-shapes.js';
 import { addSpan, type Spans } from './spans.js';
-import { NOT_A_NAME, NOT_A_PLACE, isStreetType } from './street-types.js';
+import { EVERYDAY_TYPES, FUNCTION_WORDS, NOT_A_NAME, NOT_A_PLACE, isStreetType } from './street-types.js';
+
+const CAPITAL = /^\p{Lu}/u;
 
 const REFUGE_HINT = /refuge|safe\s*-?\s*house/i;
 const HAS_DIGIT = /[0-9\uFF10-\uFF19]/;
@@ -33,8 +35,13 @@ export function mayHoldShapes(text: string): boolean {
 function streetEndingAt(t: Tokens, z: number): number {
   let j = z - 1;
   let words = 0;
+  // "14 days walk", "5 minutes drive": a counting word before a type that is also an everyday
+  // word is narrative unless written as a name ("274 Times Walk"). Before any other type
+  // ("274 Times Street", "12 Mile End Road") it is a street's name.
+  const everyday = EVERYDAY_TYPES.has(t.norm[z]!);
   while (j >= 0 && words < 4 && !t.num[j] && !isHouseLetter(t, j)) {
-    if (!tightGap(t, j) || NOT_A_NAME.has(t.raw[j]!)) return -1;
+    if (!tightGap(t, j) || FUNCTION_WORDS.has(t.raw[j]!)) return -1;
+    if (everyday && NOT_A_NAME.has(t.raw[j]!) && !CAPITAL.test(t.text.slice(t.start[j]!, t.end[j]!))) return -1;
     j--;
     words++;
   }

@@ -122,18 +122,34 @@ export const FLAT_WORDS: ReadonlySet<string> = new Set([
   'block', 'blk', 'suite', 'maisonette',
 ]);
 
+/** Street types that are also everyday words after a count: "5 minutes walk", "10 minutes drive". */
+export const EVERYDAY_TYPES: ReadonlySet<string> = new Set(['walk', 'drive', 'way', 'ride', 'run', 'rise', 'view', 'end']);
+
 /**
- * Words that never start a street name after a number: "14 days walk", "3 incidents on the
- * road", "2 of them close". Cheap protection from the commonest false positives of the shape net.
+ * Function words: never inside a street's name, so one between a number and a street type means
+ * narrative ("3 incidents on the road"), not an address.
  */
-export const NOT_A_NAME: ReadonlySet<string> = new Set([
+export const FUNCTION_WORDS: ReadonlySet<string> = new Set([
   'a', 'an', 'and', 'or', 'of', 'on', 'in', 'at', 'to', 'for', 'from', 'by', 'with', 'into', 'onto', 'off', 'as',
   'is', 'was', 'were', 'are', 'be', 'been', 'has', 'had', 'have', 'he', 'she', 'they', 'we', 'it', 'his', 'her',
   'their', 'them', 'him', 'i', 'you', 'me', 'my', 'our', 'this', 'that', 'these', 'those', 'not', 'but', 'if',
-  'so', 'per', 'pm', 'am', 'x', 'times', 'time', 'days', 'day', 'weeks', 'week', 'months', 'month', 'years',
+  'so', 'per', 'than', 'x',
+]);
+
+/**
+ * Words that never start a street name after a number: "14 days walk", "3 incidents on the
+ * road", "2 of them close". Cheap protection from the commonest false positives where no street
+ * type closes the phrase (a house name, a refuge's name). Counting and measuring words ("times",
+ * "miles", "days") are also street names ("274 Times Street", "12 Mile End Road"), so the street
+ * shape itself, which ends in a street type, stops only at FUNCTION_WORDS: "14 days walk" is then
+ * redacted, which costs a phrase, never an address.
+ */
+export const NOT_A_NAME: ReadonlySet<string> = new Set([
+  ...FUNCTION_WORDS,
+  'pm', 'am', 'times', 'time', 'days', 'day', 'weeks', 'week', 'months', 'month', 'years',
   'year', 'yrs', 'hours', 'hour', 'hrs', 'minutes', 'minute', 'mins', 'seconds', 'secs', 'incidents', 'incident',
   'calls', 'call', 'children', 'child', 'people', 'persons', 'officers', 'officer', 'adults', 'occasions',
-  'previous', 'other', 'more', 'less', 'than', 'miles', 'mile', 'metres', 'meters', 'km', 'yards', 'feet', 'ft',
+  'previous', 'other', 'more', 'less', 'miles', 'mile', 'metres', 'meters', 'km', 'yards', 'feet', 'ft',
   'percent', 'out', 'points', 'point', 'questions', 'crimes', 'reports', 'referrals', 'visits', 'nights',
   'injuries', 'counts', 'offences', 'arrests', 'cases', 'weekdays', 'mg', 'ml', 'kg', 'units', 'doses',
 ]);

@@ -104,7 +104,7 @@ function wrap(text: string, width: number): string[] {
   return lines;
 }
 
-function exampleValue(name: SettingName, s: Setting): string {
+function exampleValue(_name: SettingName, s: Setting): string {
   if (s.secret && s.type === 'secret') return '';
   const d = s.default;
   if (isModeDefault(d)) return String(d.development);

@@ -6,7 +6,7 @@
  * start as a role that could alter the log.
  */
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway } from '../../gateway/src/app.js';
 import { loadConfig } from '../../gateway/src/config.js';

@@ -10,7 +10,7 @@ import { noteCosignatures } from '../../gateway/src/audit/cosignature.js';
 import { latestCosigned } from '../../gateway/src/audit/checkpoint.js';
 import type { TestGateway } from '../helpers/gateway.js';
 import {
-  addEvents, cutAndResign, exportText, makeLogKey, removeDir, rollBackDatabase, startTestWitness, startWitnessedGateway, until, verify,
+  addEvents, cutAndResign, exportText, makeLogKey, removeDir, rollBackDatabase, startTestWitness, startWitnessedGateway, verify,
   type TestWitness,
 } from './witness-helpers.js';
 

@@ -42,7 +42,7 @@ describe('configuration documentation is generated from the declarations', () =>
   it('every declared setting has its row, type, default and meaning in the document and a line in .env.example', () => {
     const doc = renderConfigurationDoc();
     const example = renderEnvExample();
-    for (const [name, s] of declared) {
+    for (const [name, _s] of declared) {
       const row = doc.split('\n').find((l) => l.startsWith(`| \`${name}\` |`));
       expect(row, name).toBeDefined();
       const cells = row!.split(/(?<!\\)\|/).map((c) => c.trim());

@@ -102,7 +102,7 @@ export function hasPersonalData(value: unknown, skip: ReadonlySet<string> = new 
   }
   if (value && typeof value === 'object') {
     for (const k in value) {
-      if (!Object.prototype.hasOwnProperty.call(value, k)) continue;
+      if (!Object.hasOwn(value, k)) continue;
       const child = path ? `${path}/${k}` : `/${k}`;
       // Only top-level subtrees are ever skipped; below the top the path is not needed.
       if (path === '' && skip.has(child)) continue;

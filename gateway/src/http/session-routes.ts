@@ -77,6 +77,7 @@ const BAD_ESCAPE = /%(?![0-9a-f]{2})/i;
 // Escapes that hide a separator, a control or a space (any layer of encoding).
 const HIDDEN = /%(?:2f|5c|[01][0-9a-f]|7f|20)/i;
 // eslint-disable-next-line no-control-regex
+// biome-ignore lint/suspicious/noMisleadingCharacterClass: each code point is refused on its own, combining or not
 const DECODED_BAD = /[\u0000-\u001f\u007f-\u00a0\\\u00ad\u061c\u115f\u1160\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u206f\u3000\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\uffff]/u;
 
 function escapesAreHarmless(raw: string): boolean {

@@ -5,7 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { AnySchemaObject } from 'ajv/dist/2020.js';
-import { createSchemaValidator, SchemaUnavailable, SCHEMA_BASE } from '@marac/schemas';
+import { createSchemaValidator, SchemaUnavailable, } from '@marac/schemas';
 import { GatewayError, ValidationFailed, type ProblemDetail } from '../errors.js';
 
 export { SCHEMA_BASE, pointerToken, hasForbiddenKey, findForbiddenKeys } from '@marac/schemas';

@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import type { Gateway } from '../app.js';
-import { GatewayError, NotFound, ValidationFailed } from '../errors.js';
+import { type GatewayError, NotFound, ValidationFailed } from '../errors.js';
 import { agencyStanding, certificateValidAt, daysToExpiry, EXPIRY_WARNING_DAYS, standingTag } from '../identity/agency-standing.js';
 import { DELIVERY_MODES, REVOCATION_REASONS, type Agency, type CertificateRecord, type DeliveryMode, type RevocationReason } from '../identity/agency-types.js';
 import {

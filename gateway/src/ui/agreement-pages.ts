@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Request, Response } from 'express';
 import type { Gateway } from '../app.js';
-import { GatewayError, NotFound, type ProblemDetail } from '../errors.js';
+import { type GatewayError, NotFound, type ProblemDetail } from '../errors.js';
 import { personOf } from '../identity/people-auth.js';
 import { actorId } from '../policy/lifecycle/actor.js';
 import {
@@ -18,7 +18,7 @@ import {
 } from './forms/agreement-form.js';
 import { asBody, FormErrors, text, type FormBody } from './forms/form-values.js';
 import {
-  AGENCY_TYPES, AGREEMENT_STATUSES, ART10_CONDITIONS, ART9_CONDITIONS, CONSENT_STATUSES, optionsOf, PURPOSES, RISK_CRITERIA, SUBJECT_ROLES,
+  AGENCY_TYPES, ART10_CONDITIONS, ART9_CONDITIONS, CONSENT_STATUSES, optionsOf, PURPOSES, RISK_CRITERIA, SUBJECT_ROLES,
 } from './labels.js';
 import type { PageRouter } from './page-router.js';
 import type { PageRenderer } from './render.js';

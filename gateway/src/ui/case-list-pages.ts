@@ -2,7 +2,7 @@ import type { Request, Response } from 'express';
 import type { Gateway } from '../app.js';
 import { GatewayError, ValidationFailed } from '../errors.js';
 import { CaseQueryInvalid } from '../exchange/case-errors.js';
-import { CASE_OUTCOMES } from '../exchange/case-lifecycle.js';
+import type { CASE_OUTCOMES } from '../exchange/case-lifecycle.js';
 import { CaseNotFound } from '../exchange/errors.js';
 import { personOf } from '../identity/people-auth.js';
 import type { PersonPrincipal } from '../identity/principal.js';

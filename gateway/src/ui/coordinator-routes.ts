@@ -16,7 +16,7 @@ import {
 } from './labels.js';
 import type { PageRouter } from './page-router.js';
 import type { PageRenderer } from './render.js';
-import { countdown, packView } from './view-model/pack-view.js';
+import { packView } from './view-model/pack-view.js';
 import { actionRow } from './minutes-pages.js';
 
 /**

@@ -46,10 +46,6 @@ function referralIdOf(req: Request): string {
   return id;
 }
 
-function options(map: Record<string, string>, selected: unknown) {
-  return Object.entries(map).map(([value, text]) => ({ value, text, checked: selected === value }));
-}
-
 export function referralPages(pages: PageRouter, deps: ReferralPagesDeps): void {
   const { g, render } = deps;
 

@@ -5,7 +5,7 @@ import type { PersonPrincipal } from '../identity/principal.js';
 import { ReportFormatInvalid } from '../reporting/errors.js';
 import { MEASURES, regionalCsv, regionalExport, repeatRate, returnCsv, returnXlsx } from '../reporting/formats.js';
 import { agencyTypeLabel } from '../reporting/present.js';
-import { parseQuarter, previousQuarter, quarterAt, quarterLabel, recentQuarters } from '../reporting/quarter.js';
+import { previousQuarter, quarterAt, quarterLabel, recentQuarters } from '../reporting/quarter.js';
 import { barChart, columnChart } from '../reporting/svg-chart.js';
 import type { PageRouter } from './page-router.js';
 import type { PageRenderer } from './render.js';

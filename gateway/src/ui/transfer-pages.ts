@@ -5,7 +5,7 @@ import { CaseNotFound } from '../exchange/errors.js';
 import { personOf } from '../identity/people-auth.js';
 import type { PersonPrincipal } from '../identity/principal.js';
 import { TransferNotFound } from '../transfers/errors.js';
-import { REFUSAL_REASONS } from '../transfers/transfer-service.js';
+import type { REFUSAL_REASONS } from '../transfers/transfer-service.js';
 import { asBody, dateInput, FormErrors, londonToday, type FormBody } from './forms/form-values.js';
 import { CONSENT_STATUSES, describeCode, optionsOf, RISK_CRITERIA, SUBJECT_ROLES } from './labels.js';
 import type { PageRouter } from './page-router.js';

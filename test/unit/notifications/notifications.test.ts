@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { detectPersonalData } from '../../../gateway/src/audit/pii-guard.js';
-import { ConfigError, loadConfig } from '../../../gateway/src/config.js';
+import { type ConfigError, loadConfig } from '../../../gateway/src/config.js';
 import { absoluteLink, composeMessage } from '../../../gateway/src/notifications/content.js';
 import { deriveFromEvent, LINKS, londonDay } from '../../../gateway/src/notifications/derive.js';
 import { parseMessage } from '../../../gateway/src/notifications/mailbox.js';

@@ -31,7 +31,7 @@ const SEP_DIGIT = String.raw`(?:\)?[\s.\-]{0,2}[0-9])`;
 const INTL = String.raw`(?:\+|00)\s?44\s?(?:\(0\)\s?)?[1-9]${SEP_DIGIT}{8,9}`;
 // 0 then 9 or 10 digits: mobiles (07…), geographic (01…, 02…), 03, 08…; "(01245) 123456" too.
 const NATIONAL = String.raw`\(?0[1-9]${SEP_DIGIT}{8,9}`;
-const PHONE_RE = new RegExp(String.raw`(?<![0-9+])(?:${INTL}|${NATIONAL})(?![0-9])`, 'gu');
+const PHONE_RE = new RegExp(`(?<![0-9+])(?:${INTL}|${NATIONAL})(?![0-9])`, 'gu');
 
 const POSTCODE_RE =
   /(?<![A-Za-z0-9])(?:[Gg][Ii][Rr][ \t\u00A0]{0,3}0[Aa][Aa]|[A-Za-z]{1,2}[0-9][A-Za-z0-9]?[ \t\u00A0]{0,3}[0-9][A-Za-z]{2})(?![A-Za-z0-9])/g;

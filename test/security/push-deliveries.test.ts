@@ -131,7 +131,10 @@ describe('the gateway delivers only to the real adapter endpoint', () => {
   }, 120_000);
   afterAll(async () => {
     await t?.stop();
-    for (const s of servers) s.closeAllConnections(), s.close();
+    for (const s of servers) {
+      s.closeAllConnections();
+      s.close();
+    }
   });
 
   it('an impostor endpoint receives nothing and the message fails, visibly', async () => {

@@ -60,7 +60,7 @@ describe('pki CLI', () => {
 
     const list = await cli('list');
     expect(list.code).toBe(0);
-    expect(list.out).toMatch(new RegExp(`essex-police\\s+POLICE\\s+pull`));
+    expect(list.out).toMatch(/essex-police\s+POLICE\s+pull/);
     expect(list.out).toMatch(new RegExp(`serial ${serial} .* valid`));
     const json = JSON.parse((await cli('list', '--json')).out);
     expect(json.agencies[0].certificates[0]).toMatchObject({ serialHex: serial, status: 'valid' });

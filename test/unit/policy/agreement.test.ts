@@ -116,7 +116,7 @@ describe('npm run policy:preview', () => {
   it('lists the parties the agreement refuses', () => {
     const result = runPreview({ agreementText: readFileSync(file('policies/essex-marat.yaml'), 'utf8'), sample: sample('response-housing') });
     const text = renderPreview(result);
-    expect(text).toMatch(/Refused:\n(.*\n)*  essex-police \(POLICE\): NO_FLOW_FOR_PAIR/);
+    expect(text).toMatch(/Refused:\n(.*\n)* {2}essex-police \(POLICE\): NO_FLOW_FOR_PAIR/);
   });
   it('guesses subject facts from the sample subject ids', () => {
     expect(guessFacts('subj_perp').role).toBe('PERPETRATOR');

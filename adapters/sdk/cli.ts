@@ -8,6 +8,7 @@ import { readDataDir } from './data.js';
 import { AdapterError } from './errors.js';
 import { createFileJournal } from './journal.js';
 import type { AgencyMapping } from './mapping.js';
+import { startHealthServer, type HealthServer } from './health-server.js';
 import { startPushReceiver } from './push-receiver.js';
 import { loadAgency, type LoadedAgency } from './respond.js';
 import { sourceFromConfig } from './sources/from-config.js';
@@ -25,6 +26,8 @@ export interface AdapterDefinition {
 export interface RunningAdapter {
   runner: Runner;
   pushUrl?: string;
+  /** The health listener's base URL (/healthz, /metrics), when configured. */
+  healthUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -49,6 +52,12 @@ export async function startAdapter(def: AdapterDefinition, cfg: AdapterConfig, o
     ...(o.onMessage ? { onMessage: o.onMessage } : {}),
   });
   log({ adapter: def.name, event: 'started', mode: cfg.mode, people: agency.source?.health?.().records ?? agency.matcher?.size, durable: !!cfg.stateDir });
+  let health: HealthServer | undefined;
+  if (cfg.health) {
+    health = await startHealthServer({ name: def.name, runner, ...(agency.source ? { source: agency.source } : {}), host: cfg.health.host, port: cfg.health.port });
+    log({ adapter: def.name, event: 'health-listening', url: health.url });
+  }
+  const healthUrl = health ? { healthUrl: health.url } : {};
   if (cfg.mode === 'push') {
     const receiver = await startPushReceiver({ runner, certPem: cfg.push!.certPem, keyPem: cfg.push!.keyPem, caPem: cfg.caPem!, gatewayId: cfg.gatewayId, host: cfg.push!.host, port: cfg.push!.port });
     log({ adapter: def.name, event: 'push-receiver-listening', url: receiver.url });
@@ -56,7 +65,9 @@ export async function startAdapter(def: AdapterDefinition, cfg: AdapterConfig, o
     return {
       runner,
       pushUrl: receiver.url,
+      ...healthUrl,
       async stop() {
+        await health?.close();
         await receiver.close();
         await runner.stop();
         client.close();
@@ -67,7 +78,9 @@ export async function startAdapter(def: AdapterDefinition, cfg: AdapterConfig, o
   const loop = runner.runPull();
   return {
     runner,
+    ...healthUrl,
     async stop() {
+      await health?.close();
       await runner.stop();
       await loop;
       client.close();

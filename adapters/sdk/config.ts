@@ -17,6 +17,8 @@
  *                          export in --data served from memory; { "kind": "csv", "folder", "columns",
  *                          "pattern"? } or { "kind": "sql", "people", "records", "connectionString"? }
  *                          (the connection string may come from MARAC_SOURCE_DATABASE_URL instead)
+ *   --health-port/--health-host  the adapter's own /healthz and /metrics (health.port, health.host;
+ *                          default host 127.0.0.1; off unless a port is given)
  *   --once                 poll once, answer, exit
  *   --check                validate every record offline and exit (no gateway needed)
  */
@@ -43,6 +45,8 @@ export interface AdapterConfig {
   extra: Record<string, string>;
   /** The source configuration (SQL or CSV), paths resolved; absent: the export in `dataDir`, in memory. */
   source?: Record<string, unknown> & { kind: 'sql' | 'csv' };
+  /** The adapter's health listener (/healthz, /metrics), when a port is configured. */
+  health?: { host: string; port: number };
 }
 
 type Raw = Record<string, unknown>;
@@ -50,6 +54,7 @@ type Raw = Record<string, unknown>;
 const FLAG: Record<string, string> = {
   gateway: 'gateway', cert: 'cert', key: 'key', ca: 'ca', data: 'data', mode: 'mode', 'push-host': 'push.host', 'push-port': 'push.port',
   'push-cert': 'push.cert', 'push-key': 'push.key', 'gateway-id': 'gatewayId', 'state-dir': 'stateDir', wait: 'waitSeconds', role: 'completedByRole',
+  'health-port': 'health.port', 'health-host': 'health.host',
 };
 
 export function parseArgs(argv: readonly string[]): { flags: Raw; bools: Set<string>; extra: Record<string, string>; problems: ProblemDetail[] } {
@@ -123,6 +128,15 @@ export function loadAdapterConfig(argv: readonly string[], defaults: { dataDir: 
   const stateDir = pick('stateDir', file.stateDir);
   const gatewayId = pick('gatewayId', file.gatewayId).v ?? 'marac-gateway';
   const role = pick('completedByRole', file.completedByRole).v;
+  const fileHealth = (file.health && typeof file.health === 'object' ? file.health : {}) as Raw;
+  const healthPort = pick('health.port', fileHealth.port).v;
+  const healthHost = pick('health.host', fileHealth.host).v ?? '127.0.0.1';
+  let health: AdapterConfig['health'];
+  if (healthPort !== undefined) {
+    const n = Number(healthPort);
+    if (!Number.isInteger(n) || n < 0 || n > 65535) problems.push({ path: 'health.port', code: 'range', message: 'health port must be 0..65535' });
+    else health = { host: healthHost, port: n };
+  }
 
   if (mode !== 'pull' && mode !== 'push') problems.push({ path: 'mode', code: 'enum', message: 'mode must be pull or push' });
   const waitSeconds = Number(wait);
@@ -165,7 +179,8 @@ export function loadAdapterConfig(argv: readonly string[], defaults: { dataDir: 
     once: bools.has('once'),
     check,
     ...sourcePart,
-    extra: { ...Object.fromEntries(Object.entries(file).filter(([k, v]) => typeof v === 'string' && !['gateway', 'cert', 'key', 'ca', 'data', 'mode', 'stateDir', 'gatewayId', 'completedByRole', 'source'].includes(k))) as Record<string, string>, ...extra },
+    ...(health ? { health } : {}),
+    extra: { ...Object.fromEntries(Object.entries(file).filter(([k, v]) => typeof v === 'string' && !['gateway', 'cert', 'key', 'ca', 'data', 'mode', 'stateDir', 'gatewayId', 'completedByRole', 'source', 'health'].includes(k))) as Record<string, string>, ...extra },
   };
 }
 

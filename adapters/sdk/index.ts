@@ -19,6 +19,7 @@ export { createCsvSource, checkCsvConfig, type CsvSource, type CsvSourceConfig }
 export { createSqlSource, checkSqlConfig, dobVariants, type SqlSource, type SqlSourceConfig } from './sources/sql.js';
 export { standardSqlSchema, standardSqlConfig } from './sources/sql-setup.js';
 export * from './push-receiver.js';
+export * from './health-server.js';
 export * from './config.js';
 export * from './data.js';
 export * from './self-check.js';

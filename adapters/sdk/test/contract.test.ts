@@ -9,9 +9,7 @@ import { answerRequest, type LoadedAgency } from '../respond.js';
 import { createRunner, type RunnerEvent } from '../runner.js';
 import { isNarrowQuery, sourceQueryOf, type SearchOptions, type Source, type SourceQuery } from '../source.js';
 import { createMemorySource } from '../sources/memory.js';
-import type { GatewayClient } from '../client.js';
-import type { Decline, InboxMessage, ResearchResponse } from '../types.js';
-import { PEOPLE, ada, bob, districtOnly, message, tinyMapping, type TinyDb } from './helpers.js';
+import { PEOPLE, ada, bob, districtOnly, fakeClient, message, tinyMapping, type TinyDb } from './helpers.js';
 
 const db: TinyDb = { notes: new Map([['R1', 'wants a safe contact'], ['R2', 'n/a'], ['R3', 'n/a']]) };
 
@@ -131,36 +129,6 @@ describe('answerRequest through a source', () => {
     await expect(answerRequest({ mapping: tinyMapping, source: broken }, message([ada]))).rejects.toMatchObject({ code: 'SOURCE_UNAVAILABLE' });
   });
 });
-
-/** A gateway client in memory: one message offered once, answers recorded. */
-function fakeClient(msgs: InboxMessage[]) {
-  const responded: { requestId: string; response: ResearchResponse; key: string }[] = [];
-  const declined: { requestId: string; decline: Decline; key: string }[] = [];
-  let offered = false;
-  const client = {
-    async pollInbox(_w: number, signal?: AbortSignal) {
-      if (!offered) {
-        offered = true;
-        return msgs;
-      }
-      await new Promise<void>((r) => signal?.addEventListener('abort', () => r(), { once: true }));
-      return [];
-    },
-    async ack(messageId: string) {
-      return { messageId, state: 'acknowledged' };
-    },
-    async respond(requestId: string, response: ResearchResponse, key: string) {
-      responded.push({ requestId, response, key });
-      return { requestId, state: 'responded' };
-    },
-    async decline(requestId: string, decline: Decline, key: string) {
-      declined.push({ requestId, decline, key });
-      return { requestId, state: 'declined' };
-    },
-    close() {},
-  } as unknown as GatewayClient;
-  return { client, responded, declined };
-}
 
 describe('the runner\'s policy on a failing source', () => {
   it('a time-out is reported (code only), retried, then the request is declined with a clear note', async () => {

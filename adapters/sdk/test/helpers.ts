@@ -1,7 +1,8 @@
 /** A tiny agency for the SDK's own tests: people with one JSON document each. */
 import type { DocumentMapping } from '../mapping.js';
 import type { CandidatePerson } from '../matching/types.js';
-import type { InboxMessage, RequestSubject } from '../types.js';
+import type { GatewayClient } from '../client.js';
+import type { Decline, InboxMessage, RequestSubject, ResearchResponse } from '../types.js';
 
 export interface TinyDb { notes: Map<string, string> }
 
@@ -35,3 +36,34 @@ export function message(subjects: RequestSubject[], n = 1): InboxMessage {
     request: { purpose: 'MARAC_RESEARCH', meetingDate: '2026-12-16', deadline: '2026-12-15T17:00:00Z', lookbackMonths: 12, requestedDomains: ['VICTIM_VIEWS'], subjects },
   };
 }
+
+/** A gateway client in memory: one message offered once, answers recorded. */
+export function fakeClient(msgs: InboxMessage[]) {
+  const responded: { requestId: string; response: ResearchResponse; key: string }[] = [];
+  const declined: { requestId: string; decline: Decline; key: string }[] = [];
+  let offered = false;
+  const client = {
+    async pollInbox(_w: number, signal?: AbortSignal) {
+      if (!offered) {
+        offered = true;
+        return msgs;
+      }
+      await new Promise<void>((r) => signal?.addEventListener('abort', () => r(), { once: true }));
+      return [];
+    },
+    async ack(messageId: string) {
+      return { messageId, state: 'acknowledged' };
+    },
+    async respond(requestId: string, response: ResearchResponse, key: string) {
+      responded.push({ requestId, response, key });
+      return { requestId, state: 'responded' };
+    },
+    async decline(requestId: string, decline: Decline, key: string) {
+      declined.push({ requestId, decline, key });
+      return { requestId, state: 'declined' };
+    },
+    close() {},
+  } as unknown as GatewayClient;
+  return { client, responded, declined };
+}
+

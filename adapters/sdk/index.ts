@@ -2,6 +2,7 @@
  * @marac/adapter-sdk: everything an agency adapter needs and nothing agency-specific. See README.md.
  */
 export * from './types.js';
+export type { ProblemDetail } from '@marac/schemas';
 export * from './matching/index.js';
 export * from './errors.js';
 export * from './mapping.js';

@@ -6,6 +6,7 @@ import { InvalidState } from '../errors.js';
 import { createRequestViewBuilder, type MessageRow, type RequestView } from './request-view.js';
 import { createAgencyInbox } from './agency-inbox.js';
 import { HAND_OVER_REFUSALS, handOverError, lockCertificateForHandOver, type HandOverRefusal } from '../identity/delivery-check.js';
+import { contactRecorder } from './agency-health.js';
 
 /** A delivered message not acknowledged within this time is offered again (adapter crashed). */
 const REDELIVER_AFTER_SECONDS = 60;
@@ -13,6 +14,8 @@ const MAX_BATCH = 20;
 
 export function createInboxService(deps: ExchangeDeps & { inboxWait: (agencyId: string, ms: number, signal?: AbortSignal) => Promise<boolean> }) {
   const { pool, audit } = deps;
+  // When each agency's adapter last collected its inbox (adapter health, agency-health.ts).
+  const noteContact = contactRecorder(pool, deps.now);
   const views = createRequestViewBuilder(deps);
 
   /**
@@ -137,6 +140,7 @@ export function createInboxService(deps: ExchangeDeps & { inboxWait: (agencyId: 
     const wait = waitRaw === undefined ? 0 : Number(waitRaw);
     if (!Number.isInteger(wait) || wait < 0 || wait > 30) throw new InvalidQuery('wait must be a whole number of seconds from 0 to 30');
     const until = Date.now() + wait * 1000;
+    noteContact(actor.agencyId);
     for (;;) {
       const batch = await takeBatch(actor);
       if (!Array.isArray(batch)) throw handOverError(batch.refused);

@@ -4,6 +4,7 @@ import client from 'prom-client';
 import type pg from 'pg';
 import { loadOpenApiDocument } from '../schema/openapi.js';
 import type { WitnessReport } from '../audit/witnessing.js';
+import { readAdapterHealth, type AdapterHealth } from '../exchange/agency-health.js';
 
 export interface Metrics {
   registry: client.Registry;
@@ -43,6 +44,7 @@ export function createMetrics(pool: pg.Pool, sources: MetricSources = {}): Metri
   registerStateMetrics(registry, pool, now);
   registerQueueMetrics(registry, sources.queues ?? {});
   registerCertificateMetrics(registry, pool, now, sources.certificates ?? {});
+  registerAdapterHealthMetrics(registry, pool, now);
   const http = new client.Histogram({
     name: 'marac_http_request_duration_seconds',
     help: 'HTTP request duration by route and status',
@@ -285,4 +287,26 @@ export function createPublicInfoRouter(): Router {
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   return Promise.race([p, new Promise<T>((_, rej) => setTimeout(() => rej(new Error('timeout')), ms).unref())]);
+}
+
+/** Adapter health per agency (issue 16, exchange/agency-health.ts): one query per scrape, labelled by agency id. */
+function registerAdapterHealthMetrics(registry: client.Registry, pool: pg.Pool, now: () => Date): void {
+  const snapshot = oncePerScrape(() => readAdapterHealth(pool, now()));
+  const gauge = (name: string, help: string, value: (h: AdapterHealth) => number | null) =>
+    new client.Gauge({
+      name, help, labelNames: ['agency'], registers: [registry],
+      async collect() {
+        const rows = await snapshot();
+        this.reset();
+        for (const h of rows ?? []) {
+          const v = value(h);
+          if (v !== null) this.set({ agency: h.agencyId }, v);
+        }
+      },
+    });
+  gauge('marac_agency_last_contact_seconds', "Seconds since each agency's adapter last polled its inbox or took a message (absent: never)", (h) =>
+    h.lastContactAt ? Math.max(0, (now().getTime() - h.lastContactAt.getTime()) / 1000) : null);
+  gauge('marac_agency_backlog', 'Messages to each agency not yet answered (queued, delivered or acknowledged)', (h) => h.backlog);
+  gauge('marac_agency_overdue', 'Messages to each agency not answered by their deadline', (h) => h.overdue);
+  gauge('marac_agency_failed_deliveries', 'Deliveries to each agency dead-lettered in the last 30 days', (h) => h.failed30d);
 }

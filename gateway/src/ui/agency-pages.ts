@@ -8,6 +8,7 @@ import {
 } from '../identity/errors.js';
 import { personOf } from '../identity/people-auth.js';
 import { AGENCY_TYPES as TYPE_CODES, type AgencyType } from '../identity/principal.js';
+import { readAdapterHealth } from '../exchange/agency-health.js';
 import { partiesInForce } from '../policy/accession/parties.js';
 import { asBody, FormErrors, text, type FormBody } from './forms/form-values.js';
 import { AGENCY_TYPES } from './labels.js';
@@ -22,7 +23,7 @@ import type { PageRenderer } from './render.js';
  */
 
 export interface AgencyPagesDeps {
-  g: Pick<Gateway, 'registry' | 'agreements'>;
+  g: Pick<Gateway, 'registry' | 'agreements' | 'pool'>;
   render: PageRenderer;
   now: () => Date;
 }
@@ -134,7 +135,7 @@ export function agencyPages(pages: PageRouter, deps: AgencyPagesDeps): void {
   async function agencyPage(res: Response, id: string, extra: { values?: FormBody; errors?: FormErrors; flash?: unknown } = {}, status = 200) {
     const now = deps.now();
     const agency = await findAgency(id);
-    const [certs, parties] = await Promise.all([g.registry.listCertificates(id), partiesInForce(g.agreements, now)]);
+    const [certs, parties, health] = await Promise.all([g.registry.listCertificates(id), partiesInForce(g.agreements, now), readAdapterHealth(g.pool, now, id)]);
     const standing = agencyStanding(agency, certs, now);
     render.page(res, 'agencies/agency.njk', {
       title: agency.name,
@@ -143,6 +144,7 @@ export function agencyPages(pages: PageRouter, deps: AgencyPagesDeps): void {
       standing,
       certs: certs.map((c) => certView(c, now)).reverse(),
       partyTo: parties.get(agency.id) ?? [],
+      adapter: health[0] ?? null,
       canIssue: g.registry.canIssue,
       warnDays: EXPIRY_WARNING_DAYS,
       values: extra.values ?? {},

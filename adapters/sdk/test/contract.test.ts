@@ -133,7 +133,13 @@ describe('answerRequest through a source', () => {
 describe('the runner\'s policy on a failing source', () => {
   it('a time-out is reported (code only), retried, then the request is declined with a clear note', async () => {
     let calls = 0;
-    const stuck: Source<TinyDb> = { search: () => (calls++, new Promise(() => {})), read: async () => db };
+    const stuck: Source<TinyDb> = {
+      search: () => {
+        calls++;
+        return new Promise(() => {});
+      },
+      read: async () => db,
+    };
     const agency: LoadedAgency<TinyDb> = { mapping: tinyMapping, source: stuck, limits: { subjectTimeoutMs: 30 } };
     const g = fakeClient([message([ada], 7)]);
     const events: RunnerEvent[] = [];

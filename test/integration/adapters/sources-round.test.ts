@@ -33,7 +33,14 @@ const household = pickRichHousehold(pop, truths);
 const DOMAINS = ['DA_INCIDENTS', 'ORDERS_AND_BAIL', 'CONVICTIONS', 'TENANCY'];
 
 function spy<Db>(inner: Source<Db>, log: SourceQuery[]): Source<Db> {
-  return { ...inner, search: (q, o) => (log.push(q), inner.search(q, o)), read: (ids, o) => inner.read(ids, o) };
+  return {
+    ...inner,
+    search(q, o) {
+      log.push(q);
+      return inner.search(q, o);
+    },
+    read: (ids, o) => inner.read(ids, o),
+  };
 }
 
 describe('SQL (police) and CSV (housing) sources, end to end through the gateway', () => {

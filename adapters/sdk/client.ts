@@ -122,7 +122,7 @@ export function createGatewayClient(opts: GatewayClientOptions): GatewayClient {
         res.on('end', () => {
           const status = res.statusCode ?? 0;
           const text = Buffer.concat(chunks).toString('utf8');
-          let body: unknown = undefined;
+          let body: unknown ;
           if (text) {
             try {
               body = JSON.parse(text);

@@ -8,7 +8,7 @@
  *     result back to POSSIBLE, for a person to confirm.
  *   - Invalid identifiers (bad check digit) are ignored, never compared.
  */
-import { postcodeKey, postcodeKeySector } from '@marac/uk-identifiers';
+import { postcodeKey } from '@marac/uk-identifiers';
 import { compareDobs, type DobScore } from './dates.js';
 import { normaliseIdentifier, STRONG_SYSTEMS, type IdentifierSystem } from './identifiers.js';
 import { compareNames, normaliseName, phoneticKey, type NameComparison } from './names.js';
@@ -46,9 +46,6 @@ interface Scored {
 
 /** Postcode comparison key ("cm1 2ab" → "CM12AB"): the shape, without the Royal Mail letter rules. */
 export const normalisePostcode = postcodeKey;
-
-/** Outward code + first digit of the inward code ("CM12"), a street-sized area. */
-const postcodeSector = postcodeKeySector;
 
 function normaliseSex(raw: string | undefined): 'F' | 'M' | null {
   const v = raw?.trim().toUpperCase();
@@ -116,7 +113,6 @@ function score(q: SubjectQuery, qIds: Map<string, string>, qUprn: string | null,
   const dob = q.dobs?.length && c.person.dobs.length ? compareDobs(q.dobs, c.person.dobs) : null;
   const uprnAgrees = qUprn !== null && c.uprns.has(qUprn);
   const pcAgrees = qPc !== null && c.postcodes.has(qPc);
-  const sectorAgrees = qPc !== null && !pcAgrees && [...c.postcodes].some((p) => postcodeSector(p) === postcodeSector(qPc));
   const qSex = normaliseSex(q.sexOrGender);
   const cSex = normaliseSex(c.person.sexOrGender);
   const sexConflict = qSex !== null && cSex !== null && qSex !== cSex;

@@ -78,7 +78,7 @@ export interface GatewayConfig {
   /** People's browser sessions. */
   sessions: { cookieName: string; secureCookies: boolean; idleMinutes: number; absoluteHours: number };
   policiesDir: string;
-  demo: { adapters: boolean };
+  demo: { adapters: boolean; followUpSeconds: number };
   /** How people are told (docs/decisions/0022): transport, its settings, team mailboxes, timing. */
   notifications: NotificationsConfig;
 }
@@ -346,7 +346,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Gateway
       absoluteHours: int('SESSION_ABSOLUTE_HOURS'),
     },
     policiesDir: path.resolve(cwd, str('POLICIES_DIR')!),
-    demo: { adapters: bool('DEMO_ADAPTERS') },
+    demo: { adapters: bool('DEMO_ADAPTERS'), followUpSeconds: int('DEMO_ADAPTER_FOLLOW_UP_SECONDS') },
     notifications,
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -143,7 +143,7 @@ async function main(): Promise<void> {
   await gateway.start();
   await checkpoint();
   if (cfg.demo.adapters && creds) {
-    const adapters = await startDemoAdapters({ gatewayUrl: gateway.agencyUrl, caPem: tls.ca.certPem, creds, logger });
+    const adapters = await startDemoAdapters({ gatewayUrl: gateway.agencyUrl, caPem: tls.ca.certPem, creds, logger, followUpSeconds: cfg.demo.followUpSeconds });
     steps.unshift({ name: 'demo adapters', run: adapters.stop });
   }
   running = true;

@@ -363,6 +363,10 @@ export const SETTINGS = {
     group: 'Development', type: 'boolean', default: { development: true, production: false },
     description: 'Start the demo agency adapters in process (they answer research requests from sample records).',
   },
+  DEMO_ADAPTER_FOLLOW_UP_SECONDS: {
+    group: 'Development', type: 'integer', default: 60, min: 0, max: 86_400,
+    description: 'Seconds between a demo adapter\'s follow-up rounds (marks its actions done, reads circulated packs and minutes); 0 turns them off.',
+  },
 } as const satisfies Record<string, Setting>;
 
 export type SettingName = keyof typeof SETTINGS;

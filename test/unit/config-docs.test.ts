@@ -118,12 +118,15 @@ describe('the loader reads exactly the declared settings', () => {
     const walk = (dir: string) => {
       for (const f of readdirSync(dir)) {
         const full = path.join(dir, f);
-        if (statSync(full).isDirectory()) walk(full);
-        else if (/\.(ts|js|mjs)$/.test(f) && readFileSync(full, 'utf8').includes('process.env')) offenders.push(path.relative(ROOT, full));
+        if (statSync(full).isDirectory()) {
+          if (f !== 'dist' && f !== 'node_modules') walk(full); // build output and installed packages are not our source
+        } else if (/\.(ts|js|mjs)$/.test(f) && readFileSync(full, 'utf8').includes('process.env')) offenders.push(path.relative(ROOT, full));
       }
     };
     walk(path.join(ROOT, 'gateway', 'src'));
     walk(path.join(ROOT, 'adapters'));
-    expect(offenders.filter((f) => f !== 'gateway/src/config.ts' && !f.startsWith('gateway/src/witness/')).sort()).toEqual([]);
+    // The adapters' own loader (a separate program) reads its source's secret from the environment.
+    const loaders = new Set(['gateway/src/config.ts', 'adapters/sdk/config.ts']);
+    expect(offenders.filter((f) => !loaders.has(f) && !f.startsWith('gateway/src/witness/')).sort()).toEqual([]);
   });
 });

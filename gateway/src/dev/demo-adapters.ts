@@ -36,16 +36,14 @@ export async function startDemoAdapters(opts: {
   logger: Logger;
   /**
    * Seconds between an adapter's follow-up rounds (demo-follow-up.ts: its actions marked done,
-   * circulated packs and minutes read). DEMO_ADAPTER_FOLLOW_UP_SECONDS, 60 by default; 0 is off,
-   * and so is the default under test.
+   * circulated packs and minutes read): DEMO_ADAPTER_FOLLOW_UP_SECONDS through the config; 0 or
+   * absent is off.
    */
   followUpSeconds?: number;
 }): Promise<{ stop: () => Promise<void> }> {
   const running: RunningAdapter[] = [];
   const followUps: DemoFollowUp[] = [];
-  const fromEnv = process.env.DEMO_ADAPTER_FOLLOW_UP_SECONDS;
-  const underTest = process.env.VITEST !== undefined || process.env.NODE_ENV === 'test';
-  const every = opts.followUpSeconds ?? (fromEnv !== undefined && /^\d+$/.test(fromEnv) ? Number(fromEnv) : underTest ? 0 : 60);
+  const every = opts.followUpSeconds ?? 0;
   for (const [agencyId, def] of Object.entries(DEMO_ADAPTERS)) {
     const c = opts.creds.get(agencyId);
     if (!c) continue;

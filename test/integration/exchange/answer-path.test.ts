@@ -157,7 +157,9 @@ describe('answering a message', () => {
         WHERE m.request_id = $1`,
       [requestId, `all-${requestId}`],
     );
-    expect(row.rows[0]).toMatchObject({ state: 'responded', answered: true, kind: 'response', key_id: 'k1', sealed: true, purges: true, key_status: 201 });
+    // Sealed under the case's own data key (docs/decisions/0024), never the master key directly.
+    expect(row.rows[0]).toMatchObject({ state: 'responded', answered: true, kind: 'response', sealed: true, purges: true, key_status: 201 });
+    expect(row.rows[0].key_id).toMatch(/^case:case_[0-9a-f]{32}$/);
     expect(row.rows[0].key_body).toEqual(r.body);
     // A response of a few kB stays in its row: no futile compression, no TOAST-table insert.
     const toast = await t.db.pool.query(

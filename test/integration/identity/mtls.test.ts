@@ -143,14 +143,12 @@ describe('agency mTLS authentication over real TLS', () => {
     expect(res.body.code).toBe('CLIENT_CERT_UNTRUSTED');
   });
 
-  it('a CSR asking for another agency\'s name still yields a certificate naming the registered agency', async () => {
+  it('a CSR asking for another agency\'s name is refused (CSR_AGENCY_MISMATCH) and nothing is issued', async () => {
     await registry.registerAgency(TEST_ADMIN, { id: 'mallory-housing', name: 'Mallory', type: 'HOUSING', deliveryMode: 'pull' });
-    const { keyPem, csrPem } = createCsr({ agencyId: 'essex-police' });
-    const issued = await registry.issueCertificate(TEST_ADMIN, 'mallory-housing', csrPem);
-    const res = await agencyFetch(server.baseUrl, { ...police, certPem: issued.certPem, keyPem }, '/whoami');
-    expect(res.status).toBe(200);
-    expect(res.body.principal.agencyId).toBe('mallory-housing');
-    expect(res.body.principal.agencyType).toBe('HOUSING');
+    const { csrPem } = createCsr({ agencyId: 'essex-police' });
+    const err = await registry.issueCertificate(TEST_ADMIN, 'mallory-housing', csrPem).catch((e: unknown) => e);
+    expect((err as { code?: string }).code).toBe('CSR_AGENCY_MISMATCH');
+    expect(await registry.listCertificates('mallory-housing')).toEqual([]);
   });
 
   it('refuses every certificate of a disabled agency', async () => {

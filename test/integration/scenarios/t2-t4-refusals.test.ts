@@ -105,6 +105,10 @@ describe('T2 and T4: refused recipients', () => {
       const v1 = await t.gateway.agreements.get('essex-marat', 1);
       const doc = structuredClone(v1.doc) as unknown as Agreement;
       doc.purposes = ['MARAC_RESEARCH'];
+      // Flows for the dropped purpose go with it (a flow may only name purposes of its agreement).
+      doc.flows = doc.flows
+        .map((f) => (f.purposes ? { ...f, purposes: f.purposes.filter((p) => p !== 'MARAC_ACTION_REVIEW') } : f))
+        .filter((f) => !f.purposes || f.purposes.length > 0);
       const draft = await t.gateway.agreements.createDraft(IG_A, doc);
       expect(draft.problems).toEqual([]);
       await t.gateway.agreements.approve(IG_B, 'essex-marat', draft.version.version);

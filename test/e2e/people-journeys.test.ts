@@ -249,7 +249,7 @@ describe('auditor', () => {
     const rows = page.locator('main table tbody tr');
     await expect.poll(() => rows.count()).toBeGreaterThan(3);
     const text = (await page.locator('main table').textContent())!;
-    expect(text).toContain('CASE_CREATED');
+    // Newest first: the case's later reads fill the first page; the export below holds them all.
     expect(text).toContain('VIEW_READ');
     // No identifier in the URL or the next-page form.
     expect(page.url()).toBe(`${w.base}/audit`);
@@ -260,6 +260,7 @@ describe('auditor', () => {
     const ndjson = await readFile((await download.path())!, 'utf8');
     const events = ndjson.split('\n').filter((l) => l.startsWith('{"action"'));
     expect(events.length).toBeGreaterThan(3);
+    expect(events.some((l) => l.startsWith('{"action":"CASE_CREATED"'))).toBe(true);
     expect(ndjson).not.toContain('9990013713');
 
     await rows.first().getByRole('link').click();

@@ -3,7 +3,7 @@
 // layout so every relative path still holds: migrations, page templates and static files, the
 // JSON Schemas and OpenAPI, the agreement preview's samples, the demo adapters' data.
 // Plain JavaScript so that it runs without tsx.
-import { cpSync, existsSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -26,4 +26,9 @@ for (const rel of copies) {
   rmSync(to, { recursive: true, force: true });
   cpSync(from, to, { recursive: true, filter: (src) => !src.endsWith('.ts') });
 }
+// Redoc's bundle, which the repository does not keep: the API reference page pins it by hash
+// (gateway/src/ui/assets.ts redocBundleFile; a production install has no @redocly/cli to serve it from).
+const redoc = path.join(ROOT, 'node_modules', '@redocly', 'cli', 'lib', 'chunks', 'redoc.standalone.js');
+if (existsSync(redoc)) copyFileSync(redoc, path.join(DIST, 'gateway/src/ui/static/redoc/redoc.standalone.js'));
+else process.stderr.write('warning: @redocly/cli is not installed; /docs/api will show its page without Redoc\n');
 process.stdout.write(`copied ${copies.length} asset folders into ${path.relative(ROOT, DIST).startsWith('..') ? DIST : path.relative(ROOT, DIST)}/\n`);

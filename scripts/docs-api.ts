@@ -16,21 +16,24 @@
  * The inline `<style>` blocks and `style` attributes the prerender writes are allowed by their
  * hashes, which the server computes from this file (gateway/src/ui/api-docs.ts).
  *
- * The results are committed (a production install has no CLI): gateway/src/ui/templates/api-docs.html
- * and gateway/src/ui/static/redoc/. `--check` exits 1 when the committed page is not what the
+ * The page and the two small scripts are committed (a production install has no CLI):
+ * gateway/src/ui/templates/api-docs.html and gateway/src/ui/static/redoc/. Redoc's 2 MB bundle is
+ * not: a checkout serves it from the installed CLI and `npm run build` copies it into dist/
+ * (gateway/src/ui/assets.ts redocBundleFile); the page pins it by its integrity hash. `--check` exits 1 when the committed page is not what the
  * current document renders to (test/integration/web/api-docs.test.ts runs the same comparison).
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { loadOpenApiDocument } from '../gateway/src/schema/openapi.js';
+import { REDOC_BUNDLE_IN_CLI } from '../gateway/src/ui/assets.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const CLI = path.join(ROOT, 'node_modules', '.bin', 'redocly');
-const CLI_BUNDLE = path.join(ROOT, 'node_modules', '@redocly', 'cli', 'lib', 'chunks', 'redoc.standalone.js');
+const CLI_BUNDLE = path.join(ROOT, REDOC_BUNDLE_IN_CLI);
 export const PAGE_FILE = path.join(ROOT, 'gateway', 'src', 'ui', 'templates', 'api-docs.html');
 export const ASSET_DIR = path.join(ROOT, 'gateway', 'src', 'ui', 'static', 'redoc');
 const ASSET_URL = '/assets/redoc';
@@ -107,7 +110,6 @@ async function main(): Promise<number> {
     [PAGE_FILE, out.page],
     [path.join(ASSET_DIR, 'color-mode.js'), out.colorModeJs],
     [path.join(ASSET_DIR, 'init.js'), out.initJs],
-    [path.join(ASSET_DIR, 'redoc.standalone.js'), out.bundle],
   ];
   if (check) {
     const stale = files.filter(([f, content]) => {
@@ -121,10 +123,7 @@ async function main(): Promise<number> {
     return stale.length ? 1 : 0;
   }
   mkdirSync(ASSET_DIR, { recursive: true });
-  for (const [f, content] of files) {
-    if (f.endsWith('redoc.standalone.js')) copyFileSync(CLI_BUNDLE, f);
-    else writeFileSync(f, content);
-  }
+  for (const [f, content] of files) writeFileSync(f, content);
   console.error(`wrote ${files.map(([f]) => path.relative(ROOT, f)).join(', ')}`);
   return 0;
 }

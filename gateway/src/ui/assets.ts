@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type Router } from 'express';
@@ -12,8 +12,27 @@ import { GOVUK_DIST } from './render.js';
 const STATIC_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'static');
 const GOVUK = path.join(GOVUK_DIST, 'govuk');
 
-/** The two files served by explicit routes (the rest are static folders), for the route table. */
-export const ASSET_ROUTES = ['/assets/govuk-frontend.min.css', '/assets/govuk-frontend.min.js'];
+/** The files served by explicit routes (the rest are static folders), for the route table. */
+export const ASSET_ROUTES = ['/assets/govuk-frontend.min.css', '/assets/govuk-frontend.min.js', '/assets/redoc/redoc.standalone.js'];
+
+/** Where Redoc's bundle sits in @redocly/cli, the release scripts/docs-api.ts renders the page with. */
+export const REDOC_BUNDLE_IN_CLI = path.join('node_modules', '@redocly', 'cli', 'lib', 'chunks', 'redoc.standalone.js');
+
+/**
+ * Redoc's 2 MB bundle is not kept in the repository: `npm run build` copies it beside the compiled
+ * static files (a production install has no CLI), and a development checkout serves it from the
+ * installed CLI, found from this file upwards. Undefined when neither is there: the reference page
+ * then shows its prerendered text without the interactive parts.
+ */
+export function redocBundleFile(staticDir = STATIC_DIR): string | undefined {
+  const built = path.join(staticDir, 'redoc', 'redoc.standalone.js');
+  if (existsSync(built)) return built;
+  for (let dir = path.dirname(staticDir); ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, REDOC_BUNDLE_IN_CLI);
+    if (existsSync(candidate)) return candidate;
+    if (path.dirname(dir) === dir) return undefined;
+  }
+}
 
 export function assetRoutes(): Router {
   const router = express.Router();
@@ -32,6 +51,12 @@ export function assetRoutes(): Router {
   });
   router.get('/assets/govuk-frontend.min.js', (_req, res, next) => {
     res.sendFile(path.join(GOVUK, 'govuk-frontend.min.js'), { maxAge: '1h' }, (err) => err && next(err));
+  });
+  let redoc: string | undefined;
+  router.get('/assets/redoc/redoc.standalone.js', (_req, res, next) => {
+    redoc ??= redocBundleFile();
+    if (!redoc) return void res.status(404).end();
+    res.sendFile(redoc, { maxAge: '1h', headers: { 'Content-Type': 'text/javascript; charset=utf-8' } }, (err) => err && next(err));
   });
   router.use('/assets', express.static(STATIC_DIR, opts));
   return router;

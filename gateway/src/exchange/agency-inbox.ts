@@ -2,7 +2,7 @@ import { withTx, type Tx } from '../store/db.js';
 import { caseKeyId, openerFor, sealerFor } from '../store/case-keys.js';
 import type { ExchangeDeps } from './deps.js';
 import type { InboxService } from './inbox-service.js';
-import { createRequestViewBuilder, type MessageRow, type RequestView } from './request-view.js';
+import { createRequestViewBuilder, releaseEvent, type MessageRow, type RequestView } from './request-view.js';
 import { RequestNotFound } from './errors.js';
 import type { AgencyStaffPrincipal } from './agency-staff.js';
 
@@ -65,25 +65,7 @@ export function createAgencyInbox(deps: ExchangeDeps & { inbox: Pick<InboxServic
       });
       return { ...base, refusedReason: built.decision.reason };
     }
-    await audit.append(tx, {
-      action: 'VIEW_READ',
-      actor: staff,
-      caseId: m.case_id,
-      requestId: m.request_id,
-      messageId: m.id,
-      agreementId: built.decision.agreementId,
-      agreementVersion: built.decision.version,
-      purpose: built.view.purpose,
-      decision: built.audit.fieldsTransformed.length || built.audit.fieldsWithheld.length ? 'PERMIT_WITH_TRANSFORMS' : 'PERMIT',
-      ruleIds: built.audit.ruleIds,
-      fieldsReleased: built.audit.fieldsReleased,
-      fieldsTransformed: built.audit.fieldsTransformed,
-      fieldsWithheld: built.audit.fieldsWithheld,
-      viewDigest: built.audit.viewDigest,
-      subjectTokens: built.audit.subjectTokens,
-      agencyIds: [m.sender_agency_id, m.recipient_agency_id],
-      detail: { stage },
-    });
+    await audit.append(tx, releaseEvent('VIEW_READ', staff, m, built, { stage }));
     return { ...base, view: built.view };
   }
 

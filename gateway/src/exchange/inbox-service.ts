@@ -3,7 +3,7 @@ import type { AgencyPrincipal, Principal } from '../identity/principal.js';
 import type { ExchangeDeps } from './deps.js';
 import { InvalidQuery, MessageNotFound } from './errors.js';
 import { InvalidState } from '../errors.js';
-import { createRequestViewBuilder, type MessageRow, type RequestView } from './request-view.js';
+import { createRequestViewBuilder, releaseEvent, type MessageRow, type RequestView } from './request-view.js';
 import { createAgencyInbox } from './agency-inbox.js';
 import { HAND_OVER_REFUSALS, handOverError, lockCertificateForHandOver, type HandOverRefusal } from '../identity/delivery-check.js';
 import { contactRecorder } from './agency-health.js';
@@ -49,25 +49,7 @@ export function createInboxService(deps: ExchangeDeps & { inboxWait: (agencyId: 
         WHERE id = $1`,
       [m.id, now, HAND_OVER_REFUSALS],
     );
-    await audit.append(tx, {
-      action: 'DELIVERED',
-      actor,
-      caseId: m.case_id,
-      requestId: m.request_id,
-      messageId: m.id,
-      agreementId: built.decision.agreementId,
-      agreementVersion: built.decision.version,
-      purpose: built.view.purpose,
-      decision: built.audit.fieldsTransformed.length || built.audit.fieldsWithheld.length ? 'PERMIT_WITH_TRANSFORMS' : 'PERMIT',
-      ruleIds: built.audit.ruleIds,
-      fieldsReleased: built.audit.fieldsReleased,
-      fieldsTransformed: built.audit.fieldsTransformed,
-      fieldsWithheld: built.audit.fieldsWithheld,
-      viewDigest: built.audit.viewDigest,
-      subjectTokens: built.audit.subjectTokens,
-      agencyIds: [m.sender_agency_id, m.recipient_agency_id],
-      detail: { mode: m.delivery_mode },
-    });
+    await audit.append(tx, releaseEvent('DELIVERED', actor, m, built, { mode: m.delivery_mode }));
     return built.view;
   }
 

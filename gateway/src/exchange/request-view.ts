@@ -5,6 +5,7 @@ import { createCaseReader } from './case-service.js';
 import { policyCaseFacts } from './case-facts.js';
 import { caseLocationContext } from './case-locations.js';
 import type { Explanation, PolicyDecision } from './ports.js';
+import type { AuditEventInput } from '../audit/types.js';
 
 export interface MessageRow {
   id: string;
@@ -73,11 +74,50 @@ export function digest(view: unknown): string {
  * under the agreement version pinned when the request was made. Decided afresh on every
  * delivery, so a suspension takes effect on the next message.
  */
+/** What `build` hands back when the agreement releases the request to its recipient. */
+export type BuiltView = {
+  view: RequestView;
+  decision: Extract<PolicyDecision, { effect: 'PERMIT' }>;
+  audit: ReturnType<typeof mergeExplanations> & { viewDigest: string; subjectTokens: string[] };
+};
+
+/**
+ * The audit event of a released request view (a delivery, a hand-over, a person's read): one
+ * shape for every path that shows a recipient its request, paths and decisions only.
+ */
+export function releaseEvent(
+  action: 'DELIVERED' | 'VIEW_READ',
+  actor: AuditEventInput['actor'],
+  m: MessageRow,
+  built: BuiltView,
+  detail: NonNullable<AuditEventInput['detail']>,
+): AuditEventInput {
+  return {
+    action,
+    actor,
+    caseId: m.case_id,
+    requestId: m.request_id,
+    messageId: m.id,
+    agreementId: built.decision.agreementId,
+    agreementVersion: built.decision.version,
+    purpose: built.view.purpose,
+    decision: built.audit.fieldsTransformed.length || built.audit.fieldsWithheld.length ? 'PERMIT_WITH_TRANSFORMS' : 'PERMIT',
+    ruleIds: built.audit.ruleIds,
+    fieldsReleased: built.audit.fieldsReleased,
+    fieldsTransformed: built.audit.fieldsTransformed,
+    fieldsWithheld: built.audit.fieldsWithheld,
+    viewDigest: built.audit.viewDigest,
+    subjectTokens: built.audit.subjectTokens,
+    agencyIds: [m.sender_agency_id, m.recipient_agency_id],
+    detail,
+  };
+}
+
 export function createRequestViewBuilder(deps: ExchangeDeps) {
   const cases = createCaseReader(deps);
 
   async function build(q: Queryable, m: MessageRow): Promise<
-    | { ok: true; view: RequestView; decision: Extract<PolicyDecision, { effect: 'PERMIT' }>; audit: ReturnType<typeof mergeExplanations> & { viewDigest: string; subjectTokens: string[] } }
+    | ({ ok: true } & BuiltView)
     | { ok: false; decision: Extract<PolicyDecision, { effect: 'DENY' }>; subjectTokens: string[] }
   > {
     const now = deps.now();

@@ -45,7 +45,8 @@ function call(method: string, path: string, body?: unknown, agency = 'essex-mara
 async function written(): Promise<string> {
   const r = await t.db.pool.query(`SELECT (SELECT count(*) FROM case_minutes) m, (SELECT string_agg(meeting_id || case_id || version, ',') FROM case_minutes) mv,
     (SELECT count(*) FROM case_actions) a, (SELECT string_agg(id || status, ',' ORDER BY id) FROM case_actions) s, (SELECT count(*) FROM case_action_updates) u,
-    (SELECT count(*) FROM audit_events WHERE action <> 'VIEW_READ') + (SELECT count(*) FROM audit_pending) e`);
+    (SELECT count(*) FROM audit_events WHERE action <> 'VIEW_READ')
+      + (SELECT count(*) FROM audit_pending WHERE body::jsonb->>'action' <> 'VIEW_READ') e`);
   return JSON.stringify(r.rows[0]);
 }
 

@@ -48,7 +48,7 @@ function checkpointLine(c: Checkpoint): string {
 const CSV_HEADER = 'type,seq,ts,action,actor_kind,actor_id,decision,reason_code,case_id,request_id,agreement_id,agreement_version,hash,json';
 
 /** RFC 4180 quoting, and a leading quote against spreadsheet formula injection. */
-function csvCell(v: unknown): string {
+export function csvCell(v: unknown): string {
   if (v === null || v === undefined) return '';
   let s = v instanceof Date ? v.toISOString() : String(v);
   if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;

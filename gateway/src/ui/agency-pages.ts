@@ -1,5 +1,9 @@
 import type { Request, Response } from 'express';
 import type { Gateway } from '../app.js';
+import { disclosurePage, disclosureSummary, disclosuresTo, reportCsv, RELEASE_ACTIONS, type DisclosureRange } from '../audit/disclosures.js';
+import { AuditCursorInvalid, AuditQueryInvalid } from '../audit/errors.js';
+import { exportEvents } from '../audit/export.js';
+import { withTx } from '../store/db.js';
 import { type GatewayError, NotFound, ValidationFailed } from '../errors.js';
 import { agencyStanding, certificateValidAt, daysToExpiry, EXPIRY_WARNING_DAYS, standingTag } from '../identity/agency-standing.js';
 import { DELIVERY_MODES, REVOCATION_REASONS, type Agency, type CertificateRecord, type DeliveryMode, type RevocationReason } from '../identity/agency-types.js';
@@ -7,11 +11,12 @@ import {
   AgencyExists, AgencyIsDisabled, AgencyNotDisabled, CaKeyNotHere, CertificateAlreadyRevoked, CsrAgencyMismatch, CsrInvalid,
 } from '../identity/errors.js';
 import { personOf } from '../identity/people-auth.js';
+import { actorId } from '../policy/lifecycle/actor.js';
 import { AGENCY_TYPES as TYPE_CODES, type AgencyType } from '../identity/principal.js';
 import { readAdapterHealth } from '../exchange/agency-health.js';
 import { partiesInForce } from '../policy/accession/parties.js';
-import { asBody, FormErrors, text, type FormBody } from './forms/form-values.js';
-import { AGENCY_TYPES } from './labels.js';
+import { asBody, dateInput, FormErrors, text, type FormBody } from './forms/form-values.js';
+import { AGENCY_TYPES, describeCode } from './labels.js';
 import type { PageRouter } from './page-router.js';
 import type { PageRenderer } from './render.js';
 
@@ -23,12 +28,14 @@ import type { PageRenderer } from './render.js';
  */
 
 export interface AgencyPagesDeps {
-  g: Pick<Gateway, 'registry' | 'agreements' | 'pool'>;
+  g: Pick<Gateway, 'registry' | 'agreements' | 'pool' | 'audit' | 'checkpointer'>;
   render: PageRenderer;
   now: () => Date;
 }
 
 const ADMIN = ['admin'] as const;
+/** Who reads what an agency received: IG officers (a partner's breach) and auditors. Not the admin. */
+const DISCLOSURE_READERS = ['ig_officer', 'auditor'] as const;
 const SLUG = /^[a-z0-9][a-z0-9-]{1,62}$/;
 const SERIAL = /^[0-9a-f]{32}$/;
 
@@ -253,7 +260,157 @@ export function agencyPages(pages: PageRouter, deps: AgencyPagesDeps): void {
     }
     res.redirect(303, `/agencies/${id}?done=enabled`);
   });
+
+  // --- What an agency received (the disclosure log) and the breach response -----------------
+
+  /** The date range of the filter form: "to" is inclusive for people (up to the end of that day). */
+  function readRange(body: FormBody, errors: FormErrors): { range: DisclosureRange; carry: Record<string, string> } {
+    const range: DisclosureRange = {};
+    const carry: Record<string, string> = {};
+    for (const k of ['from', 'to'] as const) {
+      const d = dateInput(body, k);
+      if (d.kind === 'invalid') errors.add(`${k}-day`, `${k === 'from' ? 'From' : 'To'} date ${d.message}`);
+      if (d.kind !== 'date') continue;
+      const [y, m, day] = d.iso.split('-');
+      Object.assign(carry, { [`${k}-day`]: String(Number(day)), [`${k}-month`]: String(Number(m)), [`${k}-year`]: y! });
+      if (k === 'from') range.from = d.iso;
+      else {
+        const next = new Date(`${d.iso}T00:00:00Z`);
+        next.setUTCDate(next.getUTCDate() + 1);
+        range.to = next.toISOString().slice(0, 10);
+      }
+    }
+    if (range.from && range.to && range.from >= range.to) errors.add('to-day', 'To date must be the same as or after the from date');
+    return { range, carry };
+  }
+
+  /** The agreements in force that name the agency, and whether it has been removed from each. */
+  async function sharingOf(agencyId: string, who: string) {
+    const { inForce, removed } = await g.agreements.releaseState();
+    const rows = [];
+    for (const c of inForce) {
+      if (!c.doc.parties.some((p) => p.agency === agencyId)) continue;
+      const removal = removed.get(c.id)?.has(agencyId)
+        ? (await g.agreements.getAgreement(c.id)).removedParties?.find((r) => r.agencyId === agencyId)
+        : undefined;
+      rows.push({
+        id: c.id, title: c.title, version: c.version, status: c.status,
+        removal, mayRestore: removal ? removal.removedBy !== who : false,
+      });
+    }
+    return rows.sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  async function disclosuresPage(req: Request, res: Response, body: FormBody, status = 200, flash?: unknown) {
+    const id = agencyIdOf(req);
+    const agency = await findAgency(id);
+    const me = personOf(res)!;
+    const isOfficer = me.roles.includes('ig_officer');
+    const errors = new FormErrors();
+    const { range, carry } = readRange(body, errors);
+    const cursor = text(body, 'cursor', 300) || null;
+    const now = deps.now();
+    const [certs, sharing] = await Promise.all([g.registry.listCertificates(id), sharingOf(id, actorId(me))]);
+    let page: Awaited<ReturnType<typeof disclosurePage>> | undefined;
+    let summary: Awaited<ReturnType<typeof disclosureSummary>> | undefined;
+    let code = errors.any ? 400 : status;
+    if (!errors.any) {
+      await g.audit.flush(g.pool);
+      try {
+        // The read and its audit event in one transaction: no disclosure log is shown unrecorded.
+        await withTx(g.pool, async (tx) => {
+          [page, summary] = [await disclosurePage(tx, id, range, cursor), await disclosureSummary(tx, id, range)];
+          await g.audit.append(tx, {
+            action: 'AUDIT_QUERIED', actor: me, agencyIds: [id],
+            detail: { view: 'disclosures', ranged: !!(range.from || range.to), page: cursor ? 'next' : 'first', results: page.rows.length },
+          });
+        });
+      } catch (err) {
+        if (!(err instanceof AuditCursorInvalid || err instanceof AuditQueryInvalid)) throw err;
+        errors.add('from-day', err instanceof AuditCursorInvalid ? 'That page of results no longer matches the dates: search again' : err.message);
+        code = 400;
+      }
+    }
+    const valid = certs.filter((c) => certificateValidAt(c, now));
+    render.page(res, 'agencies/disclosures.njk', {
+      title: `What ${agency.name} received`,
+      navPath: isOfficer ? '/agreements' : '/audit',
+      agency: { ...agency, typeName: AGENCY_TYPES[agency.type] ?? agency.type },
+      isOfficer,
+      sharing,
+      certificates: { valid: valid.length, revoked: certs.filter((c) => c.revokedAt).length, total: certs.length },
+      disabled: !!agency.disabledAt,
+      values: body,
+      carry,
+      ranged: !!(range.from || range.to),
+      errors: errors.byField(),
+      errorList: errors.summary(),
+      page: page && {
+        ...page,
+        rows: page.rows.map((r) => ({ ...r, reasonText: r.reason ? describeCode(r.reason) : '', actionText: ACTION_TEXT[r.action] ?? r.action })),
+      },
+      summary: summary && { ...summary, refusals: summary.refusals.map((x) => ({ ...x, text: describeCode(x.reason) })) },
+      releaseActions: RELEASE_ACTIONS,
+      flash,
+    }, code);
+  }
+
+  pages.get('/agencies/:agencyId/disclosures', DISCLOSURE_READERS, async (req, res) => {
+    const done = typeof req.query.done === 'string' ? BREACH_DONE[req.query.done] : undefined;
+    await disclosuresPage(req, res, asBody(req.query), 200, done ? { type: 'success', title: 'Done', text: done } : undefined);
+  });
+
+  // The next page posts its cursor (an opaque position), like the audit search.
+  pages.post('/agencies/:agencyId/disclosures', DISCLOSURE_READERS, async (req, res) => {
+    await disclosuresPage(req, res, asBody(req.body));
+  });
+
+  pages.post('/agencies/:agencyId/disclosures/export', DISCLOSURE_READERS, async (req, res) => {
+    const id = agencyIdOf(req);
+    await findAgency(id);
+    const body = asBody(req.body);
+    const format = text(body, 'format', 10);
+    const errors = new FormErrors();
+    const { range } = readRange(body, errors);
+    if (format !== 'csv' && format !== 'ndjson') errors.add('format', 'Choose the readable report (CSV) or the file to verify (NDJSON)');
+    if (errors.any) return disclosuresPage(req, res, body, 400);
+    const filters = { agency: id, action: [...RELEASE_ACTIONS], ...(range.from ? { from: range.from } : {}), ...(range.to ? { to: range.to } : {}) };
+    await g.audit.flush(g.pool);
+    await withTx(g.pool, (tx) => g.audit.append(tx, {
+      action: 'AUDIT_EXPORTED', actor: personOf(res)!, agencyIds: [id],
+      detail: { view: 'disclosures', format, ranged: !!(range.from || range.to) },
+    }));
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    res.attachment(`disclosures-${id}-${stamp}.${format}`);
+    res.type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8');
+    const chunks = format === 'csv'
+      ? reportCsv(disclosuresTo(g.pool, id, range))
+      : exportEvents(g.pool, filters, 'ndjson', { origin: 'marac-gateway', checkpointer: g.checkpointer });
+    try {
+      for await (const chunk of chunks) {
+        if (!res.write(chunk)) await new Promise((r) => res.once('drain', r));
+      }
+      res.end();
+    } catch (err) {
+      // Headers are gone: cut the download short so it cannot pass for a complete export.
+      res.destroy(err instanceof Error ? err : undefined);
+    }
+  });
 }
+
+/** What each release action means, in the disclosure log's words. */
+const ACTION_TEXT: Record<string, string> = {
+  DELIVERED: 'Research request delivered',
+  VIEW_READ: 'Read on screen or through the API',
+  PACK_EXPORTED: 'Research pack exported',
+  DOCUMENT_PRODUCED: 'Document produced for it',
+  CIRCULATED: 'Circulated before a meeting',
+};
+
+const BREACH_DONE: Record<string, string> = {
+  removed: 'Party removed. Nothing more is released to or from it under that agreement until another IG officer restores it or a new version is activated.',
+  restored: 'Party restored. Sharing under that agreement resumes from the next message.',
+};
 
 const DONE: Record<string, string> = {
   registered: 'Agency registered. Issue its certificate from the request (CSR) the agency sends you.',

@@ -138,9 +138,21 @@ export function agreementPages(pages: PageRouter, deps: AgreementPagesDeps): voi
 
   pages.get('/agreements/:id', OFFICER, async (req, res) => {
     const a = await svc.getAgreement(idOf(req));
+    // The parties of the version in force (else the latest), each with its disclosure log: where
+    // an IG officer starts after a partner's breach.
+    const shown = inForceOf(a.versions) ?? a.versions.find((x) => x.version === a.latestVersion);
+    const doc = shown ? (await svc.get(a.id, shown.version)).doc : undefined;
+    const removed = new Map((a.removedParties ?? []).map((r) => [r.agencyId, r]));
+    const parties = (doc && Array.isArray(doc.parties) ? doc.parties : []).filter(isObj).map((p) => ({
+      agency: String(p.agency), name: typeof p.name === 'string' ? p.name : String(p.agency),
+      typeText: AGENCY_TYPES[p.type as string] ?? (p.role === 'coordinator' ? 'MARAC coordinator' : ''), removal: removed.get(String(p.agency)),
+    }));
     render.page(res, 'agreements/agreement.njk', {
       title: a.title,
       agreement: a,
+      parties,
+      partiesVersion: shown?.version,
+      partiesActive: !!shown?.activatedAt,
       versions: [...a.versions].sort((x, y) => y.version - x.version).map((v) => ({ ...v, tag: statusTag(v.status) })),
     });
   });
@@ -259,7 +271,11 @@ export function agreementPages(pages: PageRouter, deps: AgreementPagesDeps): voi
 
   // --- Kill switch: suspend a version, remove a party (a confirmation page with the reason) ----
 
-  interface ConfirmPage { heading: string; warning: string; undo: string; confirmText: string; button: string; action: string; back: string; agreementId: string }
+  interface ConfirmPage {
+    heading: string; warning: string; undo: string; confirmText: string; button: string; action: string; back: string; agreementId: string;
+    /** Where to go back to after the change: the agency's disclosure log, when it was started there. */
+    returnTo?: 'disclosures';
+  }
 
   function confirmPage(res: Response, page: ConfirmPage, values: FormBody, errors = new FormErrors(), status = 200) {
     render.page(res, 'agreements/confirm.njk', { title: page.heading, ...page, values, errors: errors.byField(), errorList: errors.summary() }, status);
@@ -316,20 +332,23 @@ export function agreementPages(pages: PageRouter, deps: AgreementPagesDeps): voi
   /** Where a party change lands: the version in force (else the latest). */
   async function inForcePage(id: string): Promise<string> {
     const a = await svc.getAgreement(id);
-    const inForce = a.versions.filter((x) => x.activatedAt).sort((x, y) => y.activatedAt!.getTime() - x.activatedAt!.getTime() || y.version - x.version)[0];
-    return `/agreements/${id}/versions/${inForce?.version ?? a.latestVersion}`;
+    return `/agreements/${id}/versions/${inForceOf(a.versions)?.version ?? a.latestVersion}`;
   }
 
-  async function removePage(id: string, agency: string): Promise<ConfirmPage> {
+  /** A party change started from the agency's disclosure log goes back there. */
+  const fromDisclosures = (v: unknown): 'disclosures' | undefined => (v === 'disclosures' ? 'disclosures' : undefined);
+
+  async function removePage(id: string, agency: string, returnTo?: 'disclosures'): Promise<ConfirmPage> {
     const names = await agencyName();
     return {
+      ...(returnTo ? { returnTo } : {}),
       heading: `Remove ${names(agency)} from the agreement`,
       warning: 'Nothing more is released to or from this agency under any version of the agreement, from now on, including research already stored.',
       undo: 'Another IG officer (not you) can restore it, or a new version of the agreement can be approved and activated.',
       confirmText: `I understand that sharing with ${names(agency)} under this agreement stops now`,
       button: 'Remove the party',
       action: `/agreements/${id}/parties/${agency}/remove`,
-      back: await inForcePage(id),
+      back: returnTo ? `/agencies/${agency}/disclosures` : await inForcePage(id),
       agreementId: id,
     };
   }
@@ -337,21 +356,22 @@ export function agreementPages(pages: PageRouter, deps: AgreementPagesDeps): voi
   pages.get('/agreements/:id/parties/:agency/remove', OFFICER, async (req, res) => {
     const id = idOf(req);
     await svc.getAgreement(id);
-    confirmPage(res, await removePage(id, agencyOf(req)), {});
+    confirmPage(res, await removePage(id, agencyOf(req), fromDisclosures(req.query.from)), {});
   });
 
   pages.post('/agreements/:id/parties/:agency/remove', OFFICER, async (req, res) => {
     const id = idOf(req);
     const agency = agencyOf(req);
     const body = asBody(req.body);
+    const returnTo = fromDisclosures(body.returnTo);
     try {
       await svc.removeParty(personOf(res)!, id, agency, killSwitchFields(body));
-      res.redirect(303, `${await inForcePage(id)}?done=removed`);
+      res.redirect(303, returnTo ? `/agencies/${agency}/disclosures?done=removed` : `${await inForcePage(id)}?done=removed`);
     } catch (err) {
       const errors = killSwitchErrors(err);
-      if (errors) return confirmPage(res, await removePage(id, agency), body, errors, 400);
+      if (errors) return confirmPage(res, await removePage(id, agency, returnTo), body, errors, 400);
       if (!(err instanceof NotAParty || err instanceof PartyAlreadyRemoved)) throw err;
-      const page = await removePage(id, agency);
+      const page = await removePage(id, agency, returnTo);
       const fe = new FormErrors();
       fe.add('reason', err.message);
       confirmPage(res, page, body, fe, err.status);
@@ -364,7 +384,7 @@ export function agreementPages(pages: PageRouter, deps: AgreementPagesDeps): voi
     const target = await inForcePage(id);
     try {
       await svc.restoreParty(personOf(res)!, id, agency);
-      res.redirect(303, `${target}?done=restored`);
+      res.redirect(303, fromDisclosures(asBody(req.body).returnTo) ? `/agencies/${agency}/disclosures?done=restored` : `${target}?done=restored`);
     } catch (err) {
       if (!(err instanceof MakerCheckerViolation || err instanceof PartyNotRemoved)) throw err;
       const text = err instanceof MakerCheckerViolation ? 'You removed this party, so another IG officer must restore it' : err.message;
@@ -590,6 +610,11 @@ export function agreementPages(pages: PageRouter, deps: AgreementPagesDeps): voi
       previewForm(res, v, body, errors, {}, 400);
     }
   });
+}
+
+/** The version activated last: it speaks for the agreement (docs/decisions/0014). */
+function inForceOf<V extends { version: number; activatedAt?: Date | null }>(versions: readonly V[]): V | undefined {
+  return versions.filter((x) => x.activatedAt).sort((x, y) => y.activatedAt!.getTime() - x.activatedAt!.getTime() || y.version - x.version)[0];
 }
 
 /** After a save: drafts are kept even with problems, which must be fixed before approval. */

@@ -5,19 +5,8 @@
  */
 import type { IdentifierValue, MatchStatus, PersonName } from './matching/types.js';
 
-/** The agency types of the gateway's agreements (the same union as the gateway's principal; a root test keeps them equal). */
-export type AgencyType =
-  | 'MARAC_COORDINATOR'
-  | 'POLICE'
-  | 'HEALTH_ACUTE'
-  | 'HEALTH_PRIMARY'
-  | 'HEALTH_MENTAL'
-  | 'HOUSING'
-  | 'CHILDRENS_SOCIAL_CARE'
-  | 'ADULT_SOCIAL_CARE'
-  | 'PROBATION'
-  | 'IDVA'
-  | 'SUBSTANCE_MISUSE';
+/** The agency types of the gateway's agreements, from their one home in @marac/schemas. */
+export type { AgencyType } from '@marac/schemas';
 
 export type RequestedDomain =
   | 'DA_INCIDENTS' | 'ORDERS_AND_BAIL' | 'CONVICTIONS' | 'HEALTH_ATTENDANCES' | 'PREGNANCY' | 'MENTAL_HEALTH'

@@ -2,23 +2,8 @@
  * Who is acting. Identity only ever comes from cryptography: an agency from its client
  * certificate (mTLS), a person from the OIDC provider. Never from a request body.
  */
-export type AgencyType =
-  | 'MARAC_COORDINATOR'
-  | 'POLICE'
-  | 'HEALTH_ACUTE'
-  | 'HEALTH_PRIMARY'
-  | 'HEALTH_MENTAL'
-  | 'HOUSING'
-  | 'CHILDRENS_SOCIAL_CARE'
-  | 'ADULT_SOCIAL_CARE'
-  | 'PROBATION'
-  | 'IDVA'
-  | 'SUBSTANCE_MISUSE';
-
-export const AGENCY_TYPES: readonly AgencyType[] = [
-  'MARAC_COORDINATOR', 'POLICE', 'HEALTH_ACUTE', 'HEALTH_PRIMARY', 'HEALTH_MENTAL', 'HOUSING',
-  'CHILDRENS_SOCIAL_CARE', 'ADULT_SOCIAL_CARE', 'PROBATION', 'IDVA', 'SUBSTANCE_MISUSE',
-];
+export { AGENCY_TYPES, type AgencyType } from '@marac/schemas';
+import type { AgencyType } from '@marac/schemas';
 
 /**
  * agency_researcher answers research for the agency the identity provider names (the agency

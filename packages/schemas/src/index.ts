@@ -168,3 +168,5 @@ function toProblem(e: ErrorObject): ProblemDetail {
   }
   return { path, code: e.keyword, message: e.message ?? e.keyword };
 }
+
+export { AGENCY_TYPES, isAgencyType, type AgencyType } from './agency-types.js';

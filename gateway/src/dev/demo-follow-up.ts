@@ -37,12 +37,12 @@ export function startDemoFollowUp(opts: {
   let running: Promise<unknown> = Promise.resolve();
   let stopped = false;
 
-  /** A 404 is "not (yet) circulated to this agency": try again next round. */
+  /** A 404 (not this agency's) or a 409 *_NOT_CIRCULATED (decision 0033: not circulated to it yet): try again next round. */
   async function orNotFound<T>(fn: () => Promise<T>): Promise<T | undefined> {
     try {
       return await fn();
     } catch (e) {
-      if (e instanceof GatewayRejected && e.status === 404) return undefined;
+      if (e instanceof GatewayRejected && (e.status === 404 || (e.status === 409 && e.code.endsWith('_NOT_CIRCULATED')))) return undefined;
       throw e;
     }
   }

@@ -112,3 +112,79 @@ export async function readAnswers(q: Queryable, caseId: string): Promise<AnswerR
     sealed: m.ciphertext ? { keyId: m.key_id, iv: m.iv, tag: m.tag, ciphertext: m.ciphertext } : undefined,
   }));
 }
+
+/**
+ * Copies the minutes as they are now into circulated_minutes (the same sealed bytes: nothing is
+ * unsealed to copy them; docs/decisions/0033) and returns their version, or undefined when none
+ * were recorded. A version already copied is kept as it is.
+ */
+export async function snapshotMinutes(q: Queryable, meetingId: string, caseId: string, at: Date): Promise<number | undefined> {
+  const { rows } = await q.query<{ version: number }>(
+    `WITH cur AS (
+       SELECT meeting_id, case_id, version, sealed_key_id, sealed_iv, sealed_tag, sealed_ciphertext
+         FROM case_minutes WHERE meeting_id = $1 AND case_id = $2),
+     ins AS (
+       INSERT INTO circulated_minutes (meeting_id, case_id, version, sealed_key_id, sealed_iv, sealed_tag, sealed_ciphertext, circulated_at)
+       SELECT meeting_id, case_id, version, sealed_key_id, sealed_iv, sealed_tag, sealed_ciphertext, $3 FROM cur
+       ON CONFLICT (meeting_id, case_id, version) DO NOTHING)
+     SELECT version FROM cur`,
+    [meetingId, caseId, at],
+  );
+  return rows[0]?.version;
+}
+
+/** The version of the minutes circulated to the agency and when; undefined: not circulated to it (or before versions were kept). */
+export async function circulatedMinutesOf(
+  q: Queryable, meetingId: string, caseId: string, agencyId: string,
+): Promise<{ version: number; at: Date } | undefined> {
+  const { rows } = await q.query<{ minutes_version: number | null; circulated_at: Date }>(
+    `SELECT minutes_version, circulated_at FROM meeting_circulations
+      WHERE meeting_id = $1 AND case_id = $2 AND kind = 'minutes' AND agency_id = $3`,
+    [meetingId, caseId, agencyId],
+  );
+  const r = rows[0];
+  return r && r.minutes_version !== null ? { version: r.minutes_version, at: r.circulated_at } : undefined;
+}
+
+/** One circulated version of the minutes, unsealed (the same key and additional data as case_minutes). */
+export async function readCirculatedMinutes(q: Queryable, sealer: Sealer, meetingId: string, caseId: string, version: number): Promise<MinutesDocument | undefined> {
+  const { rows } = await q.query(
+    `SELECT sealed_key_id, sealed_iv, sealed_tag, sealed_ciphertext FROM circulated_minutes
+      WHERE meeting_id = $1 AND case_id = $2 AND version = $3`,
+    [meetingId, caseId, version],
+  );
+  const r = rows[0] as { sealed_key_id: string; sealed_iv: Buffer; sealed_tag: Buffer; sealed_ciphertext: Buffer } | undefined;
+  if (!r) return undefined;
+  const sealed = { keyId: r.sealed_key_id, iv: r.sealed_iv, tag: r.sealed_tag, ciphertext: r.sealed_ciphertext };
+  return (await openerFor(sealer, q, [sealed.keyId])).open(sealed, minutesAad(meetingId, caseId)) as MinutesDocument;
+}
+
+/** When the research pack of the case was last circulated to the agency (at any meeting); undefined: never. */
+export async function packCirculatedAt(q: Queryable, caseId: string, agencyId: string): Promise<Date | undefined> {
+  const { rows } = await q.query<{ at: Date | null }>(
+    `SELECT max(circulated_at) AS at FROM meeting_circulations WHERE case_id = $1 AND agency_id = $2 AND kind = 'pack'`,
+    [caseId, agencyId],
+  );
+  return rows[0]?.at ?? undefined;
+}
+
+/** The meetings whose minutes of the case were circulated to the agency (a version it may read). */
+export async function minutesCirculatedTo(q: Queryable, caseId: string, agencyId: string): Promise<Set<string>> {
+  const { rows } = await q.query<{ meeting_id: string }>(
+    `SELECT meeting_id FROM meeting_circulations
+      WHERE case_id = $1 AND agency_id = $2 AND kind = 'minutes' AND minutes_version IS NOT NULL`,
+    [caseId, agencyId],
+  );
+  return new Set(rows.map((r) => r.meeting_id));
+}
+
+/** Records that the case's pack or minutes were circulated to the agency at the meeting (the minutes: which version). */
+export async function recordCirculation(
+  q: Queryable, c: { meetingId: string; caseId: string; kind: 'pack' | 'minutes'; agencyId: string; at: Date; minutesVersion?: number },
+): Promise<void> {
+  await q.query(
+    `INSERT INTO meeting_circulations (meeting_id, case_id, kind, agency_id, circulated_at, minutes_version) VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (meeting_id, case_id, kind, agency_id) DO UPDATE SET circulated_at = EXCLUDED.circulated_at, minutes_version = EXCLUDED.minutes_version`,
+    [c.meetingId, c.caseId, c.kind, c.agencyId, c.at, c.minutesVersion ?? null],
+  );
+}

@@ -23,7 +23,10 @@ import { caseLocationContext, withResponseDocuments } from '../exchange/case-loc
 import { CaseNotFound } from '../exchange/errors.js';
 import type { AgencyDirectory, Explanation, PartyRef, PolicyPort, SubjectFacts } from '../exchange/ports.js';
 import { digest, mergeExplanations } from '../exchange/request-view.js';
-import { findMeetingListing, isCaseParty, readActions, readAnswers, readMinutes } from './circulation-repo.js';
+import {
+  circulatedMinutesOf, findMeetingListing, isCaseParty, minutesCirculatedTo, packCirculatedAt, readActions, readAnswers,
+  readCirculatedMinutes, recordCirculation, snapshotMinutes,
+} from './circulation-repo.js';
 import {
   CIRCULATION_PURPOSE, ownAnswer, releaseActions, releaseAnswer, releaseMinutes, type AnswerBody, type CirculatedSubject,
 } from './release.js';
@@ -33,6 +36,21 @@ import type { CaseAction, ReleasedMinutes } from './types.js';
 export class MinutesNotFound extends GatewayError {
   readonly code = 'MINUTES_NOT_FOUND';
   readonly status = 404;
+}
+
+/**
+ * A party to the case asking for minutes the coordinator has not circulated to it (yet, or since
+ * versions were kept): docs/decisions/0033. Told to a party only; a stranger still gets 404.
+ */
+export class MinutesNotCirculated extends GatewayError {
+  readonly code = 'MINUTES_NOT_CIRCULATED';
+  readonly status = 409;
+}
+
+/** A party to the case asking for the research pack before the coordinator has circulated it to it (0033). */
+export class PackNotCirculated extends GatewayError {
+  readonly code = 'PACK_NOT_CIRCULATED';
+  readonly status = 409;
 }
 
 export interface CirculationDeps {
@@ -55,6 +73,14 @@ export interface CirculationOptions {
   audit?: CirculationAudit;
   /** Small non-personal facts added to the audit event's detail (a document's format). */
   detail?: Record<string, string | number | boolean>;
+  /**
+   * The coordinator circulating this release at a meeting (meeting-circulation.ts, with audit
+   * CIRCULATED and the partner as recipientAgencyId): the release IS the circulation, recorded in
+   * meeting_circulations in the release's transaction; the minutes released are the version saved
+   * now, kept as circulated (docs/decisions/0033). Without it a release is only ever of what was
+   * circulated to the recipient.
+   */
+  circulate?: { meetingId: string };
 }
 
 /** How the release went for this recipient, as the documents and pages say it. */
@@ -67,6 +93,8 @@ export interface CirculatedMinutes extends ReleasedMinutes {
   meeting: { id: string; startsAt: string; status: string };
   /** Whether minutes were recorded for the case at the meeting at all. */
   recorded: boolean;
+  /** The version of the minutes circulated to the recipient and when: what it is shown, whatever was saved since. */
+  circulated: { version: number; at: string };
   release: ReleaseState;
   generatedAt: string;
 }
@@ -90,6 +118,8 @@ export interface CirculatedPack {
   recipientAgencyId: string;
   purpose: typeof CIRCULATION_PURPOSE;
   meetingDate: string;
+  /** When the pack was last circulated to the recipient: rounds asked after it wait for the next circulation. */
+  circulatedAt: string;
   /** Latest request first (a document puts earlier rounds in an annex). */
   sections: CirculatedSection[];
   generatedAt: string;
@@ -136,6 +166,14 @@ export function createCirculationService(deps: CirculationDeps) {
     }));
   }
 
+  /** A party asking for what was not circulated to it: audited in the transaction that found it so (0033). */
+  async function notCirculated(tx: Tx, actor: CirculationActor, caseId: string, agencyId: string, what: string, meetingId?: string): Promise<void> {
+    await audit.append(tx, {
+      action: 'ACCESS_DENIED', actor, caseId, purpose: CIRCULATION_PURPOSE, decision: 'DENY', reasonCode: 'NOT_CIRCULATED',
+      agencyIds: [agencyId], detail: { stage: 'circulation', what, ...(meetingId ? { meetingId } : {}) },
+    });
+  }
+
   /** The case and its recipient, or a refusal (audited) that looks like a missing case. */
   async function scope(actor: CirculationActor, caseId: string, opts: CirculationOptions, what: string, notFound: () => Error) {
     const theCase = await cases.getCase(pool, caseId).catch((e) => {
@@ -178,58 +216,101 @@ export function createCirculationService(deps: CirculationDeps) {
     });
   }
 
-  /** The minutes of a case at a meeting, with the actions agreed there, as the recipient may see them. */
+  /**
+   * The minutes of a case at a meeting, with the actions agreed there, as the recipient may see
+   * them: the version circulated to it (docs/decisions/0033), never a later save. Before the
+   * coordinator has circulated them to it, a party is told MINUTES_NOT_CIRCULATED (409, audited);
+   * a stranger still gets MINUTES_NOT_FOUND. Circulating (opts.circulate) releases the version
+   * saved now, keeps it, and records the circulation, all in one transaction with its event.
+   */
   async function minutesFor(actor: CirculationActor, meetingId: string, caseId: string, opts: CirculationOptions = {}): Promise<CirculatedMinutes> {
     const notFound = () => new MinutesNotFound('No such minutes');
     const { theCase, recipient, coordinator } = await scope(actor, caseId, opts, 'minutes', notFound);
     const listing = await findMeetingListing(pool, meetingId, caseId);
-    if (!listing || !listing.onAgenda || listing.status === 'CANCELLED' || listing.coordinatorAgencyId !== theCase.coordinatorAgencyId) {
+    if (!listing || !listing.onAgenda || listing.status === 'CANCELLED' || listing.coordinatorAgencyId !== theCase.coordinatorAgencyId
+      || (opts.circulate && opts.circulate.meetingId !== meetingId)) {
       await refuse(actor, caseId, recipient.agencyId, 'minutes');
       throw notFound();
     }
     const now = deps.now();
-    const [minutes, actions] = await Promise.all([readMinutes(pool, sealer, meetingId, caseId), readActions(pool, sealer, caseId, meetingId)]);
-    const decision = await decideFor(coordinator, recipient, policyCaseFacts(theCase), now);
-    const locations = decision.effect === 'PERMIT' ? caseLocationContext(theCase.sealed, theCase.subjectFacts) : undefined;
-    const r = releaseMinutes({
-      decision, redact: policy.redact, now, recipientAgencyId: recipient.agencyId, subjects: theCase.subjectFacts,
-      ...(locations ? { locations } : {}), caseId, meetingId, minutes, actions,
+    const out = await withTx(pool, async (tx): Promise<CirculatedMinutes | undefined> => {
+      let circulated: { version: number; at: Date } | undefined;
+      if (opts.circulate) {
+        const version = await snapshotMinutes(tx, meetingId, caseId, now);
+        if (version === undefined) return undefined;
+        circulated = { version, at: now };
+      } else {
+        circulated = await circulatedMinutesOf(tx, meetingId, caseId, recipient.agencyId);
+      }
+      if (!circulated) {
+        await notCirculated(tx, actor, caseId, recipient.agencyId, 'minutes', meetingId);
+        return undefined;
+      }
+      const minutes = await readCirculatedMinutes(tx, sealer, meetingId, caseId, circulated.version);
+      const actions = await readActions(tx, sealer, caseId, meetingId);
+      const decision = await decideFor(coordinator, recipient, policyCaseFacts(theCase), now);
+      const locations = decision.effect === 'PERMIT' ? caseLocationContext(theCase.sealed, theCase.subjectFacts) : undefined;
+      const r = releaseMinutes({
+        decision, redact: policy.redact, now, recipientAgencyId: recipient.agencyId, subjects: theCase.subjectFacts,
+        ...(locations ? { locations } : {}), caseId, meetingId, minutes, actions,
+      });
+      const view: CirculatedMinutes = {
+        ...r.released,
+        purpose: CIRCULATION_PURPOSE,
+        meeting: { id: meetingId, startsAt: listing.startsAt, status: listing.status },
+        recorded: minutes !== undefined,
+        circulated: { version: circulated.version, at: circulated.at.toISOString() },
+        release: stateOf(r),
+        generatedAt: now.toISOString(),
+      };
+      if (opts.circulate) {
+        await recordCirculation(tx, { meetingId, caseId, kind: 'minutes', agencyId: recipient.agencyId, at: now, minutesVersion: circulated.version });
+      }
+      await record(tx, {
+        actor, action: opts.audit ?? 'VIEW_READ', caseId, recipient: recipient.agencyId, tokens: theCase.tokens,
+        decision: r.decision, ...(r.reasonCode ? { reasonCode: r.reasonCode } : {}), ...(r.agreement ? { agreement: r.agreement } : {}),
+        parts: [{ subjectId: 'minutes', explanation: r.explanation }],
+        view: { minutes: view.minutes, actions: view.actions },
+        sections: [{ agencyId: theCase.coordinatorAgencyId, requestId: meetingId, decision: r.decision, ...(r.reasonCode ? { reasonCode: r.reasonCode } : {}) }],
+        detail: {
+          kind: 'minutes', recorded: view.recorded, minutesVersion: circulated.version, actions: actions.length, actionsReleased: view.actions.length, ...opts.detail,
+        },
+      });
+      return view;
     });
-    const out: CirculatedMinutes = {
-      ...r.released,
-      purpose: CIRCULATION_PURPOSE,
-      meeting: { id: meetingId, startsAt: listing.startsAt, status: listing.status },
-      recorded: minutes !== undefined,
-      release: stateOf(r),
-      generatedAt: now.toISOString(),
-    };
-    await withTx(pool, (tx) => record(tx, {
-      actor, action: opts.audit ?? 'VIEW_READ', caseId, recipient: recipient.agencyId, tokens: theCase.tokens,
-      decision: r.decision, ...(r.reasonCode ? { reasonCode: r.reasonCode } : {}), ...(r.agreement ? { agreement: r.agreement } : {}),
-      parts: [{ subjectId: 'minutes', explanation: r.explanation }],
-      view: { minutes: out.minutes, actions: out.actions },
-      sections: [{ agencyId: theCase.coordinatorAgencyId, requestId: meetingId, decision: r.decision, ...(r.reasonCode ? { reasonCode: r.reasonCode } : {}) }],
-      detail: { kind: 'minutes', recorded: out.recorded, actions: actions.length, actionsReleased: out.actions.length, ...opts.detail },
-    }));
+    if (!out) {
+      if (opts.circulate) throw notFound();
+      throw new MinutesNotCirculated(opts.recipientAgencyId
+        ? 'These minutes have not been circulated to that agency yet: circulate them first'
+        : 'These minutes have not been circulated to your agency yet');
+    }
     return out;
   }
 
-  /** Every action of the case as the recipient may see them: its own in full. */
+  /**
+   * Every action of the case as the recipient may see them: its own in full as soon as assigned;
+   * another agency's once the minutes of the meeting it was agreed at have been circulated to the
+   * recipient (one agreed outside any meeting is in no minutes: released as it is). 0033.
+   */
   async function actionsFor(actor: CirculationActor, caseId: string, opts: CirculationOptions = {}): Promise<CirculatedActions> {
     const { theCase, recipient, coordinator } = await scope(actor, caseId, opts, 'actions', () => new CaseNotFound('No such case'));
     const now = deps.now();
-    const actions = await readActions(pool, sealer, caseId);
-    const decision = await decideFor(coordinator, recipient, policyCaseFacts(theCase), now);
-    const locations = decision.effect === 'PERMIT' ? caseLocationContext(theCase.sealed, theCase.subjectFacts) : undefined;
-    const r = releaseActions({ decision, redact: policy.redact, now, recipientAgencyId: recipient.agencyId, subjects: theCase.subjectFacts, ...(locations ? { locations } : {}), actions });
-    const out: CirculatedActions = { caseId, recipientAgencyId: recipient.agencyId, actions: r.actions, withheld: r.withheld, release: stateOf(r), generatedAt: now.toISOString() };
-    await withTx(pool, (tx) => record(tx, {
-      actor, action: opts.audit ?? 'VIEW_READ', caseId, recipient: recipient.agencyId, tokens: theCase.tokens,
-      decision: r.decision, ...(r.reasonCode ? { reasonCode: r.reasonCode } : {}), ...(r.agreement ? { agreement: r.agreement } : {}),
-      parts: [{ subjectId: 'actions', explanation: r.explanation }], view: out.actions, sections: [],
-      detail: { kind: 'actions', actions: actions.length, actionsReleased: out.actions.length, ...opts.detail },
-    }));
-    return out;
+    return withTx(pool, async (tx) => {
+      const all = await readActions(tx, sealer, caseId);
+      const circulatedAt = await minutesCirculatedTo(tx, caseId, recipient.agencyId);
+      const actions = all.filter((a) => a.ownerAgencyId === recipient.agencyId || a.meetingId === undefined || circulatedAt.has(a.meetingId));
+      const decision = await decideFor(coordinator, recipient, policyCaseFacts(theCase), now);
+      const locations = decision.effect === 'PERMIT' ? caseLocationContext(theCase.sealed, theCase.subjectFacts) : undefined;
+      const r = releaseActions({ decision, redact: policy.redact, now, recipientAgencyId: recipient.agencyId, subjects: theCase.subjectFacts, ...(locations ? { locations } : {}), actions });
+      const out: CirculatedActions = { caseId, recipientAgencyId: recipient.agencyId, actions: r.actions, withheld: r.withheld, release: stateOf(r), generatedAt: now.toISOString() };
+      await record(tx, {
+        actor, action: opts.audit ?? 'VIEW_READ', caseId, recipient: recipient.agencyId, tokens: theCase.tokens,
+        decision: r.decision, ...(r.reasonCode ? { reasonCode: r.reasonCode } : {}), ...(r.agreement ? { agreement: r.agreement } : {}),
+        parts: [{ subjectId: 'actions', explanation: r.explanation }], view: out.actions, sections: [],
+        detail: { kind: 'actions', actions: all.length, actionsNotCirculated: all.length - actions.length, actionsReleased: out.actions.length, ...opts.detail },
+      });
+      return out;
+    });
   }
 
   /**
@@ -237,79 +318,96 @@ export function createCirculationService(deps: CirculationDeps) {
    * under MARAC_ACTION_REVIEW (pinned to the version its request was made under, like any
    * response), the recipient's own answer in full. An answer the agreement does not release to
    * it is left out entirely, not even its row (that the agency was asked is withheld too), and
-   * audited as a DENY section.
+   * audited as a DENY section. Only once the coordinator has circulated the pack to the
+   * recipient (PACK_NOT_CIRCULATED before, 409, audited), and only the rounds asked by the last
+   * time it was: a later round waits for its own circulation (docs/decisions/0033).
    */
   async function packFor(actor: CirculationActor, caseId: string, opts: CirculationOptions = {}): Promise<CirculatedPack> {
     const { theCase, recipient } = await scope(actor, caseId, opts, 'pack', () => new CaseNotFound('No such case'));
     const now = deps.now();
-    const caseFacts = policyCaseFacts(theCase);
-    const byId = new Map<string, SubjectFacts>(theCase.subjectFacts.map((f) => [f.subjectId, f]));
-    const caseLocations = caseLocationContext(theCase.sealed, theCase.subjectFacts);
-    const sections: CirculatedSection[] = [];
-    const sectionDecisions: SectionDecision[] = [];
-    const parts: { subjectId: string; explanation: Explanation }[] = [];
-    const agreements = new Set<string>();
-    const answers = await readAnswers(pool, caseId);
-    // The case's own key (store/case-keys.ts); research from before 0021 opens under the master key.
-    const opener = await openerFor(sealer, pool, answers.map((m) => m.sealed?.keyId));
-    for (const m of answers) {
-      const own = m.recipientAgencyId === recipient.agencyId;
-      const provider = own ? undefined : await deps.agencies.getAgency(m.recipientAgencyId);
-      const base = {
-        requestId: m.requestId, agencyId: m.recipientAgencyId, ...(own ? { agencyType: recipient.agencyType } : provider ? { agencyType: provider.type } : {}),
-        own, state: m.state, askedAt: m.askedAt.toISOString(), answeredAt: m.answeredAt?.toISOString() ?? null,
+    const out = await withTx(pool, async (tx): Promise<CirculatedPack | undefined> => {
+      const cutoff = opts.circulate ? now : await packCirculatedAt(tx, caseId, recipient.agencyId);
+      if (!cutoff) {
+        await notCirculated(tx, actor, caseId, recipient.agencyId, 'pack');
+        return undefined;
+      }
+      const caseFacts = policyCaseFacts(theCase);
+      const byId = new Map<string, SubjectFacts>(theCase.subjectFacts.map((f) => [f.subjectId, f]));
+      const caseLocations = caseLocationContext(theCase.sealed, theCase.subjectFacts);
+      const sections: CirculatedSection[] = [];
+      const sectionDecisions: SectionDecision[] = [];
+      const parts: { subjectId: string; explanation: Explanation }[] = [];
+      const agreements = new Set<string>();
+      const answers = (await readAnswers(tx, caseId)).filter((m) => m.askedAt.getTime() <= cutoff.getTime());
+      // The case's own key (store/case-keys.ts); research from before 0021 opens under the master key.
+      const opener = await openerFor(sealer, tx, answers.map((m) => m.sealed?.keyId));
+      for (const m of answers) {
+        const own = m.recipientAgencyId === recipient.agencyId;
+        const provider = own ? undefined : await deps.agencies.getAgency(m.recipientAgencyId);
+        const base = {
+          requestId: m.requestId, agencyId: m.recipientAgencyId, ...(own ? { agencyType: recipient.agencyType } : provider ? { agencyType: provider.type } : {}),
+          own, state: m.state, askedAt: m.askedAt.toISOString(), answeredAt: m.answeredAt?.toISOString() ?? null,
+        };
+        const body = m.answerKind === 'response' && m.sealed ? opener.open(m.sealed, m.messageId) as AnswerBody : undefined;
+        if (own) {
+          const mine = body ? ownAnswer(body, byId) : { subjects: [] };
+          sections.push({ ...base, release: { released: false, reason: 'OWN_RESPONSE' }, ...mine });
+          sectionDecisions.push({ agencyId: m.recipientAgencyId, requestId: m.requestId, decision: 'NONE', reasonCode: 'OWN_RESPONSE' });
+          continue;
+        }
+        if (!provider) {
+          sectionDecisions.push({ agencyId: m.recipientAgencyId, requestId: m.requestId, decision: 'DENY', reasonCode: 'UNKNOWN_AGENCY' });
+          continue;
+        }
+        const decision = await policy.decide({
+          now, purpose: CIRCULATION_PURPOSE, direction: 'response', from: { agencyId: provider.id, agencyType: provider.type }, to: recipient, caseFacts,
+          pinned: { agreementId: m.agreementId, version: m.agreementVersion },
+        });
+        if (decision.effect !== 'PERMIT') {
+          sectionDecisions.push({ agencyId: m.recipientAgencyId, requestId: m.requestId, decision: 'DENY', reasonCode: decision.reason });
+          continue;
+        }
+        agreements.add(`${decision.agreementId}@${decision.version}`);
+        if (!body) {
+          sections.push({ ...base, release: stateOf({ decision: 'PERMIT', agreement: decision }), subjects: [] });
+          sectionDecisions.push({ agencyId: m.recipientAgencyId, requestId: m.requestId, decision: 'NONE', reasonCode: 'NO_RESPONSE' });
+          continue;
+        }
+        const r = releaseAnswer({
+          decision, redact: policy.redact, now, recipientAgencyId: recipient.agencyId, subjects: theCase.subjectFacts, subjectsById: byId,
+          locations: withResponseDocuments(caseLocations, body.subjectResults ?? []), body,
+        });
+        parts.push(...r.parts.map((p) => ({ subjectId: `${m.recipientAgencyId}/${p.subjectId}`, explanation: p.explanation })));
+        sections.push({ ...base, release: stateOf(r), subjects: r.subjects, ...(r.envelope ? { envelope: r.envelope } : {}) });
+        sectionDecisions.push({ agencyId: m.recipientAgencyId, requestId: m.requestId, decision: r.decision });
+      }
+      // Latest request first.
+      sections.sort((a, b) => (a.askedAt < b.askedAt ? 1 : a.askedAt > b.askedAt ? -1 : 0));
+      const pack: CirculatedPack = {
+        caseId, recipientAgencyId: recipient.agencyId, purpose: CIRCULATION_PURPOSE, meetingDate: theCase.meetingDate,
+        circulatedAt: cutoff.toISOString(), sections, generatedAt: now.toISOString(),
       };
-      const body = m.answerKind === 'response' && m.sealed ? opener.open(m.sealed, m.messageId) as AnswerBody : undefined;
-      if (own) {
-        const mine = body ? ownAnswer(body, byId) : { subjects: [] };
-        sections.push({ ...base, release: { released: false, reason: 'OWN_RESPONSE' }, ...mine });
-        sectionDecisions.push({ agencyId: m.recipientAgencyId, requestId: m.requestId, decision: 'NONE', reasonCode: 'OWN_RESPONSE' });
-        continue;
-      }
-      if (!provider) {
-        sectionDecisions.push({ agencyId: m.recipientAgencyId, requestId: m.requestId, decision: 'DENY', reasonCode: 'UNKNOWN_AGENCY' });
-        continue;
-      }
-      const decision = await policy.decide({
-        now, purpose: CIRCULATION_PURPOSE, direction: 'response', from: { agencyId: provider.id, agencyType: provider.type }, to: recipient, caseFacts,
-        pinned: { agreementId: m.agreementId, version: m.agreementVersion },
+      const released = sectionDecisions.filter((d) => d.decision === 'PERMIT' || d.decision === 'PERMIT_WITH_TRANSFORMS').length;
+      const refused = sectionDecisions.filter((d) => d.decision === 'DENY');
+      const reasons = new Set(refused.map((d) => d.reasonCode!));
+      const overall: AuditDecision = refused.length > 0
+        ? (released === 0 ? 'DENY' : 'PERMIT_WITH_TRANSFORMS')
+        : parts.some((p) => p.explanation.transformed.length || p.explanation.withheld.length) ? 'PERMIT_WITH_TRANSFORMS' : released > 0 ? 'PERMIT' : 'NONE';
+      if (opts.circulate) await recordCirculation(tx, { meetingId: opts.circulate.meetingId, caseId, kind: 'pack', agencyId: recipient.agencyId, at: now });
+      await record(tx, {
+        actor, action: opts.audit ?? 'VIEW_READ', caseId, recipient: recipient.agencyId, tokens: theCase.tokens, decision: overall,
+        ...(reasons.size > 0 ? { reasonCode: reasons.size === 1 ? [...reasons][0]! : 'SECTIONS_REFUSED' } : {}),
+        parts, view: pack.sections, sections: sectionDecisions,
+        detail: { kind: 'circulated-pack', sections: sections.length, sectionsReleased: released, sectionsRefused: refused.length, agreements: [...agreements].join(','), ...opts.detail },
       });
-      if (decision.effect !== 'PERMIT') {
-        sectionDecisions.push({ agencyId: m.recipientAgencyId, requestId: m.requestId, decision: 'DENY', reasonCode: decision.reason });
-        continue;
-      }
-      agreements.add(`${decision.agreementId}@${decision.version}`);
-      if (!body) {
-        sections.push({ ...base, release: stateOf({ decision: 'PERMIT', agreement: decision }), subjects: [] });
-        sectionDecisions.push({ agencyId: m.recipientAgencyId, requestId: m.requestId, decision: 'NONE', reasonCode: 'NO_RESPONSE' });
-        continue;
-      }
-      const r = releaseAnswer({
-        decision, redact: policy.redact, now, recipientAgencyId: recipient.agencyId, subjects: theCase.subjectFacts, subjectsById: byId,
-        locations: withResponseDocuments(caseLocations, body.subjectResults ?? []), body,
-      });
-      parts.push(...r.parts.map((p) => ({ subjectId: `${m.recipientAgencyId}/${p.subjectId}`, explanation: p.explanation })));
-      sections.push({ ...base, release: stateOf(r), subjects: r.subjects, ...(r.envelope ? { envelope: r.envelope } : {}) });
-      sectionDecisions.push({ agencyId: m.recipientAgencyId, requestId: m.requestId, decision: r.decision });
+      return pack;
+    });
+    if (!out) {
+      throw new PackNotCirculated(opts.recipientAgencyId
+        ? 'The research pack has not been circulated to that agency yet: circulate it first'
+        : 'The research pack has not been circulated to your agency yet');
     }
-    // Latest request first.
-    sections.sort((a, b) => (a.askedAt < b.askedAt ? 1 : a.askedAt > b.askedAt ? -1 : 0));
-    const pack: CirculatedPack = {
-      caseId, recipientAgencyId: recipient.agencyId, purpose: CIRCULATION_PURPOSE, meetingDate: theCase.meetingDate, sections, generatedAt: now.toISOString(),
-    };
-    const released = sectionDecisions.filter((d) => d.decision === 'PERMIT' || d.decision === 'PERMIT_WITH_TRANSFORMS').length;
-    const refused = sectionDecisions.filter((d) => d.decision === 'DENY');
-    const reasons = new Set(refused.map((d) => d.reasonCode!));
-    const overall: AuditDecision = refused.length > 0
-      ? (released === 0 ? 'DENY' : 'PERMIT_WITH_TRANSFORMS')
-      : parts.some((p) => p.explanation.transformed.length || p.explanation.withheld.length) ? 'PERMIT_WITH_TRANSFORMS' : released > 0 ? 'PERMIT' : 'NONE';
-    await withTx(pool, (tx) => record(tx, {
-      actor, action: opts.audit ?? 'VIEW_READ', caseId, recipient: recipient.agencyId, tokens: theCase.tokens, decision: overall,
-      ...(reasons.size > 0 ? { reasonCode: reasons.size === 1 ? [...reasons][0]! : 'SECTIONS_REFUSED' } : {}),
-      parts, view: pack.sections, sections: sectionDecisions,
-      detail: { kind: 'circulated-pack', sections: sections.length, sectionsReleased: released, sectionsRefused: refused.length, agreements: [...agreements].join(','), ...opts.detail },
-    }));
-    return pack;
+    return out;
   }
 
   return { minutesFor, actionsFor, packFor };

@@ -4,7 +4,9 @@
  * of every case that has minutes, likewise. Each (case, agency) is its own release through the
  * circulation service, audited there as CIRCULATED (ids and paths only), which the notifier turns
  * into a message for that agency's representatives. When each was circulated is kept in
- * meeting_circulations (ids, kind, time) for the meeting page.
+ * meeting_circulations (ids, kind, time and, for minutes, the version circulated), which is also
+ * what lets a partner read them at all (docs/decisions/0033): nothing before it, and the
+ * circulated version of the minutes after it, until they are circulated again.
  */
 import type pg from 'pg';
 import { GatewayError } from '../errors.js';
@@ -110,7 +112,9 @@ export function createMeetingCirculation(deps: MeetingCirculationDeps) {
       for (const recipient of await casePartyAgencies(pool, caseId, agencyId)) {
         const a = await deps.agencies.getAgency(recipient);
         if (!a || a.disabled) continue;
-        const opts = { recipientAgencyId: recipient, audit: 'CIRCULATED' as const, detail: { meetingId } };
+        // The release is the circulation: its meeting_circulations row (for minutes, with the
+        // version now kept as circulated) is written with its CIRCULATED event (decision 0033).
+        const opts = { recipientAgencyId: recipient, audit: 'CIRCULATED' as const, detail: { meetingId }, circulate: { meetingId } };
         try {
           if (kind === 'pack') await deps.circulation.packFor(actor, caseId, opts);
           else await deps.circulation.minutesFor(actor, meetingId, caseId, opts);
@@ -119,11 +123,6 @@ export function createMeetingCirculation(deps: MeetingCirculationDeps) {
           if (e instanceof CaseNotFound || e instanceof MinutesNotFound) continue;
           throw e;
         }
-        await pool.query(
-          `INSERT INTO meeting_circulations (meeting_id, case_id, kind, agency_id, circulated_at) VALUES ($1, $2, $3, $4, $5)
-           ON CONFLICT (meeting_id, case_id, kind, agency_id) DO UPDATE SET circulated_at = EXCLUDED.circulated_at`,
-          [meetingId, caseId, kind, recipient, deps.now()],
-        );
         circulated.push({ caseId, agencyId: recipient });
       }
     }
@@ -139,7 +138,22 @@ export function createMeetingCirculation(deps: MeetingCirculationDeps) {
     return Object.fromEntries(rows.map((r) => [r.kind, r.at.toISOString()]));
   }
 
-  return { circulate, circulatedOn };
+  /**
+   * The minutes of one case at the meeting as last circulated (the version and when), for the
+   * coordinator's minutes page: partners see that version until the minutes are circulated again.
+   */
+  async function minutesCirculation(meetingId: string, caseId: string): Promise<{ version: number; at: string } | undefined> {
+    const { rows } = await pool.query<{ minutes_version: number; circulated_at: Date }>(
+      `SELECT minutes_version, circulated_at FROM meeting_circulations
+        WHERE meeting_id = $1 AND case_id = $2 AND kind = 'minutes' AND minutes_version IS NOT NULL
+        ORDER BY circulated_at DESC, minutes_version DESC LIMIT 1`,
+      [meetingId, caseId],
+    );
+    const r = rows[0];
+    return r ? { version: r.minutes_version, at: r.circulated_at.toISOString() } : undefined;
+  }
+
+  return { circulate, circulatedOn, minutesCirculation };
 }
 
 export type MeetingCirculation = ReturnType<typeof createMeetingCirculation>;

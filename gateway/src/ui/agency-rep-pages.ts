@@ -5,11 +5,11 @@ import type { AgencyStaffPrincipal } from '../exchange/agency-staff.js';
 import { CaseNotFound } from '../exchange/errors.js';
 import { parseDocumentFormat } from '../documents/document-service.js';
 import { sendDocument } from '../http/document-routes.js';
-import { MinutesNotFound } from '../meetings/circulation-service.js';
+import { MinutesNotCirculated, MinutesNotFound, PackNotCirculated } from '../meetings/circulation-service.js';
 import { asBody, FormErrors, londonToday, text } from './forms/form-values.js';
 import { describeCode, pathLabel, SUBJECT_ROLES } from './labels.js';
 import type { PageRouter } from './page-router.js';
-import type { PageRenderer } from './render.js';
+import { formatDate, type PageRenderer } from './render.js';
 
 /**
  * Pages for an agency's representative at the MARAC (decision 0021): the cases of meetings the
@@ -17,7 +17,9 @@ import type { PageRenderer } from './render.js';
  * see them (meetings/circulation-service.ts: one release per recipient under
  * MARAC_ACTION_REVIEW, audited there), and the agency's own actions with their due dates, whose
  * status and notes it updates (meetings/action-service.ts), each with the description and notes
- * its agreement releases to it. The pack and the minutes download as Word and PDF made from the
+ * its agreement releases to it. Only what the coordinator has circulated to the agency: before
+ * that the page says the pack or a meeting's minutes are not yet circulated (decision 0033), and
+ * the minutes shown are the version circulated. The pack and the minutes download as Word and PDF made from the
  * agency's own release (documents/document-service.ts; DOCUMENT_PRODUCED audited by the release),
  * posted with the CSRF token like the coordinator's document forms.
  */
@@ -80,19 +82,30 @@ export function agencyRepPages(pages: PageRouter, deps: AgencyRepPagesDeps): voi
     if (!CASE_ID.test(caseId)) throw new CaseNotFound('No such case');
     const listings = (await casesOf(staff.agencyId)).filter((c) => c.caseId === caseId);
     if (listings.length === 0) throw new CaseNotFound('No such case');
-    const pack = await g.circulation.packFor(staff, caseId);
+    // Nothing reaches the agency before the coordinator circulates it (decision 0033): the page says
+    // "not yet circulated" for the pack and for each meeting's minutes, which is not an error.
+    const pack = await g.circulation.packFor(staff, caseId).catch((err: unknown) => {
+      if (err instanceof PackNotCirculated) return undefined;
+      throw err;
+    });
     const minutes = [];
     for (const l of listings) {
       const m = await g.circulation.minutesFor(staff, l.meetingId, caseId).catch((err: unknown) => {
+        if (err instanceof MinutesNotCirculated) return { notCirculated: true as const, meeting: { id: l.meetingId, startsAt: l.startsAt } };
         if (err instanceof GatewayError && err.status === 404) return undefined;
         throw err;
       });
-      if (m) minutes.push({ ...m, rows: m.release.released ? rows(m.minutes as Record<string, unknown>, 'minutes') : [] });
+      if (!m) continue;
+      if ('notCirculated' in m) minutes.push(m);
+      else minutes.push({ ...m, rows: m.release.released ? rows(m.minutes as Record<string, unknown>, 'minutes') : [] });
     }
+    // The case's meeting date is in the pack; before it is circulated, the latest listing's day.
+    const meetingDay = pack?.meetingDate ?? listings.map((l) => l.startsAt).sort().at(-1)!;
     render.page(res, 'agency/case.njk', {
-      title: `Case for the meeting on ${pack.meetingDate}`,
+      title: `Case for the meeting on ${formatDate(meetingDay)}`,
       caseId,
-      pack: {
+      meetingDay,
+      pack: pack && {
         ...pack,
         sections: pack.sections.map((s) => ({
           ...s,

@@ -34,7 +34,7 @@ const KIND_LABELS = { ACTION: 'Action', SURVIVOR_FEEDBACK: 'Tell the survivor th
 const SURVIVOR_FEEDBACK_TEXT = 'Tell the survivor the outcome of the MARAC and the actions agreed for their safety.';
 
 export interface MinutesPagesDeps {
-  g: Pick<Gateway, 'minutes' | 'actions' | 'exchange' | 'registry'>;
+  g: Pick<Gateway, 'minutes' | 'actions' | 'exchange' | 'registry' | 'meetingCirculation'>;
   render: PageRenderer;
   now: () => Date;
 }
@@ -143,6 +143,8 @@ export function minutesPages(pages: PageRouter, deps: MinutesPagesDeps): void {
   ) {
     const view = await g.minutes.getMinutes(me(res), meetingId, caseId);
     const [agencies, actions, candidates] = [await agencyDirectory(), await g.actions.listCaseActions(me(res), caseId), await g.actions.ownerCandidates(me(res))];
+    // What partners see is the version circulated to them (decision 0033), and so is each agency's copy.
+    const circulated = await g.meetingCirculation.minutesCirculation(meetingId, caseId);
     const values = opts.values ?? valuesOf(view);
     const rows = rowCount(values);
     const shared = new Set(Array.isArray(values.shared) ? values.shared : values.shared ? [values.shared] : []);
@@ -155,6 +157,7 @@ export function minutesPages(pages: PageRouter, deps: MinutesPagesDeps): void {
       title: `Minutes for the meeting on ${view.meetingDay}`,
       meetingId, caseId, meetingDay: view.meetingDay,
       version: view.version,
+      circulated: circulated ? { ...circulated, changedSince: view.version > circulated.version } : undefined,
       values,
       errors: opts.errors?.byField() ?? {},
       errorList: [...(opts.errors?.summary() ?? []), ...(opts.actionErrors?.summary() ?? [])],

@@ -28,3 +28,21 @@ export async function seedMeeting(
   }
   return id;
 }
+
+/**
+ * The coordinator circulates a meeting's research packs or minutes over the agency API
+ * (POST /v1/meetings/{meetingId}/circulate). Nothing reaches a partner before (decision 0033).
+ * Minutes go out once the meeting has started: a PLANNED meeting is moved on first, straight in
+ * its row (the meeting service's own step is tested with it). Returns the (case, agency) pairs.
+ */
+export async function circulate(
+  pool: pg.Pool,
+  coordinator: { post(path: string, body?: unknown): Promise<{ status: number; body: any }> },
+  meetingId: string,
+  kind: 'pack' | 'minutes',
+): Promise<{ caseId: string; agencyId: string }[]> {
+  if (kind === 'minutes') await pool.query(`UPDATE meetings SET status = 'IN_PROGRESS' WHERE id = $1 AND status = 'PLANNED'`, [meetingId]);
+  const r = await coordinator.post(`/v1/meetings/${meetingId}/circulate`, { kind });
+  if (r.status !== 200) throw new Error(`circulate ${kind}: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body.circulated;
+}

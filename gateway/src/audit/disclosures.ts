@@ -19,6 +19,10 @@ import type { AuditAction, AuditEvent } from './types.js';
  */
 
 export const RELEASE_ACTIONS: readonly AuditAction[] = ['DELIVERED', 'VIEW_READ', 'PACK_EXPORTED', 'DOCUMENT_PRODUCED', 'CIRCULATED'];
+/** Refusals of a release to an agency: its reads refused, deliveries refused, requests to it refused. */
+export const REFUSAL_ACTIONS: readonly AuditAction[] = ['ACCESS_DENIED', 'DELIVERY_FAILED', 'REQUEST_REFUSED'];
+/** Everything the disclosure log reads. */
+export const DISCLOSURE_ACTIONS: readonly AuditAction[] = [...RELEASE_ACTIONS, ...REFUSAL_ACTIONS];
 
 export interface DisclosureRange {
   /** Inclusive, ISO date or date-time. */
@@ -41,6 +45,8 @@ export interface DisclosureRow {
   recipient?: string;
   caseId?: string;
   requestId?: string;
+  /** Which page or API read it was (`detail.view`: owner-actions, meeting-agenda…), when recorded. */
+  view?: string;
   agreement?: string;
   purpose?: string;
   decision?: string;
@@ -63,10 +69,16 @@ function actorAgencyOf(e: AuditEvent): string | undefined {
  * message id to the agency that sent it (only needed for deliveries made by the gateway itself).
  */
 export function recipientOf(e: AuditEvent, senders: ReadonlyMap<string, string> = new Map()): string | undefined {
-  if (!RELEASE_ACTIONS.includes(e.action)) return undefined;
+  const refusal = REFUSAL_ACTIONS.includes(e.action);
+  if (!RELEASE_ACTIONS.includes(e.action) && !(refusal && e.decision === 'DENY')) return undefined;
   const ids = e.agencyIds ?? [];
-  if (ids.length === 1) return ids[0];
   const acting = actorAgencyOf(e);
+  // A request refused at fan-out: the coordinator asked, the other agency would have received.
+  if (e.action === 'REQUEST_REFUSED') {
+    const others = ids.filter((a) => a !== acting);
+    return others.length === 1 ? others[0] : undefined;
+  }
+  if (ids.length === 1) return ids[0];
   if (acting && ids.includes(acting)) return acting;
   if (e.actor.kind === 'system' && e.messageId) {
     const sender = senders.get(e.messageId);
@@ -89,6 +101,7 @@ export function disclosureRow(e: AuditEvent, recipient?: string): DisclosureRow 
     ...(recipient ? { recipient } : {}),
     ...(e.caseId ? { caseId: e.caseId } : {}),
     ...(e.requestId ? { requestId: e.requestId } : {}),
+    ...(typeof e.detail?.view === 'string' ? { view: e.detail.view } : typeof e.detail?.document === 'string' ? { view: e.detail.document } : {}),
     ...(e.agreementId ? { agreement: `${e.agreementId}${e.agreementVersion ? ` v${e.agreementVersion}` : ''}` } : {}),
     ...(e.purpose ? { purpose: e.purpose } : {}),
     ...(e.decision ? { decision: e.decision } : {}),
@@ -102,8 +115,8 @@ export function disclosureRow(e: AuditEvent, recipient?: string): DisclosureRow 
 }
 
 /** Senders of the messages of pushed deliveries among `events` (message id → agency id). */
-async function sendersOf(q: Queryable, events: AuditEvent[]): Promise<Map<string, string>> {
-  const pushed = events.filter((e) => e.actor.kind === 'system' && e.action === 'DELIVERED' && e.messageId && e.requestId);
+export async function sendersOf(q: Queryable, events: AuditEvent[]): Promise<Map<string, string>> {
+  const pushed = events.filter((e) => e.actor.kind === 'system' && (e.action === 'DELIVERED' || e.action === 'DELIVERY_FAILED') && e.messageId && e.requestId);
   if (pushed.length === 0) return new Map();
   const r = await q.query<{ message_id: string; canonical: string }>(
     `SELECT message_id, canonical FROM audit_events
@@ -119,7 +132,7 @@ async function sendersOf(q: Queryable, events: AuditEvent[]): Promise<Map<string
 }
 
 function filtersFor(agencyId: string, range: DisclosureRange): AuditFilters {
-  return { agency: agencyId, action: [...RELEASE_ACTIONS], ...(range.from ? { from: range.from } : {}), ...(range.to ? { to: range.to } : {}) };
+  return { agency: agencyId, action: [...DISCLOSURE_ACTIONS], ...(range.from ? { from: range.from } : {}), ...(range.to ? { to: range.to } : {}) };
 }
 
 const BATCH = 500;
@@ -168,9 +181,17 @@ export async function* disclosuresTo(q: Queryable, agencyId: string, range: Disc
   }
 }
 
+/** Whether a row released anything: a refusal, or a read that showed nothing (an empty list), did not. */
+export function releasedSomething(r: DisclosureRow): boolean {
+  return r.decision !== 'DENY' && (r.released.length > 0 || r.transformed.length > 0);
+}
+
 export interface DisclosureSummary {
   events: number;
+  /** Events that released at least one field. */
   released: number;
+  /** Permitted reads that released no field (an empty list, a page with nothing for it). */
+  empty: number;
   refused: number;
   cases: number;
   first?: string;
@@ -185,7 +206,7 @@ export async function disclosureSummary(q: Queryable, agencyId: string, range: D
   const cases = new Set<string>();
   const agreements = new Set<string>();
   const refusals = new Map<string, number>();
-  const s: DisclosureSummary = { events: 0, released: 0, refused: 0, cases: 0, agreements: [], refusals: [] };
+  const s: DisclosureSummary = { events: 0, released: 0, empty: 0, refused: 0, cases: 0, agreements: [], refusals: [] };
   for await (const r of disclosuresTo(q, agencyId, range)) {
     s.events++;
     s.first ??= r.ts;
@@ -194,6 +215,10 @@ export async function disclosureSummary(q: Queryable, agencyId: string, range: D
       s.refused++;
       const reason = r.reason ?? 'UNSPECIFIED';
       refusals.set(reason, (refusals.get(reason) ?? 0) + 1);
+      continue;
+    }
+    if (!releasedSomething(r)) {
+      s.empty++;
       continue;
     }
     s.released++;
@@ -208,13 +233,13 @@ export async function disclosureSummary(q: Queryable, agencyId: string, range: D
 
 /** The readable report's columns: one row per event, field paths and rules, never a value. */
 export const REPORT_HEADER = [
-  'seq', 'time', 'action', 'actor_kind', 'actor', 'actor_agency', 'recipient_agency', 'case_id', 'request_id', 'agreement', 'purpose',
+  'seq', 'time', 'action', 'view', 'actor_kind', 'actor', 'actor_agency', 'recipient_agency', 'case_id', 'request_id', 'agreement', 'purpose',
   'decision', 'reason_code', 'rules', 'fields_released', 'fields_transformed', 'fields_withheld', 'event_hash',
 ].join(',');
 
 export function reportLine(r: DisclosureRow): string {
   return [
-    r.seq, r.ts, r.action, r.actorKind, r.actor, r.actorAgency, r.recipient, r.caseId, r.requestId, r.agreement, r.purpose,
+    r.seq, r.ts, r.action, r.view, r.actorKind, r.actor, r.actorAgency, r.recipient, r.caseId, r.requestId, r.agreement, r.purpose,
     r.decision, r.reason, r.rules.join(' '), r.released.join(' '),
     r.transformed.map((t) => `${t.path}:${t.op}`).join(' '), r.withheld.map((w) => `${w.path}:${w.reason}`).join(' '), r.hash,
   ].map(csvCell).join(',');

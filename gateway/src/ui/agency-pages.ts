@@ -1,6 +1,8 @@
 import type { Request, Response } from 'express';
 import type { Gateway } from '../app.js';
-import { disclosurePage, disclosureSummary, disclosuresTo, reportCsv, RELEASE_ACTIONS, type DisclosureRange } from '../audit/disclosures.js';
+import {
+  DISCLOSURE_ACTIONS, disclosurePage, disclosureSummary, disclosuresTo, RELEASE_ACTIONS, releasedSomething, reportCsv, type DisclosureRange,
+} from '../audit/disclosures.js';
 import { AuditCursorInvalid, AuditQueryInvalid } from '../audit/errors.js';
 import { exportEvents } from '../audit/export.js';
 import { withTx } from '../store/db.js';
@@ -347,10 +349,13 @@ export function agencyPages(pages: PageRouter, deps: AgencyPagesDeps): void {
       errorList: errors.summary(),
       page: page && {
         ...page,
-        rows: page.rows.map((r) => ({ ...r, reasonText: r.reason ? describeCode(r.reason) : '', actionText: ACTION_TEXT[r.action] ?? r.action })),
+        rows: page.rows.map((r) => ({
+          ...r, reasonText: r.reason ? describeCode(r.reason) : '', actionText: ACTION_TEXT[r.action] ?? r.action, releasedSomething: releasedSomething(r),
+        })),
       },
       summary: summary && { ...summary, refusals: summary.refusals.map((x) => ({ ...x, text: describeCode(x.reason) })) },
       releaseActions: RELEASE_ACTIONS,
+      disclosureActions: DISCLOSURE_ACTIONS,
       flash,
     }, code);
   }
@@ -374,7 +379,7 @@ export function agencyPages(pages: PageRouter, deps: AgencyPagesDeps): void {
     const { range } = readRange(body, errors);
     if (format !== 'csv' && format !== 'ndjson') errors.add('format', 'Choose the readable report (CSV) or the file to verify (NDJSON)');
     if (errors.any) return disclosuresPage(req, res, body, 400);
-    const filters = { agency: id, action: [...RELEASE_ACTIONS], ...(range.from ? { from: range.from } : {}), ...(range.to ? { to: range.to } : {}) };
+    const filters = { agency: id, action: [...DISCLOSURE_ACTIONS], ...(range.from ? { from: range.from } : {}), ...(range.to ? { to: range.to } : {}) };
     await g.audit.flush(g.pool);
     await withTx(g.pool, (tx) => g.audit.append(tx, {
       action: 'AUDIT_EXPORTED', actor: personOf(res)!, agencyIds: [id],
@@ -405,6 +410,9 @@ const ACTION_TEXT: Record<string, string> = {
   PACK_EXPORTED: 'Research pack exported',
   DOCUMENT_PRODUCED: 'Document produced for it',
   CIRCULATED: 'Circulated before a meeting',
+  ACCESS_DENIED: 'Read refused',
+  DELIVERY_FAILED: 'Delivery refused',
+  REQUEST_REFUSED: 'Research request refused',
 };
 
 const BREACH_DONE: Record<string, string> = {

@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
 import type { Gateway } from '../app.js';
+import { disclosureRow, recipientOf, reportCsv, reportRows, sendersOf } from '../audit/disclosures.js';
 import { exportEvents } from '../audit/export.js';
 import { AuditCursorInvalid, AuditQueryInvalid, SubjectIdentifierInvalid } from '../audit/errors.js';
 import { AUDIT_ACTIONS, encodeCursor, normaliseFilters, queryEvents, type AuditFilters } from '../audit/query.js';
@@ -30,6 +31,8 @@ export interface AuditPagesDeps {
 
 const AUDITOR = ['auditor'] as const;
 const PAGE_SIZE = 25;
+/** ndjson: to verify (with proofs); csv: the events as stored; report: one readable row per event. */
+const EXPORT_FORMATS = ['ndjson', 'csv', 'report'];
 const DECISIONS = ['PERMIT', 'PERMIT_WITH_TRANSFORMS', 'DENY', 'NONE'];
 const SUBJECT_SYSTEMS = [
   { value: 'nhs-number', text: 'NHS number' },
@@ -134,9 +137,16 @@ function readSearch(body: FormBody, tokenFor: (system: string, value: string) =>
   return { filters, carry, described };
 }
 
-function eventRow(e: AuditEvent) {
+function eventRow(e: AuditEvent, senders: ReadonlyMap<string, string> = new Map()) {
   const actor = e.actor.kind === 'person' ? e.actor.userId : e.actor.kind === 'agency' ? e.actor.agencyId : e.actor.component;
+  const recipient = recipientOf(e, senders);
+  const d = disclosureRow(e, recipient);
   return {
+    recipient,
+    actorAgency: d.actorAgency,
+    view: d.view,
+    rules: d.rules,
+    counts: { released: d.released.length, transformed: d.transformed.length, withheld: d.withheld.length },
     seq: e.seq,
     ts: e.ts,
     action: e.action,
@@ -175,7 +185,8 @@ export function auditPages(pages: PageRouter, deps: AuditPagesDeps): void {
     if (search && !errors.any) {
       try {
         const r = await queryEvents(g.pool, search.filters, cursor ?? null, PAGE_SIZE, 'desc');
-        page = { rows: r.events.map(eventRow), nextCursor: r.nextCursor };
+        const senders = await sendersOf(g.pool, r.events);
+        page = { rows: r.events.map((e) => eventRow(e, senders)), nextCursor: r.nextCursor };
         await recordQuery(res, 'search', search, { page: cursor ? 'next' : 'first', results: r.events.length });
       } catch (err) {
         if (!(err instanceof AuditQueryInvalid || err instanceof AuditCursorInvalid)) throw err;
@@ -191,6 +202,7 @@ export function auditPages(pages: PageRouter, deps: AuditPagesDeps): void {
       errorList: errors.summary(),
       page,
       described: search?.described ?? [],
+      bySubject: !!search?.filters.subjectToken,
       carry: search?.carry ?? {},
       options: {
         agencies: [{ value: '', text: 'Any agency' }, ...agencies],
@@ -218,16 +230,20 @@ export function auditPages(pages: PageRouter, deps: AuditPagesDeps): void {
     const body = asBody(req.body);
     const errors = new FormErrors();
     const search = readSearch(body, tokenFor, errors);
-    const format = text(body, 'format', 10) === 'csv' ? 'csv' : 'ndjson';
+    const format = text(body, 'format', 10);
+    if (!EXPORT_FORMATS.includes(format)) errors.add('format', 'Choose an export: NDJSON to verify, CSV as stored, or the readable report');
     if (errors.any) return searchPage(res, body, search, errors, undefined, 400);
     normaliseFilters(search.filters);
     await g.audit.flush(g.pool);
     await recordQuery(res, 'export', search, { format });
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    res.attachment(`audit-${stamp}.${format === 'csv' ? 'csv' : 'ndjson'}`);
-    res.type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8');
+    res.attachment(`audit-${format === 'report' ? 'report-' : ''}${stamp}.${format === 'ndjson' ? 'ndjson' : 'csv'}`);
+    res.type(format === 'ndjson' ? 'application/x-ndjson; charset=utf-8' : 'text/csv; charset=utf-8');
+    const chunks = format === 'report'
+      ? reportCsv(reportRows(g.pool, search.filters))
+      : exportEvents(g.pool, search.filters, format as 'csv' | 'ndjson', { origin: 'marac-gateway', checkpointer: g.checkpointer });
     try {
-      for await (const chunk of exportEvents(g.pool, search.filters, format, { origin: 'marac-gateway', checkpointer: g.checkpointer })) {
+      for await (const chunk of chunks) {
         if (!res.write(chunk)) await new Promise((r) => res.once('drain', r));
       }
       res.end();

@@ -49,7 +49,9 @@ export function startDemoFollowUp(opts: {
 
   async function round() {
     let actionsUpdated = 0;
-    const actions = await client.listActions('open');
+    // All its actions, not only the open ones: the minutes of an action's meeting may be circulated
+    // after the agency has done it (decision 0033), and are read then.
+    const actions = await client.listActions('all');
     for (const a of actions) {
       cases.add(a.caseId);
       if (a.ownerAgencyId !== opts.agencyId || a.status !== 'OPEN') continue;

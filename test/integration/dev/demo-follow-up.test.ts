@@ -1,15 +1,17 @@
 /**
  * A demo adapter's follow-up (gateway/src/dev/demo-follow-up.ts) against a test gateway over mTLS:
  * it marks the action its agency owns done with its note through the SDK, leaves another agency's
- * alone, reads the pack circulated to it and the minutes of its action's meeting, and logs ids and
- * counts only. Rounds are driven by the test (runOnce), no timer.
+ * alone, reads nothing of the pack or the minutes before the coordinator circulates them (decision
+ * 0033: the gateway's 409 is "not yet", not a failure), then reads the pack circulated to it and
+ * the minutes of its action's meeting, and logs ids and counts only. Rounds are driven by the test
+ * (runOnce), no timer.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_ACTION_NOTE, startDemoFollowUp, type DemoFollowUp } from '../../../gateway/src/dev/demo-follow-up.js';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.js';
 import { agencyFetch } from '../../helpers/pki.js';
 import { sampleCase, sampleResponse, subjectIds } from '../exchange/fixtures.js';
-import { dayFromNow, seedMeeting } from '../meetings/minutes-fixtures.js';
+import { circulate, dayFromNow, seedMeeting } from '../meetings/minutes-fixtures.js';
 import { PERSONAL_DATA } from '../notifications/helpers.js';
 
 let t: TestGateway;
@@ -31,7 +33,7 @@ beforeAll(async () => {
   await t.as(HOUSING).get('/v1/inbox');
   const a = await t.as(HOUSING).post(`/v1/research-requests/${req.body.requestId}/response`, sampleResponse('response-housing.json', subjectIds(created.body)), { 'Idempotency-Key': 'fu-housing' });
   expect(a.status, JSON.stringify(a.body)).toBeLessThan(300);
-  meetingId = await seedMeeting(t.gateway.pool, { day, caseIds: [caseId], status: 'HELD' });
+  meetingId = await seedMeeting(t.gateway.pool, { day, caseIds: [caseId], status: 'IN_PROGRESS' });
   const base = t.gateway.agencyUrl.replace('localhost', '127.0.0.1');
   const put = await agencyFetch(base, t.creds.get('essex-marat')!, `/v1/meetings/${meetingId}/cases/${caseId}/minutes`, {
     method: 'PUT', body: { version: 0, minutes: { risks: 'Escalation at 1 Example Row.', decisions: 'Sanctuary scheme.' } },
@@ -57,10 +59,13 @@ afterAll(async () => {
 describe('a demo adapter after answering', () => {
   it('marks the action its agency owns done with its note, and reads its circulated pack and minutes', async () => {
     followUp.noteCase(caseId);
+    // Nothing circulated yet: its own action is there to work on, the pack and minutes are not.
     const first = await followUp.runOnce();
-    expect(first.actionsUpdated).toBe(1);
-    expect(first.packsRead).toBe(1);
-    expect(first.minutesRead).toBe(1);
+    expect(first).toEqual({ actionsUpdated: 1, packsRead: 0, minutesRead: 0 });
+    expect(lines.some((l) => l.event === 'follow-up-failed')).toBe(false);
+    await circulate(t.gateway.pool, t.as('essex-marat'), meetingId, 'pack');
+    await circulate(t.gateway.pool, t.as('essex-marat'), meetingId, 'minutes');
+    expect(await followUp.runOnce()).toEqual({ actionsUpdated: 0, packsRead: 1, minutesRead: 1 });
     const rows = await t.gateway.pool.query('SELECT id, status FROM case_actions WHERE case_id = $1 ORDER BY id', [caseId]);
     const status = Object.fromEntries(rows.rows.map((r) => [r.id, r.status]));
     expect(status[actionIds[HOUSING]!]).toBe('DONE');
@@ -72,8 +77,8 @@ describe('a demo adapter after answering', () => {
     expect(seen.status, JSON.stringify(seen.body)).toBe(200);
     expect(JSON.stringify(seen.body)).toContain(DEMO_ACTION_NOTE);
 
-    // Nothing open left, the pack already read: a second round does nothing.
-    expect(await followUp.runOnce()).toMatchObject({ actionsUpdated: 0, packsRead: 0 });
+    // Nothing open left, the pack and minutes already read: another round does nothing.
+    expect(await followUp.runOnce()).toEqual({ actionsUpdated: 0, packsRead: 0, minutesRead: 0 });
   });
 
   it('logs ids and counts only', () => {

@@ -1,15 +1,16 @@
 /**
  * Word and PDF documents on the agency API (mTLS): the research pack export as docx/pdf of the
  * agency's own released view, and the minutes with their action plan as released to the
- * requesting agency. Each production is one DOCUMENT_PRODUCED event; bad input is a 400 with a
- * stable code and writes nothing; an agency that is no party gets 404.
+ * requesting agency, of the version circulated to it (none before: 409, decision 0033). Each
+ * production is one DOCUMENT_PRODUCED event; bad input is a 400 with a stable code and writes
+ * nothing; an agency that is no party gets 404.
  */
 import https from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.js';
 import { docxText, pdfText } from '../../helpers/documents.js';
 import { sampleCase, sampleResponse, subjectIds } from '../exchange/fixtures.js';
-import { dayFromNow, seedMeeting } from '../meetings/minutes-fixtures.js';
+import { circulate, dayFromNow, seedMeeting } from '../meetings/minutes-fixtures.js';
 
 let t: TestGateway;
 let caseId: string;
@@ -130,6 +131,20 @@ describe('GET /v1/cases/{caseId}/research/export?format=docx|pdf', () => {
 describe('GET /v1/meetings/{meetingId}/cases/{caseId}/minutes/document', () => {
   const path = () => `/v1/meetings/${meetingId}/cases/${caseId}/minutes/document`;
 
+  it('before the minutes are circulated: 409 MINUTES_NOT_CIRCULATED for each party in either format, no document produced', async () => {
+    const before = (await documentEvents()).length;
+    for (const agency of [PARTIES.police, PARTIES.housing]) {
+      for (const format of ['docx', 'pdf']) {
+        const r = await raw(agency, `${path()}?format=${format}`);
+        expect(r.status, `${agency} ${format}`).toBe(409);
+        expect(json(r).code).toBe('MINUTES_NOT_CIRCULATED');
+        expect(r.body.toString()).not.toContain('stay put');
+      }
+    }
+    expect((await documentEvents()).length).toBe(before);
+    await circulate(t.gateway.pool, t.as('essex-marat'), meetingId, 'minutes');
+  });
+
   it('police and housing each get their own release: the victim’s voice in police’s copy only', async () => {
     const before = (await documentEvents()).length;
     const police = await raw(PARTIES.police, `${path()}?format=docx`);
@@ -165,6 +180,25 @@ describe('GET /v1/meetings/{meetingId}/cases/{caseId}/minutes/document', () => {
       expect(e.sectionDecisions).toHaveLength(1);
       expect(JSON.stringify(e)).not.toContain('stay put');
     }
+  });
+
+  it('a copy is of the version circulated: a later edit is in no agency’s copy until the minutes are circulated again', async () => {
+    const DRAFT = 'Draft sentence the chair will take out';
+    const { agencyFetch } = await import('../../helpers/pki.js');
+    const put = await agencyFetch(t.gateway.agencyUrl.replace('localhost', '127.0.0.1'), t.creds.get('essex-marat')!, `/v1/meetings/${meetingId}/cases/${caseId}/minutes`, {
+      method: 'PUT', body: { version: 1, minutes: { ...MINUTES, decisions: `${MINUTES.decisions} ${DRAFT}.` } },
+    });
+    expect(put.status, JSON.stringify(put.body)).toBe(200);
+    for (const agency of [PARTIES.police, PARTIES.housing]) {
+      const d = docxText((await raw(agency, `${path()}?format=docx`)).body);
+      expect(d.body).toContain('Sanctuary scheme; police marker');
+      expect(d.body, agency).not.toContain(DRAFT);
+    }
+    expect(pdfText((await raw(PARTIES.police, `${path()}?format=pdf`)).body).text).not.toContain(DRAFT);
+    await circulate(t.gateway.pool, t.as('essex-marat'), meetingId, 'minutes');
+    expect(docxText((await raw(PARTIES.police, `${path()}?format=docx`)).body).body).toContain(DRAFT);
+    const last = (await documentEvents()).at(-1);
+    expect(last.detail).toMatchObject({ document: 'minutes', minutesVersion: 2 });
   });
 
   it('bad format 400 (nothing written); no party or malformed ids refused', async () => {

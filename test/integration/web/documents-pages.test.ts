@@ -1,13 +1,15 @@
 /**
  * The coordinator's Word and PDF downloads over HTTP with a signed-in session (real OIDC sign-in):
  * the pack from the case page, the minutes for a chosen partner agency from the minutes page.
- * Each copy holds only what that agency's release holds; each production is audited; bad input is
- * a 400 with a stable code and writes nothing; another coordinator's case or meeting is a 404.
+ * Each copy holds only what that agency's release holds, of the version of the minutes circulated
+ * to it (before circulation the page says so and a copy is 409 MINUTES_NOT_CIRCULATED; decision
+ * 0033); each production is audited; bad input is a 400 with a stable code and writes nothing;
+ * another coordinator's case or meeting is a 404.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docxText, pdfText } from '../../helpers/documents.js';
 import { sampleCase, sampleResponse, subjectIds } from '../exchange/fixtures.js';
-import { dayFromNow, seedMeeting } from '../meetings/minutes-fixtures.js';
+import { circulate, dayFromNow, seedMeeting } from '../meetings/minutes-fixtures.js';
 import { startWebWorld, type LoggedIn, type WebWorld } from './world.js';
 
 let w: WebWorld;
@@ -90,10 +92,29 @@ describe('the research pack from the case page', () => {
 describe('the minutes for a chosen agency', () => {
   const path = () => `/meetings/${meetingId}/cases/${caseId}/minutes/document`;
 
-  it('the minutes page offers "Produce for" with Word and PDF', async () => {
-    const page = await (await fetch(`${w.base}/meetings/${meetingId}/cases/${caseId}/minutes`, { headers: { cookie: coord.cookie } })).text();
+  const minutesPage = async () => (await fetch(`${w.base}/meetings/${meetingId}/cases/${caseId}/minutes`, { headers: { cookie: coord.cookie } })).text();
+
+  it('before the minutes are circulated the page says so and offers no copy; a copy asked for anyway is 409 MINUTES_NOT_CIRCULATED, nothing written', async () => {
+    const page = await minutesPage();
+    expect(page).toContain('data-state="minutes-not-circulated"');
+    expect(page).not.toContain(`action="${path()}"`);
+    const before = (await documentEvents()).length;
+    const r = await w.form(path(), coord, { agency: PARTIES.police, format: 'docx' }, { accept: 'application/json' });
+    expect(r.status).toBe(409);
+    expect(((await r.json()) as { code: string }).code).toBe('MINUTES_NOT_CIRCULATED');
+    const html = await w.form(path(), coord, { agency: PARTIES.housing, format: 'pdf' });
+    expect(html.status).toBe(409);
+    expect(await html.text()).toContain('circulate them first');
+    expect((await documentEvents()).length).toBe(before);
+  });
+
+  it('once circulated, the minutes page offers "Produce for" with Word and PDF and says which version went out', async () => {
+    await circulate(w.t.gateway.pool, w.t.as('essex-marat'), meetingId, 'minutes');
+    const page = await minutesPage();
     expect(page).toContain(`action="${path()}"`);
     expect(page).toContain('Produce for');
+    expect(page).toContain('Version 1 circulated on');
+    expect(page).not.toContain('data-state="minutes-changed-since"');
   });
 
   it('police’s copy has the victim’s voice, housing’s does not (and says so); both audited for their recipient', async () => {
@@ -116,6 +137,17 @@ describe('the minutes for a chosen agency', () => {
     expect(text).not.toContain('She asked for the locks');
     const events = (await documentEvents()).slice(before);
     expect(events.map((e) => [e.agencyIds[0], e.detail.format])).toEqual([[PARTIES.police, 'docx'], [PARTIES.housing, 'docx'], [PARTIES.housing, 'pdf']]);
+  });
+
+  it('after an edit the page warns that agencies still see the version circulated, and their copies are of it', async () => {
+    const saved = await w.form(`/meetings/${meetingId}/cases/${caseId}/minutes`, coord, {
+      version: '1', action: 'save', victimVoice: 'She asked for the locks to be changed first. Draft line to take out.', risks: 'Threats by text.', decisions: 'Police marker; sanctuary scheme.',
+    });
+    expect(saved.status, await saved.clone().text()).toBe(303);
+    expect(await minutesPage()).toContain('data-state="minutes-changed-since"');
+    const police = docxText(await bytes(await w.form(path(), coord, { agency: PARTIES.police, format: 'docx' })));
+    expect(police.body).toContain('She asked for the locks');
+    expect(police.body).not.toContain('Draft line to take out');
   });
 
   it('unknown agency: 400 DOCUMENT_RECIPIENT_UNKNOWN; bad format: 400; another meeting: 404; nothing written', async () => {

@@ -15,46 +15,98 @@
  * Everything walks the tokens with bounded look-around, so the cost is linear in the text
  * (number-shapes.ts has the numbers and postcodes).
  */
-import { isHouseLetter, numbersBefore, openingBefore, tightGap } from './clusters.js';
+import { isHouseLetter, numberAfter, numbersBefore, openingBefore, tightGap } from './clusters.js';
 import type { Tokens } from './normalise.js';
+import { NUMBER_WORD_HINT } from './number-words.js';
 import { digitShapes } from './number-shapes.js';
 import { addSpan, type Spans } from './spans.js';
-import { EVERYDAY_TYPES, FUNCTION_WORDS, NOT_A_NAME, NOT_A_PLACE, isStreetType } from './street-types.js';
+import { otherShapes } from './other-shapes.js';
+import { FUNCTION_WORDS, NOT_A_PLACE } from './street-types.js';
+import { streetTypeAt } from './typos.js';
 
-const CAPITAL = /^\p{Lu}/u;
+const STARTS_CAPITAL = /^\p{Lu}/u;
 
 const REFUGE_HINT = /refuge|safe\s*-?\s*house/i;
 const HAS_DIGIT = /[0-9\uFF10-\uFF19]/;
+/** A capital letter (a street written as a name) or a number word (a house number in words). */
+const CAPITAL = /\p{Lu}/u;
+/** A word.word.word (a what3words address). */
+const DOTTED = /\p{L}\.\p{L}/u;
 
 /** Cheap test before tokenising: can this text hold an address shape at all? */
 export function mayHoldShapes(text: string): boolean {
-  return HAS_DIGIT.test(text) || REFUGE_HINT.test(text);
+  return HAS_DIGIT.test(text) || REFUGE_HINT.test(text) || CAPITAL.test(text) || NUMBER_WORD_HINT.test(text) || DOTTED.test(text);
 }
 
-/** Number, name words, street type: returns where the name's number cluster starts, or -1. */
-function streetEndingAt(t: Tokens, z: number): number {
+/** Name words that make a capitalised "Name Type" an institution rather than a street. */
+const INSTITUTION: Readonly<Record<string, ReadonlySet<string>>> = {
+  court: new Set(['crown', 'magistrates', 'magistrate', 'county', 'family', 'youth', 'civil', 'coroners', 'coroner', 'combined', 'supreme', 'high', 'appeal', 'appeals', 'justice', 'law', 'royal', 'courts']),
+  hall: new Set(['town', 'city', 'county', 'village', 'church', 'community', 'council', 'sports', 'concert']),
+  point: new Set(['action', 'key', 'access', 'contact', 'focal', 'single', 'data', 'starting', 'talking', 'pressure', 'tipping', 'crisis']),
+  house: new Set(['police', 'council', 'companies', 'safe', 'open', 'full', 'whole', 'halfway', 'care']),
+  park: new Set(['car', 'retail', 'business', 'science', 'theme', 'industrial']),
+};
+
+const isCapitalised = (t: Tokens, j: number) => STARTS_CAPITAL.test(t.text.slice(t.start[j]!, t.end[j]!));
+
+/**
+ * Street-shaped text around the street type at z, each a span:
+ * - a house number before the name ("12 Acacia Avenue", "fourteen Birch Road", "274 times walk":
+ *   a counting word before a type is read as a name, costing "5 minutes walk" to the net);
+ * - the number after it ("Acacia Avenue 12", "Birch Walk, number 30", "acacia ave 12"), unless a
+ *   counting word follows ("Mill Lane 3 times");
+ * - the street on its own when written as a name ("lives on Acacia Avenue", "Rose Cottage, Mill
+ *   Lane"), an institution apart ("Crown Court", "Town Hall", "Action Point").
+ */
+function streetAt(t: Tokens, z: number, type: string, spans: Spans): void {
   let j = z - 1;
   let words = 0;
-  // "14 days walk", "5 minutes drive": a counting word before a type that is also an everyday
-  // word is narrative unless written as a name ("274 Times Walk"). Before any other type
-  // ("274 Times Street", "12 Mile End Road") it is a street's name.
-  const everyday = EVERYDAY_TYPES.has(t.norm[z]!);
+  let institution = false;
+  const inst = INSTITUTION[type];
   while (j >= 0 && words < 4 && !t.num[j] && !isHouseLetter(t, j)) {
-    if (!tightGap(t, j) || FUNCTION_WORDS.has(t.raw[j]!)) return -1;
-    if (everyday && NOT_A_NAME.has(t.raw[j]!) && !CAPITAL.test(t.text.slice(t.start[j]!, t.end[j]!))) return -1;
+    if (!tightGap(t, j) || FUNCTION_WORDS.has(t.raw[j]!)) break;
+    if (inst?.has(t.raw[j]!)) institution = true;
     j--;
     words++;
   }
-  if (j < 0 || words === 0 || !tightGap(t, j)) return -1;
-  if (!t.num[j] && !isHouseLetter(t, j)) return -1;
-  return numbersBefore(t, j);
+  if (words === 0) return;
+  if (j >= 0 && tightGap(t, j) && (t.num[j] || isHouseLetter(t, j)) && !FUNCTION_WORDS.has(t.raw[j + 1]!)) {
+    addSpan(spans, openingBefore(t, t.start[numbersBefore(t, j)]!), t.end[z]!);
+    return;
+  }
+  const nameStart = t.start[j + 1]!;
+  const after = numberAfter(t, z);
+  if (after > 0 && !institution) {
+    addSpan(spans, nameStart, t.end[after]!);
+    return;
+  }
+  // The capitalised words right before the type ("c/o Mrs Smith, Acacia Avenue": from Mrs).
+  let k = z - 1;
+  while (k > j && isCapitalised(t, k)) k--;
+  if (k < z - 1 && !institution) addSpan(spans, t.start[k + 1]!, t.end[z]!);
 }
 
 function streetShapes(t: Tokens, spans: Spans): void {
   for (let z = 1; z < t.count; z++) {
-    if (t.num[z] || !isStreetType(t.norm[z]!)) continue;
-    const a = streetEndingAt(t, z);
-    if (a >= 0) addSpan(spans, openingBefore(t, t.start[a]!), t.end[z]!);
+    const type = streetTypeAt(t, z);
+    if (type !== undefined) streetAt(t, z, type, spans);
+  }
+}
+
+/** "PO Box 123", "P.O. Box 12", "Post Office Box 9". */
+function poBoxes(t: Tokens, spans: Spans): void {
+  for (let i = 0; i + 1 < t.count; i++) {
+    let a = -1;
+    if (t.raw[i] === 'po' && t.raw[i + 1] === 'box') a = i;
+    else if (t.raw[i] === 'p' && t.raw[i + 1] === 'o' && t.raw[i + 2] === 'box') a = i;
+    else if (t.raw[i] === 'post' && t.raw[i + 1] === 'office' && t.raw[i + 2] === 'box') a = i;
+    if (a < 0) continue;
+    let k = i + 1;
+    while (k < t.count && t.raw[k] !== 'box') k++;
+    if (k + 1 < t.count && t.num[k + 1] && tightGap(t, k)) {
+      addSpan(spans, t.start[a]!, t.end[k + 1]!);
+      i = k + 1;
+    }
   }
 }
 
@@ -88,6 +140,8 @@ function refugeShapes(t: Tokens, spans: Spans): void {
 
 export function matchShapes(t: Tokens, spans: Spans): void {
   digitShapes(t, spans);
-  if (t.digits > 0) streetShapes(t, spans);
+  streetShapes(t, spans);
   refugeShapes(t, spans);
+  poBoxes(t, spans);
+  otherShapes(t, spans);
 }

@@ -4,17 +4,28 @@
  * number ("+44 (0)", "0044", "0"). Both are bounded, so matching stays linear.
  */
 import type { Tokens } from './normalise.js';
-import { FLAT_WORDS } from './street-types.js';
+import { FLAT_WORDS, FUNCTION_WORDS, NOT_A_NAME } from './street-types.js';
 
-const GAP_CHARS = new Set([32, 9, 10, 11, 12, 13, 44, 47, 46, 45, 35, 58, 40, 41, 0x2013, 0x2014]);
+// Space, tab, line breaks , / . - # : ( ) and + _ * ~ | (URL-encoded spaces, markdown, tables).
+const GAP_CHARS = new Set([32, 9, 10, 11, 12, 13, 44, 47, 46, 45, 35, 58, 40, 41, 43, 95, 42, 126, 124, 0x2013, 0x2014]);
 const SPACE_RE = /\s/;
 const wideSpace = new Map<number, boolean>();
 
-/** Spaces of every kind (NBSP, thin space, ideographic space...) and address punctuation. */
+const WIDE_GAP = new Set([0x2010, 0x2011, 0x2012, 0x2013, 0x2014, 0x2212, 0xff0c, 0xff0f, 0xff0d, 0x3001]);
+const INVISIBLE_RE = /[\p{Cf}\p{M}]/u;
+
+/**
+ * Spaces of every kind (NBSP, thin space, ideographic space...), address punctuation, and the
+ * invisible characters an evasion puts between words (zero-width space, soft hyphen, joiners).
+ */
 export function isGapChar(code: number): boolean {
   if (code < 128) return GAP_CHARS.has(code);
   let w = wideSpace.get(code);
-  if (w === undefined) wideSpace.set(code, (w = code === 0x2013 || code === 0x2014 || SPACE_RE.test(String.fromCharCode(code))));
+  if (w === undefined) {
+    const ch = String.fromCharCode(code);
+    w = WIDE_GAP.has(code) || SPACE_RE.test(ch) || INVISIBLE_RE.test(ch);
+    wideSpace.set(code, w);
+  }
   return w;
 }
 
@@ -22,7 +33,17 @@ export function isGapChar(code: number): boolean {
 export function tightGap(t: Tokens, j: number): boolean {
   const a = t.end[j]!;
   const b = t.start[j + 1]!;
-  if (b - a > 4) return false;
+  if (b - a > 4) {
+    // Invisible characters do not count towards the four: "30\u200B\u200B…Birch" is "30 Birch".
+    if (b - a > 64) return false;
+    let seen = 0;
+    for (let i = a; i < b; i++) {
+      const c = t.text.charCodeAt(i);
+      if (!isGapChar(c)) return false;
+      if (c < 128 || !INVISIBLE_RE.test(String.fromCharCode(c))) seen++;
+    }
+    return seen <= 4;
+  }
   for (let i = a; i < b; i++) if (!isGapChar(t.text.charCodeAt(i))) return false;
   return true;
 }
@@ -63,4 +84,18 @@ export function prefixStart(t: Tokens, a: number): number {
 export function openingBefore(t: Tokens, s: number): number {
   const c = s > 0 ? t.text.charCodeAt(s - 1) : 0;
   return c === 43 || c === 35 ? s - 1 : s;
+}
+
+/**
+ * The house number right after a street ("Acacia Avenue 12", "Birch Walk, number 30", "Birch
+ * Walk (no. 30a)"): the last token of it, or -1. A number followed by a counting word ("Mill
+ * Lane 3 times") is not a house number.
+ */
+export function numberAfter(t: Tokens, z: number): number {
+  let k = z + 1;
+  if (k < t.count && !t.num[k] && FLAT_WORDS.has(t.raw[k]!) && tightGap(t, z)) k++;
+  if (k >= t.count || !t.num[k] || !tightGap(t, k - 1)) return -1;
+  if (k + 1 < t.count && !t.num[k + 1] && t.raw[k + 1]!.length === 1 && tightGap(t, k)) k++;
+  else if (k + 1 < t.count && NOT_A_NAME.has(t.raw[k + 1]!) && !FUNCTION_WORDS.has(t.raw[k + 1]!)) return -1;
+  return k;
 }

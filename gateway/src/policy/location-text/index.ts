@@ -18,6 +18,7 @@
  * This file is the contract used by the exchange and redact.ts.
  */
 import { matchShapes, mayHoldShapes } from './address-shapes.js';
+import { decodeForMatching } from './decode.js';
 import { compile, type CompiledLexicon } from './lexicon.js';
 import { matchLexicon } from './match.js';
 import { tokenize } from './normalise.js';
@@ -65,13 +66,24 @@ export function compileLexicon(sources: readonly LocationSource[]): LocationLexi
 export function scrubLocationText(text: string, lexicon: LocationLexicon | undefined, opts: LocationScrubOptions): LocationScrubResult {
   const lex = lexicon?.compiled;
   const useLexicon = lex !== undefined && !lex.empty;
+  if (!useLexicon && !opts.addressShapes) return { text, removed: false };
+  // Entities, markup, percent-encoding and escapes are read as what they show (decode.ts).
+  const decoded = decodeForMatching(text);
+  const work = decoded?.text ?? text;
   // With a lexicon the text is tokenised anyway and the shape net's own checks are cheaper.
-  const shapes = opts.addressShapes && (useLexicon || mayHoldShapes(text));
+  const shapes = opts.addressShapes && (useLexicon || mayHoldShapes(work));
   if (!useLexicon && !shapes) return { text, removed: false };
-  const tokens = tokenize(text);
+  const tokens = tokenize(work);
   const spans: Spans = [];
   if (useLexicon) matchLexicon(tokens, lex, opts.addressShapes, spans);
   if (shapes) matchShapes(tokens, spans);
   if (spans.length === 0) return { text, removed: false };
+  if (decoded) {
+    for (let k = 0; k < spans.length; k += 2) {
+      const e = spans[k + 1]!;
+      spans[k] = decoded.from[spans[k]!] ?? text.length;
+      spans[k + 1] = decoded.to[e - 1] ?? text.length;
+    }
+  }
   return { text: applySpans(text, spans, LOCATION_PLACEHOLDER), removed: true };
 }

@@ -13,7 +13,7 @@
  *   district ("CM19") only for the address-shape net (when some subject's address is confidential).
  */
 import { parsePostcode, uprnDigits } from '@marac/uk-identifiers';
-import { normTokens } from './normalise.js';
+import { foldLookalikes, normTokens } from './normalise.js';
 import { WordFilter } from './word-filter.js';
 import { FLAT_WORDS, NOT_A_NAME, isStreetType, typeVariants } from './street-types.js';
 
@@ -78,7 +78,8 @@ class Builder {
   }
 
   addCompact(value: string, digits: boolean): void {
-    if (value.length > 0) this.compact.set(value, { value, digits });
+    // Compared with look-alike letters folded on both sides ("07700 9OO456": compactView).
+    if (value.length > 0) this.compact.set(value, { value: foldLookalikes(value), digits });
   }
 
   build(): CompiledLexicon {
@@ -164,6 +165,12 @@ function houseNumberOf(norm: readonly string[], num: readonly boolean[], upTo: n
   return undefined;
 }
 
+/** A house name without its building word that is no everyday word ("Larkspur", not "Rose"). */
+function distinctive(toks: readonly string[]): boolean {
+  if (toks.length === 0 || toks[0] === 'the') return false;
+  return toks.join('').length >= 6 && toks.every((t) => !/[0-9]/.test(t) && !NOT_A_NAME.has(t));
+}
+
 function meaningful(toks: readonly string[]): boolean {
   return toks.some((t) => t.length >= 2 && !NOT_A_NAME.has(t) && t !== 'the');
 }
@@ -231,12 +238,16 @@ function addAddressLines(b: Builder, lines: readonly string[]): void {
       return;
     }
     pendingHouse = undefined;
+    const last = idx === parts.length - 1;
     // Every street type is a possible end of the street name: "30 Birch Walk Harlow Green" has
     // "Birch Walk" in it as well as "Birch Walk Harlow Green".
     let typed = false;
     for (let j = 1; j < rest.length; j++) {
       if (!isStreetType(rest[j]!)) continue;
       addStreet(b, own ?? pending, rest.slice(0, j), rest[j]);
+      // A house or refuge name before the street ("Larkspur House") is also found without its
+      // building word ("at Larkspur"), when the name is no everyday word.
+      if (!own && !pending && !streetSeen && !last && distinctive(rest.slice(0, j))) b.add(rest.slice(0, j), EntryKind.Phrase);
       typed = true;
     }
     if (typed) {
@@ -251,8 +262,9 @@ function addAddressLines(b: Builder, lines: readonly string[]): void {
     // No number of its own and no street type: a house name before the street ("Flat 5" /
     // "Sunnyside" / "12 Birch Walk"), or the locality, town or county after it. A number on the
     // line before may be a flat's or the house's: both readings are kept.
-    const last = idx === parts.length - 1;
-    if (!streetSeen && !last && meaningful(rest)) b.add(rest, EntryKind.Phrase);
+    if (!streetSeen && !last && meaningful(rest)) {
+      b.add(rest, EntryKind.Phrase);
+    }
     if (pending && !streetSeen) addStreet(b, pending, rest, undefined);
   });
 }
@@ -261,7 +273,17 @@ function addAddressLines(b: Builder, lines: readonly string[]): void {
 function addEmail(b: Builder, email: string): void {
   const at = email.lastIndexOf('@');
   b.add(normTokens(email).norm, EntryKind.Phrase);
-  if (at > 0) b.add([...normTokens(email.slice(0, at)).norm, 'at', ...normTokens(email.slice(at + 1)).norm], EntryKind.Phrase);
+  if (at <= 0) return;
+  // "jane.s (at) example.org", "jane dot s at example dot org" and the mixtures.
+  const local = email.slice(0, at);
+  const domain = email.slice(at + 1);
+  const dotted = (x: string) => normTokens(x.replace(/\./g, ' dot ')).norm;
+  for (const l of [normTokens(local).norm, dotted(local)]) {
+    for (const d of [normTokens(domain).norm, dotted(domain)]) b.add([...l, 'at', ...d], EntryKind.Phrase);
+  }
+  // The local part alone is how a reader would find her ("jane.s"), when it is not a common word.
+  const l = normTokens(local).norm;
+  if (l.join('').length >= 6) b.add(l, EntryKind.Phrase);
 }
 
 /** Free locating text (refuge name, safe time, a town given as a location): itself, and any address in it. */

@@ -2,16 +2,22 @@
  * The case-aware net: every entry of the lexicon found in the text's tokens (longest first at each
  * position), and every compact value (postcode, phone, UPRN) found in the compact view.
  */
-import { numbersBefore, openingBefore, prefixStart, tightGap } from './clusters.js';
+import { numberAfter, numbersBefore, openingBefore, prefixStart, tightGap } from './clusters.js';
 import { EntryKind, type CompiledLexicon, type Entry } from './lexicon.js';
 import { compactView, tokenAt, type Tokens } from './normalise.js';
 import { addSpan, type Spans } from './spans.js';
 import { isStreetType } from './street-types.js';
+import { streetTypeAt } from './typos.js';
 
 function matchesAt(t: Tokens, i: number, e: Entry): boolean {
   const toks = e.toks;
   if (i + toks.length > t.count) return false;
-  for (let k = 1; k < toks.length; k++) if (t.norm[i + k] !== toks[k]) return false;
+  for (let k = 1; k < toks.length; k++) {
+    const w = toks[k]!;
+    if (t.norm[i + k] === w) continue;
+    // A misspelt type is the type: "Birch Raod" is the case's "Birch Road".
+    if (!isStreetType(w) || streetTypeAt(t, i + k) !== w) return false;
+  }
   return true;
 }
 
@@ -32,7 +38,10 @@ export function matchLexicon(t: Tokens, lex: CompiledLexicon, shapes: boolean, s
       let z = i + hit.toks.length; // exclusive
       if (hit.kind === EntryKind.Address) {
         start = openingBefore(t, t.start[numbersBefore(t, i)]!);
-        if (z < t.count && !t.num[z] && isStreetType(t.norm[z]!) && tightGap(t, z - 1)) z++;
+        if (z < t.count && streetTypeAt(t, z) !== undefined && tightGap(t, z - 1)) z++;
+        // The house number after the street: "Birch Walk, number 30", "Quarry Row 9".
+        const after = numberAfter(t, z - 1);
+        if (after > 0) z = after + 1;
       }
       addSpan(spans, start, t.end[z - 1]!);
       i = z;

@@ -5,9 +5,12 @@
  * breaks, punctuation) is a separator and never matters for matching. Apostrophes, soft hyphens,
  * zero-width characters and combining marks inside a word are skipped ("St John's" = "St Johns",
  * "Bir\u00ADch" = "Birch"). Non-ASCII letters are folded (NFKD without marks), fullwidth digits
- * become digits.
+ * become digits. A zero-width character or soft hyphen glueing a street type to its name splits
+ * them again ("Acacia\u200BAvenue" is Acacia + Avenue). House numbers written as words become
+ * number tokens ("fourteen" reads 14, "twenty-two" 22: number-words.ts).
  */
-import { MAX_TYPE_LENGTH, canonicalWord } from './street-types.js';
+import { readNumberWords, isNumberWord } from './number-words.js';
+import { MAX_TYPE_LENGTH, canonicalWord, isStreetType } from './street-types.js';
 
 const SEP = 0;
 const LETTER = 1;
@@ -87,6 +90,7 @@ export function tokenize(text: string): Tokens {
   // One lower-casing of the whole text when it is ASCII (same offsets); per token otherwise.
   const lower = ASCII_ONLY.test(text) ? text.toLowerCase() : undefined;
   let digits = 0;
+  let words = 0;
   let i = 0;
   while (i < n) {
     let cls = classify(text.charCodeAt(i));
@@ -112,17 +116,103 @@ export function tokenize(text: string): Tokens {
       r = r.toLowerCase();
       if (r.length === 0) continue;
     }
+    const isNum = kind === DIGIT;
+    if (!isNum && !plain) {
+      const cut = typeAfterInvisible(text, s, e);
+      if (cut > 0) {
+        const left = fold(text.slice(s, cut)).toLowerCase();
+        start.push(s);
+        end.push(cut);
+        raw.push(left);
+        num.push(false);
+        norm.push(left.length <= MAX_TYPE_LENGTH ? canonicalWord(left) : left);
+        r = fold(text.slice(cut + 1, e)).toLowerCase();
+        start.push(cut + 1);
+        end.push(e);
+        raw.push(r);
+        num.push(false);
+        norm.push(canonicalWord(r));
+        continue;
+      }
+    }
     start.push(s);
     end.push(e);
     raw.push(r);
-    const isNum = kind === DIGIT;
     num.push(isNum);
     if (isNum) {
       digits += r.length;
       norm.push(stripZeros(r));
-    } else norm.push(r.length <= MAX_TYPE_LENGTH ? canonicalWord(r) : r);
+    } else {
+      norm.push(r.length <= MAX_TYPE_LENGTH ? canonicalWord(r) : r);
+      if (r.length >= 3 && r.length <= 9 && isNumberWord(r)) words++;
+    }
   }
-  return { text, count: start.length, start, end, raw, norm, num, digits };
+  const t = { text, count: start.length, start, end, raw, norm, num, digits };
+  return words > 0 ? withNumberWords(t) : t;
+}
+
+/** Zero-width characters, soft hyphens and word joiners: invisible, so they may hide a word break. */
+const INVISIBLE = /[\u00AD\u180E\u200B-\u200D\u2060-\u2064\uFEFF]/g;
+
+/**
+ * Where an invisible character inside a letter token separates a name (2+ letters) from a street
+ * type ("Acacia\u200BAvenue"), its offset; otherwise -1. Such a character inside a name
+ * ("Bir\u200Bch") still joins the name.
+ */
+function typeAfterInvisible(text: string, s: number, e: number): number {
+  const slice = text.slice(s, e);
+  INVISIBLE.lastIndex = 0;
+  for (let m = INVISIBLE.exec(slice); m; m = INVISIBLE.exec(slice)) {
+    const p = s + m.index;
+    const right = fold(text.slice(p + 1, e)).toLowerCase();
+    if (right.length <= MAX_TYPE_LENGTH && isStreetType(canonicalWord(right)) && fold(text.slice(s, p)).length >= 2) return p;
+  }
+  return -1;
+}
+
+/** Only spaces or hyphens (at most three characters) between tokens k and k+1. */
+function wordGap(text: string, end: readonly number[], start: readonly number[], k: number): boolean {
+  const a = end[k]!;
+  const b = start[k + 1];
+  if (b === undefined || b - a > 3 || b === a) return false;
+  for (let i = a; i < b; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 32 && c !== 45 && c !== 9 && c !== 0xa0 && c !== 0x2010 && c !== 0x2011) return false;
+  }
+  return true;
+}
+
+/** Runs of number words ("twenty two", "one hundred and five") become one number token each. */
+function withNumberWords(t: Tokens): Tokens {
+  const start: number[] = [];
+  const end: number[] = [];
+  const raw: string[] = [];
+  const norm: string[] = [];
+  const num: boolean[] = [];
+  let digits = t.digits;
+  const joined = (k: number) => !t.num[k] && !t.num[k + 1] && wordGap(t.text, t.end, t.start, k);
+  for (let i = 0; i < t.count;) {
+    const w = t.raw[i]!;
+    const read = !t.num[i] && (isNumberWord(w) || w === 'a') ? readNumberWords(t.raw, i, joined) : undefined;
+    if (!read) {
+      start.push(t.start[i]!);
+      end.push(t.end[i]!);
+      raw.push(w);
+      norm.push(t.norm[i]!);
+      num.push(t.num[i]!);
+      i++;
+      continue;
+    }
+    const d = String(read.value);
+    start.push(t.start[i]!);
+    end.push(t.end[read.next - 1]!);
+    raw.push(d);
+    norm.push(d);
+    num.push(true);
+    digits += d.length;
+    i = read.next;
+  }
+  return { text: t.text, count: start.length, start, end, raw, norm, num, digits };
 }
 
 /** "030" and "30" are the same house number; "0" stays "0". */
@@ -167,10 +257,23 @@ export function compactView(t: Tokens): CompactView {
     if (prev >= 0 && prev !== i - 1) s += '|';
     tok.push(i);
     offset.push(s.length);
-    s += t.raw[i];
+    s += t.num[i] ? t.raw[i]! : foldLookalikes(t.raw[i]!);
     prev = i;
   }
   return { s, tok, offset };
+}
+
+/**
+ * Letters that stand in for digits ("o" for 0, "i" and "l" for 1), folded the same way in the
+ * compact view and in the lexicon's compact values, one character for one.
+ */
+export function foldLookalikes(s: string): string {
+  let k = 0;
+  for (; k < s.length; k++) {
+    const c = s.charCodeAt(k);
+    if (c === 111 || c === 105 || c === 108) break;
+  }
+  return k === s.length ? s : s.replace(/o/g, '0').replace(/[il]/g, '1');
 }
 
 /** The token holding compact offset `at` (binary search), as an index into view.tok. */

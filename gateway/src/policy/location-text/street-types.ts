@@ -151,7 +151,7 @@ export const NOT_A_NAME: ReadonlySet<string> = new Set([
   'calls', 'call', 'children', 'child', 'people', 'persons', 'officers', 'officer', 'adults', 'occasions',
   'previous', 'other', 'more', 'less', 'miles', 'mile', 'metres', 'meters', 'km', 'yards', 'feet', 'ft',
   'percent', 'out', 'points', 'point', 'questions', 'crimes', 'reports', 'referrals', 'visits', 'nights',
-  'injuries', 'counts', 'offences', 'arrests', 'cases', 'weekdays', 'mg', 'ml', 'kg', 'units', 'doses',
+  'injuries', 'counts', 'offences', 'arrests', 'cases', 'weekdays', 'mg', 'ml', 'kg', 'units', 'doses', 'mph', 'kph',
 ]);
 
 /** Function words and narrative words that are never part of a refuge's name or place. */

@@ -303,12 +303,13 @@ export function agencyPages(pages: PageRouter, deps: AgencyPagesDeps): void {
     return rows.sort((a, b) => a.id.localeCompare(b.id));
   }
 
-  async function disclosuresPage(req: Request, res: Response, body: FormBody, status = 200, flash?: unknown) {
+  async function disclosuresPage(req: Request, res: Response, body: FormBody, status = 200, flash?: unknown, formatError?: string) {
     const id = agencyIdOf(req);
     const agency = await findAgency(id);
     const me = personOf(res)!;
     const isOfficer = me.roles.includes('ig_officer');
     const errors = new FormErrors();
+    if (formatError) errors.add('format', formatError);
     const { range, carry } = readRange(body, errors);
     const cursor = text(body, 'cursor', 300) || null;
     const now = deps.now();
@@ -377,8 +378,8 @@ export function agencyPages(pages: PageRouter, deps: AgencyPagesDeps): void {
     const format = text(body, 'format', 10);
     const errors = new FormErrors();
     const { range } = readRange(body, errors);
-    if (format !== 'csv' && format !== 'ndjson') errors.add('format', 'Choose the readable report (CSV) or the file to verify (NDJSON)');
-    if (errors.any) return disclosuresPage(req, res, body, 400);
+    const formatError = format !== 'csv' && format !== 'ndjson' ? 'Choose the readable report (CSV) or the file to verify (NDJSON)' : undefined;
+    if (errors.any || formatError) return disclosuresPage(req, res, body, 400, undefined, formatError);
     const filters = { agency: id, action: [...DISCLOSURE_ACTIONS], ...(range.from ? { from: range.from } : {}), ...(range.to ? { to: range.to } : {}) };
     await g.audit.flush(g.pool);
     await withTx(g.pool, (tx) => g.audit.append(tx, {

@@ -1,7 +1,9 @@
 /**
  * Issue 15's representatives in real Chromium through the real OIDC sign-in. Set up over the agency
  * API: a case on a meeting's agenda, researched by police, housing and the IDVA service, its
- * minutes and three actions (police, housing, IDVA). Then: the IDVA representative
+ * minutes and three actions (police, housing, IDVA). Before the coordinator circulates, the IDVA
+ * representative's case page says the pack and the minutes are not yet circulated (decision 0033).
+ * Then, circulated: the IDVA representative
  * (rep@safe-steps-idva) reads the circulated pack and minutes as released to the IDVA service and
  * downloads its own .docx and PDF; the housing representative does not see what the IDVA sees; the
  * housing representative updates its action on /agency/actions (seeing its text, as released); the
@@ -11,6 +13,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWebWorld, type WebWorld } from '../integration/web/world.js';
 import { sampleResponse, subjectIds } from '../integration/exchange/fixtures.js';
+import { circulate } from '../integration/meetings/minutes-fixtures.js';
 import { agencyFetch } from '../helpers/pki.js';
 import { docxText, pdfText } from '../helpers/documents.js';
 import { createGatewayClient } from '../../adapters/sdk/client.js';
@@ -85,6 +88,19 @@ async function repCasePage(username: string): Promise<Page> {
 }
 
 describe('agency representatives after the meeting', () => {
+  it('before the coordinator circulates, the IDVA representative’s case page says the pack and the minutes are not yet circulated', async () => {
+    const idva = await repCasePage('rep@safe-steps-idva');
+    expect(await idva.locator('[data-state="pack-not-circulated"]').innerText()).toContain('Not yet circulated');
+    expect(await idva.locator('[data-state="minutes-not-circulated"]').innerText()).toContain('Not yet circulated');
+    const text = await idva.locator('main').innerText();
+    expect(text).not.toContain(VOICE);
+    expect(await idva.getByRole('button', { name: /^Download/ }).count()).toBe(0);
+    expect(await capture(idva, 'agency-rep-case-not-circulated')).toEqual([]);
+    // The coordinator circulates the research pack before the meeting and the minutes after it.
+    await circulate(w.t.gateway.pool, w.t.as('essex-marat'), meetingId, 'pack');
+    await circulate(w.t.gateway.pool, w.t.as('essex-marat'), meetingId, 'minutes');
+  }, TIMEOUT);
+
   it('the IDVA representative reads and downloads the pack and minutes redacted for the IDVA service; housing’s representative does not see what IDVA sees', async () => {
     // What the IDVA service's release holds of police's answer and housing's does not.
     const housingLeaves = new Set(await policeLeaves(PARTIES.housing));

@@ -4,9 +4,11 @@
  * with the gateway's clock moved back, so the meeting could be scheduled then); in the browser the
  * coordinator records the minutes of one case and three actions, updates one and marks one "not
  * done: circumstances changed"; the next meeting's agenda shows the action now overdue; the minutes
- * download as .docx and PDF for police and housing through Playwright's download API from the
- * minutes page's "Produce for" form, and each copy holds only what that agency's agreement
- * releases (the victim's voice goes to police, not to housing). Screenshots looked at, axe clean.
+ * page says the minutes are not yet circulated and offers no agency's copy until the coordinator
+ * marks the meeting held and circulates them (decision 0033); then the minutes download as .docx
+ * and PDF for police and housing through Playwright's download API from the minutes page's
+ * "Produce for" form, and each copy holds only what that agency's agreement releases (the victim's
+ * voice goes to police, not to housing). Screenshots looked at, axe clean.
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -95,9 +97,24 @@ describe('a MARAC meeting cycle', () => {
     expect(await row.innerText()).toContain('1 action overdue');
     expect(await capture(page, 'next-meeting-overdue', { docs: true })).toEqual([]);
 
+    // No agency's copy before the minutes are circulated (decision 0033): the page says so and links
+    // to the meeting page, where the coordinator marks the meeting held and circulates them.
+    await page.goto(minutesUrl);
+    await page.locator('#documents').scrollIntoViewIfNeeded();
+    expect(await page.locator('[data-state="minutes-not-circulated"]').count()).toBe(1);
+    expect(await page.locator('#document-agency').count()).toBe(0);
+    expect(await capture(page, 'minutes-not-circulated')).toEqual([]);
+    await page.getByRole('link', { name: 'the meeting page' }).click();
+    await page.getByRole('button', { name: /^Mark as held/ }).click();
+    await page.waitForURL(/done=held/);
+    await page.getByRole('button', { name: /^Circulate the minutes/ }).click();
+    await page.waitForURL(/done=circulated-minutes/);
+    expect(await page.locator('#circulation + p + p').innerText()).toContain('Minutes circulated on');
+
     // Minutes for police and for housing, each as .docx and PDF, from the "Produce for" form.
     await page.goto(minutesUrl);
     await page.locator('#documents').scrollIntoViewIfNeeded();
+    expect(await page.locator('[data-state="minutes-circulated"]').innerText()).toContain('Version 1 circulated on');
     expect(await capture(page, 'minutes-produce-for', { docs: true })).toEqual([]);
     const copies: Record<string, { docx: string; pdf: string; header: string }> = {};
     for (const agency of ['essex-police', 'chelmsford-housing']) {

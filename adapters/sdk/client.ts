@@ -72,9 +72,15 @@ export interface GatewayClient {
   /**
    * The research pack of a case as circulated to this agency (MARAC_ACTION_REVIEW): other agencies'
    * answers as the agreement releases them to it, its own in full (schemas/openapi.yaml CirculatedPack).
+   * Before the coordinator has circulated it to this agency: GatewayRejected 409 PACK_NOT_CIRCULATED
+   * ("not yet": ask again once told it was circulated).
    */
   getCirculatedPack(caseId: string): Promise<Record<string, unknown>>;
-  /** The minutes of a case at a meeting and the actions agreed there, as released to this agency (ReleasedMinutes). */
+  /**
+   * The minutes of a case at a meeting and the actions agreed there, as released to this agency
+   * (ReleasedMinutes): the version circulated to it (`circulated.version`), whatever the coordinator
+   * saved since. Before they are circulated to it: GatewayRejected 409 MINUTES_NOT_CIRCULATED.
+   */
   getMinutes(meetingId: string, caseId: string): Promise<Record<string, unknown>>;
   /** The actions this agency owns (`open`, the default, or `all`): open first, then by due date, as released to it. */
   listActions(status?: 'open' | 'all'): Promise<OwnedAction[]>;

@@ -1,5 +1,6 @@
 import { withTx } from '../store/db.js';
-import { openerFor } from '../store/case-keys.js';
+import { caseKeyColumns, isDataKeyId, keyRowOf, openerFor, sealerFromRow, type CaseKeyColumns } from '../store/case-keys.js';
+import type { Sealed, Sealer } from '../store/sealed-box.js';
 import type { AgencyPrincipal, PersonPrincipal } from '../identity/principal.js';
 import type { ExchangeDeps } from './deps.js';
 import { createCaseReader } from './case-service.js';
@@ -86,17 +87,35 @@ export function createPackService(deps: ExchangeDeps) {
     const viewer = await viewerAgency(actor);
     if (!viewer) throw new CaseNotFound('No such case');
     const theCase = await cases.getCase(pool, caseId);
+    // One statement for the rows, their requests (the rounds) and the key each answer is sealed
+    // under (read with the data, as store/case-keys.ts asks: no read of the key of its own).
     const msgs = (await pool.query(
-      `SELECT m.*, r.purpose, x.kind AS answer_kind, x.decline_reason, x.key_id, x.iv, x.tag, x.ciphertext, x.purged_at
+      `SELECT m.*, r.purpose, r.requested_domains AS r_requested_domains, r.lookback_months AS r_lookback_months,
+              r.deadline AS r_deadline, r.created_at AS r_created_at, dense_rank() OVER (ORDER BY r.created_at, r.id) AS r_rank,
+              x.kind AS answer_kind, x.decline_reason, x.key_id, x.iv, x.tag, x.ciphertext, x.purged_at, ${caseKeyColumns('k')}
          FROM messages m JOIN research_requests r ON r.id = m.request_id
          LEFT JOIN responses x ON x.message_id = m.id
+         LEFT JOIN keystore.case_keys k ON k.key_id = x.key_id
         WHERE m.case_id = $1 ORDER BY m.created_at, m.recipient_agency_id`,
       [caseId],
     )).rows;
     const isParty = theCase.coordinatorAgencyId === viewer.agencyId || msgs.some((m) => m.recipient_agency_id === viewer.agencyId);
     if (!isParty) throw new CaseNotFound('No such case');
-    // The case's own key (store/case-keys.ts); research from before 0021 opens under the master key.
-    const opener = await openerFor(deps.sealer, pool, msgs.map((m) => m.key_id as string | null));
+    // The case's own key (store/case-keys.ts), from the row read above, made when first needed: a
+    // destroyed key fails only a value opened under it. Research from before 0021 opens under the
+    // master key; a data key with no row is read (and refused) as openerFor does.
+    const openers = new Map<string, Promise<Pick<Sealer, 'open'>>>();
+    const openUnder = async (m: { id: string; key_id: string; iv: Buffer; tag: Buffer; ciphertext: Buffer } & CaseKeyColumns): Promise<unknown> => {
+      const sealed: Sealed = { keyId: m.key_id, iv: m.iv, tag: m.tag, ciphertext: m.ciphertext };
+      if (!isDataKeyId(sealed.keyId)) return deps.sealer.open(sealed, m.id);
+      let opener = openers.get(sealed.keyId);
+      if (!opener) {
+        const row = keyRowOf(m);
+        opener = row ? sealerFromRow(deps.sealer, pool, sealed.keyId, row) : openerFor(deps.sealer, pool, [sealed.keyId]);
+        openers.set(sealed.keyId, opener);
+      }
+      return (await opener).open(sealed, m.id);
+    };
 
     const now = deps.now();
     const caseFacts = policyCaseFacts(theCase);
@@ -167,7 +186,7 @@ export function createPackService(deps: ExchangeDeps) {
       }
       const explained = explanations.length;
       ruleAgreements.add(`${decision.agreementId}@${decision.version}`);
-      const body = opener.open({ keyId: m.key_id, iv: m.iv, tag: m.tag, ciphertext: m.ciphertext }, m.id) as {
+      const body = await openUnder(m) as {
         subjectResults: ({ subjectId: string; withheld?: { fieldPath: string; reason: string }[] } & Record<string, unknown>)[];
       } & Record<string, unknown>;
       const subjects: PackSection['subjects'] = [];
@@ -215,14 +234,20 @@ export function createPackService(deps: ExchangeDeps) {
       [caseId],
     )).rows.map((x) => ({ requestId: x.request_id, agencyId: x.recipient_agency_id, reason: x.reason_code }));
 
+    // The rounds, from the rows read above (each shown section is one of them), oldest first.
     const shown = new Set(sections.map((x) => x.requestId));
-    const rounds: PackRound[] = (await pool.query(
-      `SELECT id, purpose, requested_domains, lookback_months, deadline, created_at FROM research_requests WHERE case_id = $1 ORDER BY created_at, id`,
-      [caseId],
-    )).rows.filter((r) => shown.has(r.id)).map((r) => ({
-      requestId: r.id, purpose: r.purpose, askedAt: r.created_at.toISOString(), deadline: r.deadline.toISOString(),
-      requestedDomains: r.requested_domains ?? [], lookbackMonths: r.lookback_months,
-    }));
+    const byRequest = new Map<string, { rank: number; round: PackRound }>();
+    for (const m of msgs) {
+      if (!shown.has(m.request_id) || byRequest.has(m.request_id)) continue;
+      byRequest.set(m.request_id, {
+        rank: Number(m.r_rank),
+        round: {
+          requestId: m.request_id, purpose: m.purpose, askedAt: m.r_created_at.toISOString(), deadline: m.r_deadline.toISOString(),
+          requestedDomains: m.r_requested_domains ?? [], lookbackMonths: m.r_lookback_months,
+        },
+      });
+    }
+    const rounds: PackRound[] = [...byRequest.values()].sort((a, b) => a.rank - b.rank).map((x) => x.round);
     // Only the case's own coordinator, who recorded them, is shown who the case is about.
     const about = opts.withCaseDetails && isCoordinator ? caseDetails(theCase, theCase.sealed, now) : undefined;
 

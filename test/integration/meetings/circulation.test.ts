@@ -137,6 +137,15 @@ describe('before the coordinator circulates', () => {
     expect(JSON.stringify(own.body)).not.toContain('Place a marker');
   });
 
+  it('the action plan as released to a partner (actionsFor): its own action at once, the others agreed at the meeting only with its circulated minutes', async () => {
+    const housing = { kind: 'agency' as const, agencyId: PARTIES.housing, agencyType: 'HOUSING' as const, certFingerprint: '0'.repeat(64) };
+    const before = await t.gateway.circulation.actionsFor(housing, caseId);
+    expect(before.actions.map((a) => a.ownerAgencyId)).toEqual([PARTIES.housing]);
+    expect(before.actions[0]!.description).toBe('Fit a sanctuary scheme.');
+    const ev = (await events('VIEW_READ')).filter((e) => e.detail?.kind === 'actions').at(-1);
+    expect(ev.detail).toMatchObject({ actions: 3, actionsNotCirculated: 2, actionsReleased: 1 });
+  });
+
   it('the coordinator circulates the packs and then the minutes: one row per case and party, the minutes with their version', async () => {
     const packs = await circulate(t.gateway.pool, t.as('essex-marat'), meetingId, 'pack');
     expect(packs.map((c) => c.agencyId).sort()).toEqual(Object.values(PARTIES).sort());
@@ -147,6 +156,9 @@ describe('before the coordinator circulates', () => {
     );
     expect(rows.rows.filter((r) => r.kind === 'minutes').map((r) => r.minutes_version)).toEqual([1, 1, 1]);
     expect(rows.rows.filter((r) => r.kind === 'pack').map((r) => r.minutes_version)).toEqual([null, null, null]);
+    const housing = { kind: 'agency' as const, agencyId: PARTIES.housing, agencyType: 'HOUSING' as const, certFingerprint: '0'.repeat(64) };
+    const after = await t.gateway.circulation.actionsFor(housing, caseId);
+    expect(after.actions.map((a) => a.ownerAgencyId).sort()).toEqual(Object.values(PARTIES).sort());
   });
 });
 

@@ -38,7 +38,7 @@ export function mayHoldShapes(text: string): boolean {
   return HAS_DIGIT.test(text) || REFUGE_HINT.test(text) || CAPITAL.test(text) || NUMBER_WORD_HINT.test(text) || DOTTED.test(text);
 }
 
-/** Name words that make a capitalised "Name Type" an institution rather than a street. */
+/** The word before a type that makes "Name Type" an institution rather than a street ("Crown Court"). */
 const INSTITUTION: Readonly<Record<string, ReadonlySet<string>>> = {
   court: new Set(['crown', 'magistrates', 'magistrate', 'county', 'family', 'youth', 'civil', 'coroners', 'coroner', 'combined', 'supreme', 'high', 'appeal', 'appeals', 'justice', 'law', 'royal', 'courts']),
   hall: new Set(['town', 'city', 'county', 'village', 'church', 'community', 'council', 'sports', 'concert']),
@@ -65,7 +65,7 @@ function streetAt(t: Tokens, z: number, type: string, spans: Spans): void {
   const inst = INSTITUTION[type];
   while (j >= 0 && words < 4 && !t.num[j] && !isHouseLetter(t, j)) {
     if (!tightGap(t, j) || FUNCTION_WORDS.has(t.raw[j]!)) break;
-    if (inst?.has(t.raw[j]!)) institution = true;
+    if (j === z - 1 && inst?.has(t.raw[j]!)) institution = true;
     j--;
     words++;
   }

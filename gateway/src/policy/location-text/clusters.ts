@@ -4,7 +4,14 @@
  * number ("+44 (0)", "0044", "0"). Both are bounded, so matching stays linear.
  */
 import type { Tokens } from './normalise.js';
-import { FLAT_WORDS, FUNCTION_WORDS, NOT_A_NAME } from './street-types.js';
+import { FLAT_WORDS } from './street-types.js';
+
+/** Units after a number that make it a count, not a house number: "Mill Lane 3 times", "High St 2pm". */
+const COUNTED: ReadonlySet<string> = new Set([
+  'times', 'time', 'pm', 'am', 'mph', 'kph', 'minutes', 'minute', 'mins', 'min', 'hours', 'hour', 'hrs', 'hr', 'days', 'day',
+  'weeks', 'week', 'months', 'month', 'years', 'year', 'yrs', 'miles', 'mile', 'metres', 'meters', 'm', 'km', 'yards', 'yds',
+  'feet', 'ft', 'seconds', 'secs', 'percent', 'o', 'oclock', 'occasions', 'nights',
+]);
 
 // Space, tab, line breaks , / . - # : ( ) and + _ * ~ | (URL-encoded spaces, markdown, tables).
 const GAP_CHARS = new Set([32, 9, 10, 11, 12, 13, 44, 47, 46, 45, 35, 58, 40, 41, 43, 95, 42, 126, 124, 0x2013, 0x2014]);
@@ -93,9 +100,9 @@ export function openingBefore(t: Tokens, s: number): number {
  */
 export function numberAfter(t: Tokens, z: number): number {
   let k = z + 1;
-  if (k < t.count && !t.num[k] && FLAT_WORDS.has(t.raw[k]!) && tightGap(t, z)) k++;
+  for (let n = 0; n < 2 && k < t.count && !t.num[k] && FLAT_WORDS.has(t.raw[k]!) && tightGap(t, k - 1); n++) k++;
   if (k >= t.count || !t.num[k] || !tightGap(t, k - 1)) return -1;
   if (k + 1 < t.count && !t.num[k + 1] && t.raw[k + 1]!.length === 1 && tightGap(t, k)) k++;
-  else if (k + 1 < t.count && NOT_A_NAME.has(t.raw[k + 1]!) && !FUNCTION_WORDS.has(t.raw[k + 1]!)) return -1;
+  else if (k + 1 < t.count && COUNTED.has(t.raw[k + 1]!)) return -1;
   return k;
 }

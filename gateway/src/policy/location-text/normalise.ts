@@ -165,19 +165,23 @@ function typeAfterInvisible(text: string, s: number, e: number): number {
   for (let m = INVISIBLE.exec(slice); m; m = INVISIBLE.exec(slice)) {
     const p = s + m.index;
     const right = fold(text.slice(p + 1, e)).toLowerCase();
-    if (right.length <= MAX_TYPE_LENGTH && isStreetType(canonicalWord(right)) && fold(text.slice(s, p)).length >= 2) return p;
+    // Only a type written in full: "Bab\u200Bav" is not Bab Avenue.
+    if (right.length >= 3 && right.length <= MAX_TYPE_LENGTH && isStreetType(right) && fold(text.slice(s, p)).length >= 2) return p;
   }
   return -1;
 }
 
-/** Only spaces or hyphens (at most three characters) between tokens k and k+1. */
+/** Space, tab, hyphens, "+" and "_" (URL-encoded and hashtag forms). */
+const NUMBER_GAP = new Set([32, 9, 45, 43, 95, 0xa0, 0x2010, 0x2011]);
+
+/** Only spaces, hyphens or invisible characters (a few) between tokens k and k+1. */
 function wordGap(text: string, end: readonly number[], start: readonly number[], k: number): boolean {
   const a = end[k]!;
   const b = start[k + 1];
-  if (b === undefined || b - a > 3 || b === a) return false;
+  if (b === undefined || b - a > 8 || b === a) return false;
   for (let i = a; i < b; i++) {
     const c = text.charCodeAt(i);
-    if (c !== 32 && c !== 45 && c !== 9 && c !== 0xa0 && c !== 0x2010 && c !== 0x2011) return false;
+    if (!NUMBER_GAP.has(c) && classify(c) !== JOIN && !(c >= 128 && /\s/.test(text[i]!))) return false;
   }
   return true;
 }

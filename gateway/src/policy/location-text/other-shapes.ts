@@ -45,9 +45,11 @@ function foldAscii(text: string): string {
 const G = '[\\s\\u0001]{0,3}';
 const DEC = '[-+\\u2212]?\\d{1,3}\\s?\\.\\s?\\d{3,}';
 
-const COORD_PAIR = new RegExp(`(?<![\\d.])${DEC}${G}°?${G}[NSns]?${G}[,;/]?${G}${DEC}${G}°?${G}[EWew]?(?![\\d])`, 'g');
-const DMS = /(?<!\d)\d{1,3}\s?°\s?\d{1,2}(?:\.\d+)?\s?['′’]\s?(?:\d{1,2}(?:\.\d+)?\s?(?:["″”]|'')\s?)?[NSEWnsew]?/g;
-const DEGREES = /(?<![\d.])[-+\u2212]?\d{1,3}(?:\.\d+)?\s?°(?!\s?[CFcf]\b)\s?[NSEWnsew]?/g;
+/** A compass letter after a coordinate, not the first letter of a word ("0.46 E", not "0.46 east"). */
+const COMPASS = (letters: string) => `(?:${G}°)?(?:${G}[${letters}](?![A-Za-z]))?`;
+const COORD_PAIR = new RegExp(`(?<![\\d.])${DEC}${COMPASS('NSns')}${G}[,;/]?${G}${DEC}${COMPASS('EWew')}(?!\\d)`, 'g');
+const DMS = /(?<!\d)\d{1,3}\s?°\s?\d{1,2}(?:\.\d+)?\s?['′’](?:\s?\d{1,2}(?:\.\d+)?\s?(?:["″”]|''))?(?:\s?[NSEWnsew](?![A-Za-z]))?/g;
+const DEGREES = /(?<![\d.])[-+\u2212]?\d{1,3}(?:\.\d+)?\s?°(?!\s?[CFcf]\b)(?:\s?[NSEWnsew](?![A-Za-z]))?/g;
 const LABELLED = /\b(?:lat|latitude|long|lng|lon|longitude)\b\s{0,3}[:=]?\s{0,3}[-+\u2212]?\d{1,3}(?:\.\d+)?/gi;
 
 /** "TL 707 067" (two groups of the same length), "TL707067" (an even number of digits, 6 to 10). */

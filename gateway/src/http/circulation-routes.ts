@@ -6,7 +6,9 @@ import { ValidationFailed } from '../errors.js';
 /**
  * Circulation on the agency API (mTLS, any party agency; docs/decisions/0027): the research pack
  * and the minutes of a case as THIS agency may see them under MARAC_ACTION_REVIEW. Thin handlers:
- * the service decides, releases and audits; a case or meeting the agency is no party to is 404.
+ * the service decides, releases and audits; a case or meeting the agency is no party to is 404;
+ * a party asking before the coordinator circulated it is 409 PACK_NOT_CIRCULATED /
+ * MINUTES_NOT_CIRCULATED, and the minutes are the version circulated to it (decision 0033).
  */
 
 const ID = /^[a-z]{3,4}_[0-9a-f]{32}$/;

@@ -5,7 +5,8 @@ import { parseDocumentFormat, type DocumentService, type ProducedDocument } from
 
 /**
  * Word and PDF documents on the agency API (mTLS): the minutes of a case at a meeting, with its
- * action plan, as released to the requesting agency. The research pack's document is
+ * action plan, as released to the requesting agency: the version circulated to it, none before
+ * (409 MINUTES_NOT_CIRCULATED; decision 0033). The research pack's document is
  * GET /v1/cases/{caseId}/research/export?format=docx|pdf (agency-routes.ts). Ids only in the path
  * and the file name: no personal data.
  */

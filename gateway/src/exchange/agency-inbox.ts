@@ -4,6 +4,7 @@ import type { ExchangeDeps } from './deps.js';
 import type { InboxService } from './inbox-service.js';
 import { createRequestViewBuilder, releaseEvent, type MessageRow, type RequestView } from './request-view.js';
 import { RequestNotFound } from './errors.js';
+import { CaseNotOpen } from './case-errors.js';
 import type { AgencyStaffPrincipal } from './agency-staff.js';
 
 /**
@@ -14,6 +15,11 @@ import type { AgencyStaffPrincipal } from './agency-staff.js';
  * marked delivered, DELIVERED audited with what was shown); one already delivered is shown again
  * and that showing is audited (VIEW_READ, stage agency-inbox). Only pull-mode messages are taken:
  * an agency whose system receives pushes still gets them pushed.
+ *
+ * A request of a withdrawn or closed case is listed marked (`refusedReason` CASE_WITHDRAWN or
+ * CASE_CLOSED) with nothing of the case shown and nothing collected; opening it to answer, or
+ * saving a draft of its answer, is refused (409 CASE_NOT_OPEN) and audited as ACCESS_DENIED. A
+ * purged case's requests are gone.
  */
 
 export interface InboxEntry {
@@ -34,11 +40,28 @@ export interface InboxEntry {
 
 const MAX_LISTED = 100;
 
+/** A message with its case's status and subject tokens, read with it. */
+type Listed = MessageRow & { created_at: Date; case_status: string; case_tokens: string[] };
+
+/** The message, its case's status and tokens, for the agency: the statement's text after SELECT. */
+const LISTED = `m.*, c.status AS case_status, c.subject_tokens AS case_tokens
+                  FROM messages m JOIN cases c ON c.id = m.case_id`;
+
 export function createAgencyInbox(deps: ExchangeDeps & { inbox: Pick<InboxService, 'deliverOne'> }) {
   const { pool, audit } = deps;
   const views = createRequestViewBuilder(deps);
 
-  async function show(tx: Tx, m: MessageRow & { created_at: Date }, staff: AgencyStaffPrincipal, stage: string): Promise<InboxEntry> {
+  /** The refusal of a request of a case no longer open, audited (nothing of the case is shown). */
+  async function refuseClosed(tx: Tx, m: MessageRow, status: string, tokens: string[], staff: AgencyStaffPrincipal, stage: string): Promise<void> {
+    await audit.append(tx, {
+      action: 'ACCESS_DENIED', actor: staff, caseId: m.case_id, requestId: m.request_id, messageId: m.id,
+      agreementId: m.agreement_id, agreementVersion: m.agreement_version, decision: 'DENY', reasonCode: `CASE_${status}`,
+      subjectTokens: tokens, agencyIds: [m.sender_agency_id, m.recipient_agency_id], detail: { stage },
+    });
+  }
+
+  async function show(tx: Tx, row: Listed, staff: AgencyStaffPrincipal, stage: string): Promise<InboxEntry> {
+    const { case_status: caseStatus, case_tokens: caseTokens, ...m } = row;
     const now = deps.now();
     const base: InboxEntry = {
       messageId: m.id,
@@ -50,6 +73,11 @@ export function createAgencyInbox(deps: ExchangeDeps & { inbox: Pick<InboxServic
       overdue: !['responded', 'declined'].includes(m.state) && new Date(m.deadline).getTime() < now.getTime(),
       answered: m.state === 'responded' || m.state === 'declined',
     };
+    if (caseStatus !== 'OPEN') {
+      // Listed, marked; opened to be answered, refused and audited.
+      if (stage === 'research-form') await refuseClosed(tx, m, caseStatus, caseTokens, staff, stage);
+      return { ...base, refusedReason: `CASE_${caseStatus}` };
+    }
     if (m.state === 'failed') return { ...base, refusedReason: 'DELIVERY_FAILED' };
     if (m.state === 'queued') {
       if (m.delivery_mode === 'push') return { ...base, awaitingPush: true };
@@ -72,8 +100,8 @@ export function createAgencyInbox(deps: ExchangeDeps & { inbox: Pick<InboxServic
   /** The agency's requests, newest first, each as the agency may see it. */
   async function list(staff: AgencyStaffPrincipal): Promise<InboxEntry[]> {
     return withTx(pool, async (tx) => {
-      const r = await tx.query<MessageRow & { created_at: Date }>(
-        `SELECT * FROM messages WHERE recipient_agency_id = $1 ORDER BY created_at DESC, id LIMIT $2 FOR UPDATE SKIP LOCKED`,
+      const r = await tx.query<Listed>(
+        `SELECT ${LISTED} WHERE m.recipient_agency_id = $1 ORDER BY m.created_at DESC, m.id LIMIT $2 FOR UPDATE OF m SKIP LOCKED`,
         [staff.agencyId, MAX_LISTED],
       );
       const out: InboxEntry[] = [];
@@ -85,8 +113,8 @@ export function createAgencyInbox(deps: ExchangeDeps & { inbox: Pick<InboxServic
   /** One request of the agency's, by request id; another agency's looks exactly like a missing one. */
   async function open(staff: AgencyStaffPrincipal, requestId: string): Promise<InboxEntry> {
     return withTx(pool, async (tx) => {
-      const r = await tx.query<MessageRow & { created_at: Date }>(
-        'SELECT * FROM messages WHERE request_id = $1 AND recipient_agency_id = $2 FOR UPDATE',
+      const r = await tx.query<Listed>(
+        `SELECT ${LISTED} WHERE m.request_id = $1 AND m.recipient_agency_id = $2 FOR UPDATE OF m`,
         [requestId, staff.agencyId],
       );
       const m = r.rows[0];
@@ -108,10 +136,16 @@ export function createAgencyInbox(deps: ExchangeDeps & { inbox: Pick<InboxServic
 
   /** Saves (or replaces) the draft, sealed, with RESEARCH_DRAFT_SAVED audited in the same transaction. */
   async function saveDraft(staff: AgencyStaffPrincipal, requestId: string, fields: Record<string, string | string[] | undefined>): Promise<void> {
-    await withTx(pool, async (tx) => {
-      const r = await tx.query<MessageRow>('SELECT * FROM messages WHERE request_id = $1 AND recipient_agency_id = $2 FOR UPDATE', [requestId, staff.agencyId]);
-      const m = r.rows[0];
-      if (!m) throw new RequestNotFound('No such request');
+    const refused = await withTx(pool, async (tx) => {
+      const r = await tx.query<Listed>(`SELECT ${LISTED} WHERE m.request_id = $1 AND m.recipient_agency_id = $2 FOR UPDATE OF m`, [requestId, staff.agencyId]);
+      const row = r.rows[0];
+      if (!row) throw new RequestNotFound('No such request');
+      const { case_status: caseStatus, case_tokens: caseTokens, ...m } = row;
+      // A withdrawn or closed case's request is not answered: no draft either (the refusal is the only write).
+      if (caseStatus !== 'OPEN') {
+        await refuseClosed(tx, m, caseStatus, caseTokens, staff, 'research-draft');
+        return caseStatus;
+      }
       // Under the case's own data key (store/case-keys.ts), destroyed when the case is purged.
       const box = (await sealerFor(deps.sealer, tx, caseKeyId(m.case_id))).seal(fields, draftAad(m.id));
       await tx.query(
@@ -134,7 +168,9 @@ export function createAgencyInbox(deps: ExchangeDeps & { inbox: Pick<InboxServic
         // How much was typed, never what.
         detail: { fields: Object.keys(fields).length },
       });
+      return undefined;
     });
+    if (refused) throw new CaseNotOpen(`This case is ${refused.toLowerCase()}: its research requests are no longer answered`, { reason: refused });
   }
 
   /** The draft goes once the answer is made (the answer itself is what is kept). */

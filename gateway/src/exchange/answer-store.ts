@@ -4,6 +4,7 @@ import type { CaseRow } from './case-service.js';
 import type { StoredAnswer } from './idempotency.js';
 import type { MessageRow } from './request-view.js';
 import { inForceLateral } from '../policy/store/agreement-repo.js';
+import { caseKeyColumns, caseKeyIdSql, keyRowOf, type CaseKeyColumns, type CaseKeyRow } from '../store/case-keys.js';
 
 /**
  * The SQL of answering a message (respond or decline), in as few round trips as the work allows:
@@ -19,6 +20,11 @@ import { inForceLateral } from '../policy/store/agreement-repo.js';
  * or when the answer raises a confidential-address flag (the audit event must know beforehand
  * whether this answer raised it), the answer is made again under locks: BEGIN, lockForAnswer,
  * writeAnswer, COMMIT. All statements are named (prepared once per connection, planned once).
+ *
+ * The read also brings the case's status (only an open case's requests are answered) and the
+ * case's data key row (keystore.case_keys), so sealing the response under the case's own key
+ * (decision 0024) needs no round trip of its own: the key is used only because this read saw it
+ * live (store/case-keys.ts, sealerFromRow; decision 0032).
  */
 
 export interface AnswerContext {
@@ -33,9 +39,14 @@ export interface AnswerContext {
   senderType?: string;
   /** The first answer stored under this agency's Idempotency-Key, if any (whatever request it was for). */
   prior?: { requestHash: string; answer: StoredAnswer };
+  /** The case's status as read: OPEN, WITHDRAWN or CLOSED (only an open case's requests are answered). */
+  caseStatus: string;
+  /** The case's data key row as read with the rest (absent: the case has no key yet, from before migration 0021). */
+  caseKey?: CaseKeyRow;
 }
 
-interface ContextRow extends MessageRow {
+interface ContextRow extends MessageRow, CaseKeyColumns {
+  case_status: string;
   purpose: string;
   marac_area: string;
   risk_basis: CaseRow['riskBasis'];
@@ -56,7 +67,8 @@ interface ContextRow extends MessageRow {
 /** What an answer reads: the message, its request's purpose, the case facts, the key's row, the agreement's status. */
 const CONTEXT_COLUMNS = `m.id, m.request_id, m.case_id, m.sender_agency_id, m.recipient_agency_id, m.delivery_mode,
                   m.agreement_id, m.agreement_version, m.state, m.deadline, m.attempts, r.purpose,
-                  c.marac_area, c.risk_basis, c.subject_facts, c.subject_tokens,
+                  c.marac_area, c.risk_basis, c.subject_facts, c.subject_tokens, c.status AS case_status,
+                  ${caseKeyColumns('ck')},
                   k.request_hash AS idem_hash, k.status AS idem_status, k.body AS idem_body,
                   av.status AS agreement_status, av.doc_digest AS agreement_digest,
                   f.version AS inforce_version, f.status AS inforce_status, f.doc_digest AS inforce_digest, f.removed AS inforce_removed,
@@ -65,6 +77,7 @@ const CONTEXT_COLUMNS = `m.id, m.request_id, m.case_id, m.sender_agency_id, m.re
 /** The joins from `messages m` to the rest of CONTEXT_COLUMNS, for the given agency and key expressions. */
 const contextJoins = (agency: string, key: string) => `JOIN research_requests r ON r.id = m.request_id
              JOIN cases c ON c.id = m.case_id
+             LEFT JOIN keystore.case_keys ck ON ck.key_id = ${caseKeyIdSql('m.case_id')}
              LEFT JOIN idempotency_keys k ON k.agency_id = ${agency} AND k.key = ${key}
              LEFT JOIN agreement_versions av ON av.agreement_id = m.agreement_id AND av.version = m.agreement_version
              ${inForceLateral('m.agreement_id')}
@@ -106,7 +119,9 @@ export async function readForAnswers(q: Queryable, keys: readonly AnswerKey[]): 
 
 /**
  * The same read, locking the message (FOR UPDATE: two answers to one message queue here), for the
- * answers the optimistic path hands over. Undefined when this agency has no such message.
+ * answers the optimistic path hands over, with the case row already locked (lockCase): the case's
+ * status and facts read here hold until the transaction ends. Undefined when this agency has no
+ * such message.
  *
  * The idempotency row is read with the statement's snapshot, taken before any wait for the lock:
  * a concurrent retry that committed while this one waited is not in it. The caller re-reads it
@@ -128,9 +143,11 @@ export async function lockForAnswer(tx: Tx, requestId: string, agencyId: string,
 function toContext(row: ContextRow): AnswerContext {
   const {
     purpose, marac_area, risk_basis, subject_facts, subject_tokens, idem_hash, idem_status, idem_body, agreement_status, agreement_digest,
-    inforce_version, inforce_status, inforce_digest, inforce_removed, sender_type,
+    inforce_version, inforce_status, inforce_digest, inforce_removed, sender_type, case_status,
+    ck_key_id, ck_wrapped_key_id, ck_wrapped_iv, ck_wrapped_tag, ck_wrapped_ciphertext,
     ...message
   } = row;
+  const caseKey = keyRowOf({ ck_key_id, ck_wrapped_key_id, ck_wrapped_iv, ck_wrapped_tag, ck_wrapped_ciphertext });
   const release = {
     ...(inforce_version !== null && inforce_status !== null && inforce_digest !== null
       ? { inForce: { version: inforce_version, status: inforce_status, docDigest: inforce_digest } } : {}),
@@ -142,6 +159,8 @@ function toContext(row: ContextRow): AnswerContext {
     ...(agreement_status !== null && agreement_digest !== null ? { agreement: { status: agreement_status, docDigest: agreement_digest, release } } : {}),
     ...(sender_type !== null ? { senderType: sender_type } : {}),
     ...(idem_hash !== null ? { prior: { requestHash: idem_hash, answer: { status: idem_status!, body: idem_body! } } } : {}),
+    caseStatus: case_status,
+    ...(caseKey ? { caseKey } : {}),
   };
 }
 
@@ -178,19 +197,28 @@ export function newlyConfidential(facts: CaseRow['subjectFacts'], subjectIds: st
 }
 
 /**
- * The case's subject facts, read again under a row lock (NO KEY UPDATE, as the flag's UPDATE takes:
- * new messages for the case can still be created). Only when the lock statement's snapshot shows a
- * flag still to raise, i.e. about once per case: the audit event says whether this answer raised
- * one, and it is written in the same statement as the flag, so it must know beforehand. Flags are
- * only ever raised, so a flag seen raised needs no lock.
+ * The case row locked (NO KEY UPDATE: the lock a withdrawal, a close, an edit and the
+ * confidential-address flag's UPDATE take; new messages for the case can still be created) for the
+ * locked path, BEFORE the message's lock (lockForAnswer): every path that locks both takes the case
+ * first (the batched write's share lock, the purge). While it is held the case cannot be withdrawn,
+ * closed or purged, and its facts cannot change, so what lockForAnswer then reads of the case is
+ * what holds at the write: an answer is stored only while the case is open, and the audit event
+ * knows beforehand whether the answer raises a flag (written in the same statement as the flag).
+ * Returns false when there is no such case (purged).
  */
-export async function lockCaseFacts(tx: Tx, caseId: string): Promise<CaseRow['subjectFacts']> {
-  const r = await tx.query<{ subject_facts: CaseRow['subjectFacts'] }>({
-    name: 'exchange.answer.lock-case',
-    text: 'SELECT subject_facts FROM cases WHERE id = $1 FOR NO KEY UPDATE',
-    values: [caseId],
+export async function lockCase(tx: Tx, caseId: string): Promise<boolean> {
+  const r = await tx.query({ name: 'exchange.answer.lock-case', text: 'SELECT 1 FROM cases WHERE id = $1 FOR NO KEY UPDATE', values: [caseId] });
+  return (r.rowCount ?? 0) > 0;
+}
+
+/** The case of the agency's message for a request (it never changes), read to lock the case first. */
+export async function caseOfAnswer(q: Queryable, requestId: string, agencyId: string): Promise<string | undefined> {
+  const r = await q.query<{ case_id: string }>({
+    name: 'exchange.answer.case-of',
+    text: 'SELECT case_id FROM messages WHERE request_id = $1 AND recipient_agency_id = $2',
+    values: [requestId, agencyId],
   });
-  return r.rows[0]?.subject_facts ?? [];
+  return r.rows[0]?.case_id;
 }
 
 /**
@@ -254,14 +282,20 @@ export type AuditRowsStatement = NonNullable<AuditLog['appendRowsStatement']>;
 
 /**
  * The optimistic answer's write, for a batch of answers in one statement (its own transaction):
- * for each answer whose message is still in the state read and whose pinned agreement version
- * still has the status read, stores the answer, moves the message to its final state, records the
- * Idempotency-Key and appends its audit event; the others write nothing and come back false.
- * Another answer, an overdue sweep or a suspension committed since the read is such a change; one
- * still in flight is waited for (the UPDATE's row lock) and then re-checked. Never raises
- * confidential-address flags: such answers take the locked path. Any error (a key taken meanwhile
- * fails the statement with 23505, see isKeyTaken) fails the whole batch and writes nothing. The
- * answers must be for distinct messages and distinct keys.
+ * for each answer whose message is still in the state read, whose case is still open and whose
+ * pinned agreement version still has the status read, stores the answer, moves the message to its
+ * final state, records the Idempotency-Key and appends its audit event; the others write nothing
+ * and come back false. Another answer, an overdue sweep or a suspension committed since the read
+ * is such a change; one still in flight is waited for (the UPDATE's row lock) and then re-checked.
+ *
+ * The case's status is read under a share lock of the case row, taken before the message's (every
+ * path that locks both takes the case first: the locked answer, the purge): a withdrawal or close
+ * (NO KEY UPDATE) in flight is waited for and then seen, and one that comes later waits for this
+ * statement. So no answer is stored once the case's withdrawal or close has committed.
+ *
+ * Never raises confidential-address flags: such answers take the locked path. Any error (a key
+ * taken meanwhile fails the statement with 23505, see isKeyTaken) fails the whole batch and writes
+ * nothing. The answers must be for distinct messages and distinct keys.
  */
 export async function writeAnswersIfUnchanged(q: Queryable, items: readonly ConditionalAnswer[], auditRows: AuditRowsStatement): Promise<boolean[]> {
   if (items.some((x) => x.write.confidentialSubjectIds.length > 0)) {
@@ -270,7 +304,7 @@ export async function writeAnswersIfUnchanged(q: Queryable, items: readonly Cond
   const w = items.map((x) => x.write);
   // Ciphertexts travel as one binary parameter cut by length (a bytea[] literal would double them in hex).
   const sealedLengths = w.map((x) => x.sealed[3]?.length ?? -1);
-  const audit = auditRows(items.map((x) => ({ row: x.event, key: x.write.messageId })), 21, { cte: 'message', column: 'id' });
+  const audit = auditRows(items.map((x) => ({ row: x.event, key: x.write.messageId })), 22, { cte: 'message', column: 'id' });
   const r = await q.query<{ id: string }>({
     name: 'exchange.answer.write-many',
     text: `WITH x AS MATERIALIZED (
@@ -281,12 +315,15 @@ export async function writeAnswersIfUnchanged(q: Queryable, items: readonly Cond
                            $17::text[], $18::text[], $19::int[])
                     WITH ORDINALITY AS x(message_id, request_id, responder, kind, decline_reason, key_id, iv, tag, len, late,
                                          received_at, purge_after, state, idem_key, idem_hash, expected_state, agreement_status, idem_status, ord)
+           ), open_case AS MATERIALIZED (
+             SELECT c.id FROM cases c WHERE c.id = ANY($21::text[]) AND c.status = 'OPEN' FOR SHARE
            ), idem_body AS (
              SELECT b.body, b.ord FROM jsonb_array_elements($20::jsonb) WITH ORDINALITY AS b(body, ord)
            ), message AS (
              UPDATE messages m SET state = x.state, answered_at = x.received_at, late = x.late, updated_at = x.received_at
                FROM x
               WHERE m.id = x.message_id AND m.state = x.expected_state
+                AND m.case_id IN (SELECT id FROM open_case)
                 AND (SELECT av.status FROM agreement_versions av
                       WHERE av.agreement_id = m.agreement_id AND av.version = m.agreement_version) IS NOT DISTINCT FROM x.agreement_status
              RETURNING m.id
@@ -309,7 +346,7 @@ export async function writeAnswersIfUnchanged(q: Queryable, items: readonly Cond
       sealedLengths, w.map((x) => x.late), w.map((x) => x.receivedAt), w.map((x) => x.purgeAfter), w.map((x) => x.state),
       w.map((x) => x.idempotency.key), w.map((x) => x.idempotency.requestHash),
       items.map((x) => x.pre.state), items.map((x) => x.pre.agreementStatus), w.map((x) => x.idempotency.answer.status),
-      JSON.stringify(w.map((x) => x.idempotency.answer.body)),
+      JSON.stringify(w.map((x) => x.idempotency.answer.body)), [...new Set(w.map((x) => x.caseId))],
       ...audit.values,
     ],
   });

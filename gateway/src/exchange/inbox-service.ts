@@ -1,4 +1,4 @@
-import { withTx, type Tx } from '../store/db.js';
+import { withTx, type Queryable, type Tx } from '../store/db.js';
 import type { AgencyPrincipal, Principal } from '../identity/principal.js';
 import type { ExchangeDeps } from './deps.js';
 import { InvalidQuery, MessageNotFound } from './errors.js';
@@ -12,6 +12,16 @@ import { contactRecorder } from './agency-health.js';
 const REDELIVER_AFTER_SECONDS = 60;
 const MAX_BATCH = 20;
 
+/**
+ * Whether the case is open, read now. Only an open case's requests are handed over and answered;
+ * the answer path decides under the case row's lock (response-service.ts), this is what an inbox
+ * shows.
+ */
+async function caseIsOpen(q: Queryable, caseId: string): Promise<boolean> {
+  const r = await q.query<{ status: string }>({ name: 'exchange.inbox.case-status', text: 'SELECT status FROM cases WHERE id = $1', values: [caseId] });
+  return r.rows[0]?.status === 'OPEN';
+}
+
 export function createInboxService(deps: ExchangeDeps & { inboxWait: (agencyId: string, ms: number, signal?: AbortSignal) => Promise<boolean> }) {
   const { pool, audit } = deps;
   // When each agency's adapter last collected its inbox (adapter health, agency-health.ts).
@@ -20,9 +30,13 @@ export function createInboxService(deps: ExchangeDeps & { inboxWait: (agencyId: 
 
   /**
    * Marks one message delivered and audits what the recipient was shown, in one transaction.
-   * Returns the view, or null when the policy now refuses (then the message fails, audited).
+   * Returns the view, or null when the policy now refuses (then the message fails, audited) or
+   * when its case is no longer open: a withdrawn or closed case's request is not handed over (by
+   * poll, push or the staff inbox) and stays as it is, to go out if the case is reopened. Its
+   * answer would be refused (response-service.ts), and purged it is gone.
    */
   async function deliverOne(tx: Tx, m: MessageRow, actor: Principal): Promise<RequestView | null> {
+    if (!(await caseIsOpen(tx, m.case_id))) return null;
     const built = await views.build(tx, m);
     const now = deps.now();
     if (!built.ok) {
@@ -66,6 +80,7 @@ export function createInboxService(deps: ExchangeDeps & { inboxWait: (agencyId: 
         `SELECT * FROM messages
           WHERE recipient_agency_id = $1 AND delivery_mode = 'pull'
             AND (state = 'queued' OR (state = 'delivered' AND delivered_at < $2::timestamptz - make_interval(secs => $3)))
+            AND EXISTS (SELECT 1 FROM cases c WHERE c.id = messages.case_id AND c.status = 'OPEN')
           ORDER BY created_at LIMIT $4 FOR UPDATE SKIP LOCKED`,
         [actor.agencyId, deps.now(), REDELIVER_AFTER_SECONDS, MAX_BATCH],
       );

@@ -134,6 +134,13 @@ export function createRequestService(deps: ExchangeDeps) {
     }
 
     await withTx(pool, async (tx) => {
+      // The case was read open above, before the decisions: read again under a share lock (a
+      // withdrawal or close takes the row's NO KEY UPDATE lock, so it waits for this request or
+      // this request sees it), so that no request is made of a case withdrawn meanwhile.
+      const locked = await tx.query<{ status: string }>('SELECT status FROM cases WHERE id = $1 FOR SHARE', [caseId]);
+      const status = locked.rows[0]?.status;
+      if (status === undefined) throw new CaseNotFound('No such case');
+      if (status !== 'OPEN') throw new CaseNotOpen(`This case is ${status.toLowerCase()}: reopen it to ask for research`, { reason: status });
       await tx.query(
         `INSERT INTO research_requests (id, case_id, sender_agency_id, purpose, requested_domains, lookback_months, deadline, created_at)
          VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`,

@@ -1,17 +1,18 @@
 import { withTx, type Queryable } from '../store/db.js';
-import { caseKeyId, sealerFor } from '../store/case-keys.js';
+import { CaseKeyDestroyed, caseKeyId, sealerFromRow } from '../store/case-keys.js';
 import type { AgencyPrincipal } from '../identity/principal.js';
 import type { AnsweringAgency } from './agency-staff.js';
 import { PolicyDenied } from '../errors.js';
 import type { ExchangeDeps } from './deps.js';
 import { policyCaseFacts } from './case-facts.js';
 import {
-  CARRIED_AUDIT_FIRST_PARAM, lockCaseFacts, lockForAnswer, newlyConfidential, readForAnswers, writeAnswer, writeAnswersIfUnchanged,
+  CARRIED_AUDIT_FIRST_PARAM, caseOfAnswer, lockCase, lockForAnswer, newlyConfidential, readForAnswers, writeAnswer, writeAnswersIfUnchanged,
   type AnswerContext, type AnswerKey, type AnswerWrite, type AuditRowsStatement, type ConditionalAnswer,
 } from './answer-store.js';
 import { createMicroBatcher } from '../store/micro-batch.js';
 import type { AuditEventInput } from '../audit/types.js';
 import { AlreadyAnswered, MessageNotAnswerable, PayloadNotForAgencyType, RequestNotFound, UnknownFieldPath, UnknownSubject } from './errors.js';
+import { CaseNotOpen } from './case-errors.js';
 import { fieldCatalog } from '../schema/catalog.js';
 import { bodyHash, findAnswer, isKeyTaken, replayOf, requireIdempotencyKey, type StoredAnswer } from './idempotency.js';
 import { PAYLOAD_KEYS, TRANSFER_FIELDS, payloadKeyFor } from './ports.js';
@@ -100,11 +101,16 @@ interface AnswerRequest {
   listed?: ReturnType<typeof listFields>;
 }
 
-/** The policy refused the response: audited in a transaction of its own, then answered 403. */
+/**
+ * The answer is refused: the policy refused the response (answered 403), or the case is no longer
+ * open (`caseStatus`, answered 409 CASE_NOT_OPEN). Audited in a transaction of its own; nothing
+ * else is written.
+ */
 interface Denied {
   deny: string;
   m: MessageRow;
   tokens: string[];
+  caseStatus?: string;
 }
 
 /** The write an answer makes, its audit event and what the agency is told. */
@@ -129,15 +135,15 @@ export function createResponseService(deps: ExchangeDeps) {
 
   /**
    * Works out what an answer does from what was read: the stored first answer for a retry, a
-   * denial, or the write and its audit event. `lockCase` re-reads the case facts under the case
-   * row's lock (the locked path); without it, an answer that would raise a confidential-address
+   * denial, or the write and its audit event. `lockedFacts` gives the case facts as read under the
+   * case row's lock (the locked path); without it, an answer that would raise a confidential-address
    * flag returns TAKE_LOCKS.
    */
   async function plan(
     a: AnswerRequest,
     ctx: AnswerContext,
     q: Queryable,
-    lockCase?: (caseId: string) => Promise<CaseRow['subjectFacts']>,
+    lockedFacts?: () => Promise<CaseRow['subjectFacts']>,
   ): Promise<StoredAnswer | Denied | AnswerPlan | typeof TAKE_LOCKS> {
     const { actor, requestId, kind, body, listed } = a;
     const { m, theCase } = ctx;
@@ -146,6 +152,9 @@ export function createResponseService(deps: ExchangeDeps) {
     const replay = ctx.prior ? replayOf(ctx.prior, a.hash)
       : m.state === 'responded' || m.state === 'declined' ? await findAnswer(q, actor.agencyId, a.key, a.hash) : undefined;
     if (replay) return replay;
+    // A withdrawn or closed case's requests are no longer answered (nor, once it is purged, found at
+    // all). A retry of an answer made while it was open was replayed above: it writes nothing.
+    if (ctx.caseStatus !== 'OPEN') return { deny: `CASE_${ctx.caseStatus}`, caseStatus: ctx.caseStatus, m, tokens: theCase.tokens };
     checkAnswerable(m);
     const now = deps.now();
     const late = now.getTime() > new Date(m.deadline).getTime();
@@ -186,8 +195,8 @@ export function createResponseService(deps: ExchangeDeps) {
       // that what the audit event says is what the write does. Flags are only ever raised, so a
       // flag seen raised needs no lock.
       if (newlyConfidential(theCase.subjectFacts, listed!.confidential).length > 0) {
-        if (!lockCase) return TAKE_LOCKS;
-        confidential = newlyConfidential(await lockCase(m.case_id), listed!.confidential);
+        if (!lockedFacts) return TAKE_LOCKS;
+        confidential = newlyConfidential(await lockedFacts(), listed!.confidential);
       }
 
       // The research may only be stored if it could lawfully reach the requester at all. The
@@ -207,7 +216,16 @@ export function createResponseService(deps: ExchangeDeps) {
         : ({ effect: 'DENY', reason: 'UNKNOWN_AGENCY' } as const);
       if (decision.effect === 'DENY') return { deny: decision.reason, m, tokens: theCase.tokens };
       retention = decision.retentionDays;
-      const box = (await sealerFor(deps.sealer, q, caseKeyId(m.case_id))).seal(body, m.id);
+      // Under the case's own key, from the key row read with the message: no round trip of its own.
+      let caseSealer;
+      try {
+        caseSealer = await sealerFromRow(deps.sealer, q, caseKeyId(m.case_id), ctx.caseKey);
+      } catch (err) {
+        // The case was purged since the read: made again under locks, it finds nothing to answer.
+        if (err instanceof CaseKeyDestroyed && !lockedFacts) return TAKE_LOCKS;
+        throw err;
+      }
+      const box = caseSealer.seal(body, m.id);
       sealed = [box.keyId, box.iv, box.tag, box.ciphertext];
     }
     retention ??= await policy.retentionDays(m.agreement_id, m.agreement_version, q);
@@ -298,12 +316,20 @@ export function createResponseService(deps: ExchangeDeps) {
     return written ? p.stored : TAKE_LOCKS;
   }
 
-  /** The answer under the message's lock (and the case's, when it raises a flag), in one transaction. */
+  /**
+   * The answer under the case row's lock and then the message's (in that order, as every path that
+   * locks both), in one transaction: while they are held the case cannot be withdrawn, closed or
+   * purged, and confidential-address flags are raised under the case's lock.
+   */
   function answerUnderLocks(a: AnswerRequest): Promise<StoredAnswer | Denied> {
     return withTx(pool, async (tx) => {
+      const caseId = await caseOfAnswer(tx, a.requestId, a.actor.agencyId);
+      if (!caseId || !(await lockCase(tx, caseId))) throw new RequestNotFound('No such request');
       const ctx = await lockForAnswer(tx, a.requestId, a.actor.agencyId, a.key);
       if (!ctx) throw new RequestNotFound('No such request');
-      const p = await plan(a, ctx, tx, (caseId) => lockCaseFacts(tx, caseId));
+      // Read under the case's lock: these are the facts the write will find.
+      const facts = ctx.theCase.subjectFacts;
+      const p = await plan(a, ctx, tx, async () => facts);
       if (p === TAKE_LOCKS) throw new Error('answer plan asked for locks it holds');
       if (!('write' in p)) return p;
       // The event rides in the write statement (one round trip for both) when the log offers it.
@@ -358,6 +384,9 @@ export function createResponseService(deps: ExchangeDeps) {
           agencyIds: [outcome.m.sender_agency_id, outcome.m.recipient_agency_id],
         }),
       );
+      if (outcome.caseStatus) {
+        throw new CaseNotOpen(`This case is ${outcome.caseStatus.toLowerCase()}: its research requests are no longer answered`, { reason: outcome.caseStatus });
+      }
       throw new PolicyDenied('The agreement does not allow this research to be shared', { reason: outcome.deny });
     }
     return outcome;

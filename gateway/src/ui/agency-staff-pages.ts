@@ -5,6 +5,7 @@ import { GatewayError } from '../errors.js';
 import { requireAgencyStaff, type AgencyStaffPrincipal } from '../exchange/agency-staff.js';
 import type { InboxEntry } from '../exchange/agency-inbox.js';
 import { RequestNotFound } from '../exchange/errors.js';
+import { CaseNotOpen } from '../exchange/case-errors.js';
 import type { AgencyDirectory } from '../exchange/ports.js';
 import { personOf } from '../identity/people-auth.js';
 import { asBody, FormErrors, text, type FormBody } from './forms/form-values.js';
@@ -35,6 +36,8 @@ const FORM_FIELD = /^(s\d{1,2}\.[A-Za-z0-9.]{1,200}(-day|-month|-year)?|agencyRi
 
 /** The tag for a request's state on the inbox (GOV.UK tag colours). */
 function stateTag(e: InboxEntry): { text: string; classes: string } {
+  if (e.refusedReason === 'CASE_WITHDRAWN') return { text: 'Case withdrawn', classes: 'govuk-tag--grey' };
+  if (e.refusedReason === 'CASE_CLOSED') return { text: 'Case closed', classes: 'govuk-tag--grey' };
   if (e.refusedReason) return { text: 'Not available', classes: 'govuk-tag--grey' };
   if (e.state === 'responded') return { text: 'Answered', classes: 'govuk-tag--green' };
   if (e.state === 'declined') return { text: 'Declined', classes: 'govuk-tag--grey' };
@@ -180,6 +183,9 @@ export function agencyStaffPages(pages: PageRouter, deps: AgencyStaffPagesDeps):
 
   async function openAnswerable(staff: AgencyStaffPrincipal, requestId: string): Promise<InboxEntry> {
     const entry = await g.exchange.inbox.staff.open(staff, requestId);
+    // The case was withdrawn or closed: its requests are no longer answered (the refusal is audited).
+    const closed = entry.refusedReason?.match(/^CASE_(WITHDRAWN|CLOSED)$/)?.[1];
+    if (closed) throw new CaseNotOpen(`This case is ${closed.toLowerCase()}: its research requests are no longer answered`, { reason: closed });
     // Refused by the policy now, or never delivered: nothing to answer (the refusal is audited).
     if (!entry.view) throw new RequestNotFound('No such request');
     return entry;

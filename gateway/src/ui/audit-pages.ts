@@ -45,6 +45,8 @@ interface Search {
   /** What to send back in the "next page" form: the token, never the identifier typed. */
   carry: Record<string, string | string[]>;
   described: string[];
+  /** The identifier system the search used (name-dob when only a name and date of birth were given). */
+  system?: string;
 }
 
 function readSearch(body: FormBody, tokenFor: (system: string, value: string) => string, errors: FormErrors): Search {
@@ -105,8 +107,11 @@ function readSearch(body: FormBody, tokenFor: (system: string, value: string) =>
   }
   // A subject: either a token carried from the previous page, or an identifier typed now.
   const carried = text(body, 'subjectToken', 80);
-  const system = text(body, 'subjectSystem', 20);
+  let system = text(body, 'subjectSystem', 20);
   let value = text(body, 'subjectValue', 300);
+  // Only the name and date of birth filled in: that is the search meant, whichever radio is on.
+  const nameGiven = ['subjectGiven', 'subjectFamily', 'subjectDob-day', 'subjectDob-month', 'subjectDob-year'].some((f) => text(body, f, 100));
+  if (!value && nameGiven) system = 'name-dob';
   if (system === 'name-dob') {
     const dob = dateInput(body, 'subjectDob');
     if (dob.kind === 'invalid') errors.add('subjectDob-day', `Date of birth ${dob.message}`);
@@ -134,7 +139,7 @@ function readSearch(body: FormBody, tokenFor: (system: string, value: string) =>
     carry.subjectToken = carried;
     described.push('the subject you entered');
   }
-  return { filters, carry, described };
+  return { filters, carry, described, ...(system ? { system } : {}) };
 }
 
 function eventRow(e: AuditEvent, senders: ReadonlyMap<string, string> = new Map()) {
@@ -208,7 +213,7 @@ export function auditPages(pages: PageRouter, deps: AuditPagesDeps): void {
         agencies: [{ value: '', text: 'Any agency' }, ...agencies],
         decisions: [{ value: '', text: 'Any decision' }, ...DECISIONS.map((d) => ({ value: d, text: d }))],
         actions: AUDIT_ACTIONS.map((a) => ({ value: a, text: a, checked: selectedActions.includes(a) })),
-        systems: SUBJECT_SYSTEMS.map((s) => ({ ...s, checked: (values.subjectSystem ?? 'nhs-number') === s.value })),
+        systems: SUBJECT_SYSTEMS.map((s) => ({ ...s, checked: (search?.system ?? values.subjectSystem ?? 'nhs-number') === s.value })),
       },
     }, status);
   }

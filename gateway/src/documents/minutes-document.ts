@@ -138,6 +138,8 @@ export function minutesDocument(input: MinutesDocumentInput): DocumentModel {
       ...(input.meeting.chair ? [{ label: 'Chair', value: input.meeting.chair }] : []),
       ...(input.meeting.venue ? [{ label: 'Venue', value: input.meeting.venue }] : []),
       { label: 'Case reference', value: released.caseId },
+      // The minutes are the version circulated to the recipient (decision 0033); the plan is as it stands.
+      ...(released.circulated ? [{ label: 'Minutes circulated', value: `${docDateTime(released.circulated.at)} (version ${released.circulated.version})` }] : []),
       { label: 'Produced', value: `${docDateTime(input.producedAt)}, for ${recipient.name}` },
     ],
     body,

@@ -100,4 +100,6 @@ export interface ReleasedMinutes {
   actions: Partial<CaseAction>[];
   /** Paths withheld from this agency, with the reason code: the document says what is not shown. */
   withheld: { path: string; reason: string }[];
+  /** The version of the minutes circulated to this agency and when (decision 0033), when released by circulation. */
+  circulated?: { version: number; at: string };
 }

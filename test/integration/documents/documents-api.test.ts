@@ -193,10 +193,13 @@ describe('GET /v1/meetings/{meetingId}/cases/{caseId}/minutes/document', () => {
       const d = docxText((await raw(agency, `${path()}?format=docx`)).body);
       expect(d.body).toContain('Sanctuary scheme; police marker');
       expect(d.body, agency).not.toContain(DRAFT);
+      expect(d.body).toContain('(version 1)');
     }
     expect(pdfText((await raw(PARTIES.police, `${path()}?format=pdf`)).body).text).not.toContain(DRAFT);
     await circulate(t.gateway.pool, t.as('essex-marat'), meetingId, 'minutes');
-    expect(docxText((await raw(PARTIES.police, `${path()}?format=docx`)).body).body).toContain(DRAFT);
+    const recirculated = docxText((await raw(PARTIES.police, `${path()}?format=docx`)).body).body;
+    expect(recirculated).toContain(DRAFT);
+    expect(recirculated).toContain('(version 2)');
     const last = (await documentEvents()).at(-1);
     expect(last.detail).toMatchObject({ document: 'minutes', minutesVersion: 2 });
   });

@@ -1,14 +1,14 @@
-import { Router, type Request, type Response } from 'express';
-import type { AgencyPrincipal } from '../identity/principal.js';
+import { Router } from 'express';
 import type { createCaseService } from '../exchange/case-service.js';
 import type { createRequestService } from '../exchange/request-service.js';
 import type { InboxService } from '../exchange/inbox-service.js';
 import type { createResponseService } from '../exchange/response-service.js';
 import type { createPackService } from '../exchange/pack-service.js';
 import type { CaseLifecycle } from '../exchange/case-lifecycle.js';
-import { GatewayError, ValidationFailed } from '../errors.js';
+import { GatewayError, } from '../errors.js';
 import { parseDocumentFormat, type DocumentService } from '../documents/document-service.js';
 import { sendDocument } from './document-routes.js';
+import { agencyOf, idParam } from './route-params.js';
 
 class MethodNotAllowed extends GatewayError {
   readonly code = 'METHOD_NOT_ALLOWED';
@@ -26,20 +26,6 @@ export interface AgencyRouteDeps {
   documents?: DocumentService;
 }
 
-const ID = /^[a-z]{3,4}_[0-9a-f]{32}$/;
-
-function agency(res: Response): AgencyPrincipal {
-  return res.locals.principal as AgencyPrincipal;
-}
-
-function id(req: Request, name: string): string {
-  const v = req.params[name];
-  if (typeof v !== 'string' || !ID.test(v)) {
-    throw new ValidationFailed(`Invalid ${name}`, { problems: [{ path: `path:${name}`, code: 'pattern', message: 'malformed id' }] });
-  }
-  return v;
-}
-
 /** The agency API: thin handlers. Identity is res.locals.principal, set by the mTLS authenticator. */
 export function createAgencyRouter(d: AgencyRouteDeps): Router {
   const r = Router();
@@ -49,80 +35,80 @@ export function createAgencyRouter(d: AgencyRouteDeps): Router {
   r.use((req, _res, next) => next(req.method === 'HEAD' ? new MethodNotAllowed('HEAD is not supported; use GET') : undefined));
 
   r.post('/v1/cases', async (req, res) => {
-    res.status(201).json(await d.cases.createCase(agency(res), req.body));
+    res.status(201).json(await d.cases.createCase(agencyOf(res), req.body));
   });
 
   // The coordinator's cases: a page at a time, searched through keyed tokens (case-search.ts).
   r.get('/v1/cases', async (req, res) => {
-    res.set('cache-control', 'no-store').json(await d.cases.listCases(agency(res), req.query as Record<string, unknown>));
+    res.set('cache-control', 'no-store').json(await d.cases.listCases(agencyOf(res), req.query as Record<string, unknown>));
   });
 
   r.get('/v1/cases/:caseId', async (req, res) => {
-    res.set('cache-control', 'no-store').json(await d.cases.caseSummary(agency(res), id(req, 'caseId')));
+    res.set('cache-control', 'no-store').json(await d.cases.caseSummary(agencyOf(res), idParam(req, 'caseId')));
   });
 
   r.patch('/v1/cases/:caseId', async (req, res) => {
-    res.json(await d.lifecycle.updateCase(agency(res), id(req, 'caseId'), req.body));
+    res.json(await d.lifecycle.updateCase(agencyOf(res), idParam(req, 'caseId'), req.body));
   });
 
   r.post('/v1/cases/:caseId/withdraw', async (req, res) => {
-    res.json(await d.lifecycle.withdrawCase(agency(res), id(req, 'caseId'), req.body));
+    res.json(await d.lifecycle.withdrawCase(agencyOf(res), idParam(req, 'caseId'), req.body));
   });
 
   r.post('/v1/cases/:caseId/close', async (req, res) => {
-    res.json(await d.lifecycle.closeCase(agency(res), id(req, 'caseId'), req.body));
+    res.json(await d.lifecycle.closeCase(agencyOf(res), idParam(req, 'caseId'), req.body));
   });
 
   r.post('/v1/cases/:caseId/reopen', async (req, res) => {
-    res.json(await d.lifecycle.reopenCase(agency(res), id(req, 'caseId'), req.body));
+    res.json(await d.lifecycle.reopenCase(agencyOf(res), idParam(req, 'caseId'), req.body));
   });
 
   // The coordinator records a change in a subject's legal facts; the next release judges them.
   r.patch('/v1/cases/:caseId/subjects/:subjectId/legal', async (req, res) => {
-    res.json(await d.cases.updateLegal(agency(res), id(req, 'caseId'), id(req, 'subjectId'), req.body));
+    res.json(await d.cases.updateLegal(agencyOf(res), idParam(req, 'caseId'), idParam(req, 'subjectId'), req.body));
   });
 
   r.post('/v1/cases/:caseId/research-requests', async (req, res) => {
-    res.status(201).json(await d.requests.createResearchRequest(agency(res), id(req, 'caseId'), req.body));
+    res.status(201).json(await d.requests.createResearchRequest(agencyOf(res), idParam(req, 'caseId'), req.body));
   });
 
   r.get('/v1/cases/:caseId/research', async (req, res) => {
-    res.set('cache-control', 'no-store').json(await d.packs.getPack(agency(res), id(req, 'caseId')));
+    res.set('cache-control', 'no-store').json(await d.packs.getPack(agencyOf(res), idParam(req, 'caseId')));
   });
 
   r.get('/v1/cases/:caseId/research/export', async (req, res) => {
-    const caseId = id(req, 'caseId');
+    const caseId = idParam(req, 'caseId');
     // JSON as before; docx or pdf: a document of the agency's own released view (DOCUMENT_PRODUCED).
     if (req.query.format !== undefined && req.query.format !== 'json') {
       const format = parseDocumentFormat(req.query.format);
       if (!d.documents) throw new MethodNotAllowed('Documents are not available');
-      return void sendDocument(res, await d.documents.producePackDocument(agency(res), caseId, format));
+      return void sendDocument(res, await d.documents.producePackDocument(agencyOf(res), caseId, format));
     }
-    const pack = await d.packs.getPack(agency(res), caseId, 'export');
+    const pack = await d.packs.getPack(agencyOf(res), caseId, 'export');
     res.set('cache-control', 'no-store').attachment(`research-pack-${pack.caseId}.json`).json(pack);
   });
 
   r.get('/v1/inbox', async (req, res) => {
     const ac = new AbortController();
     res.on('close', () => ac.abort());
-    res.set('cache-control', 'no-store').json(await d.inbox.poll(agency(res), req.query.wait, ac.signal));
+    res.set('cache-control', 'no-store').json(await d.inbox.poll(agencyOf(res), req.query.wait, ac.signal));
   });
 
   r.post('/v1/inbox/:messageId/ack', async (req, res) => {
-    res.json(await d.inbox.ack(agency(res), id(req, 'messageId')));
+    res.json(await d.inbox.ack(agencyOf(res), idParam(req, 'messageId')));
   });
 
   r.get('/v1/research-requests/:requestId', async (req, res) => {
-    res.set('cache-control', 'no-store').json(await d.requests.getRequestStatus(agency(res), id(req, 'requestId')));
+    res.set('cache-control', 'no-store').json(await d.requests.getRequestStatus(agencyOf(res), idParam(req, 'requestId')));
   });
 
   r.post('/v1/research-requests/:requestId/response', async (req, res) => {
-    const a = await d.responses.respond(agency(res), id(req, 'requestId'), req.get('idempotency-key'), req.body);
+    const a = await d.responses.respond(agencyOf(res), idParam(req, 'requestId'), req.get('idempotency-key'), req.body);
     res.status(a.status).json(a.body);
   });
 
   r.post('/v1/research-requests/:requestId/decline', async (req, res) => {
-    const a = await d.responses.decline(agency(res), id(req, 'requestId'), req.get('idempotency-key'), req.body);
+    const a = await d.responses.decline(agencyOf(res), idParam(req, 'requestId'), req.get('idempotency-key'), req.body);
     res.status(a.status).json(a.body);
   });
 

@@ -1,9 +1,9 @@
-import { Router, type Response } from 'express';
-import type { AgencyPrincipal } from '../identity/principal.js';
+import { Router } from 'express';
 import type { DataReturnService } from '../reporting/data-return.js';
 import { ReportFormatInvalid } from '../reporting/errors.js';
 import { regionalCsv, regionalExport, repeatRate, returnCsv } from '../reporting/formats.js';
 import { agencyTypeLabel, dataReturnJson } from '../reporting/present.js';
+import { agencyOf } from './route-params.js';
 
 /**
  * The data return on the agency API (mTLS): the coordinator agency's own return for a quarter as
@@ -13,10 +13,6 @@ import { agencyTypeLabel, dataReturnJson } from '../reporting/present.js';
 
 const FORMATS = ['json', 'csv', 'regional-json', 'regional-csv'] as const;
 type ApiFormat = (typeof FORMATS)[number];
-
-function agency(res: Response): AgencyPrincipal {
-  return res.locals.principal as AgencyPrincipal;
-}
 
 function formatOf(v: unknown): ApiFormat {
   const f = v === undefined ? 'json' : v;
@@ -30,7 +26,7 @@ export function createReportRouter(returns: DataReturnService, now: () => Date):
   const r = Router();
   r.get('/v1/reports/data-return', async (req, res) => {
     const format = formatOf(req.query.format);
-    const ret = await returns.produce(agency(res), req.query.quarter, format);
+    const ret = await returns.produce(agencyOf(res), req.query.quarter, format);
     res.set('cache-control', 'no-store');
     const base = `marac-data-return-${ret.maracArea}-${ret.quarter.id}`.replace(/[^A-Za-z0-9._-]/g, '_');
     if (format === 'json') return void res.json({ ...dataReturnJson(ret), repeatRate: repeatRate(ret) });

@@ -1,7 +1,6 @@
-import { Router, type Request, type Response } from 'express';
-import type { AgencyPrincipal } from '../identity/principal.js';
+import { Router } from 'express';
 import type { TransferService } from '../transfers/transfer-service.js';
-import { ValidationFailed } from '../errors.js';
+import { agencyOf, idParam } from './route-params.js';
 
 /**
  * MARAC-to-MARAC transfers on the agency API (mTLS, coordinator agencies; docs/decisions/0029).
@@ -12,39 +11,27 @@ import { ValidationFailed } from '../errors.js';
 const CASE_ID = /^case_[0-9a-f]{32}$/;
 const TRANSFER_ID = /^trf_[0-9a-f]{32}$/;
 
-function agency(res: Response): AgencyPrincipal {
-  return res.locals.principal as AgencyPrincipal;
-}
-
-function param(req: Request, name: string, pattern: RegExp): string {
-  const v = req.params[name];
-  if (typeof v !== 'string' || !pattern.test(v)) {
-    throw new ValidationFailed(`Invalid ${name}`, { problems: [{ path: `path:${name}`, code: 'pattern', message: 'malformed id' }] });
-  }
-  return v;
-}
-
 export function createTransferAgencyRouter(transfers: TransferService): Router {
   const r = Router();
 
   r.post('/v1/cases/:caseId/transfers', async (req, res) => {
-    res.status(201).json(await transfers.offer(agency(res), param(req, 'caseId', CASE_ID), req.body));
+    res.status(201).json(await transfers.offer(agencyOf(res), idParam(req, 'caseId', CASE_ID), req.body));
   });
 
   r.get('/v1/transfers', async (req, res) => {
-    res.set('cache-control', 'no-store').json(await transfers.list(agency(res), req.query as Record<string, unknown>));
+    res.set('cache-control', 'no-store').json(await transfers.list(agencyOf(res), req.query as Record<string, unknown>));
   });
 
   r.get('/v1/transfers/:transferId', async (req, res) => {
-    res.set('cache-control', 'no-store').json(await transfers.get(agency(res), param(req, 'transferId', TRANSFER_ID)));
+    res.set('cache-control', 'no-store').json(await transfers.get(agencyOf(res), idParam(req, 'transferId', TRANSFER_ID)));
   });
 
   r.post('/v1/transfers/:transferId/accept', async (req, res) => {
-    res.status(201).json(await transfers.accept(agency(res), param(req, 'transferId', TRANSFER_ID), req.body));
+    res.status(201).json(await transfers.accept(agencyOf(res), idParam(req, 'transferId', TRANSFER_ID), req.body));
   });
 
   r.post('/v1/transfers/:transferId/refuse', async (req, res) => {
-    res.json(await transfers.refuse(agency(res), param(req, 'transferId', TRANSFER_ID), req.body));
+    res.json(await transfers.refuse(agencyOf(res), idParam(req, 'transferId', TRANSFER_ID), req.body));
   });
 
   return r;

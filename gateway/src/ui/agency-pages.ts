@@ -144,7 +144,9 @@ export function agencyPages(pages: PageRouter, deps: AgencyPagesDeps): void {
   async function agencyPage(res: Response, id: string, extra: { values?: FormBody; errors?: FormErrors; flash?: unknown } = {}, status = 200) {
     const now = deps.now();
     const agency = await findAgency(id);
-    const [certs, parties, health] = await Promise.all([g.registry.listCertificates(id), partiesInForce(g.agreements, now), readAdapterHealth(g.pool, now, id)]);
+    const [certs, parties, health, sharing] = await Promise.all([
+      g.registry.listCertificates(id), partiesInForce(g.agreements, now), readAdapterHealth(g.pool, now, id), sharingOf(id, ''),
+    ]);
     const standing = agencyStanding(agency, certs, now);
     render.page(res, 'agencies/agency.njk', {
       title: agency.name,
@@ -153,6 +155,8 @@ export function agencyPages(pages: PageRouter, deps: AgencyPagesDeps): void {
       standing,
       certs: certs.map((c) => certView(c, now)).reverse(),
       partyTo: parties.get(agency.id) ?? [],
+      // An IG officer's removal (after a breach) is said as such, not as "not yet a party".
+      removedFrom: sharing.filter((a) => a.removal).map((a) => a.id),
       adapter: health[0] ?? null,
       canIssue: g.registry.canIssue,
       warnDays: EXPIRY_WARNING_DAYS,

@@ -104,6 +104,11 @@ describe('an auditor answering a subject access request', () => {
     await page.getByRole('button', { name: 'Search', exact: true }).click();
     expect(await page.locator('main table tr', { hasText: 'DELIVERED' }).count()).toBe(1);
     expect(await page.locator('input[name="subjectSystem"][value="name-dob"]').isChecked()).toBe(true);
+    // One release in full: who received it, the rules and every field path.
+    await page.locator('main table tr', { hasText: 'DELIVERED' }).getByRole('link').click();
+    await page.waitForURL(/\/audit\/events\/\d+$/);
+    expect(await page.locator('.govuk-summary-list').first().textContent()).toMatch(/Received by\s*essex-police/);
+    expect(await page.getByRole('heading', { name: /Fields released/ }).count()).toBe(1);
 
     await page.goto(`${w.base}/audit/checkpoint`);
     const keyPem = await page.evaluate(async () => (await fetch('/audit/public-key.pem')).text());

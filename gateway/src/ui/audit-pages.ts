@@ -267,7 +267,7 @@ export function auditPages(pages: PageRouter, deps: AuditPagesDeps): void {
     const event = r.events[0];
     if (!event || event.seq !== seq) throw new NotFound('No such event');
     await recordQuery(res, 'event', undefined, { seq });
-    render.page(res, 'audit/event.njk', { title: `Audit event ${seq}`, event, row: eventRow(event), reasonText: event.reasonCode ? describeCode(event.reasonCode) : '' });
+    render.page(res, 'audit/event.njk', { title: `Audit event ${seq}`, event, row: eventRow(event, await sendersOf(g.pool, [event])), reasonText: event.reasonCode ? describeCode(event.reasonCode) : '' });
   });
 
   /** What the checkpoint page shows about witnessing: the report and the latest witnessed checkpoint. */

@@ -80,6 +80,37 @@ export interface MeetingAgenda {
   agencies: string[];
 }
 
+/** A research message of a listed case not yet answered or declined. */
+export interface OutstandingResearch {
+  caseId: string;
+  requestId: string;
+  agencyId: string;
+  state: 'queued' | 'delivered' | 'acknowledged' | 'overdue' | 'failed';
+  deadline: string;
+  askedAt: string;
+  /** Its deadline has passed (or the deadline sweep has already marked it overdue). */
+  pastDeadline: boolean;
+}
+
+/** An open action of a listed case due on or before the meeting's day. */
+export interface ActionForReview {
+  actionId: string;
+  caseId: string;
+  ownerAgencyId: string;
+  kind: 'ACTION' | 'SURVIVOR_FEEDBACK';
+  dueOn: string;
+  /** Open past its due date (London calendar, today). */
+  overdue: boolean;
+}
+
+export interface MeetingOutstanding {
+  meetingId: string;
+  meetingDay: string;
+  today: string;
+  research: OutstandingResearch[];
+  actions: ActionForReview[];
+}
+
 const MEETING_ID = /^mtg_[0-9a-f]{32}$/;
 const CASE_ID = /^case_[0-9a-f]{32}$/;
 const AGENDA_READER: Principal = { kind: 'system', component: 'meeting-agenda' };
@@ -470,9 +501,81 @@ export function createMeetingService(deps: MeetingDeps) {
     });
   }
 
+  /**
+   * What is still outstanding for a meeting, in one read (the coordinator's chase list before it):
+   * every research message of a listed case not yet answered or declined (its recipient, state,
+   * deadline and when it was asked), and every open action of a listed case due on or before the
+   * meeting's day (owner and due date; the description stays with the action pages). The same rows
+   * the agenda's flags count. One VIEW_READ in the same transaction names the cases it covered.
+   * Another coordinator's meeting is MEETING_NOT_FOUND.
+   */
+  async function outstandingForMeeting(actor: ExchangeActor, meetingId: string): Promise<MeetingOutstanding> {
+    const agencyId = await coordinator(actor);
+    meetingIdOk(meetingId);
+    const now = deps.now();
+    return withTx(pool, async (tx) => {
+      const m = await repo.findMeeting(tx, meetingId, agencyId);
+      if (!m) throw new MeetingNotFound('No such meeting');
+      const meetingDay = londonDate(m.startsAt);
+      const research = await tx.query(
+        `SELECT m.case_id, m.recipient_agency_id, m.state, m.deadline, m.created_at, m.request_id
+           FROM meeting_cases mc
+           JOIN messages m ON m.case_id = mc.case_id
+          WHERE mc.meeting_id = $1 AND m.state NOT IN ('responded', 'declined')
+          ORDER BY m.recipient_agency_id, mc.position, m.created_at`,
+        [meetingId],
+      );
+      const actions = await tx.query(
+        `SELECT a.id, a.case_id, a.owner_agency_id, a.kind, to_char(a.due_on, 'YYYY-MM-DD') AS due_on
+           FROM meeting_cases mc
+           JOIN case_actions a ON a.case_id = mc.case_id
+          WHERE mc.meeting_id = $1 AND a.status = 'OPEN' AND a.due_on <= $2::date
+          ORDER BY a.due_on, mc.position, a.created_at`,
+        [meetingId, meetingDay],
+      );
+      const today = londonDate(now);
+      const out: MeetingOutstanding = {
+        meetingId,
+        meetingDay,
+        today,
+        research: research.rows.map((x) => ({
+          caseId: x.case_id as string,
+          requestId: x.request_id as string,
+          agencyId: x.recipient_agency_id as string,
+          state: x.state as OutstandingResearch['state'],
+          deadline: (x.deadline as Date).toISOString(),
+          askedAt: (x.created_at as Date).toISOString(),
+          pastDeadline: x.state === 'overdue' || (x.deadline as Date).getTime() < now.getTime(),
+        })),
+        actions: actions.rows.map((x) => ({
+          actionId: x.id as string,
+          caseId: x.case_id as string,
+          ownerAgencyId: x.owner_agency_id as string,
+          kind: x.kind as 'ACTION' | 'SURVIVOR_FEEDBACK',
+          dueOn: x.due_on as string,
+          overdue: (x.due_on as string) < today,
+        })),
+      };
+      const ids = [...new Set([...out.research.map((r) => r.caseId), ...out.actions.map((a) => a.caseId)])];
+      for (let i = 0; i === 0 || i < ids.length; i += IDS_PER_EVENT) {
+        await audit.append(tx, {
+          action: 'VIEW_READ',
+          actor,
+          decision: 'PERMIT',
+          agencyIds: [agencyId],
+          detail: {
+            view: 'meeting-outstanding', meetingId, cases: ids.slice(i, i + IDS_PER_EVENT).join(','), caseCount: ids.length,
+            research: out.research.length, actions: out.actions.length,
+          },
+        });
+      }
+      return out;
+    });
+  }
+
   return {
     scheduleMeeting, updateMeeting, cancelMeeting, listMeetings, readAgenda, getMeeting,
-    addCase, removeCase, reorder, moveCase, updateListing, recordAttendance, listingsOfCase, casesToAdd,
+    addCase, removeCase, reorder, moveCase, updateListing, recordAttendance, listingsOfCase, casesToAdd, outstandingForMeeting,
   };
 }
 

@@ -16,10 +16,12 @@ import { formatDate, formatDateTime, type PageRenderer } from './render.js';
  * cancel, and adding a case from the case page. The meeting service checks, writes and audits
  * everything; these handlers turn forms into calls and refusals into GOV.UK error summaries.
  * The minutes page (/meetings/:meetingId/cases/:caseId/minutes) belongs to the minutes pages.
+ * "What is outstanding" (/meetings/:meetingId/outstanding) is the chase list before the meeting:
+ * research not answered, by agency, and actions due for review, across the whole agenda.
  */
 
 export interface MeetingPagesDeps {
-  g: Pick<Gateway, 'meetings' | 'registry' | 'meetingCirculation'>;
+  g: Pick<Gateway, 'meetings' | 'registry' | 'meetingCirculation' | 'actions'>;
   render: PageRenderer;
   now: () => Date;
 }
@@ -35,6 +37,14 @@ export const MEETING_STATUS_LABELS: Record<string, { text: string; colour: strin
   CANCELLED: { text: 'Cancelled', colour: 'grey' },
 };
 const OUTCOME_LABELS: Record<string, string> = { LISTED: 'Listed', HEARD: 'Heard', DEFERRED: 'Deferred' };
+/** A research message not answered yet, in words (what the coordinator does next follows from it). */
+const RESEARCH_STATE_LABELS: Record<string, string> = {
+  queued: 'Not collected yet',
+  delivered: 'Collected, not answered',
+  acknowledged: 'Acknowledged, not answered',
+  overdue: 'Past its deadline',
+  failed: 'Could not be delivered',
+};
 const ATTENDANCE_LABELS: Record<AttendanceStatus, string> = { PRESENT: 'Present', APOLOGIES: 'Apologies', ABSENT: 'Absent' };
 
 /** What a meeting page says after a change (?done=…). */
@@ -184,7 +194,66 @@ export function meetingPages(pages: PageRouter, deps: MeetingPagesDeps): void {
         })),
       },
       attendance: agencies.map((a) => ({ ...a, statusLabel: a.attendance ? ATTENDANCE_LABELS[a.attendance.status] : undefined })),
+      // The agenda's own counts, summed: how much is still outstanding across every case.
+      outstanding: {
+        researchCases: agenda.items.filter((i) => i.outstandingResearch > 0).length,
+        research: agenda.items.reduce((n, i) => n + i.outstandingResearch, 0),
+        actionsForReview: agenda.items.reduce((n, i) => n + i.actionsDueForReview, 0),
+        overdueActions: agenda.items.reduce((n, i) => n + i.overdueActions, 0),
+      },
       flash: flashOf(req),
+    });
+  });
+
+  // Before the meeting: which agencies have not answered on which cases, and the actions due for
+  // review, across the whole agenda (so nobody opens 16 case pages to find out).
+  pages.get('/meetings/:meetingId/outstanding', COORDINATOR, async (req, res) => {
+    const meetingId = meetingIdOf(req);
+    const out = await g.meetings.outstandingForMeeting(me(res), meetingId);
+    const [names, agenda] = [await agencyNames(), await g.meetings.getMeeting(me(res), meetingId, { references: true })];
+    const listed = new Map(agenda.items.map((i) => [i.caseId, { position: i.position, name: i.localReference ?? `Case ending ${i.caseId.slice(-6)}`, slotStartsAt: i.slotStartsAt }]));
+    const caseOf = (caseId: string) => ({ caseId, ...(listed.get(caseId) ?? { position: 0, name: `Case ending ${caseId.slice(-6)}`, slotStartsAt: '' }) });
+    const byAgency = new Map<string, typeof out.research>();
+    for (const r of out.research) byAgency.set(r.agencyId, [...(byAgency.get(r.agencyId) ?? []), r]);
+    const agencies = [...byAgency.entries()].map(([id, rows]) => ({
+      id,
+      name: names(id),
+      cases: new Set(rows.map((r) => r.caseId)).size,
+      pastDeadline: rows.filter((r) => r.pastDeadline).length,
+      failed: rows.filter((r) => r.state === 'failed').length,
+      rows: rows.map((r) => ({ ...r, case: caseOf(r.caseId), stateLabel: RESEARCH_STATE_LABELS[r.state] ?? r.state }))
+        .sort((a, b) => a.case.position - b.case.position || a.askedAt.localeCompare(b.askedAt)),
+    })).sort((a, b) => b.pastDeadline - a.pastDeadline || b.rows.length - a.rows.length || a.name.localeCompare(b.name));
+    // The action's words are sealed with its case: opened through the case's own audited read.
+    const caseIds = [...new Set(out.actions.map((a) => a.caseId))];
+    const described = new Map<string, string>();
+    for (const caseId of caseIds) {
+      for (const a of await g.actions.listCaseActions(me(res), caseId)) described.set(a.id, a.description);
+    }
+    const actions = out.actions.map((a) => ({
+      ...a, case: caseOf(a.caseId), owner: names(a.ownerAgencyId), description: described.get(a.actionId) ?? 'Action',
+      survivorFeedback: a.kind === 'SURVIVOR_FEEDBACK',
+    }));
+    const researchCases = new Set(out.research.map((r) => r.caseId)).size;
+    render.page(res, 'meetings/outstanding.njk', {
+      title: 'What is outstanding for this meeting',
+      meeting: { ...agenda.meeting, statusLabel: MEETING_STATUS_LABELS[agenda.meeting.status] },
+      caseCount: agenda.items.length,
+      research: {
+        total: out.research.length,
+        cases: researchCases,
+        pastDeadline: out.research.filter((r) => r.pastDeadline).length,
+        failed: out.research.filter((r) => r.state === 'failed').length,
+        agencies,
+      },
+      actions: {
+        total: actions.length,
+        overdue: actions.filter((a) => a.overdue).length,
+        owners: new Set(actions.map((a) => a.ownerAgencyId)).size,
+        rows: actions,
+      },
+      circulated: await g.meetingCirculation.circulatedOn(meetingId),
+      navPath: '/meetings',
     });
   });
 

@@ -3,8 +3,8 @@
  * agreement page she finds what the housing association received (the disclosure log, from the
  * audit log alone), downloads it for the ICO report, removes the agency from the agreement there
  * (the refusal that follows shows in the log as PARTY_REMOVED), and a second IG officer restores
- * it. Refusals over HTTP: other roles get the 403 page, bad dates and an unknown export a 400 with
- * a message, and nothing is written for them. Screenshots in test-results/screenshots.
+ * it. Refusals over HTTP: other roles get the 403 page, a partner agency's IG lead a 404 for another
+ * agency's log, bad dates and an unknown export a 400 with a message, and nothing is written. Screenshots in test-results/screenshots.
  */
 import { readFile } from 'node:fs/promises';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -123,6 +123,11 @@ describe('an IG officer after a partner breach', () => {
     const noToken = await w.form(`/agencies/${HOUSING}/disclosures/export`, officer, { format: 'csv', _csrf: '' });
     expect(noToken.status).toBe(403);
     expect((await w.page('/agencies/no-such-agency/disclosures', officer)).status).toBe(404);
+    // A partner agency's IG lead reads only its own agency's log: another's is as if absent.
+    const lead = await w.login('ig@colne-housing');
+    expect((await w.page(`/agencies/${HOUSING}/disclosures`, lead)).status).toBe(404);
+    expect((await w.form(`/agencies/${HOUSING}/disclosures/export`, lead, { format: 'csv' })).status).toBe(404);
+    expect(await auditCount(`action IN ('AUDIT_QUERIED', 'AUDIT_EXPORTED') AND actor_id = 'ig@colne-housing'`)).toBe(0);
     expect(await auditCount(`action IN ('AUDIT_QUERIED', 'AUDIT_EXPORTED') AND actor_id = 'ig.officer1'`)).toBe(before);
   }, 60_000);
 });

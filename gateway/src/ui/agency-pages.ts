@@ -309,9 +309,11 @@ export function agencyPages(pages: PageRouter, deps: AgencyPagesDeps): void {
 
   async function disclosuresPage(req: Request, res: Response, body: FormBody, status = 200, flash?: unknown, formatError?: string) {
     const id = agencyIdOf(req);
-    const agency = await findAgency(id);
     const me = personOf(res)!;
-    const isOfficer = me.roles.includes('ig_officer');
+    mayReadDisclosures(me, id);
+    const agency = await findAgency(id);
+    // The breach controls are the gateway's own IG officers'; an agency's IG lead reads only.
+    const isOfficer = me.roles.includes('ig_officer') && !me.agencyId;
     const errors = new FormErrors();
     if (formatError) errors.add('format', formatError);
     const { range, carry } = readRange(body, errors);
@@ -377,6 +379,7 @@ export function agencyPages(pages: PageRouter, deps: AgencyPagesDeps): void {
 
   pages.post('/agencies/:agencyId/disclosures/export', DISCLOSURE_READERS, async (req, res) => {
     const id = agencyIdOf(req);
+    mayReadDisclosures(personOf(res)!, id);
     await findAgency(id);
     const body = asBody(req.body);
     const format = text(body, 'format', 10);
@@ -406,6 +409,15 @@ export function agencyPages(pages: PageRouter, deps: AgencyPagesDeps): void {
       res.destroy(err instanceof Error ? err : undefined);
     }
   });
+}
+
+/**
+ * An IG officer of a partner agency (an agency's IG lead, who signs accessions) reads only its own
+ * agency's disclosure log; another agency's is a 404, as if it did not exist. The gateway's own
+ * IG officers and auditors (no agency) read any.
+ */
+function mayReadDisclosures(me: { roles: readonly string[]; agencyId?: string }, agencyId: string): void {
+  if (me.agencyId && !me.roles.includes('auditor') && me.agencyId !== agencyId) throw new NotFound('No such agency');
 }
 
 /** What each release action means, in the disclosure log's words. */

@@ -59,7 +59,7 @@ export function homeFor(person: PersonPrincipal): string {
 
 const LONDON_DATE = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', day: 'numeric', month: 'long', year: 'numeric' });
 const LONDON_DATE_TIME = new Intl.DateTimeFormat('en-GB', {
-  timeZone: 'Europe/London', day: 'numeric', month: 'long', year: 'numeric', hour: 'numeric', minute: '2-digit', hour12: true,
+  timeZone: 'Europe/London', day: 'numeric', month: 'long', year: 'numeric', hour: 'numeric', minute: '2-digit', hourCycle: 'h12',
 });
 
 /** "16 December 2026" for a YYYY-MM-DD date or an instant (London calendar). */
@@ -77,7 +77,7 @@ export function formatDateTime(v: unknown): string {
   return LONDON_DATE_TIME.format(d).replace(' am', 'am').replace(' pm', 'pm').replace(/ at /, ', ');
 }
 
-const LONDON_TIME = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', hour: 'numeric', minute: '2-digit', hour12: true });
+const LONDON_TIME = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', hour: 'numeric', minute: '2-digit', hourCycle: 'h12' });
 
 /** "10:15am" (London time), for agenda slots. */
 export function formatTime(v: unknown): string {

@@ -247,13 +247,16 @@ function clearLocations(nodeId: number, v: unknown, run: Run): { value: unknown;
 
 const textKindCache = new WeakMap<CatalogTree, Uint8Array>();
 
+/** The gateway's own record ids and catalogued paths ("subjectId", "ownerAgencyId", "fieldPath"): never text. */
+const GATEWAY_ID_FIELD = /(?:Id|Ids|fieldPath)$/;
+
 /**
- * Which fields can carry a location as text. Free text (FT) gets both nets. Third parties'
- * free-form lines (an officer's or a worker's contact, a landlord) get the case's own locations
- * only: the shape net would eat legitimate references there, but nothing legitimate in them
- * equals a protected address. Names, identifiers and references are left alone: scanning every
- * string of a result doubled the cost of a redaction (docs/BENCHMARKS.md), and their schemas
- * keep them short and patterned.
+ * Which fields can carry a location as text. Free text (FT) and special-category text (a
+ * diagnosis) get both nets. Every other string but enums, LOC fields (the location guardrails'
+ * business) and the gateway's record ids gets the case's own locations only: third parties'
+ * lines, names, identifiers' values ("local": 64 characters of letters, digits and spaces),
+ * roles and references; the shape net would eat legitimate references there, but nothing
+ * legitimate in them equals a protected address (decision 0010, second review).
  */
 function textKinds(tree: CatalogTree): Uint8Array {
   let k = textKindCache.get(tree);
@@ -264,7 +267,12 @@ function textKinds(tree: CatalogTree): Uint8Array {
     const stringy = n.info.type === 'string' || (n.info.type === 'array' && n.info.itemType === 'string');
     if (!stringy) continue;
     if (tags.includes('FT')) k[n.id] = 2;
-    else if (tags.includes('3P') && !n.enumSet && !tags.includes('LOC')) k[n.id] = 1;
+    else if (n.enumSet || tags.includes('LOC') || GATEWAY_ID_FIELD.test(n.info.path)) continue;
+    // Special-category text outside FT ("diagnosis", 500 characters) gets both nets; every other
+    // string that is not an enum, a LOC field or a record id (names, identifiers' values, a role,
+    // a reference) the case's own locations: a "local" identifier may hold "9 Quarry Row CM19 4QD".
+    else if (tags.includes('SC') || n.info.clinicalNarrative) k[n.id] = 2;
+    else k[n.id] = 1;
   }
   textKindCache.set(tree, k);
   return k;

@@ -29,6 +29,11 @@ const LEAKS: [string, RegExp][] = [
   ['phone, any spacing', /0\W*7\W*7\W*0\W*0\W*9\W*0\W*0\W*4\W*5\W*6/],
   ['e-mail', /jane\.s@example\.org/i],
   ['refuge name', /larkspur/i],
+  // Second review (decision 0010): the same refuge written to slip past the nets, and places the case never held.
+  ['house number in words with the street', /nine[\s\S]{0,16}quarry/i],
+  ['map coordinates of the refuge', /51\.7356|0\.4685/],
+  ['what3words address of the refuge', /filled\W*count\W*soap/i],
+  ["the sister's address (never on the case)", /heron/i],
 ];
 
 function expectNoLeak(value: unknown, who: string): void {
@@ -52,6 +57,12 @@ function policeResponse(ids: Ids): Json {
     incident('2026-11-10', 'Victim now living at 9\nQuarry   Row\nHarlow; call 07700900456'),
     incident('2026-10-01', 'Welfare check at Flat 2, 9 Quarry Rw. (CM19  4QD), e-mail jane.s@example.org'),
     incident('2026-09-01', 'Seen at Larkspur House. UPRN 100090001234.'),
+    // Second review: evasions of the same refuge, and an address no subject of the case holds.
+    incident('2026-08-20', 'Officers returned to nine Quarry Rwo after a call.'),
+    incident('2026-08-19', 'Seen at 9&nbsp;Quarry&nbsp;Row, then at 9%20Quarry%20Row.'),
+    incident('2026-08-18', 'Victim at Quarry Row, number 9, again; staying at Larkspur.'),
+    incident('2026-08-17', 'Caller gave 51.7356, 0.4685 and ///filled.count.soap for the refuge.'),
+    incident('2026-08-16', "She may go to her sister's flat at fourteen Heron Clsoe."),
   ];
   const p = r.subjectResults[1];
   p.police.incidents = [
@@ -70,6 +81,17 @@ function withEnvelope(r: Json, owner: string, text: string): Json {
   return r;
 }
 
+/** Health: the refuge in strings that are not free text (a diagnosis, a local identifier, the author's role). */
+function healthResponse(ids: Ids): Json {
+  const r = withEnvelope(sampleResponse('response-health.json', ids), 'mse-hospitals', 'ED attendance from Larkspur House refuge, 9 Quarry Row');
+  const v = r.subjectResults[0];
+  v.subject.identifiers = [...(v.subject.identifiers ?? []), { system: 'local', value: 'Larkspur House 9 Quarry Row CM19 4QD' }];
+  v.health.mentalHealth.diagnosis = 'Anxiety since the move to Larkspur House, 9 Quarry Row; fourteen Heron Close before.';
+  v.withheld = [];
+  r.completedByRole = 'Safeguarding nurse at Larkspur House, 9 Quarry Row';
+  return r;
+}
+
 function responses(ids: Ids): Record<string, Json> {
   const asc = sampleResponse('response-adult-social-care.json', ids);
   asc.subjectResults[0].adultSocialCare.s42Enquiry.outcome = 'Closed: placed at Larkspur House, 9 Quarry Row, Harlow.';
@@ -82,7 +104,7 @@ function responses(ids: Ids): Record<string, Json> {
   idva.subjectResults[0].idva.victimWantsFromMarac = 'Help to stay at Larkspur House; contact on 07700 900456.';
   return {
     'essex-police': policeResponse(ids),
-    'mse-hospitals': withEnvelope(sampleResponse('response-health.json', ids), 'mse-hospitals', 'ED attendance from Larkspur House refuge, 9 Quarry Row'),
+    'mse-hospitals': healthResponse(ids),
     'chelmsford-housing': withEnvelope(sampleResponse('response-housing.json', ids), 'chelmsford-housing', 'sanctuary scheme fitted at 9, Quarry Row'),
     'essex-childrens-services': withEnvelope(sampleResponse('response-childrens-social-care.json', ids), 'essex-childrens-services', 'visit the children at 9 Quarry Row, CM19 4QD'),
     'essex-adult-social-care': withEnvelope(asc, 'essex-adult-social-care', 'review at 9 Quarry Row'),
@@ -168,6 +190,14 @@ describe('location-in-free-text: a confidential location never travels in free t
       const env = section(pack, a).envelope;
       expect(env?.agencyRiskSummary?.text, a).toContain('[LOCATION]');
     }
+  });
+
+  it('evasions of the refuge, and an address the case never held, are cleared with the sentence kept (second review)', () => {
+    const v = subjectOf(section(packs['essex-marat']!, 'essex-police'), ids.v1);
+    const summaries = (v.view.police.incidents as Json[]).map((i) => i.summary as string);
+    expect(summaries).toContain('Officers returned to [LOCATION] after a call.');
+    expect(summaries).toContain("She may go to her sister's flat at [LOCATION].");
+    expect(summaries.find((x) => x.startsWith('Caller gave'))).toBe('Caller gave [LOCATION] and [LOCATION] for the refuge.');
   });
 
   it('police and IDVA keep their full view', () => {

@@ -15,7 +15,7 @@
 import { parsePostcode, uprnDigits } from '@marac/uk-identifiers';
 import { foldLookalikes, normTokens } from './normalise.js';
 import { WordFilter } from './word-filter.js';
-import { FLAT_WORDS, NOT_A_NAME, isStreetType, typeVariants } from './street-types.js';
+import { FLAT_WORDS, FUNCTION_WORDS, NOT_A_NAME, isStreetType, typeVariants } from './street-types.js';
 
 /** Ordered by precedence when one phrase comes with two kinds. */
 export const EntryKind = {
@@ -181,7 +181,9 @@ function addStreet(b: Builder, house: string[] | undefined, name: string[], type
     b.add([house[0]!, ...name], EntryKind.Address);
     if (house.length > 1) b.add([...house, ...name], EntryKind.Address);
   }
-  if (type && meaningful(name)) {
+  // With its type even a counting word names the street ("Times Road", "Mile End"); only function
+  // words alone do not ("The Road").
+  if (type && name.some((t) => t.length >= 3 && t !== 'the' && !FUNCTION_WORDS.has(t))) {
     b.add([...name, type], EntryKind.Address);
     // Run together, as in a hurried note or a hashtag: "BirchWalk", "birchwk".
     const glued = name.join('');

@@ -23,7 +23,7 @@ const GROUPS: readonly (readonly string[])[] = [
   ['terrace', 'terr', 'ter', 'tce', 'trce'],
   ['walk', 'wk', 'wlk'],
   ['way', 'wy'],
-  ['row'],
+  ['row', 'rw'],
   ['hill', 'hl'],
   ['park', 'pk'],
   ['green', 'grn'],

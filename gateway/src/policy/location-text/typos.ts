@@ -1,7 +1,7 @@
 /**
  * Misspelt street types ("Birch Raod", "Acacia Avnue", "Mill Lnae", "Station Stret", "Heron
- * Closse"): a word one slip away from a street type reads as that type. Slips counted: two
- * neighbouring letters swapped, one letter doubled, one letter left out (not the first, and only
+ * Closse", "Quarry Rwo"): a word one slip away from a street type reads as that type. Slips
+ * counted: two neighbouring letters swapped (in a three-letter type only the last two), one letter doubled, one letter left out (not the first, and only
  * from types of five letters or more) and, for a capitalised word, one letter changed (not the
  * first, types of six letters or more). Real words one slip away from a type are not slips
  * ("stand", "tower", "case", "marked"): see NOT_A_SLIP.
@@ -27,11 +27,19 @@ const SLIPS = new Map<string, string>();
 const CHANGED = new Map<string, string>();
 const FILTER = new WordFilter();
 
+function slip3(word: string, type: string): void {
+  SLIPS.set(word, type);
+  FILTER.add(word);
+}
+
 function slip(word: string, type: string): void {
   if (word.length < 4 || STREET_TYPE.has(word) || NOT_A_SLIP.has(word) || SLIPS.has(word)) return;
   SLIPS.set(word, STREET_TYPE.get(type) ?? type);
   FILTER.add(word);
 }
+
+// Three-letter types: the last two letters swapped only ("Quarry Rwo", "Acacia Wya").
+for (const w of ['row', 'way', 'end']) slip3(w[0]! + w[2]! + w[1]!, w);
 
 for (const w of TYPE_WORDS) {
   for (let i = 0; i + 1 < w.length; i++) if (w[i] !== w[i + 1]) slip(w.slice(0, i) + w[i + 1] + w[i] + w.slice(i + 2), w);
@@ -48,7 +56,7 @@ export function streetTypeAt(t: Tokens, j: number): string | undefined {
   const n = t.norm[j]!;
   if (isStreetType(n)) return n;
   const r = t.raw[j]!;
-  if (r.length < 4 || r.length > 14) return undefined;
+  if (r.length < 3 || r.length > 14) return undefined;
   if (FILTER.mayHave(r)) {
     const s = SLIPS.get(r);
     if (s !== undefined) return s;

@@ -90,6 +90,9 @@ describe('an IG officer after a partner breach', () => {
     const again = await w.t.as('essex-marat').post(`/v1/cases/${caseId}/research-requests`, { purpose: 'MARAC_RESEARCH', recipients: [HOUSING] });
     expect(JSON.stringify(again.body)).toContain('PARTY_REMOVED');
     await page.reload();
+    expect(await log.textContent()).not.toContain('Research request refused');
+    await page.getByRole('link', { name: /^Show the 1 refused attempt/ }).click();
+    await page.waitForURL(/show=all/);
     expect(await log.textContent()).toContain('Research request refused');
     expect(await log.textContent()).toContain('PARTY_REMOVED');
     expect(await page.getByText('You removed it, so another IG officer must restore it.').count()).toBe(1);

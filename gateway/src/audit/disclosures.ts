@@ -147,6 +147,8 @@ export async function disclosurePage(
   range: DisclosureRange,
   cursor: string | null,
   limit = 25,
+  /** Which rows to show (default all): the page shows only releases unless asked for everything. */
+  keep: (r: DisclosureRow) => boolean = () => true,
 ): Promise<{ rows: DisclosureRow[]; nextCursor: string | null }> {
   const filters = filtersFor(agencyId, range);
   const normalised = normaliseFilters(filters);
@@ -157,7 +159,9 @@ export async function disclosurePage(
     const senders = await sendersOf(q, page.events);
     for (const e of page.events) {
       if (recipientOf(e, senders) !== agencyId) continue;
-      rows.push(disclosureRow(e, agencyId));
+      const row = disclosureRow(e, agencyId);
+      if (!keep(row)) continue;
+      rows.push(row);
       if (rows.length === limit) {
         const more = e !== page.events[page.events.length - 1] || page.nextCursor !== null;
         return { rows, nextCursor: more ? encodeCursor(e.seq, normalised, 'desc') : null };

@@ -318,6 +318,9 @@ export function agencyPages(pages: PageRouter, deps: AgencyPagesDeps): void {
     if (formatError) errors.add('format', formatError);
     const { range, carry } = readRange(body, errors);
     const cursor = text(body, 'cursor', 300) || null;
+    // What it received by default; refused attempts and reads that released nothing on request.
+    const showAll = text(body, 'show', 10) === 'all';
+    if (showAll) carry.show = 'all';
     const now = deps.now();
     const [certs, sharing] = await Promise.all([g.registry.listCertificates(id), sharingOf(id, actorId(me))]);
     let page: Awaited<ReturnType<typeof disclosurePage>> | undefined;
@@ -328,10 +331,10 @@ export function agencyPages(pages: PageRouter, deps: AgencyPagesDeps): void {
       try {
         // The read and its audit event in one transaction: no disclosure log is shown unrecorded.
         await withTx(g.pool, async (tx) => {
-          [page, summary] = [await disclosurePage(tx, id, range, cursor), await disclosureSummary(tx, id, range)];
+          [page, summary] = [await disclosurePage(tx, id, range, cursor, 25, showAll ? undefined : releasedSomething), await disclosureSummary(tx, id, range)];
           await g.audit.append(tx, {
             action: 'AUDIT_QUERIED', actor: me, agencyIds: [id],
-            detail: { view: 'disclosures', ranged: !!(range.from || range.to), page: cursor ? 'next' : 'first', results: page.rows.length },
+            detail: { view: 'disclosures', ranged: !!(range.from || range.to), all: showAll, page: cursor ? 'next' : 'first', results: page.rows.length },
           });
         });
       } catch (err) {
@@ -352,6 +355,8 @@ export function agencyPages(pages: PageRouter, deps: AgencyPagesDeps): void {
       values: body,
       carry,
       ranged: !!(range.from || range.to),
+      showAll,
+      rangeQuery: new URLSearchParams(Object.entries(carry).filter(([k]) => k !== 'show')).toString(),
       errors: errors.byField(),
       errorList: errors.summary(),
       page: page && {

@@ -18,6 +18,7 @@ import { silentLogger } from '../../gateway/src/logger.js';
 import { mountWeb } from '../../gateway/src/web.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { CookieJar, loginAs, runLoginFlow } from '../helpers/oidc.js';
+import { propertyRuns } from '../helpers/property-runs.js';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -195,7 +196,7 @@ describe('returnTo (open redirect after sign-in)', () => {
         }
         expect(/^\/(?![/\\])/.test(decoded) && !decoded.includes('\\'), `${JSON.stringify(raw)} decodes to ${decoded}`).toBe(true);
       }),
-      { numRuns: 20_000 },
+      { numRuns: propertyRuns(20_000) },
     );
   });
 

@@ -17,8 +17,9 @@ import type { AgencyType } from '../../../gateway/src/identity/principal.js';
 import { findLeaks, locationTextArb, type GeneratedLocation } from '../../helpers/location-gen.js';
 import { compile, essexDoc } from '../policy/helpers.js';
 import { LOC_RIGHTS, PARTY_TYPES, decideFor, engineRedact, now, partyOf, subject } from './release-helpers.js';
+import { propertyRuns } from '../../helpers/property-runs.js';
 
-const RUNS = Number(process.env.LOCATION_PROPERTY_RUNS ?? 10_000);
+const RUNS = propertyRuns(4_000, 'LOCATION_PROPERTY_RUNS');
 
 const subjects = [subject('sub_victim', 'VICTIM', { addressConfidential: true }), subject('sub_perp', 'PERPETRATOR')];
 const locationsOf = (loc: GeneratedLocation): CaseLocations => ({

@@ -17,8 +17,9 @@ import type { CaseLocations } from '../../../gateway/src/policy/location-context
 import type { AgencyType } from '../../../gateway/src/identity/principal.js';
 import { findLeaks, locationTextArb, type GeneratedLocation } from '../../helpers/location-gen.js';
 import { HMAC_KEY, catalog, compile, essexDoc, highRisk } from './helpers.js';
+import { propertyRuns } from '../../helpers/property-runs.js';
 
-const RUNS = Number(process.env.LOCATION_PROPERTY_RUNS ?? 10_000);
+const RUNS = propertyRuns(4_000, 'LOCATION_PROPERTY_RUNS');
 const now = new Date('2026-12-10T10:00:00Z');
 const RECENT = '2026-11-30';
 

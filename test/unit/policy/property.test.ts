@@ -17,8 +17,9 @@ import {
 } from '../../../gateway/src/policy/index.js';
 import type { AgencyType } from '../../../gateway/src/identity/principal.js';
 import { HMAC_KEY, guardrails, smallCatalog, tinyAgreement } from './helpers.js';
+import { propertyRuns } from '../../helpers/property-runs.js';
 
-const RUNS = Number(process.env.POLICY_PROPERTY_RUNS ?? 10_000);
+const RUNS = propertyRuns(5_000, 'POLICY_PROPERTY_RUNS');
 const now = new Date('2026-06-15T12:00:00Z');
 
 const f = (path: string, type: FieldInfo['type'], sensitivity: FieldInfo['sensitivity'] = [], more: Partial<FieldInfo> = {}): FieldInfo =>

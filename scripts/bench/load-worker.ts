@@ -1,21 +1,100 @@
 /**
- * Worker-thread entry for `runLoadInWorker` (load.ts): runs a scripted load and posts the result.
+ * Worker-thread entry for `runLoadInWorker` and `startLoadInWorker` (load.ts): runs a scripted
+ * load and posts the result. Between requests it obeys the parent's pause, resume and stop:
+ * "paused" is reported once no connection has a request in flight, "flowing" once, after a
+ * resume, every connection has a request on an open connection.
  * Runs under tsx's loader, which load.ts registers before importing this file.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { runLoad, type ScriptedLoad } from './load.js';
+import { runLoad, type ScriptedLoad, type WorkerCommand, type WorkerReport } from './load.js';
 
-const spec = workerData as ScriptedLoad;
+const spec = workerData as ScriptedLoad & { startPaused?: boolean };
 const queues = spec.connections.map((c) => [...c.requests]);
+const n = queues.length;
+const post = (m: WorkerReport) => parentPort!.postMessage(m);
+
+let gate: { promise: Promise<void>; open: () => void; reported: boolean; drop?: ReturnType<typeof setTimeout> } | undefined;
+let abort = new AbortController();
+let held = 0;
+const done = new Set<number>();
+let stopped = false;
+/** Connections with a request on an open connection since the last resume; undefined: not watching. */
+let connected: Set<number> | undefined;
+
+function reportIfIdle(): void {
+  if (gate && !gate.reported && held + done.size === n) {
+    gate.reported = true;
+    clearTimeout(gate.drop);
+    post({ type: 'paused' });
+  }
+}
+function reportIfFlowing(): void {
+  if (connected && connected.size + done.size >= n) {
+    connected = undefined;
+    post({ type: 'flowing' });
+  }
+}
+function pause(dropAfterMs: number): void {
+  if (gate || stopped) return;
+  let open!: () => void;
+  const promise = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  gate = { promise, open, reported: false };
+  const a = abort;
+  gate.drop = setTimeout(() => a.abort(), dropAfterMs);
+  reportIfIdle();
+}
+function resume(): void {
+  const g = gate;
+  gate = undefined;
+  clearTimeout(g?.drop);
+  abort = new AbortController();
+  connected = new Set();
+  g?.open();
+  reportIfFlowing();
+}
+
+if (spec.startPaused) pause(0);
+parentPort!.on('message', (c: WorkerCommand) => {
+  if (c.type === 'pause') pause(c.dropAfterMs);
+  else if (c.type === 'resume') resume();
+  else if (c.type === 'stop') {
+    stopped = true;
+    abort.abort();
+    resume();
+  }
+});
+
 const result = await runLoad({
   baseUrl: spec.baseUrl,
-  connections: spec.connections.length,
+  connections: n,
   creds: (c) => spec.connections[c]!.creds,
-  next: (c) => queues[c]!.shift(),
+  next: (c) => (stopped ? undefined : queues[c]!.shift()),
+  hold: () => {
+    if (!gate) return undefined;
+    held++;
+    reportIfIdle();
+    return gate.promise.then(() => {
+      held--;
+    });
+  },
+  onDone: (c) => {
+    done.add(c);
+    reportIfIdle();
+    reportIfFlowing();
+  },
+  signal: () => abort.signal,
+  onConnected: (c) => {
+    if (!connected) return;
+    connected.add(c);
+    reportIfFlowing();
+  },
   // A scripted load is bounded by its own list.
-  requests: spec.requests ?? queues.reduce((n, q) => n + q.length, 0),
+  requests: spec.requests ?? queues.reduce((k, q) => k + q.length, 0),
   ...(spec.durationMs !== undefined ? { durationMs: spec.durationMs } : {}),
   ...(spec.timeoutMs !== undefined ? { timeoutMs: spec.timeoutMs } : {}),
   ...(spec.stopOnError !== undefined ? { stopOnError: spec.stopOnError } : {}),
 });
-parentPort!.postMessage(result);
+// The parent terminates this thread once it has the result.
+post({ type: 'result', result });

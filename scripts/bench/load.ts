@@ -11,6 +11,8 @@
  *
  * `runLoadInWorker` runs a scripted load (every request listed up front) on its own thread, so the
  * client's TLS and parsing work does not share an event loop with an in-process server under test.
+ * `startLoadInWorker` does the same but can be paused and resumed (connections stay open), so a
+ * test can alternate "with the load" and "without it" in short rounds.
  */
 import https from 'node:https';
 import { performance } from 'node:perf_hooks';
@@ -51,6 +53,17 @@ export interface LoadOptions {
   stopOnError?: boolean;
   /** Sees every answer (e.g. to collect the ids a set-up run created). Not timed. */
   onResponse?: (conn: number, status: number, body: string) => void;
+  /**
+   * Asked before each request: a promise holds the connection (nothing in flight) until it
+   * settles. The time budget still runs while held.
+   */
+  hold?: (conn: number) => Promise<void> | undefined;
+  /** Told when a connection has finished (budget, time or `next` ran out), in flight nothing. */
+  onDone?: (conn: number) => void;
+  /** The signal each request is sent with: aborted, the request and its connection are dropped (counted in `aborted`). */
+  signal?: () => AbortSignal | undefined;
+  /** Told when a request of connection `conn` is on an open connection (for a new one: after its TLS handshake). */
+  onConnected?: (conn: number) => void;
 }
 
 export interface LoadResult {
@@ -59,6 +72,8 @@ export interface LoadResult {
   failed: number;
   /** Transport errors (reset, timeout), counted in `failed` too. */
   errors: number;
+  /** Requests dropped by the caller's signal (not failures). */
+  aborted: number;
   statuses: Record<string, number>;
   elapsedMs: number;
   /** Successful answers per second over the whole run. */
@@ -80,9 +95,13 @@ export function assertLoopback(baseUrl: string): URL {
   return u;
 }
 
+/** Connections whose TLS handshake has ended (see `onConnected`). */
+const handshaken = new WeakSet<object>();
+
 /** One HTTPS request over `agent`; resolves with the status and the body text. */
 export function send(
   agent: https.Agent, base: URL, req: LoadRequest, timeoutMs: number,
+  extra: { signal?: AbortSignal; onConnected?: () => void } = {},
 ): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string | number> = { accept: 'application/json', ...req.headers };
@@ -91,7 +110,10 @@ export function send(
       if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
     }
     const r = https.request(
-      { protocol: 'https:', hostname: base.hostname, port: base.port, path: req.path, method: req.method ?? (req.body === undefined ? 'GET' : 'POST'), headers, agent },
+      {
+        protocol: 'https:', hostname: base.hostname, port: base.port, path: req.path, method: req.method ?? (req.body === undefined ? 'GET' : 'POST'), headers, agent,
+        ...(extra.signal ? { signal: extra.signal } : {}),
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -101,6 +123,17 @@ export function send(
     );
     r.setTimeout(timeoutMs, () => r.destroy(new Error(`request timed out after ${timeoutMs} ms`)));
     r.on('error', reject);
+    const connected = extra.onConnected;
+    if (connected) {
+      r.once('socket', (s) => {
+        if (handshaken.has(s)) return connected();
+        // A new connection: its 'socket' event comes (next tick) before its handshake can end.
+        s.once('secureConnect', () => {
+          handshaken.add(s);
+          connected();
+        });
+      });
+    }
     r.end(req.body);
   });
 }
@@ -125,18 +158,36 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   let ok = 0;
   let failed = 0;
   let errors = 0;
+  let aborted = 0;
   let halted = false;
   const t0 = performance.now();
   const deadline = t0 + durationMs;
 
   async function loop(conn: number): Promise<void> {
+    try {
+      await run(conn);
+    } finally {
+      opts.onDone?.(conn);
+    }
+  }
+  async function run(conn: number): Promise<void> {
     while (!halted && seq < budget && performance.now() < deadline) {
+      const held = opts.hold?.(conn);
+      if (held) {
+        await held;
+        continue;
+      }
       const req = opts.next(conn, seq);
       if (!req) return;
       seq++;
       const start = performance.now();
+      const signal = opts.signal?.();
       try {
-        const res = await send(agents[conn]!, base, req, timeoutMs);
+        const onConnected = opts.onConnected;
+        const res = await send(agents[conn]!, base, req, timeoutMs, {
+          ...(signal ? { signal } : {}),
+          ...(onConnected ? { onConnected: () => onConnected(conn) } : {}),
+        });
         const ms = performance.now() - start;
         statuses[res.status] = (statuses[res.status] ?? 0) + 1;
         opts.onResponse?.(conn, res.status, res.body);
@@ -148,6 +199,10 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
           if (failures.length < 5) failures.push({ status: res.status, body: res.body.slice(0, 300) });
         }
       } catch (err) {
+        if (signal?.aborted) {
+          aborted++;
+          continue;
+        }
         failed++;
         errors++;
         if (opts.stopOnError) halted = true;
@@ -168,6 +223,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     ok,
     failed,
     errors,
+    aborted,
     statuses,
     elapsedMs,
     throughput: elapsedMs > 0 ? (ok * 1000) / elapsedMs : 0,
@@ -187,19 +243,42 @@ export interface ScriptedLoad {
   stopOnError?: boolean;
 }
 
-/** Runs the scripted load on a worker thread (2xx = success) and resolves with its result. */
-export async function runLoadInWorker(spec: ScriptedLoad): Promise<LoadResult> {
+/** Messages between load.ts and load-worker.ts. */
+export type WorkerCommand = { type: 'pause'; dropAfterMs: number } | { type: 'resume' } | { type: 'stop' };
+export type WorkerReport = { type: 'paused' } | { type: 'flowing' } | { type: 'result'; result: LoadResult };
+
+/** A scripted load running on a worker thread that can be held between requests. */
+export interface PausableLoad {
+  /**
+   * Holds every connection before its next request and, `dropAfterMs` later, drops the requests
+   * still waiting for an answer with their connections (counted in `aborted`). Resolves once no
+   * request is in flight.
+   */
+  pause(opts: { dropAfterMs: number }): Promise<void>;
+  /** Lets the held connections go on; resolves once each has a request on an open connection. */
+  resume(): Promise<void>;
+  /** Ends the load (dropping the requests in flight) and resolves with its result. */
+  stop(): Promise<LoadResult>;
+  /** The result, when the load ends by itself (its budget) or is stopped. */
+  readonly result: Promise<LoadResult>;
+}
+
+function spawnLoadWorker(spec: ScriptedLoad & { startPaused?: boolean }): Worker {
   assertLoopback(spec.baseUrl);
   // Workers do not inherit tsx's loader hooks in Node 20: register them, then load the entry.
   const api = import.meta.resolve('tsx/esm/api');
   const entry = new URL('./load-worker.ts', import.meta.url).href;
   const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
-  const worker = new Worker(code, { eval: true, workerData: spec });
+  return new Worker(code, { eval: true, workerData: spec });
+}
+
+function resultOf(worker: Worker, onReport: (r: WorkerReport) => void = () => {}): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     let settled = false;
-    worker.once('message', (r: LoadResult) => {
+    worker.on('message', (m: WorkerReport) => {
+      if (m.type !== 'result') return onReport(m);
       settled = true;
-      resolve(r);
+      resolve(m.result);
       void worker.terminate();
     });
     worker.once('error', (err) => {
@@ -210,4 +289,41 @@ export async function runLoadInWorker(spec: ScriptedLoad): Promise<LoadResult> {
       if (!settled) reject(new Error(`load worker exited with code ${code} before reporting`));
     });
   });
+}
+
+/**
+ * Starts the scripted load on a worker thread, held (`startPaused`) or running. One pause or
+ * resume at a time.
+ */
+export function startLoadInWorker(spec: ScriptedLoad & { startPaused?: boolean }): PausableLoad {
+  const worker = spawnLoadWorker(spec);
+  const waiting: Partial<Record<'paused' | 'flowing', () => void>> = {};
+  const result = resultOf(worker, (m) => {
+    if (m.type === 'result') return;
+    waiting[m.type]?.();
+    delete waiting[m.type];
+  });
+  const ask = (c: WorkerCommand, until: 'paused' | 'flowing') => {
+    const done = new Promise<void>((resolve, reject) => {
+      waiting[until] = resolve;
+      // The load ending (or failing) meanwhile: nothing is in flight any more.
+      result.then(() => resolve(), reject);
+    });
+    worker.postMessage(c);
+    return done;
+  };
+  return {
+    result,
+    pause: ({ dropAfterMs }) => ask({ type: 'pause', dropAfterMs }, 'paused'),
+    resume: () => ask({ type: 'resume' }, 'flowing'),
+    stop: () => {
+      worker.postMessage({ type: 'stop' } satisfies WorkerCommand);
+      return result;
+    },
+  };
+}
+
+/** Runs the scripted load on a worker thread (2xx = success) and resolves with its result. */
+export async function runLoadInWorker(spec: ScriptedLoad): Promise<LoadResult> {
+  return resultOf(spawnLoadWorker(spec));
 }

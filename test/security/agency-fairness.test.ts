@@ -1,22 +1,39 @@
 /**
  * Issue 17 item 5: one agency cannot take the gateway's time from the others. Per-certificate
- * limits (rate, requests in progress, long-polls) answer 429 with Retry-After and a stable code;
- * the agency listener caps its connections.
+ * limits (rate, requests in progress, long-polls) answer 429 with Retry-After and a stable code,
+ * a certificate's refusals are answered no faster than its rate, and the agency listener caps its
+ * connections.
  *
- * The load is bounded (count and time) and on loopback. The flood runs on a worker thread (its own
- * event loop, as another client would); the victim's latency is compared with a baseline measured
- * in the same test, so a loaded machine moves both.
+ * The flood: one agency (the coordinator, reading the research pack: the most expensive request)
+ * on 96 kept-alive connections, each sending its next read as soon as the last was answered and
+ * ignoring Retry-After. It is bounded (count and time), on loopback, and runs on a worker thread
+ * (its own event loop, as another client would; its CPU is still this machine's).
+ *
+ * How the victim's p95 is compared, so that whatever else runs on the machine (a parallel test
+ * file, stress-ng on both cores) weighs on both sides alike: the victim (another agency, reading
+ * its own pack on one kept-alive connection, as the SDK's client does) is measured in 12 short
+ * windows, alternately alone and under the flood, in the order F A A F F A A F... (so a load that
+ * rises or falls over the test falls on both sides). Each side's samples are pooled and their
+ * p95s compared: under the flood < 2x alone. Between windows the flood is held: its connections
+ * stop sending, and the requests still waiting (refusals held back by the limiter) are dropped
+ * with their connections 300 ms later, so the gateway has nothing of it left while the victim
+ * is alone. Resumed, the flood reconnects; the victim's window starts once every flood connection
+ * is open again and has its request in: a flood's handshakes happen once, when it starts, and
+ * this test would otherwise measure them in every window.
  */
+import https from 'node:https';
 import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PACK_READ_COST } from '../../gateway/src/http/agency-limits.js';
-import { runLoadInWorker } from '../../scripts/bench/load.js';
+import { startLoadInWorker } from '../../scripts/bench/load.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { answer, openCase, requestResearch } from '../integration/scenarios/world.js';
+import { agencyFetch } from '../helpers/pki.js';
+import { answer, CLOCK, openCase, readPack, requestResearch, section } from '../integration/scenarios/world.js';
 
 const FLOODER = 'essex-marat';
 const VICTIM = 'essex-police';
+const RATED = 'chelmsford-housing';
 const LIMITED = 'kss-probation';
 
 let t: TestGateway;
@@ -32,12 +49,14 @@ beforeAll(async () => {
       AGENCY_MAX_CONCURRENT: '8',
       AGENCY_MAX_LONG_POLLS: '4',
       AGENCY_MAX_CONNECTIONS: '512',
-      // The flooder (the coordinator, which reads packs) at a pack read a second: a pack read costs
-      // 5 tokens, and on a 2-core machine one takes tens to hundreds of milliseconds of CPU.
-      AGENCY_LIMITS: `${LIMITED}:rate=1,burst=3,concurrent=2,polls=1;${FLOODER}:rate=5,burst=15,concurrent=2`,
+      // The flooder (the coordinator, which reads packs) at a pack read a second (a pack read costs
+      // 5 tokens). The victim may read often, to give the comparison many samples (an adapter
+      // reads its pack far less often).
+      AGENCY_LIMITS: `${RATED}:rate=1,burst=3;${LIMITED}:rate=1,burst=3,concurrent=1,polls=1;${FLOODER}:rate=5,burst=15,concurrent=2;${VICTIM}:rate=200,burst=200`,
     },
   });
   base = t.gateway.agencyUrl.replace('localhost', '127.0.0.1');
+  t.clock.set(CLOCK);
   const opened = await openCase(t);
   caseId = opened.caseId;
   const req = await requestResearch(t, caseId, [VICTIM, 'mse-hospitals']);
@@ -46,6 +65,8 @@ beforeAll(async () => {
     const { response } = await answer(t, agency, req.body.requestId, opened.ids);
     expect(response.status).toBe(201);
   }
+  // The victim's read is a real one: the hospital's research, decided and redacted for the police.
+  expect(section(await readPack(t, VICTIM, caseId), 'mse-hospitals').release.released).toBe(true);
 }, 120_000);
 afterAll(async () => {
   await t?.stop();
@@ -54,6 +75,10 @@ afterAll(async () => {
 function p95(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil(s.length * 0.95) - 1)]!;
+}
+function p50(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
 }
 
 /** Pack reads the gateway admitted for an agency: each is one audited VIEW_READ. */
@@ -66,59 +91,82 @@ async function packReadsBy(agencyId: string): Promise<number> {
   return r.rows[0].n;
 }
 
-/** The victim's pack reads, one after another, paced like an adapter (well under its limits). */
-async function victimReads(n: number): Promise<number[]> {
+const FLOOD_CONNECTIONS = 96;
+/** Rounds of two windows (flood, alone; then alone, flood...) and the victim's reads in each. */
+const ROUNDS = 6;
+const READS_PER_WINDOW = 30;
+/** Between the victim's reads. */
+const GAP_MS = 20;
+
+/** The victim's pack reads, one after another on one kept-alive connection (as the SDK's client keeps them). */
+async function victimReads(agent: https.Agent, n: number, gapMs: number): Promise<number[]> {
   const out: number[] = [];
+  const c = t.creds.get(VICTIM)!;
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
-    const r = await t.as(VICTIM).get(`/v1/cases/${caseId}/research`);
+    const r = await agencyFetch(base, c, `/v1/cases/${caseId}/research`, { agent });
     out.push(performance.now() - t0);
     expect(r.status, JSON.stringify(r.body)).toBe(200);
-    // A pack read costs 5 tokens against the default 20 a second: 300 ms apart stays under it
-    // however fast the machine answers (60 ms apart hit the limit on a quiet machine).
-    await new Promise((res) => setTimeout(res, 300));
+    await new Promise((res) => setTimeout(res, gapMs));
   }
   return out;
 }
 
 describe('one agency flooding the API', () => {
-  // What the limiter guarantees, whatever the machine's speed: the flooder's admitted work is
-  // bounded by its own rate and burst, every excess request is refused with a stable code and
-  // Retry-After, and the other agency is never refused. Latency under the flood is measured and
-  // printed beside the baseline, but not asserted: on two cores shared with a parallel test file
-  // a p95 ratio moves with whatever else runs (2.6x and 3.8x in two runs of this same code), which
-  // would make the suite depend on timing. The ratio belongs in a benchmark on a quiet machine.
-  it("admits no more of the flooder's work than its limit, refuses the rest with 429, and never refuses the other agency", async () => {
-    await victimReads(5); // warm-up (connections, caches)
-    const baseline = p95(await victimReads(30));
+  it("admits no more of the flooder's work than its limit, refuses the rest with 429, never refuses the other agency, and leaves its p95 within 2x", async () => {
+    const vc = t.creds.get(VICTIM)!;
+    const agent = new https.Agent({ keepAlive: true, maxSockets: 1, ca: vc.caPem, cert: vc.certPem, key: vc.keyPem });
+    await victimReads(agent, 5, GAP_MS); // warm-up (its connection, caches)
 
     const flooder = t.creds.get(FLOODER)!;
     const creds = { certPem: flooder.certPem, keyPem: flooder.keyPem, caPem: t.pki.ca.certPem };
     const path = `/v1/cases/${caseId}/research`;
     const admittedBefore = await packReadsBy(FLOODER);
-    // 96 connections, each firing pack reads back to back and ignoring Retry-After: at most 96 x 60
-    // requests or 30 s.
     const started = performance.now();
-    const flood = runLoadInWorker({
+    const flood = startLoadInWorker({
       baseUrl: base,
-      connections: Array.from({ length: 96 }, () => ({ creds, requests: Array.from({ length: 60 }, () => ({ path })) })),
-      durationMs: 30_000,
+      connections: Array.from({ length: FLOOD_CONNECTIONS }, () => ({ creds, requests: Array.from({ length: 200 }, () => ({ path })) })),
+      durationMs: 90_000,
       timeoutMs: 30_000,
+      startPaused: true,
     });
-    await new Promise((res) => setTimeout(res, 3000)); // let the flood's 96 handshakes finish
-    const during = p95(await victimReads(30)); // each read expects 200: the victim is never refused
-    const result = await flood;
+    const alone: number[][] = [];
+    const under: number[][] = [];
+    let flooding = false;
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const side of r % 2 === 0 ? (['flood', 'alone'] as const) : (['alone', 'flood'] as const)) {
+        if (side === 'flood' && !flooding) await flood.resume();
+        if (side === 'alone' && flooding) await flood.pause({ dropAfterMs: 300 });
+        flooding = side === 'flood';
+        (side === 'flood' ? under : alone).push(await victimReads(agent, READS_PER_WINDOW, GAP_MS));
+      }
+    }
+    const result = await flood.stop();
     const elapsedS = (performance.now() - started) / 1000;
+    agent.destroy();
 
+    const alone95 = p95(alone.flat());
+    const flood95 = p95(under.flat());
+    console.info(
+      `agency fairness: victim p95 ${flood95.toFixed(1)} ms under the flood, ${alone95.toFixed(1)} ms alone (${(flood95 / alone95).toFixed(2)}x; `
+      + `p50 ${p50(under.flat()).toFixed(1)} / ${p50(alone.flat()).toFixed(1)} ms; ${under.flat().length} reads each); `
+      + `flood ${JSON.stringify(result.statuses)}, ${result.aborted} dropped when held, ${elapsedS.toFixed(1)} s`,
+    );
     const limited = result.statuses['429'] ?? 0;
-    expect(limited, JSON.stringify(result.statuses)).toBeGreaterThan(result.sent / 2);
+    const ok = result.statuses['200'] ?? 0;
     expect(result.errors, JSON.stringify(result.failures)).toBe(0);
     expect(result.failures.every((f) => f.status === 429 && /"code":"AGENCY_(RATE|CONCURRENCY)_LIMITED"/.test(f.body)), JSON.stringify(result.failures)).toBe(true);
-    // The flooder's configured figures: rate 5 tokens/s, burst 15, a pack read costs 5 tokens.
+    expect(limited, JSON.stringify(result.statuses)).toBeGreaterThan(ok);
+    // Refusals are answered no faster than the flooder's own rate (5 a second), however many connections it holds.
+    expect(limited).toBeLessThanOrEqual(Math.ceil(5 * elapsedS) + 1);
+    // The flooder's configured figures: rate 5 tokens/s, burst 15, a pack read costs 5 tokens. A
+    // read admitted just before a pause may be dropped by the flood before its answer: audited, not counted as a 200.
     const admitted = (await packReadsBy(FLOODER)) - admittedBefore;
-    expect(admitted).toBe(result.statuses['200'] ?? 0);
+    expect(admitted).toBeGreaterThanOrEqual(ok);
+    expect(admitted).toBeLessThanOrEqual(ok + result.aborted);
     expect(admitted).toBeLessThanOrEqual(Math.floor((15 + 5 * elapsedS) / PACK_READ_COST) + 1);
-    console.info(`agency fairness: victim p95 ${during.toFixed(1)} ms under the flood, ${baseline.toFixed(1)} ms alone; flooder admitted ${admitted}, refused ${limited} in ${elapsedS.toFixed(1)} s`);
+    // And what that admitted work and the refusals cost the other agency.
+    expect(flood95 / alone95, `victim p95 ${flood95.toFixed(1)} ms under the flood against ${alone95.toFixed(1)} ms alone`).toBeLessThan(2);
   }, 120_000);
 
   it('a burst over the in-progress limit gets AGENCY_CONCURRENCY_LIMITED with Retry-After', async () => {
@@ -137,18 +185,11 @@ describe('one agency flooding the API', () => {
 
 describe('per-agency limits', () => {
   it('an agency configured lower is rate-limited at its own figure, with Retry-After from its rate', async () => {
-    const statuses: number[] = [];
-    let last;
-    for (let i = 0; i < 5; i++) {
-      last = await t.as(LIMITED).get('/v1/inbox');
-      statuses.push(last.status);
-    }
-    // Burst 3, then refused; the refusal is answered after up to its Retry-After (1 s at rate 1),
-    // by when one token has come back, so the fifth may pass.
-    expect(statuses.slice(0, 4)).toEqual([200, 200, 200, 429]);
-    void last;
-    const refused = await t.as(LIMITED).get('/v1/inbox');
-    expect(refused.status).toBe(429);
+    // Burst 3 at 1 a second: of four requests sent together, three pass and one is refused (its
+    // token is most of a second away, whatever the machine's speed).
+    const rs = await Promise.all(Array.from({ length: 4 }, () => t.as(RATED).get('/v1/inbox')));
+    expect(rs.map((r) => r.status).sort()).toEqual([200, 200, 200, 429]);
+    const refused = rs.find((r) => r.status === 429)!;
     expect(refused.body.code).toBe('AGENCY_RATE_LIMITED');
     expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     // Another agency at the same moment is not affected.
@@ -156,16 +197,14 @@ describe('per-agency limits', () => {
   });
 
   it('long-polls have their own cap and do not use up the in-progress slots', async () => {
-    // kss-probation: polls=1, concurrent=2, rate 1/s. Wait for one token, open one long-poll.
-    await new Promise((res) => setTimeout(res, 2100));
+    // kss-probation: polls=1, concurrent=1, burst 3 at 1 a second. One long-poll open:
     const poll = t.as(LIMITED).get('/v1/inbox?wait=3');
     await new Promise((res) => setTimeout(res, 300));
     const second = await t.as(LIMITED).get('/v1/inbox?wait=3');
     expect(second.status).toBe(429);
     expect(second.body.code).toBe('AGENCY_LONG_POLL_LIMITED');
     expect(Number(second.headers['retry-after'])).toBeGreaterThanOrEqual(1);
-    // While the poll waits, an ordinary request still gets through (in-progress slot free).
-    await new Promise((res) => setTimeout(res, 1100));
+    // While the poll waits, an ordinary request still gets through (its one in-progress slot free).
     expect((await t.as(LIMITED).get('/v1/inbox')).status).toBe(200);
     expect((await poll).status).toBe(200);
   }, 20_000);

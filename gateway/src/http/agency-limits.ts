@@ -1,5 +1,6 @@
 import type { RequestHandler, Response } from 'express';
 import { GatewayError } from '../errors.js';
+import { sendProblem } from './problem.js';
 
 /**
  * Per-certificate limits on the agency API, so that one agency (a runaway adapter, a stolen
@@ -8,8 +9,9 @@ import { GatewayError } from '../errors.js';
  * its slot for up to 30 s doing nothing, so it does not count against the in-progress cap (an
  * adapter's poll would otherwise starve its own answers), but it has its own small cap.
  *
- * O(1) per request: one Map lookup and a few arithmetic operations; no timers, no I/O. State is
- * per process (each instance limits what it serves).
+ * O(1) per request: one Map lookup and a few arithmetic operations, no I/O; a refused request
+ * waits in its certificate's queue and is answered from a timer (one per certificate with
+ * refusals waiting). State is per process (each instance limits what it serves).
  */
 export interface AgencyLimitValues {
   /** Sustained requests per second (token refill rate). */
@@ -85,13 +87,18 @@ interface Bucket {
   at: number;
   active: number;
   polls: number;
+  /** Refusals waiting to be answered, oldest first (see Refusal). */
+  refusals: Refusal[];
+  /** ms (monotonic) the last refusal was answered. */
+  refusedAt: number;
+  refusing: ReturnType<typeof setTimeout> | undefined;
 }
 
 export interface AgencyLimiter {
   /** After authentication: `res.locals.principal` names the certificate. */
   middleware: RequestHandler;
-  /** Requests in progress and long-polls open, per certificate (metrics, tests). */
-  snapshot(): { key: string; active: number; polls: number }[];
+  /** Requests in progress, long-polls open and refusals waiting, per certificate (metrics, tests). */
+  snapshot(): { key: string; active: number; polls: number; refusing: number }[];
 }
 
 /**
@@ -106,12 +113,29 @@ function costOf(method: string, path: string): number {
 }
 
 /**
- * A refused request is answered after this long (at most its Retry-After): a client that ignores
- * 429 and retries at once on a kept-alive connection would otherwise make the gateway answer
- * thousands of 429s a second, at the other agencies' expense. The connection cap bounds how many
- * refused requests can be waiting.
+ * A refused request is answered after a delay of up to its Retry-After (never more than this): a
+ * client that ignores 429 and retries at once on a kept-alive connection would otherwise make the
+ * gateway answer thousands of 429s a second, at the other agencies' expense.
  */
 const REFUSAL_DELAY_MS = 1000;
+
+/**
+ * And one certificate's refusals are answered one at a time, no faster than its own request rate
+ * (docs/decisions/0031). The delay alone bounds refusals per connection, so a client with many
+ * connections (the listener's cap is for all agencies together) could still make the gateway
+ * answer hundreds of 429s a second, all due at the same moment if sent together: on a busy
+ * machine that was most of the event loop, and another agency's request waited behind it. Paced,
+ * a flood costs the gateway its admitted requests plus at most its rate in refusals a second,
+ * however many connections it opens; the flooder's refusals wait in a queue (each holds only its
+ * connection), and one whose client has gone is dropped without being answered.
+ */
+interface Refusal {
+  res: Response;
+  err: GatewayError;
+  /** ms (monotonic): not answered before. */
+  notBefore: number;
+  gone: boolean;
+}
 
 /** A long-poll is `GET /v1/inbox` asking to wait: `wait` present and not zero. */
 function isLongPoll(method: string, path: string, query: Record<string, unknown>): boolean {
@@ -124,12 +148,44 @@ export function createAgencyLimiter(cfg: AgencyLimitsConfig, now: () => number =
   const buckets = new Map<string, Bucket>();
   const limitsFor = (agencyId: string): AgencyLimitValues => ({ ...cfg.defaults, ...cfg.perAgency[agencyId] });
 
-  const refuse = (res: Response, retryAfterS: number, err: GatewayError) => {
-    res.setHeader('Retry-After', String(Math.max(1, Math.ceil(retryAfterS))));
-    return err;
+  /**
+   * Answers the certificate's next refusal when it is due and the last one is 1/rate s old, and
+   * sets a timer for the one after. The refusal is answered here, with the problem+json the error
+   * handler would write: passing it down the chain would walk every router of the agency API to
+   * reach that handler, most of what a refusal costs.
+   */
+  const drain = (b: Bucket) => {
+    b.refusing = undefined;
+    while (b.refusals.length > 0 && b.refusals[0]!.gone) b.refusals.shift();
+    const head = b.refusals[0];
+    if (!head) return;
+    const t = now();
+    const due = Math.max(head.notBefore, b.refusedAt + 1000 / b.limits.rate);
+    if (due > t) {
+      b.refusing = setTimeout(drain, due - t, b);
+      b.refusing.unref();
+      return;
+    }
+    b.refusals.shift();
+    b.refusedAt = t;
+    if (!head.res.headersSent) sendProblem(head.res, head.err);
+    if (b.refusals.length > 0) drain(b);
   };
-  const later = (next: (err: GatewayError) => void, err: GatewayError, retryAfterS: number) => {
-    setTimeout(() => next(err), Math.min(REFUSAL_DELAY_MS, Math.max(0, retryAfterS * 1000))).unref();
+
+  const refuse = (b: Bucket, res: Response, err: GatewayError, retryAfterS: number, delayS: number) => {
+    // More refusals waiting than the listener takes connections: only pipelining on a connection
+    // can do that, and nothing legitimate needs it.
+    if (b.refusals.length >= cfg.maxConnections) {
+      res.socket?.destroy();
+      return;
+    }
+    res.setHeader('Retry-After', String(Math.max(1, Math.ceil(retryAfterS))));
+    const r: Refusal = { res, err, notBefore: now() + Math.min(REFUSAL_DELAY_MS, Math.max(0, delayS * 1000)), gone: false };
+    res.once('close', () => {
+      r.gone = true;
+    });
+    b.refusals.push(r);
+    if (!b.refusing) drain(b);
   };
 
   const middleware: RequestHandler = (req, res, next) => {
@@ -141,7 +197,7 @@ export function createAgencyLimiter(cfg: AgencyLimitsConfig, now: () => number =
     const t = now();
     if (!b) {
       const limits = limitsFor(principal.agencyId);
-      b = { limits, tokens: limits.burst, at: t, active: 0, polls: 0 };
+      b = { limits, tokens: limits.burst, at: t, active: 0, polls: 0, refusals: [], refusedAt: -Infinity, refusing: undefined };
       buckets.set(key, b);
     }
     const { rate, burst, concurrent, polls } = b.limits;
@@ -150,17 +206,13 @@ export function createAgencyLimiter(cfg: AgencyLimitsConfig, now: () => number =
     const cost = costOf(req.method, req.path);
     if (b.tokens < cost) {
       const wait = (cost - b.tokens) / rate;
-      return later(next, refuse(res, wait, new AgencyRateLimited('Too many requests from this certificate; retry after the time in Retry-After')), wait);
+      return refuse(b, res, new AgencyRateLimited('Too many requests from this certificate; retry after the time in Retry-After'), wait, wait);
     }
     const poll = isLongPoll(req.method, req.path, req.query as Record<string, unknown>);
     if (poll ? b.polls >= polls : b.active >= concurrent) {
-      return later(
-        next,
-        poll
-          ? refuse(res, 1, new AgencyLongPollLimited(`At most ${polls} inbox long-polls may be open at once per certificate`))
-          : refuse(res, 1, new AgencyConcurrencyLimited(`At most ${concurrent} requests may be in progress at once per certificate`)),
-        poll ? 1 : 0.1,
-      );
+      return poll
+        ? refuse(b, res, new AgencyLongPollLimited(`At most ${polls} inbox long-polls may be open at once per certificate`), 1, 1)
+        : refuse(b, res, new AgencyConcurrencyLimited(`At most ${concurrent} requests may be in progress at once per certificate`), 1, 0.1);
     }
     b.tokens -= cost;
     const bucket = b;
@@ -176,6 +228,6 @@ export function createAgencyLimiter(cfg: AgencyLimitsConfig, now: () => number =
 
   return {
     middleware,
-    snapshot: () => [...buckets].map(([key, b]) => ({ key, active: b.active, polls: b.polls })),
+    snapshot: () => [...buckets].map(([key, b]) => ({ key, active: b.active, polls: b.polls, refusing: b.refusals.filter((r) => !r.gone).length })),
   };
 }

@@ -131,6 +131,12 @@ describe('an IG officer after a partner breach', () => {
     expect((await w.page(`/agencies/${HOUSING}/disclosures`, lead)).status).toBe(404);
     expect((await w.form(`/agencies/${HOUSING}/disclosures/export`, lead, { format: 'csv' })).status).toBe(404);
     expect(await auditCount(`action IN ('AUDIT_QUERIED', 'AUDIT_EXPORTED') AND actor_id = 'ig@colne-housing'`)).toBe(0);
+    // The lead may read the agreement but is offered no change to it (the service would refuse one).
+    const version = await w.page('/agreements/essex-marat/versions/1', lead);
+    expect(version.status).toBe(200);
+    const html = await version.text();
+    expect(html).toContain('only the coordinating MARAC');
+    for (const change of ['/remove"', '/approve"', '/suspend"', 'Draft a change']) expect(html).not.toContain(change);
     expect(await auditCount(`action IN ('AUDIT_QUERIED', 'AUDIT_EXPORTED') AND actor_id = 'ig.officer1'`)).toBe(before);
   }, 60_000);
 });

@@ -189,14 +189,18 @@ export function agreementPages(pages: PageRouter, deps: AgreementPagesDeps): voi
     const inForce = all.versions.filter((x) => x.activatedAt).sort((a, b) => b.activatedAt!.getTime() - a.activatedAt!.getTime() || b.version - a.version)[0];
     const inForceNote = inForce && inForce.version !== v.version && v.activatedAt && (inForce.status === 'suspended' || inForce.status === 'expired')
       ? `Version ${inForce.version}, the version in force, is ${inForce.status}: nothing is released under this version either.` : undefined;
+    // A partner agency's IG lead (an officer with an agency claim) changes an agreement only if
+    // their agency coordinates it (the service refuses otherwise): they are offered no change at all.
+    const mayChange = !me?.agencyId || (Array.isArray(doc.parties) && doc.parties.some((p) => isObj(p) && p.agency === me.agencyId && p.role === 'coordinator'));
     render.page(res, 'agreements/version.njk', {
       title: `${String(doc.title ?? v.agreementId)}, version ${v.version}`,
       v: { ...v, tag: statusTag(v.status) },
-      mayApprove: !v.authors.includes(who),
-      mayResume: v.suspendedBy !== who,
+      mayChange,
+      mayApprove: mayChange && !v.authors.includes(who),
+      mayResume: mayChange && v.suspendedBy !== who,
       doc,
       inForceNote,
-      partyActions: !!v.activatedAt,
+      partyActions: mayChange && !!v.activatedAt,
       parties: (Array.isArray(doc.parties) ? doc.parties : []).filter(isObj).map((p) => ({
         ...p, typeText: AGENCY_TYPES[p.type as string] ?? p.type, registered: names(p.agency as string) !== p.agency,
         removal: removals.get(p.agency as string),

@@ -1,7 +1,8 @@
 /**
  * Property (decision 0010, second review): a random address, rendered with random evasions — the
  * house number in words, a misspelt street type, the number after the street, entities, markup,
- * percent-encoding, escapes, invisible characters, Cyrillic look-alikes, fullwidth digits —
+ * percent-encoding, escapes, invisible characters, Cyrillic look-alikes, fullwidth digits,
+ * mathematical bold letters, words spelt letter by letter —
  * placed in random text. After scrubbing, the street's name is gone, both with the case-aware net
  * alone (the case's address) and with the shape net alone (an address the case never held).
  *
@@ -48,7 +49,15 @@ const fullwidth = (s: string) => s.replace(/[0-9]/g, (d) => String.fromCharCode(
 /** Separators between the words of the mention. */
 const SEPARATORS = [' ', '&nbsp;', '&#32;', '&#x20;', '%20', '+', '\u200B', '\u00A0', '<b> </b>', '&amp;nbsp;', '%2520', '\\u0020', '\\n', '\u2060', ' \u00AD', '_'];
 
-type Evasion = { words: string[]; sep: string; letters: 'plain' | 'cyrillic' | 'invisible' | 'upper' | 'lower'; digits: 'plain' | 'fullwidth' };
+type Evasion = {
+  words: string[]; sep: string; letters: 'plain' | 'cyrillic' | 'invisible' | 'upper' | 'lower' | 'spelt' | 'bold'; digits: 'plain' | 'fullwidth';
+};
+
+const NUMBER_WORD = new RegExp(`^(?:${[...ONES, ...TENS].filter(Boolean).join('|')}|hundred|and|number|no)$`, 'i');
+
+/** Mathematical bold letters and digits (outside the Basic Multilingual Plane). */
+const bold = (s: string) => s.replace(/[A-Za-z0-9]/g, (c) => String.fromCodePoint(
+  c >= 'a' ? 0x1d41a + c.charCodeAt(0) - 97 : c >= 'A' ? 0x1d400 + c.charCodeAt(0) - 65 : 0x1d7ce + c.charCodeAt(0) - 48));
 
 const evasionArb = (loc: GeneratedLocation): fc.Arbitrary<{ mention: string; typed: boolean }> => fc.record({
   numberForm: fc.constantFrom('digits', 'words', 'wordsNumber'),
@@ -59,7 +68,7 @@ const evasionArb = (loc: GeneratedLocation): fc.Arbitrary<{ mention: string; typ
   slipKind: fc.nat({ max: 2 }),
   slipAt: fc.nat(),
   sep: fc.constantFrom(...SEPARATORS),
-  letters: fc.constantFrom('plain', 'plain', 'cyrillic', 'invisible', 'upper', 'lower'),
+  letters: fc.constantFrom('plain', 'plain', 'cyrillic', 'invisible', 'upper', 'lower', 'spelt', 'bold'),
   digits: fc.constantFrom('plain', 'plain', 'fullwidth'),
   seed: fc.nat(),
 }).map((r) => {
@@ -89,6 +98,10 @@ function render(e: Evasion, seed: number): string {
       const at = 1 + ((seed + i) % (x.length - 2));
       x = x.slice(0, at) + ((seed + i) % 2 ? '\u00AD' : '\u200B') + x.slice(at);
     }
+    // Spelt letter by letter: only the street's words ("t w o h u n d r e d" next to a spelt name
+    // is one run of letters to any reader).
+    if (e.letters === 'spelt' && /^[A-Za-z]{3,}$/.test(x) && !NUMBER_WORD.test(x)) x = x.split('').join(' ');
+    if (e.letters === 'bold') x = bold(x);
     if (e.digits === 'fullwidth') x = fullwidth(x);
     return x;
   });
@@ -111,7 +124,9 @@ function oracleDecode(s: string): string {
       .replace(/\\n/g, ' ')
       .replace(/<\/?[a-z]+[^>]*>/gi, '');
   }
-  return x.replace(/[\u00AD\u200B\u2060]/g, '').replace(/[\u0400-\u04FF]/g, (c) => LATIN[c] ?? c).normalize('NFKC');
+  return x.replace(/[\u00AD\u200B\u2060]/g, '').replace(/[\u0400-\u04FF]/g, (c) => LATIN[c] ?? c).normalize('NFKC')
+    // A word spelt letter by letter is the word.
+    .replace(/\b[A-Za-z](?: [A-Za-z]){2,}\b/g, (m) => m.replace(/ /g, ''));
 }
 
 /** The street's name words, in a row, are still in the (decoded) output. */

@@ -97,6 +97,16 @@ describe('location in free text: second review of evasions', () => {
     }
   });
 
+  it('letters outside the Basic Multilingual Plane, words spelt letter by letter, control characters between words', () => {
+    for (const t of ['\u{1D7CF}\u{1D7D0} \u{1D400}\u{1D41C}\u{1D41A}\u{1D41C}\u{1D422}\u{1D41A} \u{1D400}\u{1D42F}\u{1D41E}\u{1D427}\u{1D42E}\u{1D41E}',
+      '12 A c a c i a Avenue', '12 Acacia A v e n u e', '12 A.c.a.c.i.a A.v.e', '12\u0000Acacia\u0085Avenue', '12\u001BAcacia Avenue']) {
+      expect(shapes(`at ${t} now`), JSON.stringify(t)).toBe(`at ${L} now`);
+    }
+    for (const t of ['30 B i r c h W a l k', '30 \u{1D401}\u{1D422}\u{1D42B}\u{1D41C}\u{1D421} Walk', '\u{1D4DB}arkspur']) gone(known(`at ${t} now`), 'birch', 'arkspur');
+    // Initials and short letter runs stay.
+    for (const t of ['M A R A C referral', 'seen by A B on Monday']) expect(shapes(t), t).toBe(t);
+  });
+
   it('postcodes with look-alike characters or an inward letter Royal Mail never uses', () => {
     for (const t of ['CM1 IAB', 'CMl 1AB', 'CM1 1OA', 'CM1O 1AB', 'cm1 lab', 'CM1 IOA', '\u0421M1 1AB', 'CM1\u200B1AB']) {
       expect(shapes(`postcode ${t}; Harlow`), t).toBe(`postcode ${L}; Harlow`);

@@ -284,7 +284,8 @@ describe('location in free text: hostile input', () => {
     '&amp;'.repeat(800), '&#'.repeat(2000), '%25'.repeat(1333), '\\u'.repeat(1333), '<b'.repeat(2000), '<b>'.repeat(1333),
     'one hundred and '.repeat(250), 'twenty '.repeat(570), '1.'.repeat(2000), '51.1234, '.repeat(440), 'a.b.'.repeat(1000),
     'abc.'.repeat(1000), 'TL 123 '.repeat(570), 'CMl 1'.repeat(800), '°'.repeat(4000), 'Acacia Avenue '.repeat(285),
-    'Raod '.repeat(800), 'lat long '.repeat(440), '12 '.repeat(666) + 'number '.repeat(300),
+    'Raod '.repeat(800), 'lat long '.repeat(440), '12 '.repeat(666) + 'number '.repeat(300), 'a '.repeat(2000), 'a.'.repeat(1999) + 'walk',
+    '\uD835\uDC00'.repeat(2000), '\u0000'.repeat(4000),
   ];
 
   // Cost is compared with scrubbing ordinary prose of the same length on the same machine at the

@@ -14,7 +14,10 @@ const COUNTED: ReadonlySet<string> = new Set([
 ]);
 
 // Space, tab, line breaks , / . - # : ( ) and + _ * ~ | (URL-encoded spaces, markdown, tables).
-const GAP_CHARS = new Set([32, 9, 10, 11, 12, 13, 44, 47, 46, 45, 35, 58, 40, 41, 43, 95, 42, 126, 124, 0x2013, 0x2014]);
+// Control characters (NUL, escape, NEL...) too: they show as nothing or a break.
+const GAP_CHARS = new Set([
+  32, 44, 47, 46, 45, 35, 58, 40, 41, 43, 95, 42, 126, 124, 127, ...Array.from({ length: 32 }, (_, i) => i),
+]);
 const SPACE_RE = /\s/;
 const wideSpace = new Map<number, boolean>();
 
@@ -30,7 +33,7 @@ export function isGapChar(code: number): boolean {
   let w = wideSpace.get(code);
   if (w === undefined) {
     const ch = String.fromCharCode(code);
-    w = WIDE_GAP.has(code) || SPACE_RE.test(ch) || INVISIBLE_RE.test(ch);
+    w = WIDE_GAP.has(code) || (code >= 0x80 && code <= 0x9f) || SPACE_RE.test(ch) || INVISIBLE_RE.test(ch);
     wideSpace.set(code, w);
   }
   return w;

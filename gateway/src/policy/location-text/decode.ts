@@ -2,8 +2,10 @@
  * Text as a reader sees it, for matching only: HTML entities ("30&nbsp;Birch&#32;Walk"), markup
  * ("30 <b>Birch</b> Walk"), percent-encoding ("30%20Birch%20Walk") and backslash escapes
  * ("30\\u0020Birch", a literal "\n") are decoded, twice over for double encodings ("&amp;nbsp;",
- * "%2520"). Every decoded character keeps the range of the original text it came from, so a span
- * found in the decoded text replaces exactly the original characters behind it.
+ * "%2520"); letters and digits outside the Basic Multilingual Plane (mathematical bold, script,
+ * double-struck) become the ones they show. Every decoded character keeps the range of the
+ * original text it came from, so a span found in the decoded text replaces exactly the original
+ * characters behind it.
  */
 
 const NAMED: Record<string, string> = {
@@ -15,8 +17,8 @@ const NAMED: Record<string, string> = {
 };
 
 /** Anything the decoder would change. */
-const HINT = /[&%\\<]/;
-const PIECE = /&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});?|(?:%[0-9A-Fa-f]{2})+|\\(u[0-9A-Fa-f]{4}|u\{[0-9A-Fa-f]{1,6}\}|x[0-9A-Fa-f]{2}|[nrtfv\\/"'])|<\/?[A-Za-z][A-Za-z0-9]{0,15}(?:\s[^<>]{0,200})?\/?>/g;
+const HINT = /[&%\\<\uD800-\uDBFF]/;
+const PIECE = /&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});?|(?:%[0-9A-Fa-f]{2})+|\\(u[0-9A-Fa-f]{4}|u\{[0-9A-Fa-f]{1,6}\}|x[0-9A-Fa-f]{2}|[nrtfv\\/"'])|<\/?[A-Za-z][A-Za-z0-9]{0,15}(?:\s[^<>]{0,200})?\/?>|[\uD800-\uDBFF][\uDC00-\uDFFF]/g;
 const BLOCK_TAG = /^<\/?(br|p|div|li|ul|ol|tr|td|th|table|h[1-6]|hr|blockquote|pre|section|article|header|footer)\b/i;
 const ALNUM = /[\p{L}\p{N}]/u;
 
@@ -53,6 +55,12 @@ function decodePiece(m: string, g1: string | undefined, g2: string | undefined, 
     if (e[0] === 'x') return String.fromCharCode(Number.parseInt(e.slice(1), 16));
     if (e === 'n' || e === 'r' || e === 't' || e === 'f' || e === 'v') return ' ';
     return e;
+  }
+  if (m.length === 2) {
+    // A letter or digit outside the Basic Multilingual Plane: mathematical bold, script and
+    // double-struck letters read as the letters they show ("\u{1D401}irch" is Birch).
+    const f = m.normalize('NFKD').replace(/\p{M}/gu, '');
+    return f.length === 1 && ALNUM.test(f) ? f : undefined;
   }
   // A tag: a line or block break is a space; an inline tag inside a word joins it ("Bir<b>ch").
   if (BLOCK_TAG.test(m)) return ' ';

@@ -91,6 +91,7 @@ export function tokenize(text: string): Tokens {
   const lower = ASCII_ONLY.test(text) ? text.toLowerCase() : undefined;
   let digits = 0;
   let words = 0;
+  let singles = 0;
   let i = 0;
   while (i < n) {
     let cls = classify(text.charCodeAt(i));
@@ -145,10 +146,66 @@ export function tokenize(text: string): Tokens {
     } else {
       norm.push(r.length <= MAX_TYPE_LENGTH ? canonicalWord(r) : r);
       if (r.length >= 3 && r.length <= 9 && isNumberWord(r)) words++;
+      else if (r.length === 1) singles++;
     }
   }
-  const t = { text, count: start.length, start, end, raw, norm, num, digits };
-  return words > 0 ? withNumberWords(t) : t;
+  let t: Tokens = { text, count: start.length, start, end, raw, norm, num, digits };
+  if (singles >= 3) t = withSpelledWords(t);
+  return words > 0 || singles >= 3 ? withNumberWords(t) : t;
+}
+
+/** One or two spaces, dots, hyphens, underscores or invisible characters: "A c a c i a", "B.i.r.c.h". */
+function letterGap(text: string, a: number, b: number): boolean {
+  if (b - a < 1 || b - a > 2) return false;
+  for (let i = a; i < b; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 32 && c !== 46 && c !== 45 && c !== 95 && c !== 0xa0 && classify(c) !== JOIN) return false;
+  }
+  return true;
+}
+
+/**
+ * A word spelt out letter by letter ("A c a c i a A v e n u e", "B.i.r.c.h") is the word: runs of
+ * three or more one-letter tokens become one token, split again before a street type of three
+ * letters or more at its end ("birchwalk" is birch + walk, "acaciaave" acacia + ave).
+ */
+function withSpelledWords(t: Tokens): Tokens {
+  const start: number[] = [];
+  const end: number[] = [];
+  const raw: string[] = [];
+  const norm: string[] = [];
+  const num: boolean[] = [];
+  const push = (s: number, e: number, r: string) => {
+    start.push(s);
+    end.push(e);
+    raw.push(r);
+    norm.push(r.length <= MAX_TYPE_LENGTH ? canonicalWord(r) : r);
+    num.push(false);
+  };
+  for (let i = 0; i < t.count;) {
+    let j = i;
+    // A letter glued to a number is a house letter ("66A W a f u r"), never the start of a run.
+    const houseLetter = i > 0 && t.num[i - 1] && t.end[i - 1] === t.start[i];
+    if (!houseLetter) while (j < t.count && !t.num[j] && t.raw[j]!.length === 1 && (j === i || letterGap(t.text, t.end[j - 1]!, t.start[j]!))) j++;
+    if (j - i < 3) {
+      start.push(t.start[i]!);
+      end.push(t.end[i]!);
+      raw.push(t.raw[i]!);
+      norm.push(t.norm[i]!);
+      num.push(t.num[i]!);
+      i++;
+      continue;
+    }
+    const word = t.raw.slice(i, j).join('');
+    let cut = -1;
+    for (let k = Math.max(3, word.length - MAX_TYPE_LENGTH); k + 3 <= word.length; k++) if (isStreetType(canonicalWord(word.slice(k)))) { cut = k; break; }
+    if (cut > 0) {
+      push(t.start[i]!, t.end[i + cut - 1]!, word.slice(0, cut));
+      push(t.start[i + cut]!, t.end[j - 1]!, word.slice(cut));
+    } else push(t.start[i]!, t.end[j - 1]!, word);
+    i = j;
+  }
+  return { text: t.text, count: start.length, start, end, raw, norm, num, digits: t.digits };
 }
 
 /** Zero-width characters, soft hyphens and word joiners: invisible, so they may hide a word break. */

@@ -93,7 +93,7 @@ describe('a MARAC meeting cycle', () => {
     const nextId = (next.body.id ?? next.body.meetingId) as string;
     expect((await w.t.as('essex-marat').post(`/v1/meetings/${nextId}/agenda`, { caseId })).status).toBe(201);
     await page.goto(`${w.base}/meetings/${nextId}`);
-    const row = page.locator('li.app-agenda__item', { has: page.locator(`a[href="/cases/${caseId}"]`) }).first();
+    const row = page.locator('tr.app-agenda__item', { has: page.locator(`a[href="/cases/${caseId}"]`) }).first();
     expect(await row.innerText()).toContain('1 action overdue');
     expect(await capture(page, 'next-meeting-overdue', { docs: true })).toEqual([]);
 

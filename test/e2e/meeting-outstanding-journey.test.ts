@@ -81,10 +81,10 @@ describe('what is outstanding before a 16-case meeting', () => {
     const narrow = await pages.open(375);
     await signIn(narrow, w.base, 'coordinator@essex-marat', `/meetings/${meetingId}/outstanding`);
     await narrow.waitForURL(/\/outstanding$/);
-    expect(await narrow.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    expect(Number(await narrow.evaluate('document.documentElement.scrollWidth'))).toBeLessThanOrEqual(375);
     expect(await capture(narrow, 'meeting-outstanding-375')).toEqual([]);
     await narrow.goto(`${w.base}/meetings/${meetingId}`);
-    expect(await narrow.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    expect(Number(await narrow.evaluate('document.documentElement.scrollWidth'))).toBeLessThanOrEqual(375);
     expect(await capture(narrow, 'meeting-agenda-16-375')).toEqual([]);
   }, TIMEOUT);
 });

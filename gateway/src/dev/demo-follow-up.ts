@@ -34,6 +34,12 @@ export function startDemoFollowUp(opts: {
   const cases = new Set<string>();
   const packsRead = new Set<string>();
   const minutesRead = new Set<string>();
+  // What was refused as not yet circulated is asked for again only after ten rounds, as a system
+  // told nothing would poll: each refusal is an audited ACCESS_DENIED in the gateway's log.
+  const notBefore = new Map<string, number>();
+  const waitAfterRefusalMs = Math.max(0, opts.everySeconds) * 10_000;
+  const due = (key: string) => (notBefore.get(key) ?? 0) <= Date.now();
+  const refused = (key: string) => void notBefore.set(key, Date.now() + waitAfterRefusalMs);
   let running: Promise<unknown> = Promise.resolve();
   let stopped = false;
 
@@ -61,18 +67,24 @@ export function startDemoFollowUp(opts: {
     let packs = 0;
     let minutes = 0;
     for (const caseId of cases) {
-      if (packsRead.has(caseId)) continue;
+      if (packsRead.has(caseId) || !due(`pack/${caseId}`)) continue;
       const pack = await orNotFound(() => client.getCirculatedPack(caseId));
-      if (!pack) continue;
+      if (!pack) {
+        refused(`pack/${caseId}`);
+        continue;
+      }
       packsRead.add(caseId);
       packs++;
       opts.log({ event: 'circulated-pack-read', caseId, sections: Array.isArray(pack.sections) ? pack.sections.length : 0 });
     }
     for (const a of actions) {
       const key = a.meetingId ? `${a.meetingId}/${a.caseId}` : undefined;
-      if (!key || minutesRead.has(key)) continue;
+      if (!key || minutesRead.has(key) || !due(`minutes/${key}`)) continue;
       const m = await orNotFound(() => client.getMinutes(a.meetingId!, a.caseId));
-      if (!m || m.recorded !== true) continue;
+      if (!m || m.recorded !== true) {
+        refused(`minutes/${key}`);
+        continue;
+      }
       minutesRead.add(key);
       minutes++;
       opts.log({ event: 'minutes-read', caseId: a.caseId, meetingId: a.meetingId!, actions: Array.isArray(m.actions) ? m.actions.length : 0 });

@@ -81,6 +81,36 @@ describe('a demo adapter after answering', () => {
     expect(await followUp.runOnce()).toEqual({ actionsUpdated: 0, packsRead: 0, minutesRead: 0 });
   });
 
+  it('on a timer, asks again for what was not yet circulated only after ten rounds: each refusal is an audited ACCESS_DENIED', async () => {
+    // A later meeting on the same case, its minutes not circulated, and a housing action from it.
+    const later = await seedMeeting(t.gateway.pool, { day: dayFromNow(35), caseIds: [caseId], status: 'IN_PROGRESS' });
+    const act = await t.as('essex-marat').post(`/v1/cases/${caseId}/actions`, { description: 'Review the scheme.', ownerAgencyId: HOUSING, dueOn: dayFromNow(49), meetingId: later });
+    expect(act.status, JSON.stringify(act.body)).toBe(201);
+    const c = t.creds.get(HOUSING)!;
+    const housing = startDemoFollowUp({
+      agencyId: HOUSING, everySeconds: 3600,
+      gateway: { baseUrl: t.gateway.agencyUrl.replace('localhost', '127.0.0.1'), certPem: c.certPem, keyPem: c.keyPem, caPem: c.caPem! },
+      log: () => undefined,
+    });
+    const refusals = async () => {
+      await t.gateway.audit.flush();
+      const r = await t.db.pool.query(
+        `SELECT count(*)::int AS n FROM audit_events WHERE action = 'ACCESS_DENIED' AND actor_id = $1 AND canonical LIKE '%NOT_CIRCULATED%'`, [HOUSING],
+      );
+      return r.rows[0].n as number;
+    };
+    try {
+      const before = await refusals();
+      expect(await housing.runOnce()).toMatchObject({ minutesRead: 1 }); // the first meeting's, circulated
+      const once = await refusals();
+      expect(once - before).toBe(1); // the later meeting's minutes, refused once
+      expect(await housing.runOnce()).toMatchObject({ minutesRead: 0 });
+      expect(await refusals()).toBe(once); // not asked again on the next round
+    } finally {
+      await housing.stop();
+    }
+  });
+
   it('logs ids and counts only', () => {
     expect(lines.some((l) => l.event === 'circulated-pack-read' && l.caseId === caseId && typeof l.sections === 'number')).toBe(true);
     const text = JSON.stringify(lines);

@@ -1,6 +1,6 @@
 import https from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertLoopback, runLoad, runLoadInWorker, send, type ClientCreds } from '../../../scripts/bench/load.js';
+import { assertLoopback, runLoad, runLoadInWorker, send, startLoadInWorker, type ClientCreds } from '../../../scripts/bench/load.js';
 import { startBaselineServer, type BaselineServer } from '../../../scripts/bench/exchange-baseline.js';
 import { createCsr, issueFromCsr } from '../../../gateway/src/identity/pki/ca.js';
 import { listenHttps, makeTestPki, type TestPki } from '../../helpers/pki.js';
@@ -28,6 +28,7 @@ beforeAll(async () => {
     const sock = req.socket as import('node:tls').TLSSocket;
     seen.push({ path: req.url ?? '', cn: String(sock.getPeerCertificate().subject?.CN ?? '') });
     req.resume();
+    if (req.url === '/hang') return; // never answered
     req.on('end', () => {
       res.statusCode = req.url === '/fail' ? 500 : 201;
       res.setHeader('content-type', 'application/json');
@@ -103,6 +104,30 @@ describe('load generator', () => {
     expect(r).toMatchObject({ sent: 3, ok: 3, failed: 0 });
     expect(seen.map((s) => `${s.cn}${s.path}`).sort()).toEqual(['chelmsford-housing/w/3', 'essex-police/w/1', 'essex-police/w/2']);
     await expect(runLoadInWorker({ baseUrl: 'https://10.0.0.1', connections: [] })).rejects.toThrow(/127\.0\.0\.1/);
+  });
+
+  it('a pausable worker load sends nothing while held, drops what is still waiting, and goes on over new connections', async () => {
+    seen.length = 0;
+    const load = startLoadInWorker({
+      baseUrl: server.baseUrl, durationMs: 30_000, startPaused: true,
+      connections: [
+        { creds: police, requests: [{ path: '/p/1' }, { path: '/hang' }, { path: '/p/2' }] },
+        { creds: housing, requests: [{ path: '/p/3' }] },
+      ],
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(seen).toEqual([]);
+    await load.resume();
+    for (let i = 0; i < 200 && !seen.some((x) => x.path === '/hang'); i++) await new Promise((r) => setTimeout(r, 25));
+    await load.pause({ dropAfterMs: 0 });
+    const sentWhileRunning = seen.length;
+    expect(seen.map((x) => x.path).sort()).toEqual(['/hang', '/p/1', '/p/3']);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(seen.length).toBe(sentWhileRunning);
+    await load.resume();
+    const r = await load.result;
+    expect(r).toMatchObject({ sent: 4, ok: 3, failed: 0, errors: 0, aborted: 1 });
+    expect(seen.map((x) => x.path)).toContain('/p/2');
   });
 
   it('onResponse sees every answer body', async () => {

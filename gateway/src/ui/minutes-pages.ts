@@ -34,7 +34,7 @@ const KIND_LABELS = { ACTION: 'Action', SURVIVOR_FEEDBACK: 'Tell the survivor th
 const SURVIVOR_FEEDBACK_TEXT = 'Tell the survivor the outcome of the MARAC and the actions agreed for their safety.';
 
 export interface MinutesPagesDeps {
-  g: Pick<Gateway, 'minutes' | 'actions' | 'exchange' | 'registry' | 'meetingCirculation'>;
+  g: Pick<Gateway, 'minutes' | 'actions' | 'exchange' | 'registry' | 'meetingCirculation' | 'meetings'>;
   render: PageRenderer;
   now: () => Date;
 }
@@ -137,6 +137,22 @@ export function minutesPages(pages: PageRouter, deps: MinutesPagesDeps): void {
     return out;
   }
 
+  /**
+   * Where this case stands in the running order (the agenda's own audited read): its slot, its
+   * local reference, and the cases before and after it, so the meeting can go case by case
+   * without returning to the agenda.
+   */
+  async function runningOrder(res: Response, meetingId: string, caseId: string) {
+    const agenda = await g.meetings.getMeeting(me(res), meetingId, { references: true });
+    const items = agenda.items.map((i) => ({
+      caseId: i.caseId, position: i.position, name: i.localReference ?? `Case ending ${i.caseId.slice(-6)}`,
+      slotStartsAt: i.slotStartsAt, slotEndsAt: new Date(Date.parse(i.slotStartsAt) + i.slotMinutes * 60_000).toISOString(),
+    }));
+    const at = items.findIndex((i) => i.caseId === caseId);
+    if (at < 0) return undefined;
+    return { ...items[at]!, total: items.length, previous: items[at - 1], next: items[at + 1] };
+  }
+
   async function minutesPage(
     res: Response, meetingId: string, caseId: string,
     opts: { values?: FormBody; errors?: FormErrors; actionValues?: FormBody; actionErrors?: FormErrors; status?: number; flash?: { type: string; title: string; text: string } } = {},
@@ -153,9 +169,10 @@ export function minutesPages(pages: PageRouter, deps: MinutesPagesDeps): void {
     const today = londonToday(deps.now());
     const feedbackDue = addDays(view.meetingDay > today ? view.meetingDay : today, 7);
     const actionValues = opts.actionValues ?? { kind: 'ACTION' };
+    const running = await runningOrder(res, meetingId, caseId);
     render.page(res, 'meetings/minutes.njk', {
-      title: `Minutes for the meeting on ${view.meetingDay}`,
-      meetingId, caseId, meetingDay: view.meetingDay,
+      title: running ? `Minutes: ${running.name}, case ${running.position} of ${running.total}` : `Minutes for the meeting on ${view.meetingDay}`,
+      meetingId, caseId, meetingDay: view.meetingDay, running,
       version: view.version,
       circulated: circulated ? { ...circulated, changedSince: view.version > circulated.version } : undefined,
       values,
@@ -183,6 +200,7 @@ export function minutesPages(pages: PageRouter, deps: MinutesPagesDeps): void {
   pages.get(minutesPath, COORDINATOR, async (req, res) => {
     const { meetingId, caseId } = ids(req);
     const flash = req.query.saved === '1' ? { type: 'success', title: 'Success', text: 'Minutes saved.' }
+      : req.query.saved === 'previous' ? { type: 'success', title: 'Success', text: 'Minutes of the previous case saved. This is the next case on the agenda.' }
       : req.query.added === '1' ? { type: 'success', title: 'Success', text: 'Action added to the action plan.' } : undefined;
     await minutesPage(res, meetingId, caseId, { ...(flash ? { flash } : {}) });
   });
@@ -218,7 +236,9 @@ export function minutesPages(pages: PageRouter, deps: MinutesPagesDeps): void {
     if (notShared.length > 0) minutes.notShared = notShared;
     try {
       await g.minutes.recordMinutes(me(res), meetingId, caseId, { version: Number.isInteger(version) && version >= 0 ? version : 0, minutes });
-      res.redirect(303, `/meetings/${meetingId}/cases/${caseId}/minutes?saved=1`);
+      // "Save and open the next case": the next one in the running order as it stands now.
+      const next = body.action === 'save-next' ? (await runningOrder(res, meetingId, caseId))?.next : undefined;
+      res.redirect(303, next ? `/meetings/${meetingId}/cases/${next.caseId}/minutes?saved=previous` : `/meetings/${meetingId}/cases/${caseId}/minutes?saved=1`);
     } catch (err) {
       if (err instanceof MinutesVersionConflict) {
         errors.add('victimVoice', 'Someone else saved these minutes since you opened them. Copy your changes, reload the page and save again.');

@@ -128,6 +128,20 @@ describe('location in free text: second review of evasions', () => {
     }
   });
 
+  it("the case's names one slip away (six letters or more), and its phone number read out", () => {
+    const q = compileLexicon([{ addressLines: ['Larkspur House', '9 Quarry Row', 'Harlow'], phones: ['07700 900456'] }]);
+    const s = (text: string) => scrubLocationText(text, q, { addressShapes: false }).text;
+    for (const t of ['at Larkpsur now', 'at Larkspurr House', 'at Lakspur', 'at 9 Qaurry Row', 'Qurry Row', 'at 9 Quary']) {
+      expect(s(t), t).toContain(L);
+      expect(s(t), t).not.toMatch(/ark|qu?a?u?r/i);
+    }
+    for (const t of ['call zero seven seven zero zero nine zero zero four five six', 'call oh seven seven oh oh nine oh oh four five six']) {
+      expect(s(t), t).toBe(`call ${L}`);
+    }
+    // Other words stay: "quarry" alone is a word, "query" two slips away.
+    for (const t of ['the quarry was closed', 'a query about rows', 'oh no, two of them']) expect(s(t), t).toBe(t);
+  });
+
   it('e-mail addresses written out with "at" and "dot"', () => {
     for (const t of ['jane.s at example dot org', 'jane dot s at example dot org', 'jane.s (at) example.org', 'JANE.S AT EXAMPLE DOT ORG']) {
       expect(known(`write to ${t} only`), t).toBe(`write to ${L} only`);

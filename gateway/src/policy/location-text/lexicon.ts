@@ -43,6 +43,8 @@ export interface CompiledLexicon {
   readonly compact: readonly CompactValue[];
   /** Some entry is a District (so the shape net has case knowledge to use). */
   readonly hasDistricts: boolean;
+  /** First words long enough to be matched one slip away (match.ts `near`). */
+  readonly nearKeys: readonly string[];
 }
 
 export interface CompactValue {
@@ -97,7 +99,8 @@ class Builder {
       firstFilter.add(first);
     }
     const compact = [...this.compact.values()];
-    return { empty: byFirst.size === 0 && compact.length === 0, byFirst, firstFilter, compact, hasDistricts };
+    const nearKeys = [...byFirst.keys()].filter((k) => k.length >= 6 && !/[0-9]/.test(k));
+    return { empty: byFirst.size === 0 && compact.length === 0, byFirst, firstFilter, compact, hasDistricts, nearKeys };
   }
 }
 

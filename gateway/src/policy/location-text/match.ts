@@ -9,23 +9,56 @@ import { addSpan, type Spans } from './spans.js';
 import { isStreetType } from './street-types.js';
 import { streetTypeAt } from './typos.js';
 
+/** Shortest name word matched one slip away (six letters: "Qaurry" is Quarry, "Birhc" is not Birch). */
+const NEAR_MIN = 6;
+
+/**
+ * One slip apart (a letter swapped with its neighbour, left out, added or changed; not the first
+ * letter), for names of six letters or more: "Larkpsur" is the case's Larkspur, "Qaury" its Quarry.
+ */
+export function near(a: string, b: string): boolean {
+  if (a === b) return true;
+  if (b.length < NEAR_MIN || a.charCodeAt(0) !== b.charCodeAt(0)) return false;
+  const d = a.length - b.length;
+  if (d > 1 || d < -1) return false;
+  let i = 0;
+  while (i < a.length && i < b.length && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+  if (d === 0) {
+    if (a.slice(i + 1) === b.slice(i + 1)) return true; // changed
+    return a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2); // swapped
+  }
+  return d > 0 ? a.slice(i + 1) === b.slice(i) : a.slice(i) === b.slice(i + 1); // added / left out
+}
+
+function sameWord(t: Tokens, j: number, w: string): boolean {
+  const n = t.norm[j]!;
+  if (n === w) return true;
+  // A misspelt type is the type: "Birch Raod" is the case's "Birch Road".
+  if (isStreetType(w)) return streetTypeAt(t, j) === w;
+  return !t.num[j] && near(n, w);
+}
+
 function matchesAt(t: Tokens, i: number, e: Entry): boolean {
   const toks = e.toks;
   if (i + toks.length > t.count) return false;
-  for (let k = 1; k < toks.length; k++) {
-    const w = toks[k]!;
-    if (t.norm[i + k] === w) continue;
-    // A misspelt type is the type: "Birch Raod" is the case's "Birch Road".
-    if (!isStreetType(w) || streetTypeAt(t, i + k) !== w) return false;
-  }
+  for (let k = 1; k < toks.length; k++) if (!sameWord(t, i + k, toks[k]!)) return false;
   return true;
+}
+
+/** The entries whose first word is one slip from token i ("Larkpsur House"), or undefined. */
+function nearFirst(t: Tokens, i: number, lex: CompiledLexicon): readonly Entry[] | undefined {
+  const w = t.norm[i]!;
+  if (t.num[i] || w.length < NEAR_MIN - 1) return undefined;
+  let out: Entry[] | undefined;
+  for (const k of lex.nearKeys) if (k !== w && near(w, k)) (out ??= []).push(...lex.byFirst.get(k)!);
+  return out;
 }
 
 export function matchLexicon(t: Tokens, lex: CompiledLexicon, shapes: boolean, spans: Spans): void {
   if (lex.byFirst.size > 0) {
     for (let i = 0; i < t.count;) {
       const w = t.norm[i]!;
-      const candidates = lex.firstFilter.mayHave(w) ? lex.byFirst.get(w) : undefined;
+      const candidates = (lex.firstFilter.mayHave(w) ? lex.byFirst.get(w) : undefined) ?? nearFirst(t, i, lex);
       let hit: Entry | undefined;
       if (candidates) {
         for (const e of candidates) {

@@ -254,7 +254,10 @@ function withNumberWords(t: Tokens): Tokens {
   const joined = (k: number) => !t.num[k] && !t.num[k + 1] && wordGap(t.text, t.end, t.start, k);
   for (let i = 0; i < t.count;) {
     const w = t.raw[i]!;
-    const read = !t.num[i] && (isNumberWord(w) || w === 'a') ? readNumberWords(t.raw, i, joined) : undefined;
+    let read = !t.num[i] && (isNumberWord(w) || w === 'a') ? readNumberWords(t.raw, i, joined) : undefined;
+    // "oh" for nought, between numbers as a phone number is read out ("oh seven seven oh oh nine").
+    if (!read && w === 'oh' && ((i > 0 && num.length > 0 && num[num.length - 1] && wordGap(t.text, t.end, t.start, i - 1))
+      || (i + 1 < t.count && (t.num[i + 1] || isNumberWord(t.raw[i + 1]!) || t.raw[i + 1] === 'oh') && joined(i)))) read = { value: 0, next: i + 1 };
     if (!read) {
       start.push(t.start[i]!);
       end.push(t.end[i]!);

@@ -143,7 +143,8 @@ describe('coordinator', () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download the research pack' }).click()]);
     expect(download.suggestedFilename()).toMatch(/^research-pack-case_[0-9a-f]{32}\.html$/);
     const html = await readFile((await download.path())!, 'utf8');
-    expect(html).toContain('DRAFT MINUTES');
+    expect(html).toContain('RESEARCH PACK – OFFICIAL-SENSITIVE');
+    expect(html).not.toContain('DRAFT MINUTES'); // the minutes are their own page now
     const exported = await w.t.db.pool.query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'PACK_EXPORTED' AND case_id = $1`, [caseUrl.split('/').pop()]);
     await expect.poll(async () => (await w.t.db.pool.query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'PACK_EXPORTED'`)).rows[0].n).toBe(1);
     expect(exported.rows[0].n).toBeLessThanOrEqual(1);

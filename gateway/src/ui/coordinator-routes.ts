@@ -21,7 +21,7 @@ import { actionRow } from './minutes-pages.js';
 
 /**
  * Coordinator pages: the case list, the referral form, the case page (status per agency and the
- * research pack as draft minutes, one audited view), sending research requests, and the export.
+ * research pack, one audited view), sending research requests, and the export.
  * The exchange services do every check and write every audit event; these handlers only turn
  * forms into calls and results into pages.
  */

@@ -186,7 +186,18 @@ function withSpelledWords(t: Tokens): Tokens {
     let j = i;
     // A letter glued to a number is a house letter ("66A W a f u r"), never the start of a run.
     const houseLetter = i > 0 && t.num[i - 1] && t.end[i - 1] === t.start[i];
-    if (!houseLetter) while (j < t.count && !t.num[j] && t.raw[j]!.length === 1 && (j === i || letterGap(t.text, t.end[j - 1]!, t.start[j]!))) j++;
+    // Every gap of the run the same ("D u t a n. a neighbour": the article is not part of the name).
+    let gap: string | undefined;
+    if (!houseLetter) {
+      while (j < t.count && !t.num[j] && t.raw[j]!.length === 1) {
+        if (j > i) {
+          const g = t.text.slice(t.end[j - 1], t.start[j]);
+          if (!letterGap(t.text, t.end[j - 1]!, t.start[j]!) || (gap !== undefined && g !== gap)) break;
+          gap = g;
+        }
+        j++;
+      }
+    }
     if (j - i < 3) {
       start.push(t.start[i]!);
       end.push(t.end[i]!);
@@ -223,7 +234,8 @@ function typeAfterInvisible(text: string, s: number, e: number): number {
     const p = s + m.index;
     const right = fold(text.slice(p + 1, e)).toLowerCase();
     // Only a type written in full: "Bab\u200Bav" is not Bab Avenue.
-    if (right.length >= 3 && right.length <= MAX_TYPE_LENGTH && isStreetType(right) && fold(text.slice(s, p)).length >= 2) return p;
+    // Four letters or more: "Sa\u200Brow", "He\u00ADrow" are names, not Sa Row.
+    if (right.length >= 4 && right.length <= MAX_TYPE_LENGTH && isStreetType(right) && fold(text.slice(s, p)).length >= 2) return p;
   }
   return -1;
 }

@@ -78,11 +78,13 @@ describe('coordinator cases', () => {
 
     await search(page, { familyName: 'harrowgate', givenName: 'Anna', 'dob-day': '12', 'dob-month': '4', 'dob-year': '1990' });
     expect(await page.locator('#results').textContent()).toContain('1 case found');
+    expect(page.url().toLowerCase()).not.toContain('harrowgate'); // posted: no name in the address
     expect(await page.locator(`a[href="/cases/${caseId}"]`).count()).toBe(1);
     expect(await shoot(page, 'search-results')).toEqual([]);
 
     await search(page, { nhsNumber: '943 476 5919' });
     expect(await page.locator(`a[href="/cases/${caseId}"]`).count()).toBe(1);
+    expect(page.url()).not.toMatch(/943|5919/);
     await search(page, { ref: 'es-2026-0412' });
     expect(await page.locator(`a[href="/cases/${caseId}"]`).count()).toBe(1);
 

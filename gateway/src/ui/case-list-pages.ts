@@ -52,6 +52,11 @@ function caseIdOf(req: Request): string {
   return id;
 }
 
+/** The list's filters: not about anyone, so they may be in an address (links, pages, bookmarks). */
+const FILTER_KEYS = new Set(['status', 'meetingFrom-day', 'meetingFrom-month', 'meetingFrom-year', 'meetingTo-day', 'meetingTo-month', 'meetingTo-year', 'repeat', 'overdue', 'page']);
+/** A search by a person: only ever in a posted form. */
+const PERSON_KEYS = new Set(['ref', 'givenName', 'familyName', 'dob-day', 'dob-month', 'dob-year', 'nhsNumber', 'pncId']);
+
 function one(v: unknown): string {
   return typeof v === 'string' ? v.trim() : '';
 }
@@ -59,8 +64,29 @@ function one(v: unknown): string {
 export function caseListPages(pages: PageRouter, deps: CaseListPagesDeps): void {
   const { g, render } = deps;
 
+  // A search by a person (names, date of birth, NHS number, PNC ID, local reference) is posted, so
+  // nothing that identifies anyone is in an address (decision 0007); filters and pages are links.
   pages.get('/cases', COORDINATOR, async (req, res) => {
-    const values = req.query as FormBody;
+    const q = req.query as FormBody;
+    const values: FormBody = Object.fromEntries(Object.entries(q).filter(([k]) => FILTER_KEYS.has(k)));
+    const ignored = Object.keys(q).some((k) => PERSON_KEYS.has(k));
+    await listPage(res, values, ignored);
+  });
+
+  pages.post('/cases', COORDINATOR, async (req, res) => {
+    const body = asBody(req.body);
+    const values: FormBody = Object.fromEntries(Object.entries(body).filter(([k]) => FILTER_KEYS.has(k) || PERSON_KEYS.has(k)));
+    const person = [...PERSON_KEYS].some((k) => one(values[k]));
+    if (!person) {
+      // Filters only: back to an address that can be bookmarked and paged.
+      const p = new URLSearchParams();
+      for (const [k, v] of Object.entries(values)) for (const x of Array.isArray(v) ? v : [v]) if (typeof x === 'string' && x !== '' && k !== 'page') p.append(k, x);
+      return res.redirect(303, p.size ? `/cases?${p.toString()}#results` : '/cases');
+    }
+    await listPage(res, values, false);
+  });
+
+  async function listPage(res: Response, values: FormBody, ignoredPersonFields: boolean) {
     const errors = new FormErrors();
     // The search form's GOV.UK date fields become the API's ISO dates; the service checks the rest.
     const query: Record<string, unknown> = {};
@@ -91,12 +117,16 @@ export function caseListPages(pages: PageRouter, deps: CaseListPagesDeps): void 
     const link = (page: number) => {
       const p = new URLSearchParams();
       for (const [k, v] of Object.entries(values)) {
-        if (k === 'page') continue;
+        if (k === 'page' || !FILTER_KEYS.has(k)) continue;
         for (const x of Array.isArray(v) ? v : [v]) if (typeof x === 'string' && x !== '') p.append(k, x);
       }
       p.set('page', String(page));
       return `/cases?${p.toString()}`;
     };
+    // A person search's pages are posted again with the same fields (hidden), never put in a link.
+    const hidden = searched
+      ? Object.entries(values).flatMap(([k, v]) => (k === 'page' ? [] : (Array.isArray(v) ? v : [v]).filter((x) => typeof x === 'string' && x !== '').map((x) => ({ name: k, value: x }))))
+      : [];
     render.page(res, 'coordinator/cases.njk', {
       title: searched ? 'Cases: search results' : 'Cases',
       values,
@@ -105,6 +135,8 @@ export function caseListPages(pages: PageRouter, deps: CaseListPagesDeps): void 
       errorList: errors.summary(),
       searched,
       filtered,
+      ignoredPersonFields,
+      hidden,
       result: result && {
         ...result,
         rows: result.items.map((c) => ({
@@ -115,14 +147,18 @@ export function caseListPages(pages: PageRouter, deps: CaseListPagesDeps): void 
           statusLabel: STATUS_LABELS[c.status],
           outcomeLabel: c.outcome ? OUTCOME_LABELS[c.outcome as keyof typeof OUTCOME_LABELS] ?? c.outcome : undefined,
         })),
-        pagination: result.pages > 1 ? {
+        postedPages: searched && result.pages > 1 ? {
+          ...(result.page > 1 ? { previous: result.page - 1 } : {}),
+          ...(result.page < result.pages ? { next: result.page + 1 } : {}),
+        } : undefined,
+        pagination: !searched && result.pages > 1 ? {
           ...(result.page > 1 ? { previous: { href: link(result.page - 1) } } : {}),
           ...(result.page < result.pages ? { next: { href: link(result.page + 1) } } : {}),
           items: pageNumbers(result.page, result.pages).map((n) => (n === null ? { ellipsis: true } : { number: n, href: link(n), current: n === result.page })),
         } : undefined,
       },
     }, errors.any ? 400 : 200);
-  });
+  }
 
   // ---- edit ----------------------------------------------------------------------------------
 

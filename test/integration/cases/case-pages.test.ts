@@ -31,28 +31,48 @@ async function open(surname: string, meetingDate = '2027-02-10') {
 const state = async (id: string) => (await w.t.db.pool.query('SELECT status, outcome, to_char(meeting_date, \'YYYY-MM-DD\') AS m FROM cases WHERE id = $1', [id])).rows[0];
 
 describe('case list', () => {
-  it('searches by name with a GOV.UK date of birth, by NHS number and by reference; pages are links', async () => {
+  it('searches by name with a GOV.UK date of birth, by NHS number and by reference, posted (nothing about a person in an address)', async () => {
     const surname = `Web${letters(8)}`;
     const a = await open(surname);
-    const byName = await (await w.page(`/cases?familyName=${surname}&givenName=anna&dob-day=12&dob-month=4&dob-year=1990`, coord)).text();
+    const byName = await (await w.form('/cases', coord, { familyName: surname, givenName: 'anna', 'dob-day': '12', 'dob-month': '4', 'dob-year': '1990' })).text();
     expect(byName).toContain('1 case found');
     expect(byName).toContain(`/cases/${a.caseId}`);
     expect(byName).toContain(a.ref);
-    const wrongDob = await (await w.page(`/cases?familyName=${surname}&dob-day=13&dob-month=4&dob-year=1990`, coord)).text();
+    const wrongDob = await (await w.form('/cases', coord, { familyName: surname, 'dob-day': '13', 'dob-month': '4', 'dob-year': '1990' })).text();
     expect(wrongDob).toContain('0 cases found');
-    expect(await (await w.page(`/cases?ref=${a.ref.toLowerCase()}`, coord)).text()).toContain(`/cases/${a.caseId}`);
+    expect(await (await w.form('/cases', coord, { ref: a.ref.toLowerCase() })).text()).toContain(`/cases/${a.caseId}`);
     for (let i = 0; i < 3; i++) await open(surname);
-    const paged = await (await w.page(`/cases?familyName=${surname}&page=1`, coord)).text();
+    const paged = await (await w.form('/cases', coord, { familyName: surname, page: '1' })).text();
     expect(paged).toContain('4 cases found');
+    // The form posts; no link on the page carries the name searched for.
+    expect(paged).toMatch(/<form method="post" action="\/cases" novalidate class="app-case-search">/);
+    expect([...paged.matchAll(/href="([^"]*)"/g)].map((m) => m[1]).filter((h) => h!.toLowerCase().includes(surname.toLowerCase()))).toEqual([]);
+  });
+
+  it('an address with a person in it searches nothing; filters alone go back to an address; no CSRF token is refused', async () => {
+    const surname = `Url${letters(8)}`;
+    const a = await open(surname);
+    const byUrl = await w.page(`/cases?familyName=${surname}&nhsNumber=9990013713`, coord);
+    expect(byUrl.status).toBe(200);
+    const html = await byUrl.text();
+    expect(html).toContain('data-notice="search-posted"');
+    expect(html).not.toContain('cases found');
+    expect(html).not.toContain(`value="${surname}"`);
+    const filters = await w.form('/cases', coord, { status: 'OPEN', repeat: 'true' });
+    expect(filters.status).toBe(303);
+    expect(filters.headers.get('location')).toBe('/cases?status=OPEN&repeat=true#results');
+    const noToken = await w.form('/cases', coord, { familyName: surname, _csrf: '' });
+    expect(noToken.status).toBe(403);
+    expect(await noToken.text()).not.toContain(`/cases/${a.caseId}`);
   });
 
   it('a bad NHS number or date is an error beside its field (400), not an empty list', async () => {
-    const r = await w.page('/cases?nhsNumber=9990013714', coord);
+    const r = await w.form('/cases', coord, { nhsNumber: '9990013714' });
     expect(r.status).toBe(400);
     const html = await r.text();
     expect(html).toContain('There is a problem');
     expect(html).toContain('href="#nhsNumber"');
-    const d = await w.page('/cases?dob-day=31&dob-month=2&dob-year=1990', coord);
+    const d = await w.form('/cases', coord, { 'dob-day': '31', 'dob-month': '2', 'dob-year': '1990' });
     expect(d.status).toBe(400);
     expect(await d.text()).toContain('href="#dob-day"');
   });
@@ -83,7 +103,7 @@ describe('changing a case', () => {
     const saved = await w.form(`/cases/${a.caseId}/edit`, coord, { ...fields, reason: 'Married name given (fictional).' });
     expect(saved.status, await saved.clone().text().then((t) => t.slice(0, 2000))).toBe(303);
     expect((await state(a.caseId)).m).toBe('2027-03-03');
-    expect(await (await w.page(`/cases?familyName=${newName}`, coord)).text()).toContain(`/cases/${a.caseId}`);
+    expect(await (await w.form('/cases', coord, { familyName: newName })).text()).toContain(`/cases/${a.caseId}`);
   });
 
   it('withdraw (reason required), then the request page and edit say the case is withdrawn; reopen; close with an outcome', async () => {
@@ -104,7 +124,7 @@ describe('changing a case', () => {
     expect(await noOutcome.text()).toContain('href="#outcome"');
     expect((await w.form(`/cases/${a.caseId}/close`, coord, { outcome: 'HEARD_ACTIONS_COMPLETE' })).status).toBe(303);
     expect(await state(a.caseId)).toMatchObject({ status: 'CLOSED', outcome: 'HEARD_ACTIONS_COMPLETE' });
-    const listed = await (await w.page(`/cases?ref=${a.ref}`, coord)).text();
+    const listed = await (await w.form('/cases', coord, { ref: a.ref })).text();
     expect(listed).toContain('Heard at MARAC, actions complete');
   });
 

@@ -91,7 +91,8 @@ export function tokenize(text: string): Tokens {
   const lower = ASCII_ONLY.test(text) ? text.toLowerCase() : undefined;
   let digits = 0;
   let words = 0;
-  let singles = 0;
+  let streak = 0;
+  let spelt = false;
   let i = 0;
   while (i < n) {
     let cls = classify(text.charCodeAt(i));
@@ -140,18 +141,20 @@ export function tokenize(text: string): Tokens {
     end.push(e);
     raw.push(r);
     num.push(isNum);
+    if (isNum) streak = 0;
     if (isNum) {
       digits += r.length;
       norm.push(stripZeros(r));
     } else {
       norm.push(r.length <= MAX_TYPE_LENGTH ? canonicalWord(r) : r);
       if (r.length >= 3 && r.length <= 9 && isNumberWord(r)) words++;
-      else if (r.length === 1) singles++;
+      // Three one-letter words in a row: maybe a word spelt out.
+      if (r.length === 1) { if (++streak >= 3) spelt = true; } else streak = 0;
     }
   }
   let t: Tokens = { text, count: start.length, start, end, raw, norm, num, digits };
-  if (singles >= 3) t = withSpelledWords(t);
-  return words > 0 || singles >= 3 ? withNumberWords(t) : t;
+  if (spelt) t = withSpelledWords(t);
+  return words > 0 || spelt ? withNumberWords(t) : t;
 }
 
 /** One or two spaces, dots, hyphens, underscores or invisible characters: "A c a c i a", "B.i.r.c.h". */

@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import type { Gateway } from '../app.js';
 import { GatewayError, ValidationFailed } from '../errors.js';
+import { CaseQueryInvalid } from '../exchange/case-errors.js';
 import { LegalConditionRejected } from '../exchange/errors.js';
 import { personOf } from '../identity/people-auth.js';
 import type { PersonPrincipal } from '../identity/principal.js';
@@ -21,7 +22,7 @@ import { formatDate, type PageRenderer } from './render.js';
  */
 
 export interface ReferralPagesDeps {
-  g: Pick<Gateway, 'referrals' | 'registry'>;
+  g: Pick<Gateway, 'referrals' | 'registry' | 'exchange'>;
   render: PageRenderer;
   now: () => Date;
 }
@@ -132,11 +133,42 @@ export function referralPages(pages: PageRouter, deps: ReferralPagesDeps): void 
     }
   });
 
+  /**
+   * Open cases of this coordinator with a person who has the waiting referral's victim's NHS
+   * number (or, without one, the same family name and date of birth), other than the possible
+   * repeats already listed. Repeat detection runs when a referral arrives, so a case opened since
+   * (the same victim referred by two agencies, one accepted first) is found only here: accepting
+   * would open a second case for the same person.
+   */
+  async function openCasesForVictim(res: Response, full: { status: string; referral?: any; repeatMatches?: any[] }) {
+    if (full.status !== 'SUBMITTED') return [];
+    const victim = (full.referral?.subjects ?? []).find((s: any) => s.role === 'VICTIM');
+    if (!victim) return [];
+    const nhs = (victim.identifiers ?? []).find((i: any) => i.system === 'nhs-number')?.value as string | undefined;
+    const name = (victim.names ?? [])[0] as { family?: string } | undefined;
+    const dob = (victim.dobs ?? [])[0] as string | undefined;
+    const query = nhs ? { nhsNumber: nhs, status: 'OPEN' } : name?.family && dob ? { familyName: name.family, dob, status: 'OPEN' } : undefined;
+    if (!query) return [];
+    try {
+      const known = new Set((full.repeatMatches ?? []).map((m) => m.caseId as string));
+      const found = await g.exchange.cases.listCases(me(res), query);
+      return found.items.filter((c) => !known.has(c.caseId)).map((c) => ({
+        caseId: c.caseId, name: c.externalRef ?? `Case ending ${c.caseId.slice(-6)}`, meetingDate: c.meetingDate, openedAt: c.createdAt,
+        matchedOn: nhs ? 'NHS number' : 'family name and date of birth',
+      }));
+    } catch (err) {
+      if (err instanceof CaseQueryInvalid) return [];
+      throw err;
+    }
+  }
+
   async function referralPage(res: Response, id: string, extra: { errors?: FormErrors; values?: FormBody; flash?: unknown; status?: number } = {}) {
     const [names, r] = [await agencyNames(), await g.referrals.get(me(res), id)];
     const full = r as typeof r & { referral?: any; repeatMatches?: any[]; caseId?: string };
     const answers = full.referral?.dash?.answers ?? {};
+    const openCases = await openCasesForVictim(res, full);
     render.page(res, 'referrals/referral.njk', {
+      openCases,
       title: `Referral from ${names(r.referringAgencyId)}`,
       r: full,
       referrer: names(r.referringAgencyId),

@@ -56,6 +56,9 @@ describe('location in free text: second review of evasions', () => {
       'Rose Cottage, Mill Lane', 'c/o Mrs Smith, Acacia Avenue', 'Kestrel House, 4 Mill Lane', 'Flat 3b, Kestrel House']) {
       gone(shapes(`${t}.`), t.includes('Kestrel') ? 'kestrel' : t.includes('Rose') ? 'mill' : 'acacia');
     }
+    // A flat in a named building needs no street type.
+    for (const t of ['Flat 2, The Willows', 'Apartment 4 Rosewood', 'Flat 12a Larch Court']) gone(shapes(`at ${t}.`), 'willows', 'rosewood', 'larch');
+    for (const t of ['Flat 2. Police attended.', 'the flat 2 weeks ago', 'Flat 2 was searched']) expect(shapes(t), t).toBe(t);
     for (const t of ['Birch Walk, number 30', 'Birch Walk no. 30', 'Birch Walk (no 30)', 'Birch Walk 30']) {
       const out = known(`at ${t}.`);
       gone(out, 'birch');

@@ -93,6 +93,27 @@ function streetShapes(t: Tokens, spans: Spans): void {
   }
 }
 
+const DWELLING = new Set(['flat', 'flt', 'apartment', 'apt', 'maisonette']);
+
+/**
+ * A flat in a named building: "Flat 2, The Willows", "Apartment 4 Rosewood". The flat number with
+ * up to three capitalised words after it (a house name needs no street type).
+ */
+function flatNames(t: Tokens, spans: Spans): void {
+  for (let i = 0; i + 2 < t.count; i++) {
+    if (!DWELLING.has(t.raw[i]!) || !t.num[i + 1] || !tightGap(t, i)) continue;
+    let k = i + 2;
+    if (k < t.count && isHouseLetter(t, k)) k++;
+    let z = -1;
+    // Not across a full stop: "Flat 2. Police attended" is two sentences.
+    const joined = (j: number) => tightGap(t, j - 1) && !t.text.slice(t.end[j - 1], t.start[j]).includes('.');
+    for (let n = 0; n < 3 && k < t.count && !t.num[k] && joined(k) && isCapitalised(t, k) && !FUNCTION_WORDS.has(t.raw[k]!); n++, k++) z = k;
+    // "The" starts a house name ("The Willows") and is capitalised there.
+    if (z < 0 && t.raw[k] === 'the' && k + 1 < t.count && isCapitalised(t, k + 1)) z = k + 1;
+    if (z >= 0) addSpan(spans, t.start[i]!, t.end[z]!);
+  }
+}
+
 /** "PO Box 123", "P.O. Box 12", "Post Office Box 9". */
 function poBoxes(t: Tokens, spans: Spans): void {
   for (let i = 0; i + 1 < t.count; i++) {
@@ -143,5 +164,6 @@ export function matchShapes(t: Tokens, spans: Spans): void {
   streetShapes(t, spans);
   refugeShapes(t, spans);
   poBoxes(t, spans);
+  flatNames(t, spans);
   otherShapes(t, spans);
 }

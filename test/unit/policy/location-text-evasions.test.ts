@@ -66,7 +66,7 @@ describe('location in free text: second review of evasions', () => {
     }
     // Institutions and counts after a street stay.
     for (const t of ['Hearing at Chelmsford Crown Court on 12 March.', 'Bail at Harlow Magistrates Court.', 'Action Point 3: housing to review.',
-      'MARAC at County Hall', 'the dog walk 3 times a day', 'Family Court hearing next week']) {
+      'MARAC at County Hall', 'the dog walk 3 times a day', 'Family Court hearing next week', 'Refuge place arranged; Safe way home planned']) {
       expect(shapes(t), t).toBe(t);
     }
   });

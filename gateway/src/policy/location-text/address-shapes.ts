@@ -80,7 +80,9 @@ function streetAt(t: Tokens, z: number, type: string, spans: Spans): void {
     addSpan(spans, nameStart, t.end[after]!);
     return;
   }
-  // The capitalised words right before the type ("c/o Mrs Smith, Acacia Avenue": from Mrs).
+  // Written as a name, type included ("Acacia Avenue", not "Refuge place arranged"): the
+  // capitalised words right before it ("c/o Mrs Smith, Acacia Avenue": from Mrs).
+  if (!isCapitalised(t, z)) return;
   let k = z - 1;
   while (k > j && isCapitalised(t, k)) k--;
   if (k < z - 1 && !institution) addSpan(spans, t.start[k + 1]!, t.end[z]!);

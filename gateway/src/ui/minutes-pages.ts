@@ -131,7 +131,8 @@ export function minutesPages(pages: PageRouter, deps: MinutesPagesDeps): void {
     }
     const inPack = new Set(out.map((o) => o.agencyId));
     for (const id of candidates) {
-      if (inPack.has(id) || id === me(res).agencyId) continue;
+      // Another MARAC's coordinator (a party for transfers) does not speak at this meeting.
+      if (inPack.has(id) || id === me(res).agencyId || agencies.type(id) === 'MARAC_COORDINATOR') continue;
       out.push({ key: shareKey(id), agencyId: id, text: agencies.name(id), hint: 'Said at the meeting (not in the research pack)' });
     }
     return out;

@@ -2,7 +2,8 @@
  * The minutes page in the meeting's running order: it names the case by its local reference with
  * its place and slot ("case 2 of 3"), links the previous and next cases, and "Save and open the
  * next case" saves then opens the next one (the last case stays on itself); a stale save-and-next
- * is the 409 with nothing written and no move.
+ * is the 409 with nothing written and no move. Another MARAC's coordinator is not offered as a
+ * sharer. Once the meeting is held, a heard case still open links to closing it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWebWorld, type LoggedIn, type WebWorld } from '../web/world.js';
@@ -48,6 +49,9 @@ describe('minutes in running order', () => {
     expect(html).toContain(`href="${url(2)}"`);
     expect(html).toContain('3. RUN-THREE');
     expect(html).toContain('value="save-next"');
+    // Another MARAC's coordinator is not offered as having shared anything at this meeting.
+    expect(html).toContain('value="essex-police_meeting"');
+    expect(html).not.toContain('value="southend-marac_meeting"');
     const last = await (await w.page(url(2), coord)).text();
     expect(last).not.toContain('value="save-next"');
     expect(last).not.toContain(`href="${url(3)}"`);
@@ -71,5 +75,19 @@ describe('minutes in running order', () => {
     expect(stale.headers.get('location')).toBeNull();
     expect(await stale.text()).toContain('Someone else saved these minutes');
     expect(await versions()).toEqual(before);
+  });
+
+  it('once the meeting is held, a heard case that is still open offers closing it from the agenda', async () => {
+    expect((await w.form(`/meetings/${meetingId}/status`, coord, { status: 'IN_PROGRESS' })).status).toBe(303);
+    expect((await w.form(`/meetings/${meetingId}/agenda/${caseIds[0]}/outcome`, coord, { outcome: 'HEARD' })).status).toBe(303);
+    expect((await w.form(`/meetings/${meetingId}/agenda/${caseIds[1]}/outcome`, coord, { outcome: 'DEFERRED' })).status).toBe(303);
+    const during = await (await w.page(`/meetings/${meetingId}`, coord)).text();
+    expect(during).not.toContain(`href="/cases/${caseIds[0]}/close"`);
+    expect((await w.form(`/meetings/${meetingId}/status`, coord, { status: 'HELD' })).status).toBe(303);
+    const held = await (await w.page(`/meetings/${meetingId}`, coord)).text();
+    expect(held).toContain(`href="/cases/${caseIds[0]}/close"`);
+    expect(held).not.toContain(`href="/cases/${caseIds[1]}/close"`);
+    expect((await w.form(`/cases/${caseIds[0]}/close`, coord, { outcome: 'HEARD_ACTIONS_COMPLETE' })).status).toBe(303);
+    expect(await (await w.page(`/meetings/${meetingId}`, coord)).text()).not.toContain(`href="/cases/${caseIds[0]}/close"`);
   });
 });

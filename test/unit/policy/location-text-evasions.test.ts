@@ -145,7 +145,9 @@ describe('location in free text: second review of evasions', () => {
     for (const t of ['the quarry was closed', 'a query about rows', 'oh no, two of them']) expect(s(t), t).toBe(t);
   });
 
-  it('e-mail addresses written out with "at" and "dot"', () => {
+  it('e-mail addresses written out with "at" and "dot"; the local part alone is often her name and stays', () => {
+    const named = compileLexicon([{ emails: ['jane.sampleton@example.org'] }]);
+    expect(scrubLocationText('Jane Sampleton reported it', named, { addressShapes: false }).text).toBe('Jane Sampleton reported it');
     for (const t of ['jane.s at example dot org', 'jane dot s at example dot org', 'jane.s (at) example.org', 'JANE.S AT EXAMPLE DOT ORG']) {
       expect(known(`write to ${t} only`), t).toBe(`write to ${L} only`);
     }

@@ -286,9 +286,6 @@ function addEmail(b: Builder, email: string): void {
   for (const l of [normTokens(local).norm, dotted(local)]) {
     for (const d of [normTokens(domain).norm, dotted(domain)]) b.add([...l, 'at', ...d], EntryKind.Phrase);
   }
-  // The local part alone is how a reader would find her ("jane.s"), when it is not a common word.
-  const l = normTokens(local).norm;
-  if (l.join('').length >= 6) b.add(l, EntryKind.Phrase);
 }
 
 /** Free locating text (refuge name, safe time, a town given as a location): itself, and any address in it. */

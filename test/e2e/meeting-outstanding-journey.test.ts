@@ -47,6 +47,7 @@ describe('what is outstanding before a 16-case meeting', () => {
     await page.waitForURL(new RegExp(`/meetings/${meetingId}$`));
     expect(await page.locator('table[data-table="agenda"] tr.app-agenda__item').count()).toBe(16);
     const summary = await page.locator('[data-summary="outstanding"]').innerText();
+    expect(summary).toContain('4 of the 16 cases have no research asked for yet.');
     expect(summary).toContain('18 research answers not in yet, on 12 of 16 cases.');
     expect(summary).toContain('1 open action due for review.');
     expect(await capture(page, 'meeting-agenda-16', { docs: true })).toEqual([]);
@@ -62,6 +63,10 @@ describe('what is outstanding before a 16-case meeting', () => {
     expect(await housing.locator('tbody tr').count()).toBe(6);
     for (let i = 0; i < 12; i += 2) expect(await housing.locator(`a[href="/cases/${caseIds[i]}"]`).count()).toBe(1);
     expect(await housing.locator(`a[href="/cases/${caseIds[1]}"]`).count()).toBe(0);
+    // The four cases nobody has been asked about, each with the way to ask.
+    const notAsked = page.locator('table[data-table="not-asked"] tbody tr');
+    expect(await notAsked.count()).toBe(4);
+    for (let i = 12; i < 16; i++) expect(await page.locator(`table[data-table="not-asked"] a[href="/cases/${caseIds[i]}/research/new"]`).count()).toBe(1);
     const actions = page.locator('table[data-table="actions-for-review"] tbody tr');
     expect(await actions.count()).toBe(1);
     expect(await actions.innerText()).toContain('Sanctuary scheme assessment');

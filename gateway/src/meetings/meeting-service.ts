@@ -107,6 +107,8 @@ export interface MeetingOutstanding {
   meetingId: string;
   meetingDay: string;
   today: string;
+  /** Open cases on the agenda with no research request yet, in agenda order. */
+  notAsked: string[];
   research: OutstandingResearch[];
   actions: ActionForReview[];
 }
@@ -503,7 +505,7 @@ export function createMeetingService(deps: MeetingDeps) {
 
   /**
    * What is still outstanding for a meeting, in one read (the coordinator's chase list before it):
-   * every research message of a listed case not yet answered or declined (its recipient, state,
+   * the open cases no research has been asked for, every research message of a listed case not yet answered or declined (its recipient, state,
    * deadline and when it was asked), and every open action of a listed case due on or before the
    * meeting's day (owner and due date; the description stays with the action pages). The same rows
    * the agenda's flags count. One VIEW_READ in the same transaction names the cases it covered.
@@ -533,11 +535,20 @@ export function createMeetingService(deps: MeetingDeps) {
           ORDER BY a.due_on, mc.position, a.created_at`,
         [meetingId, meetingDay],
       );
+      // An open case nobody has been asked about yet is outstanding too (it would otherwise look complete).
+      const notAsked = await tx.query(
+        `SELECT mc.case_id FROM meeting_cases mc JOIN cases c ON c.id = mc.case_id
+          WHERE mc.meeting_id = $1 AND c.status = 'OPEN'
+            AND NOT EXISTS (SELECT 1 FROM research_requests rr WHERE rr.case_id = mc.case_id)
+          ORDER BY mc.position`,
+        [meetingId],
+      );
       const today = londonDate(now);
       const out: MeetingOutstanding = {
         meetingId,
         meetingDay,
         today,
+        notAsked: notAsked.rows.map((x) => x.case_id as string),
         research: research.rows.map((x) => ({
           caseId: x.case_id as string,
           requestId: x.request_id as string,
@@ -556,7 +567,7 @@ export function createMeetingService(deps: MeetingDeps) {
           overdue: (x.due_on as string) < today,
         })),
       };
-      const ids = [...new Set([...out.research.map((r) => r.caseId), ...out.actions.map((a) => a.caseId)])];
+      const ids = [...new Set([...out.notAsked, ...out.research.map((r) => r.caseId), ...out.actions.map((a) => a.caseId)])];
       for (let i = 0; i === 0 || i < ids.length; i += IDS_PER_EVENT) {
         await audit.append(tx, {
           action: 'VIEW_READ',
@@ -565,7 +576,7 @@ export function createMeetingService(deps: MeetingDeps) {
           agencyIds: [agencyId],
           detail: {
             view: 'meeting-outstanding', meetingId, cases: ids.slice(i, i + IDS_PER_EVENT).join(','), caseCount: ids.length,
-            research: out.research.length, actions: out.actions.length,
+            research: out.research.length, actions: out.actions.length, notAsked: out.notAsked.length,
           },
         });
       }

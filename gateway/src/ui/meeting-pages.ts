@@ -176,6 +176,7 @@ export function meetingPages(pages: PageRouter, deps: MeetingPagesDeps): void {
       .sort((a, b) => a.name.localeCompare(b.name));
     const m = agenda.meeting;
     const circulated = await g.meetingCirculation.circulatedOn(meetingId);
+    const notAsked = agenda.items.length && m.status !== 'CANCELLED' ? (await g.meetings.outstandingForMeeting(me(res), meetingId)).notAsked.length : 0;
     render.page(res, 'meetings/meeting.njk', {
       title: `Meeting on ${formatDateTime(m.startsAt)}`,
       meeting: { ...m, statusLabel: MEETING_STATUS_LABELS[m.status] },
@@ -200,6 +201,7 @@ export function meetingPages(pages: PageRouter, deps: MeetingPagesDeps): void {
         research: agenda.items.reduce((n, i) => n + i.outstandingResearch, 0),
         actionsForReview: agenda.items.reduce((n, i) => n + i.actionsDueForReview, 0),
         overdueActions: agenda.items.reduce((n, i) => n + i.overdueActions, 0),
+        notAsked,
       },
       flash: flashOf(req),
     });
@@ -235,10 +237,12 @@ export function meetingPages(pages: PageRouter, deps: MeetingPagesDeps): void {
       survivorFeedback: a.kind === 'SURVIVOR_FEEDBACK',
     }));
     const researchCases = new Set(out.research.map((r) => r.caseId)).size;
+    const notAsked = out.notAsked.map(caseOf);
     render.page(res, 'meetings/outstanding.njk', {
       title: 'What is outstanding for this meeting',
       meeting: { ...agenda.meeting, statusLabel: MEETING_STATUS_LABELS[agenda.meeting.status] },
       caseCount: agenda.items.length,
+      notAsked,
       research: {
         total: out.research.length,
         cases: researchCases,

@@ -1,6 +1,6 @@
 /**
  * "What is outstanding" for a meeting (GET /meetings/:meetingId/outstanding) over a real OIDC
- * session: research not answered by agency across the agenda (an answered one gone, a passed
+ * session: open cases nobody has been asked about, research not answered by agency across the agenda (an answered one gone, a passed
  * deadline marked), open actions due by the meeting day (a later one left out), the meeting page's
  * sums and link, one VIEW_READ naming the cases it covered; and the refusals: every other role
  * 403, another coordinator's meeting and a malformed id 404, signed out to the log-in, each with
@@ -92,7 +92,13 @@ describe('what is outstanding for a meeting', () => {
     expect(housing).toContain('OUT-ALPHA');
     expect(housing).not.toContain('OUT-BRAVO');
     expect(section(html, 'kss-probation')).toBe(''); // never asked
-    expect(html).not.toContain('OUT-CHARLIE');
+    // Charlie: nobody asked yet, so it is outstanding too, with the way to ask.
+    expect(html).toContain('1 of 3 cases</strong> on the agenda: no agency has been asked yet');
+    const notAsked = html.slice(html.indexOf('data-table="not-asked"'), html.indexOf('id="research"'));
+    expect(notAsked).toContain('OUT-CHARLIE');
+    expect(notAsked).toContain(`href="/cases/${c}/research/new"`);
+    expect(notAsked).not.toContain('OUT-ALPHA');
+    expect(section(html, 'essex-police')).not.toContain('OUT-CHARLIE');
     expect(html).toContain('(passed)');
     // The actions due by the meeting: the one due on the 9th (overdue now), not the March one.
     expect(html).toContain('Sanctuary scheme assessment for Bravo');
@@ -103,26 +109,38 @@ describe('what is outstanding for a meeting', () => {
     const reads = await outstandingReads(meetingId);
     expect(reads).toHaveLength(1);
     expect(reads[0].actor).toMatchObject({ kind: 'person' });
-    expect(String(reads[0].detail.cases).split(',').sort()).toEqual([a, b].sort());
-    expect(reads[0].detail).toMatchObject({ research: 2, actions: 1, caseCount: 2 });
+    expect(String(reads[0].detail.cases).split(',').sort()).toEqual([a, b, c].sort());
+    expect(reads[0].detail).toMatchObject({ research: 2, actions: 1, notAsked: 1, caseCount: 3 });
 
     // The meeting page sums the agenda's counts and links to it.
     const meeting = await (await w.page(`/meetings/${meetingId}`, coord)).text();
+    expect(meeting).toContain('1 of the 3 cases has no research asked for yet.');
     expect(meeting).toContain('2 research answers not in yet, on 2 of 3 cases.');
     expect(meeting).toContain('1 open action due for review, 1 overdue.');
     expect(meeting).toContain(`href="/meetings/${meetingId}/outstanding"`);
   });
 
-  it('says so when nothing is outstanding', async () => {
+  it('a case nobody was asked about is not "all in"; once asked and answered, it says nothing is outstanding', async () => {
     const coord = await w.login('coordinator@essex-marat');
+    const d = await open('OUT-DELTA');
     const m = await coordinatorApi().post('/v1/meetings', { startsAt: `${MEETING_DAY}T14:00:00Z`, chair: 'Quiet Chair' });
     expect(m.status).toBe(201);
-    expect((await coordinatorApi().post(`/v1/meetings/${m.body.id}/agenda`, { caseId: c })).status).toBe(201);
+    expect((await coordinatorApi().post(`/v1/meetings/${m.body.id}/agenda`, { caseId: d })).status).toBe(201);
+    const unasked = await (await w.page(`/meetings/${m.body.id}`, coord)).text();
+    expect(unasked).toContain('This case has no research asked for yet.');
+    expect(unasked).toContain(`href="/meetings/${m.body.id}/outstanding"`);
+
+    const req = await ask(d, ['essex-police']);
+    expect((await w.t.as('essex-police').get('/v1/inbox')).status).toBe(200);
+    const declined = await w.t.as('essex-police').post(`/v1/research-requests/${req}/decline`, { reason: 'NOT_KNOWN' }, { 'Idempotency-Key': 'outstanding-police-d' });
+    expect(declined.status, JSON.stringify(declined.body)).toBeLessThan(300);
     const html = await (await w.page(`/meetings/${m.body.id}/outstanding`, coord)).text();
+    expect(html).toContain('Research has been asked for every open case on the agenda');
     expect(html).toContain('Every agency asked has answered or declined, on all 1 case');
     expect(html).toContain('No open actions are due by the meeting');
     const meeting = await (await w.page(`/meetings/${m.body.id}`, coord)).text();
     expect(meeting).toContain('All research asked for these cases is in.');
+    expect(meeting).not.toContain('no research asked for yet');
     expect(meeting).not.toContain(`href="/meetings/${m.body.id}/outstanding"`);
   });
 

@@ -297,7 +297,10 @@ export function minutesPages(pages: PageRouter, deps: MinutesPagesDeps): void {
     res.redirect(303, `/meetings/${meetingId}/cases/${caseId}/minutes?added=1#action-plan`);
   });
 
-  async function actionPage(res: Response, actionId: string, opts: { values?: FormBody; errors?: FormErrors; status?: number; updated?: boolean } = {}) {
+  /** The meeting whose review list the action was opened from (?review=<meeting id>, an id only), to go back to it. */
+  const reviewOf = (v: unknown) => (typeof v === 'string' && /^mtg_[0-9a-f]{32}$/.test(v) ? v : undefined);
+
+  async function actionPage(res: Response, actionId: string, opts: { values?: FormBody; errors?: FormErrors; status?: number; updated?: boolean; review?: string } = {}) {
     const a = (await g.actions.getAction(me(res), actionId)) as ActionView;
     const agencies = await agencyDirectory();
     const values = opts.values ?? { status: a.status };
@@ -306,6 +309,7 @@ export function minutesPages(pages: PageRouter, deps: MinutesPagesDeps): void {
       action: actionRow(a, agencies.name),
       caseId: a.caseId,
       meetingId: a.meetingId,
+      review: opts.review,
       updates: a.updates.map((u) => ({ ...u, by: agencies.name(u.byAgencyId), statusLabel: ACTION_STATUS_LABELS[u.status] })),
       values,
       errors: opts.errors?.byField() ?? {},
@@ -318,7 +322,8 @@ export function minutesPages(pages: PageRouter, deps: MinutesPagesDeps): void {
   }
 
   pages.get('/actions/:actionId', COORDINATOR, async (req, res) => {
-    await actionPage(res, actionIdOf(req), { updated: req.query.updated === '1' });
+    const review = reviewOf(req.query.review);
+    await actionPage(res, actionIdOf(req), { updated: req.query.updated === '1', ...(review ? { review } : {}) });
   });
 
   pages.post('/actions/:actionId', COORDINATOR, async (req, res) => {
@@ -326,16 +331,18 @@ export function minutesPages(pages: PageRouter, deps: MinutesPagesDeps): void {
     const body = asBody(req.body);
     const status = text(body, 'status', 40) as ActionStatus;
     const note = text(body, 'note', 4000);
+    const review = reviewOf(body.review);
+    const back = review ? { review } : {};
     const errors = new FormErrors();
     if (!(status in ACTION_STATUS_LABELS)) errors.add('status', 'Choose the action’s status');
-    if (errors.any) return actionPage(res, actionId, { values: body, errors, status: 400 });
+    if (errors.any) return actionPage(res, actionId, { values: body, errors, status: 400, ...back });
     try {
       await g.actions.updateAction(me(res), actionId, { status, ...(note ? { note } : {}) });
-      res.redirect(303, `/actions/${actionId}?updated=1`);
+      res.redirect(303, `/actions/${actionId}?updated=1${review ? `&review=${review}` : ''}`);
     } catch (err) {
       if (err instanceof ActionNoteRequired) {
         errors.add('note', err.message);
-        return actionPage(res, actionId, { values: body, errors, status: 400 });
+        return actionPage(res, actionId, { values: body, errors, status: 400, ...back });
       }
       throw err;
     }

@@ -104,6 +104,18 @@ describe('what is outstanding for a meeting', () => {
     expect(html).toContain('Sanctuary scheme assessment for Bravo');
     expect(html).toContain('9 February 2027 (overdue)');
     expect(html).not.toContain('Review in March');
+    // Reviewing it: the action opens with the way back to this list, kept through the update.
+    const actionId = /href="\/actions\/(act_[0-9a-f]{32})\?review=([^"]+)"/.exec(html);
+    expect(actionId?.[2]).toBe(meetingId);
+    const actionPage = await (await w.page(`/actions/${actionId![1]}?review=${meetingId}`, coord)).text();
+    expect(actionPage).toContain(`href="/meetings/${meetingId}/outstanding#actions"`);
+    const updated = await w.form(`/actions/${actionId![1]}`, coord, { status: 'OPEN', note: 'Assessment booked for next week', review: meetingId });
+    expect(updated.status).toBe(303);
+    expect(updated.headers.get('location')).toBe(`/actions/${actionId![1]}?updated=1&review=${meetingId}`);
+    // Anything but a meeting id is ignored: the way back is the case.
+    const odd = await (await w.page(`/actions/${actionId![1]}?review=javascript:alert(1)`, coord)).text();
+    expect(odd).not.toContain('javascript:');
+    expect(odd).toContain(`href="/cases/${b}"`);
     expect(html).toContain(`href="/meetings/${meetingId}#circulation"`);
 
     const reads = await outstandingReads(meetingId);

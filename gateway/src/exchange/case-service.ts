@@ -107,6 +107,9 @@ export function storedFacts(subjectId: string, s: Pick<CaseSubjectInput, 'role' 
   };
 }
 
+/** The search terms that name a person (the rest filter by state and date). */
+const PERSON_TERMS = ['givenName', 'familyName', 'dob', 'nhsNumber', 'pncId'] as const;
+
 const LEGAL_FIELDS = ['careAndSupportNeeds', 'art9Conditions', 'art10Conditions', 'part3Sch8'] as const;
 
 function isParsed(q: Record<string, unknown> | CaseQuery): q is CaseQuery {
@@ -207,6 +210,19 @@ export function createCaseService(deps: ExchangeDeps) {
     };
   }
 
+  /** The audit tokens of the person a search names, as the log holds them for a case's subjects. */
+  function searchedTokens(q: CaseQuery): string[] {
+    const identifiers = [
+      ...(q.nhsNumber ? [{ system: 'nhs-number', value: q.nhsNumber }] : []),
+      ...(q.pncId ? [{ system: 'pnc-id', value: q.pncId }] : []),
+    ];
+    return deps.subjectTokens({
+      ...(q.familyName ? { names: [{ family: q.familyName, ...(q.givenName ? { given: [q.givenName] } : {}) }] } : {}),
+      ...(q.dob ? { dobs: [q.dob] } : {}),
+      identifiers,
+    });
+  }
+
   /**
    * The acting coordinator's cases, a page at a time with the total (no silent cap): upcoming
    * meetings first, filtered and searched (case-search.ts). Statuses, deadlines and the local
@@ -220,7 +236,24 @@ export function createCaseService(deps: ExchangeDeps) {
     const now = deps.now();
     await backfillSearchTokens(pool, sealer, deps.caseSearch, acting.agencyId);
     const today = now.toISOString().slice(0, 10);
-    const { total, rows } = await queryCases(pool, acting.agencyId, q, deps.caseSearch.forQuery(q), today);
+    const terms = PERSON_TERMS.filter((k) => q[k] !== undefined && q[k] !== '');
+    // A search for a person is an access to personal data (who looked for whom is a subject
+    // access request's first question): audited with the subject tokens of what was searched
+    // for and the terms used, never their values, in the transaction that reads the results.
+    const { total, rows } = terms.length === 0
+      ? await queryCases(pool, acting.agencyId, q, deps.caseSearch.forQuery(q), today)
+      : await withTx(pool, async (tx) => {
+        const found = await queryCases(tx, acting.agencyId, q, deps.caseSearch.forQuery(q), today);
+        await audit.append(tx, {
+          action: 'VIEW_READ',
+          actor,
+          decision: 'NONE',
+          subjectTokens: searchedTokens(q),
+          agencyIds: [acting.agencyId],
+          detail: { view: 'case-search', terms: terms.join(','), results: found.total },
+        });
+        return found;
+      });
     const opener = await openerFor(sealer, pool, rows.map((x) => x.sealed.subjects_key_id));
     return {
       items: rows.map((x) => {

@@ -97,6 +97,31 @@ describe('search through keyed tokens', () => {
     expect(ids(await list(`?nhsNumber=${other.nhs}`))).toEqual([other.caseId]);
   });
 
+  it('a search for a person is audited with that person\'s subject tokens and the terms used, never their values; a list by state is not', async () => {
+    const a = await open();
+    const searches = async () => {
+      await t.gateway.audit.flush();
+      const r = await t.db.pool.query(`SELECT canonical FROM audit_events WHERE action = 'VIEW_READ' AND canonical::jsonb->'detail'->>'view' = 'case-search' ORDER BY seq`);
+      return r.rows.map((x) => ({ text: x.canonical as string, ...JSON.parse(x.canonical) }));
+    };
+    const before = (await searches()).length;
+    expect(ids(await list(`?nhsNumber=${a.nhs}`))).toEqual([a.caseId]);
+    expect(ids(await list(`?familyName=${a.surname}&givenName=Anna&dob=1988-05-17`))).toEqual([a.caseId]);
+    expect((await list('?status=OPEN')).status).toBe(200);
+    const events = (await searches()).slice(before);
+    expect(events.map((e) => e.detail)).toEqual([
+      { view: 'case-search', terms: 'nhsNumber', results: 1 },
+      { view: 'case-search', terms: 'givenName,familyName,dob', results: 1 },
+    ]);
+    // The auditor's subject search finds each: the tokens are the case's own subject tokens.
+    const row = await t.db.pool.query('SELECT subject_tokens FROM cases WHERE id = $1', [a.caseId]);
+    for (const e of events) {
+      expect(e.subjectTokens.length).toBeGreaterThan(0);
+      for (const tok of e.subjectTokens) expect(row.rows[0].subject_tokens).toContain(tok);
+      for (const plain of [a.nhs, a.surname, '1988-05-17', 'Anna']) expect(e.text).not.toContain(plain);
+    }
+  });
+
   it('criteria combine and narrow: the name and the date of birth must belong to one subject', async () => {
     const a = await open({ dob: '1979-01-02' });
     // The perpetrator's family name with the victim's date of birth: nobody born then has that name.

@@ -9,6 +9,7 @@ import { GatewayError, } from '../errors.js';
 import { parseDocumentFormat, type DocumentService } from '../documents/document-service.js';
 import { sendDocument } from './document-routes.js';
 import { agencyOf, idParam } from './route-params.js';
+import { ValidationFailed } from '../errors.js';
 
 class MethodNotAllowed extends GatewayError {
   readonly code = 'METHOD_NOT_ALLOWED';
@@ -41,6 +42,12 @@ export function createAgencyRouter(d: AgencyRouteDeps): Router {
   // The coordinator's cases: a page at a time, searched through keyed tokens (case-search.ts).
   r.get('/v1/cases', async (req, res) => {
     res.set('cache-control', 'no-store').json(await d.cases.listCases(agencyOf(res), req.query as Record<string, unknown>));
+  });
+
+  // The same search with its terms in the body: a person's name, date of birth or NHS number in a
+  // query string ends up in proxies' access logs and browser histories.
+  r.post('/v1/cases/search', async (req, res) => {
+    res.set('cache-control', 'no-store').json(await d.cases.listCases(agencyOf(res), searchBody(req.body)));
   });
 
   r.get('/v1/cases/:caseId', async (req, res) => {
@@ -114,3 +121,18 @@ export function createAgencyRouter(d: AgencyRouteDeps): Router {
 
   return r;
 }
+
+/** A search body as the query string would give it: each member text (numbers and booleans as written), a list for status. */
+function searchBody(body: unknown): Record<string, unknown> {
+  if (body === undefined || body === null || (typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length === 0)) return {};
+  if (typeof body !== 'object' || Array.isArray(body)) {
+    throw new ValidationFailed('The search is a JSON object', { problems: [{ path: '', code: 'type', message: 'must be an object' }] });
+  }
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(body)) {
+    if (k === 'status' && Array.isArray(v) && v.every((x) => typeof x === 'string')) out[k] = v;
+    else out[k] = typeof v === 'number' || typeof v === 'boolean' ? String(v) : v;
+  }
+  return out;
+}
+

@@ -122,6 +122,35 @@ describe('search through keyed tokens', () => {
     }
   });
 
+  it('POST /v1/cases/search takes the same terms in the body, keeping them out of the address; bad bodies are 400 and write nothing', async () => {
+    const a = await open();
+    const search = (body: unknown) => call('POST', '/v1/cases/search', body);
+    for (const body of [
+      { nhsNumber: a.nhs },
+      { familyName: a.surname, givenName: 'Anna', dob: '1988-05-17', status: ['OPEN'], page: 1, pageSize: 10 },
+      { pncId: a.pnc, status: 'OPEN,CLOSED', repeat: false },
+    ]) {
+      const r = await search(body);
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      expect((r.body.items as { caseId: string }[]).map((x) => x.caseId), JSON.stringify(body)).toEqual([a.caseId]);
+      expect(r.headers['cache-control']).toBe('no-store');
+    }
+    const before = await written();
+    for (const [body, code] of [
+      [{ surname: a.surname }, 'CASE_QUERY_INVALID'],
+      [{ nhsNumber: '9434765918' }, 'CASE_QUERY_INVALID'],
+      [{ familyName: [a.surname] }, 'CASE_QUERY_INVALID'],
+      [[{ nhsNumber: a.nhs }], 'VALIDATION_FAILED'],
+      ['nhsNumber', 'MALFORMED_JSON'],
+    ] as const) {
+      const r = await search(body);
+      expect(r.status, JSON.stringify(body)).toBe(400);
+      expect(r.body.code, JSON.stringify(body)).toBe(code);
+    }
+    expect(await written()).toBe(before);
+    expect((await call('POST', '/v1/cases/search', { nhsNumber: a.nhs }, 'essex-police')).body.code).toBe('NOT_A_COORDINATOR');
+  });
+
   it('criteria combine and narrow: the name and the date of birth must belong to one subject', async () => {
     const a = await open({ dob: '1979-01-02' });
     // The perpetrator's family name with the victim's date of birth: nobody born then has that name.

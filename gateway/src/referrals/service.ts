@@ -343,17 +343,30 @@ export function createReferralService(deps: ReferralDeps) {
       throw new ValidationFailed('accept is not valid', { problems: [{ path: '/meetingDate', code: 'range', message: `a date from today to ${latestDate(at)}` }] });
     }
     const inForce = await agreementsInForce(pool, at);
-    return withTx(pool, async (tx) => {
+    const undecided = (pending: { caseId: string }[]) => new RepeatMatchUndecided('Confirm or reject the possible earlier case before accepting', {
+      problems: pending.map((m) => ({ path: `repeatMatches/${m.caseId}`, code: 'PENDING', message: 'confirm or reject this match' })),
+    });
+    const accepted = await withTx(pool, async (tx) => {
       const row = await mustFind(tx, id, true);
       assertCoordinator(acting, row);
       if (row.status !== 'SUBMITTED') throw new ReferralAlreadyDecided(`This referral was already ${row.status.toLowerCase()}`);
       const matches = await repo.listMatches(tx, id);
-      if (matches.some((m) => m.status === 'PENDING')) {
-        throw new RepeatMatchUndecided('Confirm or reject the possible earlier case before accepting', {
-          problems: matches.filter((m) => m.status === 'PENDING').map((m) => ({ path: `repeatMatches/${m.caseId}`, code: 'PENDING', message: 'confirm or reject this match' })),
-        });
-      }
+      if (matches.some((m) => m.status === 'PENDING')) throw undecided(matches.filter((m) => m.status === 'PENDING'));
       const sealed = open(row, await openerOf(tx, [row]));
+      // Repeats were looked for when the referral arrived. A case for the same victim opened since
+      // (another referral accepted meanwhile, a case opened by hand) would make this a second case
+      // for one person: it becomes a possible match the coordinator decides on first, kept
+      // (committed) while this acceptance is refused.
+      const victim = sealed.subjects.find((s) => s.role === 'VICTIM');
+      const known = new Set(matches.map((m) => m.caseId));
+      const fresh = victim
+        ? (await findRepeatCandidates(tx, labelledTokens(deps.exchange.subjectTokens, victim as TokenSubject), linkedAreas(row.maracArea, inForce),
+          monthsBefore(at, repeatMonths(row.maracArea)))).filter((c) => !known.has(c.caseId))
+        : [];
+      if (fresh.length > 0) {
+        await repo.insertMatches(tx, id, fresh);
+        return { fresh };
+      }
       const criteria = deps.criteria.forArea(row.maracArea);
       const repeats: RepeatLink[] = matches.map((m) => ({ caseId: m.caseId, status: m.status, caseOpenedAt: m.caseOpenedAt.toISOString() }));
       const input = { score: row.dashScore, claims: sealed.criteria, repeats, now: at };
@@ -394,6 +407,8 @@ export function createReferralService(deps: ReferralDeps) {
       });
       return { referralId: id, status: 'ACCEPTED', caseId: opened.caseId, meetingDate, criteria: riskBasis.criteria };
     });
+    if ('fresh' in accepted && accepted.fresh) throw undecided(accepted.fresh);
+    return accepted;
   }
 
   /** Back to the referrer with the reason (sealed; the referrer can read it, the audit log cannot). */

@@ -191,6 +191,31 @@ describe('repeat detection', () => {
     expect(await auditActions(ref.referralId)).toEqual(['REFERRAL_SUBMITTED', 'REFERRAL_VIEWED', 'REFERRAL_REPEAT_CONFIRMED', 'REFERRAL_ACCEPTED']);
   });
 
+  it('two referrals of one new victim: once the first opens a case, the second cannot open another until the coordinator decides on that case as a match', async () => {
+    const victim = otherVictim(sampleReferral({ yes: 16 }));
+    const first = await refer('essex-police', victim);
+    const second = await refer('mse-hospitals', victim);
+    expect([first.possibleRepeat, second.possibleRepeat]).toEqual([false, false]);
+    const opened = await t.as('essex-marat').post(`/v1/referrals/${first.referralId}/accept`, { meetingDate: MEETING });
+    expect(opened.status, JSON.stringify(opened.body)).toBe(201);
+
+    const cases = async () => (await t.db.pool.query('SELECT count(*)::int AS n FROM cases')).rows[0].n as number;
+    const before = await cases();
+    const refused = await t.as('essex-marat').post(`/v1/referrals/${second.referralId}/accept`, { meetingDate: MEETING });
+    expect([refused.status, refused.body.code], JSON.stringify(refused.body)).toEqual([409, 'REPEAT_MATCH_UNDECIDED']);
+    expect(refused.body.problems).toEqual([expect.objectContaining({ path: `repeatMatches/${opened.body.caseId}`, code: 'PENDING' })]);
+    expect(await cases()).toBe(before);
+    // The match is kept for the coordinator to see and decide, as one found on arrival would be.
+    const seen = await t.as('essex-marat').get(`/v1/referrals/${second.referralId}`);
+    expect(seen.body.repeatMatches).toEqual([expect.objectContaining({ caseId: opened.body.caseId, status: 'PENDING' })]);
+    expect(seen.body.repeatMatches[0].matchedOn).toEqual(expect.arrayContaining(['nhs-number', 'name-dob']));
+    const rejected = await t.as('essex-marat').post(`/v1/referrals/${second.referralId}/repeat-matches/${opened.body.caseId}`, { decision: 'REJECT' });
+    expect(rejected.status, JSON.stringify(rejected.body)).toBe(200);
+    // Decided (here: not the same person after all), it may be accepted, and is not asked about again.
+    const accepted = await t.as('essex-marat').post(`/v1/referrals/${second.referralId}/accept`, { meetingDate: MEETING });
+    expect(accepted.status, JSON.stringify(accepted.body)).toBe(201);
+  });
+
   it('matches on the NHS number alone, and on name with date of birth alone (other spellings of case and accents)', async () => {
     const byNhs = sampleReferral();
     byNhs.subjects[0].names = [{ given: ['Janet'], family: 'Different', use: 'official' }];

@@ -2,13 +2,14 @@
  * Worker-thread entry for `runLoadInWorker` and `startLoadInWorker` (load.ts): runs a scripted
  * load and posts the result. Between requests it obeys the parent's pause, resume and stop:
  * "paused" is reported once no connection has a request in flight, "flowing" once, after a
- * resume, every connection has a request on an open connection.
+ * resume, every connection has a request on an open connection and (with `flowingAfterRefusal`)
+ * some request has been refused (a 4xx or 5xx: the server is limiting the load).
  * Runs under tsx's loader, which load.ts registers before importing this file.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { runLoad, type ScriptedLoad, type WorkerCommand, type WorkerReport } from './load.js';
 
-const spec = workerData as ScriptedLoad & { startPaused?: boolean };
+const spec = workerData as ScriptedLoad & { startPaused?: boolean; flowingAfterRefusal?: boolean };
 const queues = spec.connections.map((c) => [...c.requests]);
 const n = queues.length;
 const post = (m: WorkerReport) => parentPort!.postMessage(m);
@@ -20,6 +21,7 @@ const done = new Set<number>();
 let stopped = false;
 /** Connections with a request on an open connection since the last resume; undefined: not watching. */
 let connected: Set<number> | undefined;
+let refusedSinceResume = false;
 
 function reportIfIdle(): void {
   if (gate && !gate.reported && held + done.size === n) {
@@ -29,7 +31,8 @@ function reportIfIdle(): void {
   }
 }
 function reportIfFlowing(): void {
-  if (connected && connected.size + done.size >= n) {
+  const limited = refusedSinceResume || !spec.flowingAfterRefusal || done.size === n;
+  if (connected && connected.size + done.size >= n && limited) {
     connected = undefined;
     post({ type: 'flowing' });
   }
@@ -51,6 +54,7 @@ function resume(): void {
   clearTimeout(g?.drop);
   abort = new AbortController();
   connected = new Set();
+  refusedSinceResume = false;
   g?.open();
   reportIfFlowing();
 }
@@ -85,6 +89,11 @@ const result = await runLoad({
     reportIfFlowing();
   },
   signal: () => abort.signal,
+  onResponse: (_c, status) => {
+    if (status < 400 || !connected) return;
+    refusedSinceResume = true;
+    reportIfFlowing();
+  },
   onConnected: (c) => {
     if (!connected) return;
     connected.add(c);

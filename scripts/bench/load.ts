@@ -255,7 +255,11 @@ export interface PausableLoad {
    * request is in flight.
    */
   pause(opts: { dropAfterMs: number }): Promise<void>;
-  /** Lets the held connections go on; resolves once each has a request on an open connection. */
+  /**
+   * Lets the held connections go on; resolves once each has a request on an open connection and,
+   * with `flowingAfterRefusal`, the server has refused one (it is limiting the load: a burst it
+   * allows after a pause is spent).
+   */
   resume(): Promise<void>;
   /** Ends the load (dropping the requests in flight) and resolves with its result. */
   stop(): Promise<LoadResult>;
@@ -263,7 +267,10 @@ export interface PausableLoad {
   readonly result: Promise<LoadResult>;
 }
 
-function spawnLoadWorker(spec: ScriptedLoad & { startPaused?: boolean }): Worker {
+/** A scripted load to start paused, and when to call it flowing after a resume (PausableLoad). */
+export type PausableLoadSpec = ScriptedLoad & { startPaused?: boolean; flowingAfterRefusal?: boolean };
+
+function spawnLoadWorker(spec: PausableLoadSpec): Worker {
   assertLoopback(spec.baseUrl);
   // Workers do not inherit tsx's loader hooks in Node 20: register them, then load the entry.
   const api = import.meta.resolve('tsx/esm/api');
@@ -295,7 +302,7 @@ function resultOf(worker: Worker, onReport: (r: WorkerReport) => void = () => {}
  * Starts the scripted load on a worker thread, held (`startPaused`) or running. One pause or
  * resume at a time.
  */
-export function startLoadInWorker(spec: ScriptedLoad & { startPaused?: boolean }): PausableLoad {
+export function startLoadInWorker(spec: PausableLoadSpec): PausableLoad {
   const worker = spawnLoadWorker(spec);
   const waiting: Partial<Record<'paused' | 'flowing', () => void>> = {};
   const result = resultOf(worker, (m) => {

@@ -18,8 +18,17 @@
  * stop sending, and the requests still waiting (refusals held back by the limiter) are dropped
  * with their connections 300 ms later, so the gateway has nothing of it left while the victim
  * is alone. Resumed, the flood reconnects; the victim's window starts once every flood connection
- * is open again and has its request in: a flood's handshakes happen once, when it starts, and
- * this test would otherwise measure them in every window.
+ * is open again and has its request in, and the flooder has been refused once: a real flood's
+ * handshakes and its burst (the bucket refilled while it was held) happen once, when it starts,
+ * and this test would otherwise measure them in every window. It measures the flood going on.
+ * Every window starts SETTLE_MS after a switch either way, for what the switch itself leaves.
+ *
+ * What the flood may still cost the victim is the work the flooder is allowed: here a pack read
+ * every 2.5 s. On a loaded 2-core machine a coordinator's pack read holds the event loop for
+ * 30-45 ms; allowed one a second, the flooder's reads overlapped about 1 in 15 of the victim's,
+ * right at its p95, and the ratio went from 0.9x to 2.5x with the machine's other load. What an
+ * agency may do is the operator's choice (AGENCY_LIMITS); what this test holds the gateway to
+ * is that a flood beyond it costs next to nothing (decision 0031).
  */
 import https from 'node:https';
 import { performance } from 'node:perf_hooks';
@@ -32,7 +41,11 @@ import { agencyFetch } from '../helpers/pki.js';
 import { answer, CLOCK, openCase, readPack, requestResearch, section } from '../integration/scenarios/world.js';
 
 const FLOODER = 'essex-marat';
+/** The flooder's allowance: 2 tokens a second, 10 at once (a pack read costs 5: one every 2.5 s, two at once). */
+const FLOOD_RATE = 2;
+const FLOOD_BURST = 10;
 const VICTIM = 'essex-police';
+const BUSY = 'mse-hospitals';
 const RATED = 'chelmsford-housing';
 const LIMITED = 'kss-probation';
 
@@ -49,10 +62,10 @@ beforeAll(async () => {
       AGENCY_MAX_CONCURRENT: '8',
       AGENCY_MAX_LONG_POLLS: '4',
       AGENCY_MAX_CONNECTIONS: '512',
-      // The flooder (the coordinator, which reads packs) at a pack read a second (a pack read costs
-      // 5 tokens). The victim may read often, to give the comparison many samples (an adapter
-      // reads its pack far less often).
-      AGENCY_LIMITS: `${RATED}:rate=1,burst=3;${LIMITED}:rate=1,burst=3,concurrent=1,polls=1;${FLOODER}:rate=5,burst=15,concurrent=2;${VICTIM}:rate=200,burst=200`,
+      // The flooder (the coordinator, which reads packs) at FLOOD_RATE and FLOOD_BURST. The victim
+      // may read often, to give the comparison many samples (an adapter reads its pack far less
+      // often). The hospital has one request in progress at a time.
+      AGENCY_LIMITS: `${RATED}:rate=1,burst=3;${LIMITED}:rate=1,burst=3,concurrent=1,polls=1;${FLOODER}:rate=${FLOOD_RATE},burst=${FLOOD_BURST},concurrent=2;${BUSY}:concurrent=1;${VICTIM}:rate=200,burst=200`,
     },
   });
   base = t.gateway.agencyUrl.replace('localhost', '127.0.0.1');
@@ -97,6 +110,7 @@ const ROUNDS = 6;
 const READS_PER_WINDOW = 30;
 /** Between the victim's reads. */
 const GAP_MS = 20;
+const SETTLE_MS = 500;
 
 /** The victim's pack reads, one after another on one kept-alive connection (as the SDK's client keeps them). */
 async function victimReads(agent: https.Agent, n: number, gapMs: number): Promise<number[]> {
@@ -129,6 +143,7 @@ describe('one agency flooding the API', () => {
       durationMs: 90_000,
       timeoutMs: 30_000,
       startPaused: true,
+      flowingAfterRefusal: true,
     });
     const alone: number[][] = [];
     const under: number[][] = [];
@@ -137,6 +152,9 @@ describe('one agency flooding the API', () => {
       for (const side of r % 2 === 0 ? (['flood', 'alone'] as const) : (['alone', 'flood'] as const)) {
         if (side === 'flood' && !flooding) await flood.resume();
         if (side === 'alone' && flooding) await flood.pause({ dropAfterMs: 300 });
+        // Each window starts SETTLE_MS after a switch, either way: what a switch leaves behind (the
+        // connections it opened or dropped) is not the flood, nor its absence.
+        if (flooding !== (side === 'flood')) await new Promise((res) => setTimeout(res, SETTLE_MS));
         flooding = side === 'flood';
         (side === 'flood' ? under : alone).push(await victimReads(agent, READS_PER_WINDOW, GAP_MS));
       }
@@ -157,21 +175,21 @@ describe('one agency flooding the API', () => {
     expect(result.errors, JSON.stringify(result.failures)).toBe(0);
     expect(result.failures.every((f) => f.status === 429 && /"code":"AGENCY_(RATE|CONCURRENCY)_LIMITED"/.test(f.body)), JSON.stringify(result.failures)).toBe(true);
     expect(limited, JSON.stringify(result.statuses)).toBeGreaterThan(ok);
-    // Refusals are answered no faster than the flooder's own rate (5 a second), however many connections it holds.
-    expect(limited).toBeLessThanOrEqual(Math.ceil(5 * elapsedS) + 1);
-    // The flooder's configured figures: rate 5 tokens/s, burst 15, a pack read costs 5 tokens. A
+    // Refusals are answered no faster than the flooder's own rate, however many connections it holds.
+    expect(limited).toBeLessThanOrEqual(Math.ceil(FLOOD_RATE * elapsedS) + 1);
+    // Admitted: what the flooder's rate and burst allow, a pack read costing PACK_READ_COST tokens. A
     // read admitted just before a pause may be dropped by the flood before its answer: audited, not counted as a 200.
     const admitted = (await packReadsBy(FLOODER)) - admittedBefore;
     expect(admitted).toBeGreaterThanOrEqual(ok);
     expect(admitted).toBeLessThanOrEqual(ok + result.aborted);
-    expect(admitted).toBeLessThanOrEqual(Math.floor((15 + 5 * elapsedS) / PACK_READ_COST) + 1);
+    expect(admitted).toBeLessThanOrEqual(Math.floor((FLOOD_BURST + FLOOD_RATE * elapsedS) / PACK_READ_COST) + 1);
     // And what that admitted work and the refusals cost the other agency.
     expect(flood95 / alone95, `victim p95 ${flood95.toFixed(1)} ms under the flood against ${alone95.toFixed(1)} ms alone`).toBeLessThan(2);
   }, 120_000);
 
   it('a burst over the in-progress limit gets AGENCY_CONCURRENCY_LIMITED with Retry-After', async () => {
-    await new Promise((res) => setTimeout(res, 3000)); // refill the flooder's bucket
-    const rs = await Promise.all(Array.from({ length: 24 }, () => t.as(FLOODER).get(`/v1/cases/${caseId}/research`)));
+    // The hospital may have one request in progress (and the default rate).
+    const rs = await Promise.all(Array.from({ length: 24 }, () => t.as(BUSY).get(`/v1/cases/${caseId}/research`)));
     const refused = rs.filter((r) => r.status === 429);
     expect(refused.length).toBeGreaterThan(0);
     expect(rs.filter((r) => r.status === 200).length).toBeGreaterThan(0);

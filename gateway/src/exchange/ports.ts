@@ -14,6 +14,8 @@ export interface SubjectFacts {
   careAndSupportNeeds: boolean;
   consentStatus: string;
   isAdult: boolean;
+  /** Recorded as CHILD or any date of birth under 18 (release-facts.ts); absent: judged from isAdult. */
+  mayBeChild?: boolean;
   explicitConsentForSpecialCategory?: boolean;
   /** The subject's address is confidential (refuge, temporary accommodation). */
   addressConfidential?: boolean;

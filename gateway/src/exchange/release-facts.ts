@@ -44,20 +44,27 @@ export function ageOn(dob: string, at: Date): number {
 }
 
 /**
- * Adult in law at `at`: from the first (primary) date of birth. Without one, a CHILD is taken to be
- * a child and anyone else an adult, as the coordinator recorded them.
+ * Possibly an adult in law at `at`: any recorded date of birth makes them 18 or more. Without one,
+ * a CHILD is taken to be a child and anyone else an adult, as the coordinator recorded them. When
+ * recorded dates disagree the protective reading is taken each way: an adult for DPA Sch 1 para 18
+ * (which then needs care and support needs) and, through `mayBeChildAt`, a child for the child
+ * date-of-birth guardrail (decision 0015).
  */
 export function isAdultAt(role: SubjectFacts['role'], dobs: readonly string[] | undefined, at: Date): boolean {
-  const dob = dobs?.[0];
-  if (!dob) return role !== 'CHILD';
-  return ageOn(dob, at) >= 18;
+  if (!dobs || dobs.length === 0) return role !== 'CHILD';
+  return dobs.some((dob) => ageOn(dob, at) >= 18);
+}
+
+/** Possibly a child at `at`: recorded as CHILD, or any recorded date of birth makes them under 18. */
+export function mayBeChildAt(role: SubjectFacts['role'], dobs: readonly string[] | undefined, at: Date): boolean {
+  return role === 'CHILD' || (dobs ?? []).some((dob) => ageOn(dob, at) < 18);
 }
 
 /** The facts the policy engine gets for one subject at `at`. No sealed record: no condition at all (fail closed). */
 export function judgeSubjectFacts(stored: StoredSubjectFacts, sealed: SealedLegalSubject | undefined, at: Date): SubjectFacts {
   const { isAdult: _frozen, ...base } = stored;
   if (!sealed) {
-    return { ...base, art9Conditions: [], art10Conditions: [], part3Sch8: [], careAndSupportNeeds: false, explicitConsentForSpecialCategory: false, isAdult: true };
+    return { ...base, art9Conditions: [], art10Conditions: [], part3Sch8: [], careAndSupportNeeds: false, explicitConsentForSpecialCategory: false, isAdult: true, mayBeChild: true };
   }
   return {
     ...base,
@@ -69,6 +76,7 @@ export function judgeSubjectFacts(stored: StoredSubjectFacts, sealed: SealedLega
     consentStatus: sealed.consent.status,
     explicitConsentForSpecialCategory: sealed.consent.explicitForSpecialCategory === true,
     isAdult: isAdultAt(sealed.role, sealed.dobs, at),
+    mayBeChild: mayBeChildAt(sealed.role, sealed.dobs, at),
   };
 }
 

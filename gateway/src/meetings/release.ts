@@ -54,6 +54,8 @@ export function caseWideSubject(subjects: readonly SubjectFacts[]): SubjectFacts
     // An adult, so para 18 rests on care and support needs alone: true only if every subject may rely on it.
     isAdult: true,
     careAndSupportNeeds: everyone((s) => !s.isAdult || s.careAndSupportNeeds === true),
+    // A child's date of birth guardrail applies if it would for any subject.
+    mayBeChild: subjects.some((s) => s.mayBeChild === true || !s.isAdult || s.role === 'CHILD'),
     consentStatus: everyone((s) => s.consentStatus === 'GIVEN') ? 'GIVEN' : (subjects.find((s) => s.consentStatus !== 'GIVEN')?.consentStatus ?? 'NOT_SOUGHT_OTHER'),
     explicitConsentForSpecialCategory: everyone((s) => s.explicitConsentForSpecialCategory === true),
     addressConfidential: subjects.some((s) => s.addressConfidential === true),

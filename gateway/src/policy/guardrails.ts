@@ -185,7 +185,7 @@ export function guardModes(g: Guardrails, f: GuardFacts): GuardMode[] {
         return a.ok ? OFF : { kind: 'blockAll', reason: a.reason, ruleId: gr.id };
       }
       case 'childDob':
-        return (f.subject.role === 'CHILD' || f.subject.isAdult !== true) && !gr.allowedRecipients.includes(f.recipientType)
+        return (f.subject.role === 'CHILD' || f.subject.mayBeChild === true || f.subject.isAdult !== true) && !gr.allowedRecipients.includes(f.recipientType)
           ? { kind: 'blockUnlessGeneralised', reason: 'GUARDRAIL_CHILD_DOB', ruleId: gr.id } : OFF;
       case 'mentalHealthDiagnosis':
         return gr.allowedRecipients.includes(f.recipientType)

@@ -147,7 +147,13 @@ export interface SubjectFacts {
   consentStatus: string;
   /** Explicit consent recorded for special-category data (only then is EXPLICIT_CONSENT usable). */
   explicitConsentForSpecialCategory?: boolean;
+  /** Possibly an adult in law (any recorded date of birth 18 or more): para 18 then needs care and support needs. */
   isAdult: boolean;
+  /**
+   * Possibly a child (recorded as CHILD, or any recorded date of birth under 18): the child
+   * date-of-birth guardrail applies. Absent: a subject who is not an adult is a child.
+   */
+  mayBeChild?: boolean;
   /** The subject's address is confidential (refuge, TA): LOC fields become "CONFIDENTIAL" outside IDVA/police. */
   addressConfidential?: boolean;
 }

@@ -135,6 +135,16 @@ describe('legal-facts-at-release: a birthday between request and read', () => {
     expect(r.status).toBe(400);
     expect(r.body.problems).toEqual([{ path: '/subjects/2/legal/art9Conditions', code: 'P18_NOT_AVAILABLE_ADULT_WITHOUT_CARE_NEEDS', message: expect.any(String) }]);
   });
+
+  it('a child recorded with a second date of birth making them 18 may be an adult: para 18 needs care and support needs, whichever date comes first', async () => {
+    const before = await caseCount(t);
+    for (const dobs of [['2012-03-04', '2008-01-01'], ['2008-01-01', '2012-03-04']]) {
+      const r = await t.as('essex-marat').post('/v1/cases', caseBody({ meetingDate: '2027-01-20', subjects: { c1: (s) => { s.dobs = dobs; } } }));
+      expect(r.status, dobs.join()).toBe(400);
+      expect(r.body.problems, dobs.join()).toEqual([{ path: '/subjects/2/legal/art9Conditions', code: 'P18_NOT_AVAILABLE_ADULT_WITHOUT_CARE_NEEDS', message: expect.any(String) }]);
+    }
+    expect(await caseCount(t)).toBe(before);
+  });
 });
 
 describe('legal-facts-at-release: the MARAC threshold judged at each release (REPEAT expires)', () => {

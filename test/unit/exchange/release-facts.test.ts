@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  ageOn, isAdultAt, judgeRiskBasis, judgeSubjectFacts, unavailableConditions, type SealedLegalSubject, type StoredSubjectFacts,
+  ageOn, isAdultAt, judgeRiskBasis, mayBeChildAt, judgeSubjectFacts, unavailableConditions, type SealedLegalSubject, type StoredSubjectFacts,
 } from '../../../gateway/src/exchange/release-facts.js';
 
 const stored: StoredSubjectFacts = {
@@ -45,8 +45,24 @@ describe('ageOn / isAdultAt (London calendar)', () => {
     expect(isAdultAt('VICTIM', ['2010-01-01'], at)).toBe(false);
     expect(isAdultAt('CHILD', [], at)).toBe(false);
     expect(isAdultAt('PERPETRATOR', undefined, at)).toBe(true);
-    // The first (primary) date of birth decides.
-    expect(isAdultAt('PERPETRATOR', ['2010-01-01', '1980-01-01'], at)).toBe(false);
+    // Dates that disagree: possibly an adult (para 18 then needs care and support needs) and
+    // possibly a child (the child date-of-birth guardrail applies), whichever is recorded first.
+    for (const dobs of [['2010-01-01', '1980-01-01'], ['1980-01-01', '2010-01-01'], ['2008-12-11', '2008-12-10']]) {
+      expect(isAdultAt('PERPETRATOR', dobs, at), dobs.join()).toBe(true);
+      expect(mayBeChildAt('PERPETRATOR', dobs, at), dobs.join()).toBe(true);
+    }
+    expect(mayBeChildAt('VICTIM', ['1980-01-01'], at)).toBe(false);
+    expect(mayBeChildAt('VICTIM', undefined, at)).toBe(false);
+    expect(mayBeChildAt('CHILD', ['2000-01-01'], at)).toBe(true);
+    expect(mayBeChildAt('VICTIM', ['2008-12-11'], at)).toBe(true);
+  });
+
+  it('para 18 is unavailable for a subject any of whose dates makes her an adult without care and support needs', () => {
+    const at = new Date('2026-12-10T10:00:00Z');
+    const subject = (dobs: string[], careAndSupportNeeds = false) => ({ role: 'VICTIM' as const, dobs, legal: { art9Conditions: ['DPA_SCH1_P18'], careAndSupportNeeds } });
+    expect(unavailableConditions(subject(['2009-06-01', '2008-06-01']), at)).toEqual([{ list: 'art9Conditions', condition: 'DPA_SCH1_P18' }]);
+    expect(unavailableConditions(subject(['2009-06-01', '2008-06-01'], true), at)).toEqual([]);
+    expect(unavailableConditions(subject(['2009-06-01', '2010-06-01']), at)).toEqual([]);
   });
 });
 
@@ -56,9 +72,9 @@ describe('judgeSubjectFacts', () => {
     expect(before).toEqual({
       subjectId: 'subj_x', role: 'VICTIM', art9Conditions: ['DPA_SCH1_P18'], art10Conditions: ['DPA_SCH1_P10'], part3Sch8: ['SCH8_P4'],
       careAndSupportNeeds: false, consentStatus: 'NOT_SOUGHT_UNSAFE', explicitConsentForSpecialCategory: false,
-      addressConfidential: true, isAdult: false,
+      addressConfidential: true, isAdult: false, mayBeChild: true,
     });
-    expect(judgeSubjectFacts(stored, sealed(), new Date('2026-12-20T09:00:00Z')).isAdult).toBe(true);
+    expect(judgeSubjectFacts(stored, sealed(), new Date('2026-12-20T09:00:00Z'))).toMatchObject({ isAdult: true, mayBeChild: false });
   });
 
   it('keeps the confidential-address flag raised by an answer (stored only)', () => {
@@ -67,7 +83,7 @@ describe('judgeSubjectFacts', () => {
 
   it('fails closed without a sealed record: no condition, no needs, no explicit consent', () => {
     const f = judgeSubjectFacts(stored, undefined, new Date());
-    expect(f).toMatchObject({ art9Conditions: [], art10Conditions: [], part3Sch8: [], careAndSupportNeeds: false, explicitConsentForSpecialCategory: false });
+    expect(f).toMatchObject({ art9Conditions: [], art10Conditions: [], part3Sch8: [], careAndSupportNeeds: false, explicitConsentForSpecialCategory: false, isAdult: true, mayBeChild: true });
   });
 });
 

@@ -254,6 +254,11 @@ describe('redact: guardrails hold at run time whatever the agreement says', () =
     expect(noMatch(r.explanation.withheld)).toEqual([{ path: 'subject.dateOfBirth', reason: 'GUARDRAIL_CHILD_DOB', ruleId: 'G-CHILD-DOB' }]);
     const young = redact(d.plan, { match: matched, subject: { dateOfBirth: '2009-07-01' } }, facts({ role: 'VICTIM', isAdult: false }), { now, hmacKey: HMAC_KEY });
     expect(young.view).toEqual({});
+    // Dates that disagree: possibly an adult for para 18, and still possibly a child here.
+    const either = redact(d.plan, { match: matched, subject: { dateOfBirth: '2009-07-01' } }, facts({ role: 'VICTIM', isAdult: true, mayBeChild: true }), { now, hmacKey: HMAC_KEY });
+    expect(either.view).toEqual({});
+    const adult = redact(d.plan, { match: matched, subject: { dateOfBirth: '1980-07-01' } }, facts({ role: 'VICTIM', isAdult: true, mayBeChild: false }), { now, hmacKey: HMAC_KEY });
+    expect(adult.view).toEqual({ subject: { dateOfBirth: '1980-07-01' } });
   });
 });
 

@@ -21,6 +21,7 @@ import { asBody, dateInput, FormErrors, text, type FormBody } from './forms/form
 import { AGENCY_TYPES, describeCode } from './labels.js';
 import type { PageRouter } from './page-router.js';
 import type { PageRenderer } from './render.js';
+import { streamDownload } from './stream-download.js';
 
 /**
  * Agency onboarding for administrators: the agency list with each agency's true standing (no
@@ -404,15 +405,7 @@ export function agencyPages(pages: PageRouter, deps: AgencyPagesDeps): void {
     const chunks = format === 'csv'
       ? reportCsv(disclosuresTo(g.pool, id, range))
       : exportEvents(g.pool, filters, 'ndjson', { origin: 'marac-gateway', checkpointer: g.checkpointer });
-    try {
-      for await (const chunk of chunks) {
-        if (!res.write(chunk)) await new Promise((r) => res.once('drain', r));
-      }
-      res.end();
-    } catch (err) {
-      // Headers are gone: cut the download short so it cannot pass for a complete export.
-      res.destroy(err instanceof Error ? err : undefined);
-    }
+    await streamDownload(res, chunks);
   });
 }
 

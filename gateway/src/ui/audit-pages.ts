@@ -13,6 +13,7 @@ import { asBody, checked, dateInput, FormErrors, text, type FormBody } from './f
 import { describeCode } from './labels.js';
 import type { PageRouter } from './page-router.js';
 import type { PageRenderer } from './render.js';
+import { streamDownload } from './stream-download.js';
 
 /**
  * Auditor pages: search the audit log (every filter of the audit API, including a subject
@@ -247,15 +248,7 @@ export function auditPages(pages: PageRouter, deps: AuditPagesDeps): void {
     const chunks = format === 'report'
       ? reportCsv(reportRows(g.pool, search.filters))
       : exportEvents(g.pool, search.filters, format as 'csv' | 'ndjson', { origin: 'marac-gateway', checkpointer: g.checkpointer });
-    try {
-      for await (const chunk of chunks) {
-        if (!res.write(chunk)) await new Promise((r) => res.once('drain', r));
-      }
-      res.end();
-    } catch (err) {
-      // Headers are gone: cut the download short so it cannot pass for a complete export.
-      res.destroy(err instanceof Error ? err : undefined);
-    }
+    await streamDownload(res, chunks);
   });
 
   pages.get('/audit/events/:seq', AUDITOR, async (req: Request, res) => {

@@ -10,6 +10,7 @@ import { parseDocumentFormat, type DocumentService } from '../documents/document
 import { sendDocument } from './document-routes.js';
 import { agencyOf, idParam } from './route-params.js';
 import { ValidationFailed } from '../errors.js';
+import { findForbiddenKeys, hasForbiddenKey } from '../schema/registry.js';
 
 class MethodNotAllowed extends GatewayError {
   readonly code = 'METHOD_NOT_ALLOWED';
@@ -128,7 +129,10 @@ function searchBody(body: unknown): Record<string, unknown> {
   if (typeof body !== 'object' || Array.isArray(body)) {
     throw new ValidationFailed('The search is a JSON object', { problems: [{ path: '', code: 'type', message: 'must be an object' }] });
   }
-  const out: Record<string, unknown> = {};
+  // No schema validates this body, so the prototype-polluting keys are refused here, as the schema
+  // registry refuses them for every other body.
+  if (hasForbiddenKey(body)) throw new ValidationFailed('The search holds a forbidden key', { problems: findForbiddenKeys(body) });
+  const out: Record<string, unknown> = Object.create(null);
   for (const [k, v] of Object.entries(body)) {
     if (k === 'status' && Array.isArray(v) && v.every((x) => typeof x === 'string')) out[k] = v;
     else out[k] = typeof v === 'number' || typeof v === 'boolean' ? String(v) : v;

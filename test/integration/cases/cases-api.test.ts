@@ -142,6 +142,8 @@ describe('search through keyed tokens', () => {
       [{ familyName: [a.surname] }, 'CASE_QUERY_INVALID'],
       [[{ nhsNumber: a.nhs }], 'VALIDATION_FAILED'],
       ['nhsNumber', 'MALFORMED_JSON'],
+      [JSON.parse(`{"__proto__": {"nhsNumber": "${a.nhs}"}}`), 'VALIDATION_FAILED'],
+      [{ constructor: { prototype: { nhsNumber: a.nhs } } }, 'VALIDATION_FAILED'],
     ] as const) {
       const r = await search(body);
       expect(r.status, JSON.stringify(body)).toBe(400);

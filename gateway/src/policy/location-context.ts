@@ -92,6 +92,8 @@ interface Prepared {
   readonly anyConfidential: boolean;
   /** Every raw value already in some source: a document adding nothing new needs no new lexicon. */
   readonly known: ReadonlySet<string>;
+  /** The registered documents themselves: their values are all in `known`. */
+  readonly docs: ReadonlySet<unknown>;
   readonly lexicons: Map<string, LocationLexicon>;
 }
 
@@ -113,7 +115,9 @@ function prepare(locs: CaseLocations, tree: CatalogTree): Prepared {
   }
   const known = new Set<string>();
   for (const s of subjects) for (const src of s.sources) for (const v of sourceValues(src)) known.add(v);
-  p = { subjects, anyConfidential: subjects.some((s) => s.confidential), known, lexicons: new Map() };
+  const docs = new Set<unknown>();
+  for (const d of locs.documents ?? []) if (index.has(d.subjectId)) docs.add(d.doc);
+  p = { subjects, anyConfidential: subjects.some((s) => s.confidential), known, docs, lexicons: new Map() };
   byTree.set(tree, p);
   return p;
 }
@@ -153,7 +157,8 @@ export function locationNet(i: LocationNetInput): { net: LocationNet | undefined
     if (!lexicon) pre.lexicons.set(key, (lexicon = compileLexicon(sources)));
   }
   // The document's own LOC values, when nobody registered them (previews, direct engine calls).
-  if (protects(p, i.subject.role, i.subject.addressConfidential, r)) {
+  // A registered document's values are in the case's lexicon already (the same object: read once).
+  if (!pre?.docs.has(i.doc) && protects(p, i.subject.role, i.subject.addressConfidential, r)) {
     const own = locationSourcesOf(i.tree, i.doc).sources;
     const fresh = own.some((src) => sourceValues(src).some((v) => !pre?.known.has(v)));
     if (fresh) lexicon = compileLexicon([...sources, ...own]);

@@ -43,8 +43,8 @@ export interface CompiledLexicon {
   readonly compact: readonly CompactValue[];
   /** Some entry is a District (so the shape net has case knowledge to use). */
   readonly hasDistricts: boolean;
-  /** First words long enough to be matched one slip away (match.ts `near`). */
-  readonly nearKeys: readonly string[];
+  /** First words long enough to be matched one slip away (match.ts `near`), by first letter (a slip never changes it). */
+  readonly nearKeys: ReadonlyMap<number, readonly string[]>;
 }
 
 export interface CompactValue {
@@ -99,7 +99,13 @@ class Builder {
       firstFilter.add(first);
     }
     const compact = [...this.compact.values()];
-    const nearKeys = [...byFirst.keys()].filter((k) => k.length >= 6 && !/[0-9]/.test(k));
+    const nearKeys = new Map<number, string[]>();
+    for (const k of byFirst.keys()) {
+      if (k.length < 6 || /[0-9]/.test(k)) continue;
+      const list = nearKeys.get(k.charCodeAt(0));
+      if (list) list.push(k);
+      else nearKeys.set(k.charCodeAt(0), [k]);
+    }
     return { empty: byFirst.size === 0 && compact.length === 0, byFirst, firstFilter, compact, hasDistricts, nearKeys };
   }
 }

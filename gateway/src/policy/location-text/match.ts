@@ -49,8 +49,10 @@ function matchesAt(t: Tokens, i: number, e: Entry): boolean {
 function nearFirst(t: Tokens, i: number, lex: CompiledLexicon): readonly Entry[] | undefined {
   const w = t.norm[i]!;
   if (t.num[i] || w.length < NEAR_MIN - 1) return undefined;
+  const keys = lex.nearKeys.get(w.charCodeAt(0));
+  if (keys === undefined) return undefined;
   let out: Entry[] | undefined;
-  for (const k of lex.nearKeys) if (k !== w && near(w, k)) (out ??= []).push(...lex.byFirst.get(k)!);
+  for (const k of keys) if (k !== w && near(w, k)) (out ??= []).push(...lex.byFirst.get(k)!);
   return out;
 }
 

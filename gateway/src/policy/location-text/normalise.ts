@@ -352,7 +352,13 @@ export function foldLookalikes(s: string): string {
     const c = s.charCodeAt(k);
     if (c === 111 || c === 105 || c === 108) break;
   }
-  return k === s.length ? s : s.replace(/o/g, '0').replace(/[il]/g, '1');
+  if (k === s.length) return s;
+  let out = s.slice(0, k);
+  for (; k < s.length; k++) {
+    const c = s.charCodeAt(k);
+    out += c === 111 ? '0' : c === 105 || c === 108 ? '1' : s[k];
+  }
+  return out;
 }
 
 /** The token holding compact offset `at` (binary search), as an index into view.tok. */

@@ -26,6 +26,9 @@ const SLIPS = new Map<string, string>();
 /** "str?et" → street, for capitalised words with one letter changed. */
 const CHANGED = new Map<string, string>();
 const FILTER = new WordFilter();
+/** First letter and length of every CHANGED key: a word that fits none needs no lookups. */
+const CHANGED_SHAPES = new Set<number>();
+const shapeOf = (w: string) => w.charCodeAt(0) * 64 + Math.min(w.length, 63);
 
 function slip3(word: string, type: string): void {
   SLIPS.set(word, type);
@@ -45,7 +48,10 @@ for (const w of TYPE_WORDS) {
   for (let i = 0; i + 1 < w.length; i++) if (w[i] !== w[i + 1]) slip(w.slice(0, i) + w[i + 1] + w[i] + w.slice(i + 2), w);
   for (let i = 0; i < w.length; i++) slip(w.slice(0, i + 1) + w[i] + w.slice(i + 1), w);
   if (w.length >= 5) for (let i = 1; i < w.length; i++) slip(w.slice(0, i) + w.slice(i + 1), w);
-  if (w.length >= 6) for (let i = 1; i < w.length; i++) CHANGED.set(`${w.slice(0, i)}?${w.slice(i + 1)}`, STREET_TYPE.get(w) ?? w);
+  if (w.length >= 6) {
+    CHANGED_SHAPES.add(shapeOf(w));
+    for (let i = 1; i < w.length; i++) CHANGED.set(`${w.slice(0, i)}?${w.slice(i + 1)}`, STREET_TYPE.get(w) ?? w);
+  }
 }
 
 const CAPITAL = /^\p{Lu}/u;
@@ -61,7 +67,7 @@ export function streetTypeAt(t: Tokens, j: number): string | undefined {
     const s = SLIPS.get(r);
     if (s !== undefined) return s;
   }
-  if (r.length >= 6 && !NOT_A_SLIP.has(r) && CAPITAL.test(t.text.slice(t.start[j]!, t.end[j]!))) {
+  if (r.length >= 6 && CHANGED_SHAPES.has(shapeOf(r)) && !NOT_A_SLIP.has(r) && CAPITAL.test(t.text.slice(t.start[j]!, t.end[j]!))) {
     for (let i = 1; i < r.length; i++) {
       const c = CHANGED.get(`${r.slice(0, i)}?${r.slice(i + 1)}`);
       if (c !== undefined) return c;

@@ -161,6 +161,14 @@ function refugeShapes(t: Tokens, spans: Spans): void {
   }
 }
 
+/** The shapes made of words (streets, refuges, PO boxes, flats in named buildings): for the reading with digits as letters. */
+export function wordShapes(t: Tokens, spans: Spans): void {
+  streetShapes(t, spans);
+  refugeShapes(t, spans);
+  poBoxes(t, spans);
+  flatNames(t, spans);
+}
+
 export function matchShapes(t: Tokens, spans: Spans): void {
   digitShapes(t, spans);
   streetShapes(t, spans);

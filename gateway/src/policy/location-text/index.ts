@@ -17,7 +17,8 @@
  *
  * This file is the contract used by the exchange and redact.ts.
  */
-import { matchShapes, mayHoldShapes } from './address-shapes.js';
+import { matchShapes, mayHoldShapes, wordShapes } from './address-shapes.js';
+import { digitsAsLetters } from './digit-letters.js';
 import { decodeForMatching } from './decode.js';
 import { compile, type CompiledLexicon } from './lexicon.js';
 import { matchLexicon } from './match.js';
@@ -77,6 +78,12 @@ export function scrubLocationText(text: string, lexicon: LocationLexicon | undef
   const spans: Spans = [];
   if (useLexicon) matchLexicon(tokens, lex, opts.addressShapes, spans);
   if (shapes) matchShapes(tokens, spans);
+  // Digits standing in for letters ("B1rch Wa1k"): the words again, read as a reader reads them.
+  const letters = digitsAsLetters(tokens);
+  if (letters) {
+    if (useLexicon) matchLexicon(letters, lex, opts.addressShapes, spans);
+    if (shapes) wordShapes(letters, spans);
+  }
   if (spans.length === 0) return { text, removed: false };
   if (decoded) {
     for (let k = 0; k < spans.length; k += 2) {

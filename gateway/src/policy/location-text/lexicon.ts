@@ -13,6 +13,7 @@
  *   district ("CM19") only for the address-shape net (when some subject's address is confidential).
  */
 import { parsePostcode, uprnDigits } from '@marac/uk-identifiers';
+import { digitFold } from './digit-letters.js';
 import { foldLookalikes, normTokens } from './normalise.js';
 import { WordFilter } from './word-filter.js';
 import { FLAT_WORDS, FUNCTION_WORDS, NOT_A_NAME, isStreetType, typeVariants } from './street-types.js';
@@ -31,6 +32,8 @@ export type EntryKind = (typeof EntryKind)[keyof typeof EntryKind];
 export interface Entry {
   readonly toks: readonly string[];
   readonly kind: EntryKind;
+  /** `toks` with the letters digits stand in for folded (digit-letters.ts), for words written that way. */
+  readonly folded: readonly string[];
 }
 
 export interface CompiledLexicon {
@@ -43,6 +46,8 @@ export interface CompiledLexicon {
   readonly compact: readonly CompactValue[];
   /** Some entry is a District (so the shape net has case knowledge to use). */
   readonly hasDistricts: boolean;
+  /** Every first word with letters, folded (digit-letters.ts): "B1rch" is looked up here. */
+  readonly foldedFirst: readonly { readonly folded: string; readonly first: string }[];
   /** First words long enough to be matched one slip away (match.ts `near`), by first letter (a slip never changes it). */
   readonly nearKeys: ReadonlyMap<number, readonly string[]>;
 }
@@ -76,7 +81,7 @@ class Builder {
     const key = toks.join('\u0000');
     const had = this.entries.get(key);
     // One phrase, two kinds: the broader one wins (an Address also takes its number and type).
-    if (!had || had.kind < kind) this.entries.set(key, { toks, kind });
+    if (!had || had.kind < kind) this.entries.set(key, { toks, kind, folded: toks.map(digitFold) });
   }
 
   addCompact(value: string, digits: boolean): void {
@@ -106,7 +111,8 @@ class Builder {
       if (list) list.push(k);
       else nearKeys.set(k.charCodeAt(0), [k]);
     }
-    return { empty: byFirst.size === 0 && compact.length === 0, byFirst, firstFilter, compact, hasDistricts, nearKeys };
+    const foldedFirst = [...byFirst.keys()].filter((k) => /[a-z]/.test(k)).map((first) => ({ folded: digitFold(first), first }));
+    return { empty: byFirst.size === 0 && compact.length === 0, byFirst, firstFilter, compact, hasDistricts, nearKeys, foldedFirst };
   }
 }
 

@@ -30,7 +30,10 @@ export function near(a: string, b: string): boolean {
   return d > 0 ? a.slice(i + 1) === b.slice(i) : a.slice(i) === b.slice(i + 1); // added / left out
 }
 
-function sameWord(t: Tokens, j: number, w: string): boolean {
+function sameWord(t: Tokens, j: number, w: string, folded: string): boolean {
+  const f = t.folded?.[j];
+  // A word with digits for letters ("Qu4rry", "R0w"): compared folded, types and slips as ever.
+  if (f !== undefined) return isStreetType(w) ? streetTypeAt(t, j) === w : f === folded || near(f, folded);
   const n = t.norm[j]!;
   if (n === w) return true;
   // A misspelt type is the type: "Birch Raod" is the case's "Birch Road".
@@ -41,8 +44,15 @@ function sameWord(t: Tokens, j: number, w: string): boolean {
 function matchesAt(t: Tokens, i: number, e: Entry): boolean {
   const toks = e.toks;
   if (i + toks.length > t.count) return false;
-  for (let k = 1; k < toks.length; k++) if (!sameWord(t, i + k, toks[k]!)) return false;
+  for (let k = 1; k < toks.length; k++) if (!sameWord(t, i + k, toks[k]!, e.folded[k]!)) return false;
   return true;
+}
+
+/** The entries whose first word token i spells with digits for letters ("L4rkspur", "8irch"), or undefined. */
+function foldedFirst(f: string, lex: CompiledLexicon): readonly Entry[] | undefined {
+  let out: Entry[] | undefined;
+  for (const k of lex.foldedFirst) if (k.folded === f || near(f, k.folded)) (out ??= []).push(...lex.byFirst.get(k.first)!);
+  return out;
 }
 
 /** The entries whose first word is one slip from token i ("Larkpsur House"), or undefined. */
@@ -60,7 +70,9 @@ export function matchLexicon(t: Tokens, lex: CompiledLexicon, shapes: boolean, s
   if (lex.byFirst.size > 0) {
     for (let i = 0; i < t.count;) {
       const w = t.norm[i]!;
-      const candidates = (lex.firstFilter.mayHave(w) ? lex.byFirst.get(w) : undefined) ?? nearFirst(t, i, lex);
+      const f = t.folded?.[i];
+      const candidates = f !== undefined ? foldedFirst(f, lex)
+        : (lex.firstFilter.mayHave(w) ? lex.byFirst.get(w) : undefined) ?? nearFirst(t, i, lex);
       let hit: Entry | undefined;
       if (candidates) {
         for (const e of candidates) {

@@ -76,6 +76,8 @@ export interface Tokens {
   readonly num: boolean[];
   /** How many digits the text holds (the digit-shaped nets need at least a few). */
   readonly digits: number;
+  /** In the reading with digits as letters (digit-letters.ts): a merged word's folded form. */
+  readonly folded?: readonly (string | undefined)[];
 }
 
 const ASCII_ONLY = /^[\x00-\x7f]*$/;

@@ -6,6 +6,7 @@
  * first, types of six letters or more). Real words one slip away from a type are not slips
  * ("stand", "tower", "case", "marked"): see NOT_A_SLIP.
  */
+import { foldedStreetType } from './digit-letters.js';
 import type { Tokens } from './normalise.js';
 import { STREET_TYPE, isStreetType } from './street-types.js';
 import { WordFilter } from './word-filter.js';
@@ -59,6 +60,11 @@ const CAPITAL = /^\p{Lu}/u;
 /** The canonical street type of token j, counting slips; undefined if it is none. */
 export function streetTypeAt(t: Tokens, j: number): string | undefined {
   if (t.num[j]) return undefined;
+  const f = t.folded?.[j];
+  if (f !== undefined) {
+    const type = foldedStreetType(f);
+    if (type !== undefined) return type;
+  }
   const n = t.norm[j]!;
   if (isStreetType(n)) return n;
   const r = t.raw[j]!;

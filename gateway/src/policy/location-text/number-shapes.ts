@@ -90,8 +90,71 @@ function postcodeShapes(t: Tokens, spans: Spans): void {
   }
 }
 
+/** Between the characters of a spaced-out postcode: nothing, or one or two spaces, dots, hyphens or underscores. */
+function spacedGap(text: string, a: number, b: number): boolean {
+  if (b - a > 2) return false;
+  for (let i = a; i < b; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 32 && c !== 0xa0 && c !== 46 && c !== 45 && c !== 95) return false;
+  }
+  return true;
+}
+
+/**
+ * The text as units of one or two characters, with offsets: tokens of one or two characters as
+ * they are, and a word the tokenizer glued from spelt-out letters ("Y. T. a" read as "yta") as its
+ * letters again. Any other word is a barrier (undefined).
+ */
+function shortUnits(t: Tokens): { raw: string[]; start: number[]; end: number[] } {
+  const raw: string[] = [];
+  const start: number[] = [];
+  const end: number[] = [];
+  const { text } = t;
+  for (let k = 0; k < t.count; k++) {
+    const r = t.raw[k]!;
+    const s = t.start[k]!;
+    const e = t.end[k]!;
+    if (r.length <= 2) { raw.push(r); start.push(s); end.push(e); continue; }
+    if (t.num[k] || e - s <= r.length || !/^[a-z]+$/.test(r)) { raw.push(''); start.push(s); end.push(e); continue; }
+    // Spelt out: one unit per letter, at the letter's place.
+    let n = 0;
+    for (let i = s; i < e && n < r.length; i++) {
+      if (/[A-Za-z]/.test(text[i]!)) { raw.push(r[n]!); start.push(i); end.push(i + 1); n++; }
+    }
+    if (n < r.length) { raw.splice(raw.length - n, n, ''); start.splice(start.length - n, n, s); end.splice(end.length - n, n, e); }
+  }
+  return { raw, start, end };
+}
+
+/**
+ * A postcode spaced out or split where no postcode is split: "C M 1 1 A B", "S.E.1 7.P.B",
+ * "CM 1 1AB", "c m one nine four q d". Runs of units of one or two characters, with at most two
+ * spaces, dots, hyphens or underscores between them, whose characters (five to seven) parse as a
+ * postcode; at least three units, so the usual forms stay postcodeShapes' business.
+ */
+function spacedPostcodes(t: Tokens, spans: Spans): void {
+  const { text } = t;
+  const u = shortUnits(t);
+  const n = u.raw.length;
+  for (let i = 0; i + 2 < n; i++) {
+    if (u.raw[i] === '' || /^[0-9]/.test(u.raw[i]!)) continue;
+    let s = '';
+    let best = -1;
+    for (let j = i; j < n && u.raw[j] !== ''; j++) {
+      if (j > i && !spacedGap(text, u.end[j - 1]!, u.start[j]!)) break;
+      s += u.raw[j];
+      if (s.length > 7) break;
+      if (j - i >= 2 && s.length >= 5 && parsePostcode(s)) best = j;
+    }
+    if (best < 0) continue;
+    addSpan(spans, u.start[i]!, u.end[best]!);
+    i = best;
+  }
+}
+
 export function digitShapes(t: Tokens, spans: Spans): void {
   if (t.digits === 0) return;
   postcodeShapes(t, spans);
+  if (t.digits >= 2) spacedPostcodes(t, spans);
   if (t.digits >= 9) numberShapes(t, spans);
 }

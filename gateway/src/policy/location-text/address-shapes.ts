@@ -30,12 +30,15 @@ const REFUGE_HINT = /refuge|safe\s*-?\s*house/i;
 const HAS_DIGIT = /[0-9\uFF10-\uFF19]/;
 /** A capital letter (a street written as a name) or a number word (a house number in words). */
 const CAPITAL = /\p{Lu}/u;
+/** A word that places a street after it, in lower-case text ("lives on acacia avenue"). */
+const LOCATIVE_HINT = /\b(?:on|at|in|off|near|nr|along|to|from|via|opposite|behind|outside|into|onto|towards|address|addr)\b/i;
 /** A word.word.word (a what3words address). */
 const DOTTED = /\p{L}\.\p{L}/u;
 
 /** Cheap test before tokenising: can this text hold an address shape at all? */
 export function mayHoldShapes(text: string): boolean {
-  return HAS_DIGIT.test(text) || REFUGE_HINT.test(text) || CAPITAL.test(text) || NUMBER_WORD_HINT.test(text) || DOTTED.test(text);
+  return HAS_DIGIT.test(text) || REFUGE_HINT.test(text) || CAPITAL.test(text) || NUMBER_WORD_HINT.test(text) || DOTTED.test(text)
+    || LOCATIVE_HINT.test(text);
 }
 
 /** The word before a type that makes "Name Type" an institution rather than a street ("Crown Court"). */
@@ -80,12 +83,45 @@ function streetAt(t: Tokens, z: number, type: string, spans: Spans): void {
     addSpan(spans, nameStart, t.end[after]!);
     return;
   }
+  if (!institution && afterLocative(t, j, z, type, spans)) return;
   // Written as a name, type included ("Acacia Avenue", not "Refuge place arranged"): the
   // capitalised words right before it ("c/o Mrs Smith, Acacia Avenue": from Mrs).
   if (!isCapitalised(t, z)) return;
   let k = z - 1;
   while (k > j && isCapitalised(t, k)) k--;
   if (k < z - 1 && !institution) addSpan(spans, t.start[k + 1]!, t.end[z]!);
+}
+
+/** Words that put a place after them: "lives on", "moved to", "staying near", "address:". */
+const LOCATIVE = new Set(['on', 'at', 'in', 'off', 'near', 'nr', 'along', 'to', 'from', 'via', 'opposite', 'behind', 'outside',
+  'into', 'onto', 'towards', 'address', 'addr']);
+
+/**
+ * Street types that are streets whatever the case: everyday words that are also types ("house",
+ * "park", "court", "bank", "end", "side", "view", "gate") are not, nor "walk", "drive" and "way".
+ */
+const STREETS_ONLY = new Set([
+  'road', 'street', 'avenue', 'close', 'mews', 'lane', 'crescent', 'gardens', 'grove', 'place', 'square', 'terrace', 'row',
+  'hill', 'green', 'parade', 'rise', 'vale', 'wharf', 'estate', 'cottages', 'boulevard', 'approach', 'chase', 'croft', 'mead',
+  'meadow', 'mount', 'passage', 'quay', 'villas', 'drove', 'embankment', 'hollow', 'wynd', 'causeway', 'precinct', 'heights',
+  'mansions', 'grange', 'manor', 'broadway',
+]);
+
+/**
+ * A street the case may not know, in any case and with no number, after a word that places it
+ * ("lives on acacia avenue", "moved near birch close", "address: mill lane"): one to three name
+ * words between, none of them narrative ("on the main road", "in a new place" stay).
+ */
+function afterLocative(t: Tokens, j: number, z: number, type: string, spans: Spans): boolean {
+  if (!STREETS_ONLY.has(type)) return false;
+  let p = -1;
+  for (let k = z - 1; k >= Math.max(0, j) && k >= z - 4; k--) {
+    if (!t.num[k] && LOCATIVE.has(t.raw[k]!)) { p = k; break; }
+  }
+  if (p < 0 || p === z - 1 || !tightGap(t, p)) return false;
+  for (let k = p + 1; k < z; k++) if (t.num[k] || NOT_A_PLACE.has(t.raw[k]!) || !tightGap(t, k)) return false;
+  addSpan(spans, t.start[p + 1]!, t.end[z]!);
+  return true;
 }
 
 function streetShapes(t: Tokens, spans: Spans): void {

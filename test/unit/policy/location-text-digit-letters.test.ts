@@ -61,10 +61,12 @@ describe('digits for letters: what stays', () => {
 
   it('reads a mixed word once, with the first reading kept for its numbers', () => {
     const t = digitsAsLetters(tokenize('30 B1rch Wa1k, CM19 4QD'))!;
-    // The postcode reads as two words here ("cmig aqd"); the first reading matched it as a postcode.
-    expect(t.raw).toEqual(['30', 'birch', 'waik', 'cmig', 'aqd']);
-    expect(t.folded).toEqual([undefined, '81rch', 'w41k', 'cm19', '4qd']);
-    expect(t.num).toEqual([true, false, false, false, false]);
+    // A postcode stays as it is: the first reading has it.
+    expect(t.raw).toEqual(['30', 'birch', 'waik', 'cm', '19', '4', 'qd']);
+    expect(t.folded).toEqual([undefined, '81rch', 'w41k', undefined, undefined, undefined, undefined]);
+    expect(t.num).toEqual([true, false, false, false, true, true, false]);
+    // Not a postcode: read as words ("4sh Grove" is Ash Grove).
+    expect(digitsAsLetters(tokenize('at 4sh Grove'))!.folded).toEqual([undefined, '45h', undefined]);
     // Nothing mixed: no second reading.
     expect(digitsAsLetters(tokenize('30a Birch Walk, 12 B'))).toBeUndefined();
   });

@@ -13,6 +13,7 @@
  * (i and l are 1, o is 0, e 3, a 4, s 5, t 7, b 8, g 9, z 2), on both sides: "wa1k" and "walk" are
  * both "w41k", whichever letter the 1 stood for.
  */
+import { parsePostcode } from '@marac/uk-identifiers';
 import type { Tokens } from './normalise.js';
 import { STREET_TYPE, canonicalWord } from './street-types.js';
 
@@ -58,6 +59,9 @@ export function digitsAsLetters(t: Tokens): Tokens | undefined {
     let z = i;
     while (z + 1 < t.count && t.end[z] === t.start[z + 1]) z++;
     if (z === i || !mixes(t, i, z)) { i = z + 1; continue; }
+    // A postcode ("CM19 4QD") is a postcode: the first reading has it.
+    const pc = postcodeAt(t, i, z);
+    if (pc > 0) { i = pc + 1; continue; }
     if (!start) { start = []; end = []; raw = []; norm = []; num = []; folded = []; }
     for (let k = copied; k < i; k++) {
       start.push(t.start[k]!);
@@ -97,6 +101,19 @@ export function digitsAsLetters(t: Tokens): Tokens | undefined {
   }
   // The digit nets have read the first reading; this one is for words.
   return { text: t.text, count: start.length, start, end, raw, norm, num, digits: 0, folded };
+}
+
+/**
+ * Where the run i..z is a postcode's outward code followed by its inward code ("cm19", space,
+ * "4qd"), the last token of the inward code; otherwise -1.
+ */
+function postcodeAt(t: Tokens, i: number, z: number): number {
+  const a = z + 1;
+  if (a + 1 >= t.count || !t.num[a] || t.start[a]! - t.end[z]! > 3 || t.end[a] !== t.start[a + 1] || t.num[a + 1]) return -1;
+  if (a + 2 < t.count && t.end[a + 1] === t.start[a + 2]) return -1;
+  const gap = t.text.slice(t.end[z], t.start[a]);
+  if (gap.trim() !== '') return -1;
+  return parsePostcode(`${t.text.slice(t.start[i], t.end[z])} ${t.text.slice(t.start[a], t.end[a + 1])}`) ? a + 1 : -1;
 }
 
 /**

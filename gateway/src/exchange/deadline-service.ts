@@ -4,6 +4,12 @@ import type { ExchangeDeps } from './deps.js';
 
 const SYSTEM: SystemPrincipal = { kind: 'system', component: 'deadlines' };
 const OPEN_STATES = ['queued', 'delivered', 'acknowledged'];
+/**
+ * Messages of a withdrawn or closed case are not chased: nobody may answer them (decision 0032),
+ * so a reminder or an overdue mark would only put the case back on someone's list. Reopened, the
+ * case's requests are chased again (a reminder whose time passed meanwhile is not sent late).
+ */
+export const CASE_OPEN = `EXISTS (SELECT 1 FROM cases c WHERE c.id = m.case_id AND c.status = 'OPEN')`;
 
 /**
  * Deadline work. Every job re-reads the rows and does nothing when the work is stale, so a job
@@ -18,7 +24,7 @@ export function createDeadlineService(deps: Pick<ExchangeDeps, 'pool' | 'audit' 
       const now = deps.now();
       const r = await tx.query(
         `SELECT id, request_id, case_id, sender_agency_id, recipient_agency_id, agreement_id, agreement_version
-           FROM messages WHERE state = ANY($1) AND deadline <= $2 ${requestId ? 'AND request_id = $3' : ''}
+           FROM messages m WHERE state = ANY($1) AND deadline <= $2 ${requestId ? 'AND request_id = $3' : ''} AND ${CASE_OPEN}
            ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 500`,
         requestId ? [OPEN_STATES, now, requestId] : [OPEN_STATES, now],
       );
@@ -45,8 +51,8 @@ export function createDeadlineService(deps: Pick<ExchangeDeps, 'pool' | 'audit' 
     return withTx(pool, async (tx) => {
       const now = deps.now();
       const r = await tx.query(
-        `SELECT id, request_id, case_id, sender_agency_id, recipient_agency_id FROM messages
-          WHERE request_id = $1 AND state = ANY($2) AND reminded_at IS NULL AND deadline > $3 FOR UPDATE SKIP LOCKED`,
+        `SELECT id, request_id, case_id, sender_agency_id, recipient_agency_id FROM messages m
+          WHERE request_id = $1 AND state = ANY($2) AND reminded_at IS NULL AND deadline > $3 AND ${CASE_OPEN} FOR UPDATE SKIP LOCKED`,
         [requestId, OPEN_STATES, now],
       );
       for (const m of r.rows) {

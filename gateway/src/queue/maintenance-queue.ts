@@ -1,7 +1,7 @@
 import type { Job, Queue, Worker } from 'bullmq';
 import type pg from 'pg';
 import type { Logger } from '../logger.js';
-import type { DeadlineService } from '../exchange/deadline-service.js';
+import { CASE_OPEN, type DeadlineService } from '../exchange/deadline-service.js';
 import type { PushDelivery } from '../exchange/push-delivery.js';
 import type { QueueBackend } from './backend.js';
 import type { createDeliveryQueue } from './delivery-queue.js';
@@ -27,12 +27,14 @@ export interface MaintenanceDeps {
 /**
  * The outbox sweeper: a push message still `queued` with no live job (the process died between
  * commit and enqueue, or Redis lost it) gets its job back; one whose job gave up is dead-lettered.
- * Also marks overdue anything a missed timer left open (e.g. after a clock jump).
+ * Also marks overdue anything a missed timer left open (e.g. after a clock jump). A withdrawn or
+ * closed case's messages wait as they are (its push jobs would hand nothing over, and were queued
+ * again at every sweep); reopened, the case's queued messages are swept again.
  */
 export async function sweep(d: MaintenanceDeps, olderThanMs = 2000): Promise<{ requeued: number; failed: number; overdue: number }> {
   const r = await d.pool.query(
-    `SELECT id, attempts FROM messages WHERE state = 'queued' AND delivery_mode = 'push'
-        AND updated_at < now() - make_interval(secs => $1) ORDER BY created_at LIMIT 500`,
+    `SELECT id, attempts FROM messages m WHERE state = 'queued' AND delivery_mode = 'push'
+        AND updated_at < now() - make_interval(secs => $1) AND ${CASE_OPEN} ORDER BY created_at LIMIT 500`,
     [olderThanMs / 1000],
   );
   let requeued = 0;

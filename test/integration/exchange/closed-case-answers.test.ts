@@ -175,6 +175,37 @@ describe('answers, drafts and inboxes of a case that is no longer open', () => {
     expect(await inboxHas('mse-hospitals', rid)).toBe(true);
   });
 
+  it('a withdrawn case\'s requests are not chased: no reminder, no overdue mark, no push job queued again by the sweeper; reopened, they are', async () => {
+    const { caseId } = await openCase();
+    const rid = await ask(caseId, 'mse-hospitals');
+    // A push message whose job was lost, past its deadline: what the sweeper and the deadline jobs look for.
+    await t.db.pool.query(
+      `UPDATE messages SET delivery_mode = 'push', updated_at = now() - interval '1 hour' WHERE request_id = $1`, [rid]);
+    await lifecycle(caseId, 'withdraw');
+    const jobsBefore = await t.gateway.deliveryJobs.queue.getJobCounts('waiting', 'delayed', 'active', 'completed', 'failed');
+    const counted = async () => {
+      await t.gateway.audit.flush();
+      const r = await t.db.pool.query(
+        `SELECT (SELECT state FROM messages WHERE request_id = $1) AS state,
+                (SELECT reminded_at FROM messages WHERE request_id = $1) AS reminded,
+                (SELECT count(*)::int FROM audit_events WHERE request_id = $1 AND action IN ('REMINDER_SENT', 'OVERDUE')) AS chased`,
+        [rid]);
+      return r.rows[0];
+    };
+
+    expect(await t.gateway.exchange.deadlines.remind(rid)).toBe(0);
+    await t.gateway.sweepNow();
+    await t.db.pool.query(`UPDATE messages SET deadline = now() - interval '1 minute' WHERE request_id = $1`, [rid]);
+    expect(await t.gateway.exchange.deadlines.markOverdue(rid)).toBe(0);
+    await t.gateway.sweepNow();
+    expect(await counted()).toEqual({ state: 'queued', reminded: null, chased: 0 });
+    expect(await t.gateway.deliveryJobs.queue.getJobCounts('waiting', 'delayed', 'active', 'completed', 'failed')).toEqual(jobsBefore);
+
+    await lifecycle(caseId, 'reopen');
+    expect(await t.gateway.exchange.deadlines.markOverdue(rid)).toBe(1);
+    expect(await counted()).toMatchObject({ state: 'overdue', chased: 1 });
+  });
+
   it('no new research request is made of a case withdrawn while the request was being decided', async () => {
     const { caseId } = await openCase();
     // A withdrawal in flight: the case row's lock is held (as the lifecycle takes it) and the status changes before it commits.

@@ -90,3 +90,22 @@ export function postcodeKey(input: string): string | null {
 export function postcodeKeySector(key: string): string {
   return key.slice(0, -2);
 }
+
+/**
+ * The postcode areas Royal Mail uses (the letters of the outward code before its digit), Crown
+ * dependencies included. A text that only looks like a postcode ("to 20 GB", "at-80.ts") has
+ * letters that are no area.
+ */
+export const POSTCODE_AREAS: ReadonlySet<string> = new Set([
+  'AB', 'AL', 'B', 'BA', 'BB', 'BD', 'BH', 'BL', 'BN', 'BR', 'BS', 'BT', 'CA', 'CB', 'CF', 'CH', 'CM', 'CO', 'CR', 'CT', 'CV',
+  'CW', 'DA', 'DD', 'DE', 'DG', 'DH', 'DL', 'DN', 'DT', 'DY', 'E', 'EC', 'EH', 'EN', 'EX', 'FK', 'FY', 'G', 'GL', 'GU', 'GY',
+  'HA', 'HD', 'HG', 'HP', 'HR', 'HS', 'HU', 'HX', 'IG', 'IM', 'IP', 'IV', 'JE', 'KA', 'KT', 'KW', 'KY', 'L', 'LA', 'LD', 'LE',
+  'LL', 'LN', 'LS', 'LU', 'M', 'ME', 'MK', 'ML', 'N', 'NE', 'NG', 'NN', 'NP', 'NR', 'NW', 'OL', 'OX', 'PA', 'PE', 'PH', 'PL',
+  'PO', 'PR', 'RG', 'RH', 'RM', 'S', 'SA', 'SE', 'SG', 'SK', 'SL', 'SM', 'SN', 'SO', 'SP', 'SR', 'SS', 'ST', 'SW', 'SY', 'TA',
+  'TD', 'TF', 'TN', 'TQ', 'TR', 'TS', 'TW', 'UB', 'W', 'WA', 'WC', 'WD', 'WF', 'WN', 'WR', 'WS', 'WV', 'YO', 'ZE',
+]);
+
+/** The postcode's area is one Royal Mail uses ("CM1 1AB": CM); format alone is parsePostcode's. */
+export function hasKnownPostcodeArea(p: ParsedPostcode): boolean {
+  return POSTCODE_AREAS.has(p.outward.replace(/[0-9].*$/, ''));
+}

@@ -4,7 +4,7 @@
  * formattings, UPRN-like numbers (9 to 12 digits, possibly grouped by single spaces or hyphens)
  * and UK postcodes in any spacing and case (validated against the Royal Mail format).
  */
-import { parsePostcode } from '@marac/uk-identifiers';
+import { hasKnownPostcodeArea, parsePostcode } from '@marac/uk-identifiers';
 import type { Tokens } from './normalise.js';
 import { addSpan, type Spans } from './spans.js';
 
@@ -129,22 +129,31 @@ function shortUnits(t: Tokens): { raw: string[]; start: number[]; end: number[] 
 /**
  * A postcode spaced out or split where no postcode is split: "C M 1 1 A B", "S.E.1 7.P.B",
  * "CM 1 1AB", "c m one nine four q d". Runs of units of one or two characters, with at most two
- * spaces, dots, hyphens or underscores between them, whose characters (five to seven) parse as a
- * postcode; at least three units, so the usual forms stay postcodeShapes' business.
+ * spaces, dots, hyphens or underscores between them (two such gaps at least, so the usual forms
+ * stay postcodeShapes' business), not glued to letters or digits either side, whose characters
+ * (five to seven) parse as a postcode of an area Royal Mail uses: "up to 20 GB", "S32 LB",
+ * "load-at-80.ts" and hexadecimal strings stay.
  */
 function spacedPostcodes(t: Tokens, spans: Spans): void {
   const { text } = t;
   const u = shortUnits(t);
   const n = u.raw.length;
   for (let i = 0; i + 2 < n; i++) {
-    if (u.raw[i] === '' || /^[0-9]/.test(u.raw[i]!)) continue;
+    if (u.raw[i] === '' || /^[0-9]/.test(u.raw[i]!) || (i > 0 && u.end[i - 1] === u.start[i])) continue;
     let s = '';
+    let gaps = 0;
     let best = -1;
     for (let j = i; j < n && u.raw[j] !== ''; j++) {
-      if (j > i && !spacedGap(text, u.end[j - 1]!, u.start[j]!)) break;
+      if (j > i) {
+        if (!spacedGap(text, u.end[j - 1]!, u.start[j]!)) break;
+        if (u.end[j - 1] !== u.start[j]) gaps++;
+      }
       s += u.raw[j];
       if (s.length > 7) break;
-      if (j - i >= 2 && s.length >= 5 && parsePostcode(s)) best = j;
+      // Spaced out (two gaps or more), not glued to what follows ("352d3c72bf2b"), a real area ("to 20 GB" is none).
+      if (gaps < 2 || s.length < 5 || (j + 1 < n && u.end[j] === u.start[j + 1])) continue;
+      const p = parsePostcode(s);
+      if (p && hasKnownPostcodeArea(p)) best = j;
     }
     if (best < 0) continue;
     addSpan(spans, u.start[i]!, u.end[best]!);

@@ -98,13 +98,22 @@ const LOCATIVE = new Set(['on', 'at', 'in', 'off', 'near', 'nr', 'along', 'to', 
 
 /**
  * Street types that are streets whatever the case: everyday words that are also types ("house",
- * "park", "court", "bank", "end", "side", "view", "gate") are not, nor "walk", "drive" and "way".
+ * "park", "court", "bank", "end", "side", "view", "gate", "green", "rise", "chase", "estate",
+ * "approach") are not, nor "walk", "drive", "drove" and "way".
  */
 const STREETS_ONLY = new Set([
   'road', 'street', 'avenue', 'close', 'mews', 'lane', 'crescent', 'gardens', 'grove', 'place', 'square', 'terrace', 'row',
-  'hill', 'green', 'parade', 'rise', 'vale', 'wharf', 'estate', 'cottages', 'boulevard', 'approach', 'chase', 'croft', 'mead',
-  'meadow', 'mount', 'passage', 'quay', 'villas', 'drove', 'embankment', 'hollow', 'wynd', 'causeway', 'precinct', 'heights',
-  'mansions', 'grange', 'manor', 'broadway',
+  'hill', 'parade', 'vale', 'wharf', 'cottages', 'boulevard', 'croft', 'mead', 'meadow', 'quay', 'villas', 'embankment',
+  'wynd', 'causeway', 'precinct', 'heights', 'mansions', 'grange', 'manor', 'broadway',
+]);
+
+/** Words that make "close" or "place" everyday ("to keep close", "to take place", "in very close contact"). */
+const EVERYDAY_BEFORE = new Set([
+  'keep', 'kept', 'keeping', 'very', 'so', 'too', 'stay', 'stayed', 'staying', 'come', 'came', 'coming', 'get', 'got', 'getting',
+  'take', 'took', 'taking', 'taken', 'takes', 'give', 'gave', 'giving', 'given', 'turn', 'turned', 'pretty', 'quite', 'really',
+  'extremely', 'fairly', 'rather', 'hold', 'held', 'holding', 'stand', 'stood', 'standing', 'sit', 'sat', 'sitting', 'remain',
+  'remained', 'remaining', 'draw', 'drew', 'drawing', 'drawn', 'be', 'being', 'first', 'second', 'third', 'safe', 'right',
+  'wrong', 'dangerously', 'as', 'how', 'more', 'most', 'uncomfortably', 'living', 'working', 'work',
 ]);
 
 /**
@@ -119,7 +128,7 @@ function afterLocative(t: Tokens, j: number, z: number, type: string, spans: Spa
     if (!t.num[k] && LOCATIVE.has(t.raw[k]!)) { p = k; break; }
   }
   if (p < 0 || p === z - 1 || !tightGap(t, p)) return false;
-  for (let k = p + 1; k < z; k++) if (t.num[k] || NOT_A_PLACE.has(t.raw[k]!) || !tightGap(t, k)) return false;
+  for (let k = p + 1; k < z; k++) if (t.num[k] || NOT_A_PLACE.has(t.raw[k]!) || EVERYDAY_BEFORE.has(t.raw[k]!) || !tightGap(t, k)) return false;
   addSpan(spans, t.start[p + 1]!, t.end[z]!);
   return true;
 }

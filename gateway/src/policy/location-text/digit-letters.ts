@@ -55,6 +55,17 @@ export function digitsAsLetters(t: Tokens): Tokens | undefined {
   let num: boolean[] = [];
   let folded: (string | undefined)[] = [];
   let copied = 0; // tokens of t already copied into the new arrays
+  /** Tokens a..b-1 of the first reading, as they are. */
+  const copy = (a: number, b: number) => {
+    for (let k = a; k < b; k++) {
+      start!.push(t.start[k]!);
+      end.push(t.end[k]!);
+      raw.push(t.raw[k]!);
+      norm.push(t.norm[k]!);
+      num.push(t.num[k]!);
+      folded.push(undefined);
+    }
+  };
   for (let i = 0; i < t.count;) {
     let z = i;
     while (z + 1 < t.count && t.end[z] === t.start[z + 1]) z++;
@@ -63,14 +74,7 @@ export function digitsAsLetters(t: Tokens): Tokens | undefined {
     const pc = postcodeAt(t, i, z);
     if (pc > 0) { i = pc + 1; continue; }
     if (!start) { start = []; end = []; raw = []; norm = []; num = []; folded = []; }
-    for (let k = copied; k < i; k++) {
-      start.push(t.start[k]!);
-      end.push(t.end[k]!);
-      raw.push(t.raw[k]!);
-      norm.push(t.norm[k]!);
-      num.push(t.num[k]!);
-      folded.push(undefined);
-    }
+    copy(copied, i);
     let written = '';
     let plain = '';
     for (let k = i; k <= z; k++) {
@@ -91,14 +95,7 @@ export function digitsAsLetters(t: Tokens): Tokens | undefined {
     i = z + 1;
   }
   if (!start) return undefined;
-  for (let k = copied; k < t.count; k++) {
-    start.push(t.start[k]!);
-    end.push(t.end[k]!);
-    raw.push(t.raw[k]!);
-    norm.push(t.norm[k]!);
-    num.push(t.num[k]!);
-    folded.push(undefined);
-  }
+  copy(copied, t.count);
   // The digit nets have read the first reading; this one is for words.
   return { text: t.text, count: start.length, start, end, raw, norm, num, digits: 0, folded };
 }

@@ -83,7 +83,7 @@ describe('people API under fuzzing', () => {
 
   it('every audit filter against every edge and personal-data-like value', async () => {
     const edge = ['0000-01-01', '0001-01-01', '9999-12-31', '0000-01-01T00:00:00Z', '9999-12-31T23:59:59-23:59', '2026-06-30T23:59:60Z', '2026-02-30',
-      '0123456789', '9990013713', '07700900123', 'cm29zz', 'CM2 9ZZ', '19/0456789Y', 'a@b.co', '2026-01-01', 'case_0123456789abcdef0123456789abcdef',
+      '0123456789', '9990013713', '07700900123', 'cm29zz', 'CM29ZZ', 'CM2 9ZZ', 'RULE_SW1A1AA', '19/0456789Y', 'a@b.co', '2026-01-01', 'case_0123456789abcdef0123456789abcdef',
       "'; DROP TABLE audit_events; --", '%00', 'x'.repeat(5000)];
     for (const p of ['/v1/audit/events', '/v1/audit/export']) {
       for (const k of ['from', 'to', 'actor', 'agency', 'case', 'request', 'action', 'decision', 'reason', 'cursor', 'limit', 'order', 'format']) {
@@ -139,6 +139,7 @@ describe('people API under fuzzing', () => {
   it.each([
     ['from=0000-01-01', 'FROM_INVALID'], ['to=0000-01-01T00:00:00%2B23:59', 'TO_INVALID'], ['from=9999-12-31T23:59:59-23:59', 'FROM_INVALID'],
     ['agency=0123456789', 'AGENCY_INVALID'], ['agency=cm29zz', 'AGENCY_INVALID'], ['case=0000-01-01', 'CASE_INVALID'], ['request=07700900123', 'REQUEST_INVALID'],
+    ['reason=CM29ZZ', 'REASON_INVALID'], ['reason=RULE_SW1A1AA', 'REASON_INVALID'],
   ])('audit query %s is a 400 (%s), not a PostgreSQL or audit-guard 500', async (q, reason) => {
     for (const p of ['/v1/audit/events', '/v1/audit/export']) {
       const r = await call(auditor, 'GET', `${p}?${q}`);

@@ -102,7 +102,7 @@ export function normaliseFilters(f: AuditFilters): NormalisedFilters {
     out.actions = [...new Set(list)].sort();
   }
   if (f.decision !== undefined) out.decision = DECISIONS.includes(f.decision) ? f.decision : invalid('DECISION_UNKNOWN', 'Unknown decision');
-  if (f.reason !== undefined) out.reason = REASON.test(f.reason) ? f.reason : invalid('REASON_INVALID', 'Not a reason code');
+  if (f.reason !== undefined) out.reason = id(REASON, f.reason) ? f.reason : invalid('REASON_INVALID', 'Not a reason code');
   return out;
 }
 

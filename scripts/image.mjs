@@ -59,13 +59,19 @@ function workspaceDirs(root) {
 }
 const log = (line) => process.stdout.write(`image: ${line}\n`);
 
-if (spawnSync('podman', ['--version']).status !== 0) fail('podman is not installed (Debian: apt-get install podman runc)');
 mkdirSync(BASE_DIR, { recursive: true });
-if (!process.env.CONTAINERS_CONF) {
-  const conf = path.join(BASE_DIR, 'containers.conf');
-  writeFileSync(conf, '[containers]\ndefault_ulimits = []\n');
-  process.env.CONTAINERS_CONF = conf;
+// The default containers.conf is written here when CONTAINERS_CONF is unset or names that same
+// default file before it exists (the image test names it; a fresh clone has no .data/ yet).
+const defaultConf = path.join(BASE_DIR, 'containers.conf');
+if (!process.env.CONTAINERS_CONF || (path.resolve(process.env.CONTAINERS_CONF) === defaultConf && !existsSync(defaultConf))) {
+  writeFileSync(defaultConf, '[containers]\ndefault_ulimits = []\n');
+  process.env.CONTAINERS_CONF = defaultConf;
 }
+if (!existsSync(process.env.CONTAINERS_CONF)) fail(`CONTAINERS_CONF names ${process.env.CONTAINERS_CONF}, which does not exist`);
+const podmanVersion = spawnSync('podman', ['--version'], { encoding: 'utf8' });
+if (podmanVersion.error) fail('podman is not installed (Debian: apt-get install podman runc)');
+if (podmanVersion.status !== 0) fail(`podman --version failed: ${(podmanVersion.stderr || podmanVersion.stdout).trim()}`);
+if (spawnSync('runc', ['--version']).error) fail('runc is not installed (Debian: apt-get install runc)');
 const podman = (args, opts) => run('podman', ['--runtime', 'runc', ...args], opts);
 const podmanOk = (args) => spawnSync('podman', ['--runtime', 'runc', ...args], { stdio: 'ignore' }).status === 0;
 

@@ -2,13 +2,13 @@
  * The case list and a case's life in real Chromium through the real OIDC log-in: search finds a
  * case by name, by NHS number and by reference; the case is edited, withdrawn, reopened and closed
  * with an outcome. Every new page is checked with axe-core and saved at desktop width and at
- * 375 px in docs/screenshots/cases-*.
+ * 375 px (test-results/screenshots; docs/screenshots/cases-* with UPDATE_DOC_SCREENSHOTS=1).
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startWebWorld, type WebWorld } from '../integration/web/world.js';
 import { sampleCase } from '../integration/exchange/fixtures.js';
-import { axeProblems, DOC_SHOTS, ensureShotDirs, fillForm, launchChromium, signIn } from './helpers.js';
+import { axeProblems, ensureShotDirs, fillForm, launchChromium, screenshot, signIn } from './helpers.js';
 
 const TIMEOUT = 420_000;
 let w: WebWorld;
@@ -29,10 +29,10 @@ async function newPage(): Promise<Page> {
 }
 
 async function shoot(page: Page, name: string): Promise<string[]> {
-  await page.screenshot({ path: `${DOC_SHOTS}/cases-${name}.png`, fullPage: true });
+  await screenshot(page, `cases-${name}`, { docs: true });
   const problems = await axeProblems(page);
   await page.setViewportSize({ width: 375, height: 800 });
-  await page.screenshot({ path: `${DOC_SHOTS}/cases-${name}-375.png`, fullPage: true });
+  await screenshot(page, `cases-${name}-375`, { docs: true });
   const overflow = Number(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'));
   problems.push(...(await axeProblems(page)), ...(overflow > 0 ? [`${name}: ${overflow}px of sideways scrolling at 375 px`] : []));
   await page.setViewportSize({ width: 1280, height: 900 });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { AgencyClient } from '../helpers/gateway.js';
@@ -32,11 +32,18 @@ export async function axeProblems(page: Page): Promise<string[]> {
     .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(' | ')}`);
 }
 
+/**
+ * Full-page screenshot into test-results/screenshots/<name>.png; with `docs`, also the README's
+ * copy in docs/screenshots, which changes only on purpose: UPDATE_DOC_SCREENSHOTS=1 npx vitest run test/e2e
+ */
+export async function screenshot(page: Page, name: string, opts: { docs?: boolean } = {}): Promise<void> {
+  await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
+  if (opts.docs && process.env.UPDATE_DOC_SCREENSHOTS === '1') await copyFile(`${SHOTS}/${name}.png`, `${DOC_SHOTS}/${name}.png`);
+}
+
 /** Screenshot (full page) into test-results/screenshots/<name>.png and return the axe problems. */
 export async function capture(page: Page, name: string, opts: { docs?: boolean; axe?: boolean } = {}): Promise<string[]> {
-  await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
-  // The README's copies change only on purpose: UPDATE_DOC_SCREENSHOTS=1 npx vitest run test/e2e
-  if (opts.docs && process.env.UPDATE_DOC_SCREENSHOTS === '1') await page.screenshot({ path: `${DOC_SHOTS}/${name}.png`, fullPage: true });
+  await screenshot(page, name, opts);
   return opts.axe === false ? [] : axeProblems(page);
 }
 

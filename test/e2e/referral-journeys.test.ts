@@ -2,13 +2,13 @@
  * Referrals in real Chromium through the real OIDC log-in: a referral with the 24 questions is
  * scored and accepted into a case; one below threshold is returned with the reason; a second
  * referral of the same victim is flagged as a repeat, confirmed and linked. Every new page is
- * checked with axe-core and saved at desktop width and at 375 px in docs/screenshots/referral-*.
+ * checked with axe-core and saved at desktop width and at 375 px (test-results/screenshots; docs/screenshots/referral-* with UPDATE_DOC_SCREENSHOTS=1).
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { referralForm, startWebWorld, type WebWorld } from '../integration/web/world.js';
 import { referralFormFields } from '../integration/referrals/fixtures.js';
-import { axeProblems, dayParts, DOC_SHOTS, ensureShotDirs, fillForm, launchChromium, signIn } from './helpers.js';
+import { axeProblems, dayParts, ensureShotDirs, fillForm, launchChromium, screenshot, signIn } from './helpers.js';
 
 // Generous: two cores shared; each page is checked with axe and photographed at two widths.
 const TIMEOUT = 420_000;
@@ -29,12 +29,12 @@ async function newPage(): Promise<Page> {
   return page;
 }
 
-/** The page at desktop width and at 375 px into docs/screenshots/referral-<name>[-375].png; axe at both. */
+/** The page at desktop width and at 375 px (see screenshot()); axe at both. */
 async function shoot(page: Page, name: string): Promise<string[]> {
-  await page.screenshot({ path: `${DOC_SHOTS}/referral-${name}.png`, fullPage: true });
+  await screenshot(page, `referral-${name}`, { docs: true });
   const problems = await axeProblems(page);
   await page.setViewportSize({ width: 375, height: 800 });
-  await page.screenshot({ path: `${DOC_SHOTS}/referral-${name}-375.png`, fullPage: true });
+  await screenshot(page, `referral-${name}-375`, { docs: true });
   // Nothing wider than the screen: no sideways scrolling on a phone.
   const overflow = Number(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'));
   problems.push(...(await axeProblems(page)), ...(overflow > 0 ? [`${name}: ${overflow}px of sideways scrolling at 375 px`] : []));

@@ -1,8 +1,8 @@
 import { mkdir } from 'node:fs/promises';
-import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPeopleWorld, type PeopleWorld } from './world.js';
+import { axeProblems } from '../../e2e/helpers.js';
 
 /** The dev provider's sign-in page in real Chromium: the same path the UI's browser tests take. */
 
@@ -38,9 +38,7 @@ describe('sign-in in a browser', () => {
     expect(await page.getByRole('heading', { level: 1, name: 'Sign in' }).count()).toBe(1);
     await page.screenshot({ path: `${SHOTS}/dev-provider-sign-in.png`, fullPage: true });
 
-    const axe = await new AxeBuilder({ page }).analyze();
-    const bad = axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-    expect(bad.map((v) => v.id)).toEqual([]);
+    expect(await axeProblems(page, { allRules: true })).toEqual([]);
 
     await signIn(page, 'coordinator@essex-marat');
     await page.waitForURL(`${w.appBase}/cases`);

@@ -84,7 +84,7 @@ export function renderConfigurationDoc(): string {
     '  settings, documented in `gateway/src/witness/config.ts`: `WITNESS_NAME`, `WITNESS_KEY_FILE`,',
     '  `WITNESS_STATE_FILE`, `WITNESS_HOST`, `WITNESS_PORT`, `WITNESS_LOGS` (and `LOG_LEVEL`).',
     '- Tests and benchmarks read `DATABASE_URL` and `REDIS_URL` for the servers they use, and tuning',
-    '  knobs of their own (`FUZZ_RUNS`, `FUZZ_SEED`, `*_PROPERTY_RUNS`, `BENCH_*`, `CHROMIUM_PATH`,',
+    '  knobs of their own (`FUZZ_RUNS`, `FUZZ_SEED`, `FC_SEED`, `*_PROPERTY_RUNS`, `BENCH_*`, `CHROMIUM_PATH`,',
     '  `UPDATE_DOC_SCREENSHOTS`); the gateway never reads them.',
     '',
   );

@@ -6,7 +6,7 @@ import { numberAfter, numbersBefore, openingBefore, prefixStart, tightGap } from
 import { EntryKind, type CompiledLexicon, type Entry } from './lexicon.js';
 import { compactView, tokenAt, type Tokens } from './normalise.js';
 import { addSpan, type Spans } from './spans.js';
-import { isStreetType } from './street-types.js';
+import { MAX_TYPE_LENGTH, canonicalWord, isStreetType } from './street-types.js';
 import { streetTypeAt } from './typos.js';
 
 /** Shortest name word matched one slip away (six letters: "Qaurry" is Quarry, "Birhc" is not Birch). */
@@ -41,11 +41,49 @@ function sameWord(t: Tokens, j: number, w: string, folded: string): boolean {
   return !t.num[j] && near(n, w);
 }
 
-function matchesAt(t: Tokens, i: number, e: Entry): boolean {
+/** Token j's letters, a to z only; a number word as written ("Ten eh Estate" is Teneh Estate). */
+function letterPiece(t: Tokens, j: number): string | undefined {
+  if (t.folded?.[j] !== undefined) return undefined;
+  const w = t.num[j] ? t.text.slice(t.start[j], t.end[j]).toLowerCase() : t.raw[j]!;
+  return /^[a-z]+$/.test(w) ? w : undefined;
+}
+
+/** Tokens j and j+1 parted by nothing but a space or two, a hyphen or a dot: maybe one word written as two. */
+function splitPair(t: Tokens, j: number): string | undefined {
+  if (j + 1 >= t.count) return undefined;
+  const a = t.end[j]!;
+  const b = t.start[j + 1]!;
+  if (b - a > 2) return undefined;
+  for (let k = a; k < b; k++) {
+    const c = t.text.charCodeAt(k);
+    if (c !== 32 && c !== 45 && c !== 46 && c !== 0xa0) return undefined;
+  }
+  const left = letterPiece(t, j);
+  const right = left === undefined ? undefined : letterPiece(t, j + 1);
+  if (right === undefined) return undefined;
+  const w = left + right;
+  return w.length <= MAX_TYPE_LENGTH ? canonicalWord(w) : w; // as tokenize makes norm
+}
+
+/**
+ * How many tokens entry e takes from token `first` (its first word, `firstLength` tokens, already
+ * matched), or 0 if it does not match there. One later word may be written as two ("Birch Wa lk",
+ * "Oak Tr ee Walk"), spelt exactly, once an entry, and only if its first word was not.
+ */
+function matchLength(t: Tokens, first: number, firstLength: 1 | 2, e: Entry): number {
   const toks = e.toks;
-  if (i + toks.length > t.count) return false;
-  for (let k = 1; k < toks.length; k++) if (!sameWord(t, i + k, toks[k]!, e.folded[k]!)) return false;
-  return true;
+  let j = first + firstLength;
+  let split = firstLength === 2;
+  for (let k = 1; k < toks.length; k++) {
+    if (j < t.count && sameWord(t, j, toks[k]!, e.folded[k]!)) { j++; continue; }
+    if (split) return 0;
+    const glued = splitPair(t, j);
+    if (glued === undefined || glued.length < 3) return 0;
+    if (glued !== toks[k]) return 0;
+    split = true;
+    j += 2;
+  }
+  return j - first;
 }
 
 /** The entries whose first word token i spells with digits for letters ("L4rkspur", "8irch"), or undefined. */
@@ -66,6 +104,17 @@ function nearFirst(t: Tokens, i: number, lex: CompiledLexicon): readonly Entry[]
   return out;
 }
 
+/**
+ * The entries whose first word is tokens i and i+1 read as one ("Lark spur House", "Larks pur
+ * House", a spelt-out "L a r k s p u r" cut before its "spur"), or undefined. Spelt exactly: a
+ * split word with a slip as well is two evasions, and "high the" is one slip from "hightce".
+ */
+function gluedFirst(t: Tokens, i: number, lex: CompiledLexicon): readonly Entry[] | undefined {
+  const w = splitPair(t, i);
+  if (w === undefined || w.length < 4 || !lex.firstFilter.mayHave(w)) return undefined;
+  return lex.byFirst.get(w);
+}
+
 export function matchLexicon(t: Tokens, lex: CompiledLexicon, shapes: boolean, spans: Spans): void {
   if (lex.byFirst.size > 0) {
     for (let i = 0; i < t.count;) {
@@ -74,18 +123,33 @@ export function matchLexicon(t: Tokens, lex: CompiledLexicon, shapes: boolean, s
       const candidates = f !== undefined ? foldedFirst(f, lex)
         : (lex.firstFilter.mayHave(w) ? lex.byFirst.get(w) : undefined) ?? nearFirst(t, i, lex);
       let hit: Entry | undefined;
+      let length = 0; // tokens the hit takes
       if (candidates) {
         for (const e of candidates) {
           if (e.kind === EntryKind.District && !shapes) continue;
-          if (matchesAt(t, i, e)) { hit = e; break; }
+          length = matchLength(t, i, 1, e);
+          if (length > 0) { hit = e; break; }
+        }
+      }
+      if (!hit) {
+        const glued = gluedFirst(t, i, lex);
+        if (glued) {
+          for (const e of glued) {
+            if (e.kind === EntryKind.District && !shapes) continue;
+            length = matchLength(t, i, 2, e);
+            if (length > 0) { hit = e; break; }
+          }
         }
       }
       if (!hit) { i++; continue; }
       let start = t.start[i]!;
-      let z = i + hit.toks.length; // exclusive
+      let z = i + length; // exclusive
       if (hit.kind === EntryKind.Address) {
         start = openingBefore(t, t.start[numbersBefore(t, i)]!);
-        if (z < t.count && streetTypeAt(t, z) !== undefined && tightGap(t, z - 1)) z++;
+        if (z < t.count && tightGap(t, z - 1)) {
+          if (streetTypeAt(t, z) !== undefined) z++;
+          else if (isStreetType(splitPair(t, z) ?? '')) z += 2; // "30 Birch Wa lk"
+        }
         // The house number after the street: "Birch Walk, number 30", "Quarry Row 9".
         const after = numberAfter(t, z - 1);
         if (after > 0) z = after + 1;

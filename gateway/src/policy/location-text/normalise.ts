@@ -169,6 +169,12 @@ function letterGap(text: string, a: number, b: number): boolean {
   return true;
 }
 
+/** Where a street type of three letters or more ends the run-together word, or -1. */
+function typeCut(word: string): number {
+  for (let k = Math.max(3, word.length - MAX_TYPE_LENGTH); k + 3 <= word.length; k++) if (isStreetType(canonicalWord(word.slice(k)))) return k;
+  return -1;
+}
+
 /**
  * A word spelt out letter by letter ("A c a c i a A v e n u e", "B.i.r.c.h") is the word: runs of
  * three or more one-letter tokens become one token, split again before a street type of three
@@ -212,13 +218,20 @@ function withSpelledWords(t: Tokens): Tokens {
       i++;
       continue;
     }
-    const word = t.raw.slice(i, j).join('');
-    let cut = -1;
-    for (let k = Math.max(3, word.length - MAX_TYPE_LENGTH); k + 3 <= word.length; k++) if (isStreetType(canonicalWord(word.slice(k)))) { cut = k; break; }
+    let word = t.raw.slice(i, j).join('');
+    let cut = typeCut(word);
+    // "M e w s a neighbour": the article after a spelt-out type is a word of its own.
+    let article = false;
+    if (cut < 0 && j - i >= 4 && (word.endsWith('a') || word.endsWith('i'))) {
+      const head = word.slice(0, -1);
+      const headCut = typeCut(head);
+      if (headCut > 0 || isStreetType(canonicalWord(head))) { cut = headCut; article = true; word = head; j--; }
+    }
     if (cut > 0) {
       push(t.start[i]!, t.end[i + cut - 1]!, word.slice(0, cut));
       push(t.start[i + cut]!, t.end[j - 1]!, word.slice(cut));
     } else push(t.start[i]!, t.end[j - 1]!, word);
+    if (article) { push(t.start[j]!, t.end[j]!, t.raw[j]!); j++; }
     i = j;
   }
   return { text: t.text, count: start.length, start, end, raw, norm, num, digits: t.digits };

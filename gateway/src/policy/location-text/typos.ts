@@ -42,8 +42,12 @@ function slip(word: string, type: string): void {
   FILTER.add(word);
 }
 
-// Three-letter types: the last two letters swapped only ("Quarry Rwo", "Acacia Wya").
-for (const w of ['row', 'way', 'end']) slip3(w[0]! + w[2]! + w[1]!, w);
+// Three-letter types: the last two letters swapped ("Quarry Rwo", "Acacia Wya") or one letter
+// doubled ("Quarry Roww", "Acacia Waay"); none of those is an English word.
+for (const w of ['row', 'way', 'end']) {
+  slip3(w[0]! + w[2]! + w[1]!, w);
+  for (let i = 0; i < 3; i++) slip3(w.slice(0, i + 1) + w[i] + w.slice(i + 1), w);
+}
 
 for (const w of TYPE_WORDS) {
   for (let i = 0; i + 1 < w.length; i++) if (w[i] !== w[i + 1]) slip(w.slice(0, i) + w[i + 1] + w[i] + w.slice(i + 2), w);

@@ -45,7 +45,11 @@ function sameWord(t: Tokens, j: number, w: string, folded: string): boolean {
 function letterPiece(t: Tokens, j: number): string | undefined {
   if (t.folded?.[j] !== undefined) return undefined;
   const w = t.num[j] ? t.text.slice(t.start[j], t.end[j]).toLowerCase() : t.raw[j]!;
-  return /^[a-z]+$/.test(w) ? w : undefined;
+  for (let k = 0; k < w.length; k++) {
+    const c = w.charCodeAt(k);
+    if (c < 97 || c > 122) return undefined;
+  }
+  return w.length > 0 ? w : undefined;
 }
 
 /** Tokens j and j+1 parted by nothing but a space or two, a hyphen or a dot: maybe one word written as two. */

@@ -50,6 +50,8 @@ export interface CompiledLexicon {
   readonly foldedFirst: readonly { readonly folded: string; readonly first: string }[];
   /** First words long enough to be matched one slip away (match.ts `near`), by first letter (a slip never changes it). */
   readonly nearKeys: ReadonlyMap<number, readonly string[]>;
+  /** Pre-check for a first word written as two (match.ts `gluedFirst`): every proper beginning of a first word of letters. */
+  readonly gluePrefixes: WordFilter;
 }
 
 export interface CompactValue {
@@ -112,7 +114,12 @@ class Builder {
       else nearKeys.set(k.charCodeAt(0), [k]);
     }
     const foldedFirst = [...byFirst.keys()].filter((k) => /[a-z]/.test(k)).map((first) => ({ folded: digitFold(first), first }));
-    return { empty: byFirst.size === 0 && compact.length === 0, byFirst, firstFilter, compact, hasDistricts, nearKeys, foldedFirst };
+    const gluePrefixes = new WordFilter();
+    for (const k of byFirst.keys()) {
+      if (k.length < 4 || !/^[a-z]+$/.test(k)) continue;
+      for (let n = 1; n < k.length; n++) gluePrefixes.add(k.slice(0, n));
+    }
+    return { empty: byFirst.size === 0 && compact.length === 0, byFirst, firstFilter, compact, hasDistricts, nearKeys, foldedFirst, gluePrefixes };
   }
 }
 

@@ -114,6 +114,8 @@ function nearFirst(t: Tokens, i: number, lex: CompiledLexicon): readonly Entry[]
  * split word with a slip as well is two evasions, and "high the" is one slip from "hightce".
  */
 function gluedFirst(t: Tokens, i: number, lex: CompiledLexicon): readonly Entry[] | undefined {
+  const left = t.num[i] ? undefined : t.raw[i]!;
+  if (left !== undefined && !lex.gluePrefixes.mayHave(left)) return undefined;
   const w = splitPair(t, i);
   if (w === undefined || w.length < 4 || !lex.firstFilter.mayHave(w)) return undefined;
   return lex.byFirst.get(w);

@@ -27,6 +27,7 @@ describe('a word of the case address written as two', () => {
     ['she is staying at Lark spur House', /lark/i],
     ['she is staying at Larks pur House', /larks/i],
     ['she is staying at Lark-spur House', /lark/i],
+    ['she is staying at Lark_spur House', /lark/i],
     ['she is staying at Lar kspur', /lar\b/i],
     ['she is staying at Larkspur Hou se', /hou se/i],
     ['refuge: L a r k s p u r House', /L a r k/],
@@ -81,7 +82,7 @@ describe('a word of the case address written as two', () => {
   });
 });
 
-/** Two letters or more each side, split by a space, a hyphen or a dot. */
+/** Two letters or more each side, split by a space, a hyphen, a dot, an underscore or two of them. */
 function splitAt(word: string, at: number, gap: string): string {
   const k = 2 + (at % Math.max(1, word.length - 3));
   return `${word.slice(0, k)}${gap}${word.slice(k)}`;
@@ -94,7 +95,7 @@ const arb = locationArb({ withHouseName: true })
   .chain((loc) => fc.record({
     which: fc.nat(),
     at: fc.nat(),
-    gap: fc.constantFrom(' ', ' ', '-', '.'),
+    gap: fc.constantFrom(' ', ' ', '-', '.', '_', ' -'),
     house: fc.boolean(),
     number: fc.boolean(),
   }).map(({ which, at, gap, house, number }) => {

@@ -4,7 +4,7 @@
  */
 import { numberAfter, numbersBefore, openingBefore, prefixStart, tightGap } from './clusters.js';
 import { EntryKind, type CompiledLexicon, type Entry } from './lexicon.js';
-import { compactView, tokenAt, type Tokens } from './normalise.js';
+import { compactView, letterGap, tokenAt, type Tokens } from './normalise.js';
 import { addSpan, type Spans } from './spans.js';
 import { MAX_TYPE_LENGTH, canonicalWord, isStreetType } from './street-types.js';
 import { streetTypeAt } from './typos.js';
@@ -52,16 +52,9 @@ function letterPiece(t: Tokens, j: number): string | undefined {
   return w.length > 0 ? w : undefined;
 }
 
-/** Tokens j and j+1 parted by nothing but a space or two, a hyphen or a dot: maybe one word written as two. */
+/** Tokens j and j+1 parted as the letters of a spelt-out word are (`letterGap`): maybe one word written as two. */
 function splitPair(t: Tokens, j: number): string | undefined {
-  if (j + 1 >= t.count) return undefined;
-  const a = t.end[j]!;
-  const b = t.start[j + 1]!;
-  if (b - a > 2) return undefined;
-  for (let k = a; k < b; k++) {
-    const c = t.text.charCodeAt(k);
-    if (c !== 32 && c !== 45 && c !== 46 && c !== 0xa0) return undefined;
-  }
+  if (j + 1 >= t.count || !letterGap(t.text, t.end[j]!, t.start[j + 1]!)) return undefined;
   const left = letterPiece(t, j);
   const right = left === undefined ? undefined : letterPiece(t, j + 1);
   if (right === undefined) return undefined;

@@ -160,7 +160,7 @@ export function tokenize(text: string): Tokens {
 }
 
 /** One or two spaces, dots, hyphens, underscores or invisible characters: "A c a c i a", "B.i.r.c.h". */
-function letterGap(text: string, a: number, b: number): boolean {
+export function letterGap(text: string, a: number, b: number): boolean {
   if (b - a < 1 || b - a > 2) return false;
   for (let i = a; i < b; i++) {
     const c = text.charCodeAt(i);
